@@ -1,0 +1,58 @@
+"""Development settings: `make html` builds the site offline from content/digests/*.json."""
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+AUTHOR = "arxiv-digest"
+SITENAME = "arXiv digest"
+SITESUBTITLE = "New arXiv papers on efficient models, tagged and summarized every announcement day"
+SITEURL = ""
+PATH = "content"
+TIMEZONE = "America/New_York"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%A, %d %B %Y"
+THEME = "theme"
+
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["arxiv_digest"]
+
+# One article per announcement day at /YYYY/MM/DD/
+ARTICLE_URL = "{date:%Y}/{date:%m}/{date:%d}/"
+ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+# Pelican tags are the digest's topics
+TAG_URL = "topics/{slug}/"
+TAG_SAVE_AS = "topics/{slug}/index.html"
+TAGS_URL = "topics/"
+TAGS_SAVE_AS = "topics/index.html"
+ARCHIVES_URL = "archives/"
+ARCHIVES_SAVE_AS = "archives/index.html"
+CATEGORY_SAVE_AS = ""
+CATEGORIES_SAVE_AS = ""
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+DIRECT_TEMPLATES = ["index", "tags", "archives"]
+
+# Feeds: full content, stable ids (tag URIs from the day's URL and date)
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+FEED_ALL_RSS = "feeds/all.rss.xml"
+TAG_FEED_ATOM = "feeds/topics/{slug}.atom.xml"
+TAG_FEED_RSS = "feeds/topics/{slug}.rss.xml"
+CATEGORY_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+RSS_FEED_SUMMARY_ONLY = False
+FEED_MAX_ITEMS = 30
+
+DEFAULT_PAGINATION = False
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False
+
+# The plugin's settings (defaults and meaning: plugins/arxiv_digest/settings.py)
+ARXIV_DIGEST_CATEGORIES = ["cs.AI", "cs.CL", "cs.CV", "cs.LG"]
+ARXIV_DIGEST_CONFIG = os.path.join(HERE, "digest.yaml")
+ARXIV_DIGEST_LIST_ALL = False
+ARXIV_DIGEST_REPLACEMENTS = "separate"

@@ -1,0 +1,5 @@
+"""arxiv_digest: a Pelican plugin that turns arXiv announcement days into dated digest pages."""
+
+from .plugin import register
+
+__all__ = ["register"]

@@ -1,0 +1,7 @@
+"""`python -m arxiv_digest`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

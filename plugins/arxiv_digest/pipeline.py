@@ -1,0 +1,125 @@
+"""update_day(): fetch -> normalize -> tag -> link duplicates -> summarize -> merge -> store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import fetch, schedule, store
+from .errors import NoAnnouncementError
+from .models import Digest, Paper
+from .normalize import link_near_duplicates, normalize
+from .settings import DigestSettings
+from .summarize import Summarizer, make_summarizer
+from .tagging import Tagger
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What an update did: stored a day (path set) or found nothing to publish (reason set)."""
+
+    day: dt.date
+    path: Path | None = None
+    digest: Digest | None = None
+    reason: str | None = None
+    added: int = 0
+
+
+def tag_papers(papers: tuple[Paper, ...], tagger: Tagger) -> tuple[Paper, ...]:
+    """Attach each paper's topics and the words that matched."""
+    return tuple(replace(p, tags=tagger.tag(p.title, p.abstract)) for p in papers)
+
+
+def build_digest(
+    fetched: fetch.FetchedDay, settings: DigestSettings
+) -> Digest:
+    """Normalise, tag and link one fetched day into a Digest (pure, no I/O)."""
+    started = time.monotonic()
+    papers = normalize(fetched.records, settings.categories)
+    papers = tag_papers(papers, Tagger(settings.topics))
+    papers = link_near_duplicates(papers, settings.duplicate_threshold)
+    counts = Counter(p.announce_type for p in papers)
+    tagged = Counter(t for p in papers for t in p.tags)
+    logger.info(
+        "%s: %d papers in %s (%s); tagged %s in %.2f s",
+        fetched.date, len(papers), ",".join(settings.categories),
+        ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none",
+        ", ".join(f"{k} {v}" for k, v in tagged.items()) or "none",
+        time.monotonic() - started,
+    )
+    return Digest(
+        date=fetched.date.isoformat(),
+        categories=settings.categories,
+        source=fetched.source,
+        papers=papers,
+        announced=dict(counts),
+    )
+
+
+def fetch_day(
+    settings: DigestSettings, day: dt.date | None, now: dt.datetime
+) -> fetch.FetchedDay | str:
+    """Fetch the latest feed (day None) or backfill a day; a str is why nothing is published."""
+    if day is not None:
+        reason = schedule.why_no_announcement(day, settings.holidays)
+        if reason:
+            return reason
+        if day > schedule.expected_day(now):
+            raise NoAnnouncementError(f"{day} is in the future: arXiv has not announced it yet")
+        start, end = schedule.submission_window(day, settings.holidays)
+        logger.info("%s covers submissions from %s to %s (UTC)", day, start, end)
+        fetched = fetch.fetch_api(settings, day, start, end)
+        if not fetched.records:
+            raise NoAnnouncementError(
+                f"{day}: the arXiv API has no submissions in {', '.join(settings.categories)} "
+                f"between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC; nothing stored"
+            )
+        return fetched
+    today = schedule.expected_day(now)
+    reason = schedule.why_no_announcement(today, settings.holidays)
+    if reason:
+        return reason
+    fetched = fetch.fetch_rss(settings)
+    if fetched.date < today:
+        raise NoAnnouncementError(
+            f"stale feed: arXiv's feed is still dated {fetched.date}, expected {today}; "
+            "nothing published (try again later)"
+        )
+    if not normalize(fetched.records, settings.categories):
+        raise NoAnnouncementError(
+            f"empty feed: arXiv's feed dated {fetched.date} lists no papers in "
+            f"{', '.join(settings.categories)}; nothing published (try again later)"
+        )
+    return fetched
+
+
+def update_day(
+    settings: DigestSettings,
+    *,
+    day: dt.date | None = None,
+    now: dt.datetime | None = None,
+    summarizer: Summarizer | None = None,
+    resummarize: bool = False,
+) -> UpdateResult:
+    """Run the whole update for the latest announcement (or `day`) and store it atomically."""
+    now = now or dt.datetime.now(dt.UTC)
+    fetched = fetch_day(settings, day, now)
+    if isinstance(fetched, str):
+        logger.info("no announcement: %s", fetched)
+        return UpdateResult(day=day or schedule.expected_day(now), reason=fetched)
+    digest = build_digest(fetched, settings)
+    stored = store.load_day(settings.data_dir, digest.date)
+    before = len(stored.papers) if stored else 0
+    if stored is not None:
+        digest = store.merge(stored, digest)
+    digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
+    path = store.save(settings.data_dir, digest)
+    added = len(digest.papers) - before
+    logger.info("%s: stored %d papers (%+d) in %s", digest.date, len(digest.papers), added, path)
+    return UpdateResult(day=fetched.date, path=path, digest=digest, added=added)

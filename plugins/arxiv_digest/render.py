@@ -1,0 +1,171 @@
+"""Day file -> Pelican article: metadata for Pelican, and HTML content through the theme's templates.
+
+Titles, abstracts and names are third-party text: they are escaped, and keywords are wrapped in
+<strong class="kw"> around escaped pieces, never inside math.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+from pelican.readers import BaseReader
+
+from .models import Digest, Paper
+from .settings import RESOLVED_KEY, DigestSettings, load_settings
+from .store import load
+from .tagging import Span, Tagger
+
+DAY_TEMPLATE = "digest_day.html"
+
+
+def highlight(text: str, spans: Iterable[Span]) -> Markup:
+    """Escape text and wrap each span in <strong class="kw" data-tag="topic">."""
+    out: list[str] = []
+    pos = 0
+    for sp in spans:
+        out.append(str(escape(text[pos:sp.start])))
+        out.append(
+            f'<strong class="kw" data-tag="{escape(sp.topic)}">'
+            f"{escape(text[sp.start:sp.end])}</strong>"
+        )
+        pos = sp.end
+    out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class PaperView:
+    """What the day template needs for one paper."""
+
+    paper: Paper
+    tags: tuple[str, ...]
+    title_html: Markup
+    abstract_html: Markup
+
+
+@dataclass(frozen=True)
+class DayView:
+    """What the day template needs for one day."""
+
+    digest: Digest
+    date: dt.date
+    listed: tuple[PaperView, ...]  # new and cross-listed papers shown
+    updated: tuple[PaperView, ...]  # replacements shown apart (empty when hidden)
+    topic_counts: tuple[tuple[str, int], ...]
+    list_all: bool
+    replacements: str
+
+    @property
+    def listed_total(self) -> int:
+        """How many papers the page lists."""
+        return len(self.listed) + len(self.updated)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Topics with at least one paper this day."""
+        return tuple(t for t, n in self.topic_counts if n)
+
+
+def day_view(digest: Digest, settings: DigestSettings) -> DayView:
+    """Select, tag and highlight the papers of one day."""
+    tagger = Tagger(settings.topics)
+    views = []
+    for p in digest.papers:
+        title_spans = tagger.spans(p.title)
+        abstract_spans = tagger.spans(p.abstract)
+        tags = tuple(
+            t.name for t in tagger.topics
+            if any(s.topic == t.name for s in (*title_spans, *abstract_spans))
+        )
+        if not tags and not settings.list_all:
+            continue
+        views.append(PaperView(p, tags, highlight(p.title, title_spans),
+                               highlight(p.abstract, abstract_spans)))
+    listed = tuple(v for v in views if not v.paper.is_replacement)
+    updated = tuple(v for v in views if v.paper.is_replacement)
+    if settings.replacements == "hide":
+        updated = ()
+    counts = Counter(t for v in (*listed, *updated) for t in v.tags)
+    return DayView(
+        digest=digest,
+        date=dt.date.fromisoformat(digest.date),
+        listed=listed,
+        updated=updated,
+        topic_counts=tuple((t.name, counts.get(t.name, 0)) for t in tagger.topics),
+        list_all=settings.list_all,
+        replacements=settings.replacements,
+    )
+
+
+@lru_cache(maxsize=8)
+def _environment(templates: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def render_day(view: DayView, theme: str) -> str:
+    """The day's HTML body from the theme's digest_day.html."""
+    env = _environment(str(Path(theme) / "templates"))
+    return env.get_template(DAY_TEMPLATE).render(day=view)
+
+
+def digest_settings(settings: dict[str, Any]) -> DigestSettings:
+    """The validated object the plugin stored at initialisation (or a fresh one)."""
+    resolved = settings.get(RESOLVED_KEY)
+    if isinstance(resolved, DigestSettings):
+        return resolved
+    resolved = load_settings(settings)
+    settings[RESOLVED_KEY] = resolved
+    return resolved
+
+
+def day_title(date: dt.date) -> str:
+    """'arXiv digest for Thursday, 28 November 2024'"""
+    return f"arXiv digest for {date:%A}, {date.day} {date:%B %Y}"
+
+
+class DigestReader(BaseReader):  # type: ignore[misc]
+    """Reads one day file into an article: content HTML plus metadata."""
+
+    enabled = True
+    file_extensions = ["json"]
+
+    def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
+        """Return (content, metadata) for Pelican."""
+        settings = digest_settings(self.settings)
+        digest = load(Path(source_path))
+        view = day_view(digest, settings)
+        content = render_day(view, self.settings["THEME"])
+        counts = ", ".join(f"{n} {t}" for t, n in view.topic_counts if n)
+        summary = (
+            f"{digest.announced_total} papers announced in {', '.join(digest.categories)}; "
+            f"{view.listed_total} listed" + (f" ({counts})" if counts else "") + "."
+        )
+        metadata: dict[str, Any] = {
+            "title": day_title(view.date),
+            "date": self.process_metadata("date", digest.date),
+            "slug": digest.date,
+            "category": self.process_metadata("category", "digest"),
+            "summary": str(escape(summary)),
+            "template": "article",
+            "digest": digest,
+            "day": view,
+        }
+        if view.tags:
+            metadata["tags"] = self.process_metadata("tags", ", ".join(view.tags))
+        return content, metadata

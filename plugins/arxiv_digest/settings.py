@@ -1,0 +1,257 @@
+"""Every ARXIV_DIGEST_* default in one place; the YAML config; load and validate once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+PREFIX = "ARXIV_DIGEST_"
+RESOLVED_KEY = "ARXIV_DIGEST"  # where the validated object is kept in Pelican's settings
+
+# Known arXiv announcement holidays (no mailing that day). Extend with ARXIV_DIGEST_HOLIDAYS.
+KNOWN_HOLIDAYS = (
+    "2024-01-01", "2024-12-25", "2025-01-01", "2025-12-25",
+    "2026-01-01", "2026-12-25", "2027-01-01",
+)
+
+# Pelican settings (pelicanconf.py) understood by the plugin, with their defaults.
+DEFAULTS: dict[str, Any] = {
+    "ARXIV_DIGEST_CATEGORIES": ["cs.AI", "cs.CL", "cs.CV", "cs.LG"],
+    "ARXIV_DIGEST_RSS_URL": "https://rss.arxiv.org/rss",
+    "ARXIV_DIGEST_API_URL": "https://export.arxiv.org/api/query",
+    "ARXIV_DIGEST_CONFIG": "digest.yaml",
+    "ARXIV_DIGEST_DATA_DIR": "digests",  # relative to Pelican's PATH (content/)
+    "ARXIV_DIGEST_LIST_ALL": False,  # False: the day page lists tagged papers only
+    "ARXIV_DIGEST_REPLACEMENTS": "separate",  # "separate" (own section) or "hide"
+    "ARXIV_DIGEST_TIMEOUT": 30.0,  # seconds, every HTTP request
+    "ARXIV_DIGEST_RETRIES": 4,  # on 429/5xx and connection errors
+    "ARXIV_DIGEST_REQUEST_DELAY": 3.0,  # arXiv asks for one request every 3 s
+    "ARXIV_DIGEST_PAGE_SIZE": 1000,  # API page size (arXiv's maximum is 2000)
+    "ARXIV_DIGEST_HOLIDAYS": [],  # extra ISO dates with no announcement
+    "ARXIV_DIGEST_DUPLICATE_THRESHOLD": 92.0,  # rapidfuzz token_sort_ratio for near-duplicates
+}
+
+# Environment variables that override a setting.
+ENV_OVERRIDES = {
+    "ARXIV_DIGEST_RSS_URL": "ARXIV_DIGEST_RSS_URL",
+    "ARXIV_DIGEST_API_URL": "ARXIV_DIGEST_API_URL",
+}
+
+# Topics used when the YAML config has none.
+DEFAULT_TOPICS: dict[str, dict[str, list[Any]]] = {
+    "pruning": {"terms": ["prun*"]},
+    "quantization": {
+        "terms": ["quantiz*", "low-bit", "int4", "int8", "fp8", "fp4", "binarized", "ternary weight*"],
+    },
+    "kv-cache": {
+        "terms": ["KV cache*", "key-value cache*", "KV-caching", {"term": "KV", "case_sensitive": True}],
+    },
+    "sparsity": {
+        "terms": ["spars*"],
+        "exclude": ["sparse reward*", "sparse-view*", "sparse view*"],
+    },
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One topic term: words (a trailing * matches the rest of the word), and its case rule."""
+
+    text: str
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A named topic: terms that tag a paper, and exclude terms that cancel overlapping matches."""
+
+    name: str
+    terms: tuple[Term, ...]
+    exclude: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The validated plugin settings, one frozen object per build or CLI run."""
+
+    categories: tuple[str, ...]
+    rss_url: str
+    api_url: str
+    config_file: Path
+    data_dir: Path
+    list_all: bool
+    replacements: str
+    timeout: float
+    retries: int
+    request_delay: float
+    page_size: int
+    holidays: frozenset[dt.date]
+    duplicate_threshold: float
+    topics: tuple[Topic, ...]
+    llm: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)  # the raw YAML, for later stages
+
+
+def _expect(cond: bool, where: str, what: str, got: Any) -> None:
+    if not cond:
+        raise ConfigError(f"{where}: expected {what}, got {got!r}")
+
+
+def _parse_term(raw: Any, where: str) -> Term:
+    if isinstance(raw, str):
+        _expect(bool(raw.strip()), where, "a non-empty term", raw)
+        return Term(raw.strip())
+    if isinstance(raw, Mapping):
+        unknown = set(raw) - {"term", "case_sensitive"}
+        _expect(not unknown, where, "only the keys 'term' and 'case_sensitive'", sorted(unknown))
+        text = raw.get("term")
+        _expect(isinstance(text, str) and bool(text.strip()), f"{where}.term", "a non-empty string", text)
+        cs = raw.get("case_sensitive", False)
+        _expect(isinstance(cs, bool), f"{where}.case_sensitive", "true or false", cs)
+        return Term(str(text).strip(), bool(cs))
+    raise ConfigError(f"{where}: expected a string or a mapping with 'term', got {raw!r}")
+
+
+def parse_topics(raw: Any, source: str) -> tuple[Topic, ...]:
+    """Validate the `topics:` mapping of a config file into Topic objects."""
+    where = f"{source}: topics"
+    _expect(isinstance(raw, Mapping) and bool(raw), where, "a mapping of topic name to terms", raw)
+    topics = []
+    for name, body in raw.items():
+        here = f"{where}.{name}"
+        _expect(isinstance(name, str) and name.strip() != "", where, "topic names as strings", name)
+        _expect(
+            name == name.strip().lower() and " " not in name,
+            here, "a lower-case name without spaces (it becomes a URL slug)", name,
+        )
+        if isinstance(body, list):
+            body = {"terms": body}
+        _expect(isinstance(body, Mapping), here, "a list of terms or a mapping with 'terms'", body)
+        unknown = set(body) - {"terms", "exclude"}
+        _expect(not unknown, here, "only the keys 'terms' and 'exclude'", sorted(unknown))
+        terms = body.get("terms")
+        _expect(isinstance(terms, list) and bool(terms), f"{here}.terms", "a non-empty list", terms)
+        exclude = body.get("exclude") or []
+        _expect(isinstance(exclude, list), f"{here}.exclude", "a list", exclude)
+        topics.append(
+            Topic(
+                name=name,
+                terms=tuple(_parse_term(t, f"{here}.terms[{i}]") for i, t in enumerate(terms)),
+                exclude=tuple(_parse_term(t, f"{here}.exclude[{i}]") for i, t in enumerate(exclude)),
+            )
+        )
+    return tuple(topics)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read the YAML config file; a missing file means defaults, a broken one is a ConfigError."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{at}: {getattr(e, 'problem', e)}") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read: {e.strerror}") from e
+    if data is None:
+        return {}
+    _expect(isinstance(data, dict), str(path), "a mapping at the top level", type(data).__name__)
+    known = {"topics", "llm"}
+    unknown = set(data) - known
+    _expect(not unknown, str(path), f"only the top-level keys {sorted(known)}", sorted(unknown))
+    return data
+
+
+def load_settings(
+    pelican_settings: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> DigestSettings:
+    """Merge defaults, Pelican settings, the environment and the YAML config into one object."""
+    env = os.environ if env is None else env
+    unknown = sorted(
+        k for k in pelican_settings if k.startswith(PREFIX) and k not in DEFAULTS
+    )
+    if unknown:
+        raise ConfigError(
+            f"pelican settings: unknown key(s) {', '.join(unknown)}; "
+            f"expected one of {', '.join(sorted(DEFAULTS))}"
+        )
+    s = {k: pelican_settings.get(k, v) for k, v in DEFAULTS.items()}
+    for key, var in ENV_OVERRIDES.items():
+        if env.get(var):
+            s[key] = env[var]
+
+    where = "pelican settings: "
+    cats = s["ARXIV_DIGEST_CATEGORIES"]
+    _expect(
+        isinstance(cats, (list, tuple)) and bool(cats) and all(isinstance(c, str) and c for c in cats),
+        where + "ARXIV_DIGEST_CATEGORIES", "a non-empty list of arXiv categories such as 'cs.LG'", cats,
+    )
+    for key in ("ARXIV_DIGEST_RSS_URL", "ARXIV_DIGEST_API_URL"):
+        url = s[key]
+        _expect(
+            isinstance(url, str) and url.startswith(("http://", "https://")),
+            where + key, "an http(s) URL", url,
+        )
+    _expect(
+        s["ARXIV_DIGEST_REPLACEMENTS"] in ("separate", "hide"),
+        where + "ARXIV_DIGEST_REPLACEMENTS", "'separate' or 'hide'", s["ARXIV_DIGEST_REPLACEMENTS"],
+    )
+    _expect(isinstance(s["ARXIV_DIGEST_LIST_ALL"], bool), where + "ARXIV_DIGEST_LIST_ALL",
+            "True or False", s["ARXIV_DIGEST_LIST_ALL"])
+    for key, lo in (("ARXIV_DIGEST_TIMEOUT", 0.001), ("ARXIV_DIGEST_REQUEST_DELAY", 0.0),
+                    ("ARXIV_DIGEST_DUPLICATE_THRESHOLD", 0.0)):
+        v = s[key]
+        _expect(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= lo,
+                where + key, f"a number >= {lo}", v)
+    for key, lo in (("ARXIV_DIGEST_RETRIES", 0), ("ARXIV_DIGEST_PAGE_SIZE", 1)):
+        v = s[key]
+        _expect(isinstance(v, int) and not isinstance(v, bool) and v >= lo,
+                where + key, f"an integer >= {lo}", v)
+    _expect(s["ARXIV_DIGEST_PAGE_SIZE"] <= 2000, where + "ARXIV_DIGEST_PAGE_SIZE",
+            "at most 2000 (arXiv's limit)", s["ARXIV_DIGEST_PAGE_SIZE"])
+    holidays = set()
+    for d in (*KNOWN_HOLIDAYS, *s["ARXIV_DIGEST_HOLIDAYS"]):
+        try:
+            holidays.add(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)))
+        except ValueError as e:
+            raise ConfigError(
+                f"{where}ARXIV_DIGEST_HOLIDAYS: expected ISO dates (YYYY-MM-DD), got {d!r}"
+            ) from e
+
+    content = Path(str(pelican_settings.get("PATH", "content")))
+    config_file = Path(str(s["ARXIV_DIGEST_CONFIG"]))
+    data_dir = Path(str(s["ARXIV_DIGEST_DATA_DIR"]))
+    if not data_dir.is_absolute():
+        data_dir = content / data_dir
+    raw = read_config_file(config_file)
+    topics = parse_topics(raw.get("topics", DEFAULT_TOPICS), str(config_file))
+    llm = raw.get("llm") or {}
+    _expect(isinstance(llm, Mapping), f"{config_file}: llm", "a mapping of LLM settings", llm)
+    return DigestSettings(
+        categories=tuple(cats),
+        rss_url=str(s["ARXIV_DIGEST_RSS_URL"]).rstrip("/"),
+        api_url=str(s["ARXIV_DIGEST_API_URL"]),
+        config_file=config_file,
+        data_dir=data_dir,
+        list_all=s["ARXIV_DIGEST_LIST_ALL"],
+        replacements=s["ARXIV_DIGEST_REPLACEMENTS"],
+        timeout=float(s["ARXIV_DIGEST_TIMEOUT"]),
+        retries=s["ARXIV_DIGEST_RETRIES"],
+        request_delay=float(s["ARXIV_DIGEST_REQUEST_DELAY"]),
+        page_size=s["ARXIV_DIGEST_PAGE_SIZE"],
+        holidays=frozenset(holidays),
+        duplicate_threshold=float(s["ARXIV_DIGEST_DUPLICATE_THRESHOLD"]),
+        topics=topics,
+        llm=llm,
+        config=raw,
+    )

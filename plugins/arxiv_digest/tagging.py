@@ -1,0 +1,91 @@
+"""Topics -> compiled matchers -> tags and matched spans on plain text (no HTML here)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .settings import Term, Topic
+
+_SEP = r"[\s\-\u2010\u2011\u2012\u2013]+"  # spaces and hyphens between the words of a term
+# Inline and display math: never highlighted inside.
+_MATH = re.compile(
+    r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A keyword occurrence: text[start:end] belongs to topic."""
+
+    start: int
+    end: int
+    topic: str
+
+
+def compile_term(term: Term) -> re.Pattern[str]:
+    """A word-aware pattern: whole words only; a trailing * extends to the end of the word."""
+    text = term.text
+    wildcard = text.endswith("*")
+    words = [w for w in re.split(r"[\s\-\u2010\u2011\u2012\u2013]+", text.rstrip("*")) if w]
+    body = _SEP.join(re.escape(w) for w in words)
+    tail = r"\w*" if wildcard else r"(?:e?s)?"
+    flags = 0 if term.case_sensitive else re.IGNORECASE
+    return re.compile(rf"(?<!\w){body}{tail}(?!\w)", flags)
+
+
+def math_ranges(text: str) -> list[tuple[int, int]]:
+    """The [start, end) ranges of $...$, $$...$$, \\(...\\) and \\[...\\] in text."""
+    return [m.span() for m in _MATH.finditer(text)]
+
+
+class Tagger:
+    """Finds topic keywords in titles and abstracts."""
+
+    def __init__(self, topics: Iterable[Topic]) -> None:
+        self.topics = tuple(topics)
+        self._compiled = [
+            (
+                t.name,
+                [compile_term(x) for x in t.terms],
+                [compile_term(x) for x in t.exclude],
+            )
+            for t in self.topics
+        ]
+
+    def spans(self, text: str) -> list[Span]:
+        """Non-overlapping keyword spans in text, outside math, leftmost-longest first."""
+        if not text:
+            return []
+        maths = math_ranges(text)
+
+        def in_math(s: int, e: int) -> bool:
+            return any(ms < e and s < me for ms, me in maths)
+
+        candidates: list[tuple[int, int, int, str]] = []
+        for order, (name, terms, excludes) in enumerate(self._compiled):
+            blocked = [m.span() for x in excludes for m in x.finditer(text)]
+            for pat in terms:
+                for m in pat.finditer(text):
+                    s, e = m.span()
+                    if in_math(s, e) or any(bs < e and s < be for bs, be in blocked):
+                        continue
+                    candidates.append((s, -(e - s), order, name))
+        candidates.sort()
+        out: list[Span] = []
+        last_end = -1
+        for s, neg_len, _order, name in candidates:
+            if s >= last_end:
+                out.append(Span(s, s - neg_len, name))
+                last_end = s - neg_len
+        return out
+
+    def tag(self, title: str, abstract: str) -> dict[str, tuple[str, ...]]:
+        """topic -> the distinct words that matched in the title and abstract, in order."""
+        found: dict[str, dict[str, None]] = {}
+        for text in (title, abstract):
+            for sp in self.spans(text):
+                found.setdefault(sp.topic, {})[text[sp.start:sp.end]] = None
+        order = [t.name for t in self.topics]
+        return {name: tuple(found[name]) for name in order if name in found}
