@@ -104,7 +104,13 @@ class ArxivServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that timed out and hung up is part of the test
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"

@@ -84,9 +84,23 @@ class _PoliteSession(requests.Session):
             self._last = time.monotonic()
 
 
+class _PoliteRetry(Retry):
+    """urllib3 retries that never come back sooner than arXiv's delay, even on a short Retry-After."""
+
+    min_backoff = 3.0
+
+    def get_backoff_time(self) -> float:
+        return max(self.min_backoff, super().get_backoff_time())
+
+    def get_retry_after(self, response: Any) -> float | None:
+        after = super().get_retry_after(response)
+        return None if after is None else max(after, self.min_backoff)
+
+
 def make_session(settings: DigestSettings) -> _PoliteSession:
     """A session with timeouts, polite spacing, and backoff on 429/5xx honouring Retry-After."""
-    retry = Retry(
+    retry_class = type("Retry", (_PoliteRetry,), {"min_backoff": settings.request_delay})
+    retry = retry_class(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries,
@@ -110,15 +124,28 @@ def _get(session: requests.Session, url: str) -> bytes:
     """GET a URL; any failure after the retries becomes one FetchError line."""
     try:
         resp = session.get(url)
-    except requests.exceptions.RetryError as e:
-        raise FetchError(f"{url}: gave up after retries ({e.__context__ or e})") from e
-    except requests.exceptions.Timeout as e:
-        raise FetchError(f"{url}: timed out") from e
     except requests.exceptions.RequestException as e:
-        raise FetchError(f"{url}: request failed: {type(e).__name__}") from e
+        raise FetchError(f"{url}: {describe(e)}") from e
     if resp.status_code != 200:
         raise FetchError(f"{url}: HTTP {resp.status_code} after retries")
     return resp.content
+
+
+def describe(e: BaseException) -> str:
+    """One line for a requests failure: what went wrong, after how many tries."""
+    reason: object = e
+    while reason is not None and hasattr(reason, "reason") and reason.reason is not None:
+        reason = reason.reason  # MaxRetryError -> ReadTimeoutError, ...
+    if e.args and hasattr(e.args[0], "reason") and e.args[0].reason is not None:
+        reason = e.args[0].reason
+    name = type(reason).__name__
+    if "Timeout" in name or isinstance(e, requests.exceptions.Timeout):
+        return "timed out (no answer within the timeout), retries exhausted"
+    if isinstance(e, requests.exceptions.RetryError):
+        return f"gave up after retries: {reason}"
+    if isinstance(e, requests.exceptions.ConnectionError):
+        return f"could not connect, retries exhausted ({name})"
+    return f"request failed: {name}: {reason}"
 
 
 def _parse_xml(body: bytes, url: str) -> Any:
