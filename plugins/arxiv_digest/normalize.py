@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from .errors import FetchError
 from .models import ANNOUNCE_TYPES, Paper
@@ -16,8 +16,7 @@ from .models import ANNOUNCE_TYPES, Paper
 logger = logging.getLogger(__name__)
 
 _ID_RE = re.compile(
-    r"(?:arxiv:|abs/|^)(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))(?:v(?P<v>\d+))?",
-    re.IGNORECASE,
+    r"(?<![\w.])(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(?P<v>\d+))?(?!\w)"
 )
 _WS = re.compile(r"\s+")
 _TEX_IN_NAME = re.compile(r"\\|\{")
@@ -124,11 +123,12 @@ def link_near_duplicates(papers: tuple[Paper, ...], threshold: float) -> tuple[P
     """Link papers whose titles are near-identical under different ids (re-submissions)."""
     if len(papers) < 2:
         return papers
-    titles = [p.title.lower() for p in papers]
+    titles = [p.title for p in papers]
     related: dict[int, list[str]] = {}
     for i, title in enumerate(titles):
         matches = process.extract(
-            title, titles, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, limit=None
+            title, titles, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
+            score_cutoff=threshold, limit=None,
         )
         for _choice, _score, j in matches:
             if j != i and papers[i].id != papers[j].id:

@@ -1,0 +1,153 @@
+"""Unit tests: normalising raw records, near-duplicates, and atomic, merging day storage."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from arxiv_digest import store
+from arxiv_digest.errors import StoreError
+from arxiv_digest.fetch import parse_rss
+from arxiv_digest.models import Digest
+from arxiv_digest.normalize import (
+    RawRecord,
+    decode_name,
+    link_near_duplicates,
+    normalize,
+    split_authors,
+    split_id,
+)
+from arxiv_server import FIXTURES
+
+
+def rec(arxiv_id: str, title: str = "A title", cats: tuple[str, ...] = ("cs.LG",),
+        announce: str = "new") -> RawRecord:
+    return RawRecord(arxiv_id=arxiv_id, title=title, authors=("A. Author",), abstract="Text.",
+                     categories=cats, announce_type=announce)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2411.17700v1", ("2411.17700", 1)),
+        ("oai:arXiv.org:2411.17700v12", ("2411.17700", 12)),
+        ("http://arxiv.org/abs/2604.26951v3", ("2604.26951", 3)),
+        ("hep-th/0601001", ("hep-th/0601001", 1)),
+        ("http://arxiv.org/abs/quant-ph/0201082v1", ("quant-ph/0201082", 1)),
+    ],
+)
+def test_split_id(raw: str, expected: tuple[str, int]) -> None:
+    assert split_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        (r"Jos\'e Roberto", "José Roberto"),
+        (r"Przemys{\l}aw  Olbratowski", "Przemysław Olbratowski"),
+        (r"Jaros{\l}aw \.Zygierewicz", "Jarosław Żygierewicz"),
+        (r"V\'aclav Vavry\v{c}uk", "Václav Vavryčuk"),
+        ("Ratna Kandala,  Deepti", "Ratna Kandala, Deepti"),
+        ("Plain   Name", "Plain Name"),
+    ],
+)
+def test_tex_accents_and_whitespace_in_names(raw: str, name: str) -> None:
+    assert decode_name(raw) == name
+
+
+def test_split_authors_keeps_affiliations_whole() -> None:
+    assert split_authors("A B (IFPEN, Paris), C D (LEMTA),  E F") == (
+        "A B (IFPEN, Paris)", "C D (LEMTA)", "E F")
+
+
+def test_one_record_per_id_across_categories_highest_version() -> None:
+    papers = normalize(
+        [rec("2411.00009v1", cats=("cs.LG",)), rec("2411.00001v2", cats=("cs.AI", "cs.LG"), announce="replace"),
+         rec("2411.00001v1", cats=("cs.CL",)), rec("2411.00002v1", cats=("math.CO",))],
+        ["cs.AI", "cs.LG", "cs.CL"],
+    )
+    ids = [(p.id, p.version, p.announce_type) for p in papers]
+    assert ("2411.00001", 2, "replace") in ids and len(ids) == 2
+    assert ("2411.00009", 1, "new") in ids
+    assert not any(i == "2411.00002" for i, _, _ in ids)  # math.CO only: not ours
+
+
+def test_latex_is_kept_in_titles_and_abstracts() -> None:
+    day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "fixture")
+    papers = normalize(day.records, [])
+    with_math = [p for p in papers if "$" in p.title]
+    assert len(with_math) >= 50
+    assert all(p.title.count("$") % 2 == 0 for p in with_math)
+
+
+def test_near_duplicate_titles_are_linked_not_dropped() -> None:
+    papers = normalize(
+        [rec("2411.00010v1", "Sparse Attention for Long Context Transformers"),
+         rec("2411.00011v1", "Sparse attention for long-context transformers"),
+         rec("2411.00012v1", "Quantized Diffusion Models")],
+        ["cs.LG"],
+    )
+    linked = {p.id: p.related for p in link_near_duplicates(papers, 92)}
+    assert linked == {"2411.00010": ("2411.00011",), "2411.00011": ("2411.00010",), "2411.00012": ()}
+
+
+def test_rss_fixture_without_item_pubdate_and_single_category() -> None:
+    # the early-2024 stat feed has no per-item pubDate; the 2026 feed is re-serialised
+    stat = parse_rss((FIXTURES / "rss_stat_2024-03-26.xml").read_bytes(), "stat")
+    assert str(stat.date) == "2024-03-26" and len(stat.records) == 123
+    kinds = {r.announce_type for r in stat.records}
+    assert kinds == {"new", "cross", "replace", "replace-cross"}
+    lg = parse_rss((FIXTURES / "rss_cs.LG_2026-04-27_trimmed3items_reserialized.xml").read_bytes(), "lg")
+    assert str(lg.date) == "2026-04-27" and len(lg.records) == 3
+
+
+def digest(papers: tuple = ()) -> Digest:
+    return Digest(date="2024-11-28", categories=("cs.LG",), source="rss", papers=papers,
+                  announced={"new": len(papers)})
+
+
+def test_save_is_atomic_and_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> None:
+    papers = normalize([rec("2411.00010v1")], ["cs.LG"])
+    path = store.save(tmp_path, digest(papers))
+    before = path.read_bytes()
+    assert json.loads(before)["schema_version"] == 1
+    assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+    def boom(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(StoreError, match="cannot be written: No space left on device"):
+        store.save(tmp_path, digest(normalize([rec("2411.00011v1")], ["cs.LG"])))
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left behind
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_load_rejects_unknown_schema_and_broken_json(tmp_path: Path) -> None:
+    path = tmp_path / "2024" / "2024-11-28.json"
+    path.parent.mkdir()
+    path.write_text('{"schema_version": 99}')
+    with pytest.raises(StoreError, match=r"2024-11-28.json: schema_version 99 is not supported"):
+        store.load(path)
+    path.write_text('{"schema_version": 1, ')
+    with pytest.raises(StoreError, match=r"not valid JSON \(line 1\)"):
+        store.load(path)
+
+
+def test_merge_never_shrinks_and_keeps_summaries() -> None:
+    a, b = normalize([rec("2411.00010v1"), rec("2411.00011v1")], ["cs.LG"])
+    old = digest((replace(a, summary={"tldr": "x"}), b))
+    newer_a = replace(a, version=2, title="A title, revised")
+    merged = store.merge(old, digest((newer_a,)))
+    assert [p.id for p in merged.papers] == ["2411.00010", "2411.00011"]
+    assert merged.papers[0].version == 2 and merged.papers[0].summary == {"tldr": "x"}
+    assert merged.announced == {"new": 2}
