@@ -62,6 +62,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in _ENV_CLEARED:
         monkeypatch.delenv(var, raising=False)
+    # Pelican's logger class shows each distinct warning once per process; tests are separate runs
+    from pelican.log import LimitFilter
+
+    LimitFilter._raised_messages.clear()
 
 
 @pytest.fixture
