@@ -25,7 +25,7 @@ def test_env_overrides_urls(tmp_path: Path) -> None:
 
 
 def test_unknown_setting_is_reported() -> None:
-    with pytest.raises(ConfigError, match="unknown key.*ARXIV_DIGEST_CATEGORY"):
+    with pytest.raises(ConfigError, match=r"unknown key.*ARXIV_DIGEST_CATEGORY"):
         load_settings({"ARXIV_DIGEST_CATEGORY": ["cs.LG"]})
 
 

@@ -118,7 +118,7 @@ def test_429_honours_retry_after(site, arxiv_server, capsys):
 def test_retries_run_out_exit_nonzero_and_write_nothing(site, arxiv_server, capsys):
     arxiv_server.route(RSS_PATH, "rss_all-archives_2024-11-28.xml")
     arxiv_server.fault(RSS_PATH, *[Fault(status=503)] * 3)
-    code, out, err = update(site, capsys, "--now", THU)
+    code, _, err = update(site, capsys, "--now", THU)
     assert code == 3
     assert err.strip().splitlines()[-1].startswith("error: ")
     assert "503" in err.strip().splitlines()[-1]
@@ -202,7 +202,7 @@ def test_backfill_pages_through_the_api_for_the_announced_window(site, arxiv_ser
     assert all(q["search_query"][0].endswith("submittedDate:[202604281800 TO 202604291759]")
                for q in queries)
     assert queries[0]["search_query"][0].startswith("(cat:cs.AI OR cat:cs.CL OR cat:cs.CV OR cat:cs.LG)")
-    gaps = [b.at - a.at for a, b in zip(arxiv_server.requests, arxiv_server.requests[1:])]
+    gaps = [b.at - a.at for a, b in zip(arxiv_server.requests, arxiv_server.requests[1:], strict=False)]
     assert min(gaps) >= 0.2  # one request per delay, across pages
     day = json.loads((site / "content/digests/2026/2026-04-30.json").read_text())
     assert day["source"] == "api" and len(day["papers"]) == 20

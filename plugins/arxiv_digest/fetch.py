@@ -73,7 +73,7 @@ class _PoliteSession(requests.Session):
         self._last = 0.0
         self.total_results: int | None = None
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         wait = self._last + self._delay - time.monotonic()
         if wait > 0:
             logger.debug("waiting %.1f s between requests", wait)

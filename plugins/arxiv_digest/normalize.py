@@ -68,7 +68,9 @@ def decode_name(name: str) -> str:
 
 def split_authors(text: str) -> tuple[str, ...]:
     """Split arXiv's comma-separated author list, keeping commas inside parentheses."""
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -143,7 +143,7 @@ class DigestReader(BaseReader):  # type: ignore[misc]
     """Reads one day file into an article: content HTML plus metadata."""
 
     enabled = True
-    file_extensions = ["json"]
+    file_extensions: ClassVar[list[str]] = ["json"]
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         """Return (content, metadata) for Pelican."""

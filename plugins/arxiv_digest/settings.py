@@ -169,7 +169,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     known = {"topics", "llm"}
     unknown = set(data) - known
     _expect(not unknown, str(path), f"only the top-level keys {sorted(known)}", sorted(unknown))
-    return data
+    return dict(data)
 
 
 def load_settings(
