@@ -232,3 +232,21 @@ def test_backfill_of_a_saturday_or_the_future(site, arxiv_server, capsys):
     code, _, err = update(site, capsys, "--date", "2026-05-08", "--now", "2026-05-04T12:00:00+00:00")
     assert code == 4 and "in the future" in err
     assert arxiv_server.requests == []
+
+
+def test_backfill_empty_page_mid_way_is_an_error(site, arxiv_server, capsys):
+    empty = (FIXTURES / "api2026_idlist_0000.0000.xml").read_bytes()  # a real empty API page
+    arxiv_server.route("/api/query", paged_feed(API_FIXTURE))
+    arxiv_server.fault("/api/query", Fault(), Fault(body=empty))
+    code, _, err = update(site, capsys, "--date", "2026-04-30", "--now", "2026-05-01T12:00:00+00:00")
+    assert code == 3 and "empty page after 7 results" in err
+    assert stored_files(site) == []
+
+
+def test_backfill_api_error_feed(site, arxiv_server, capsys):
+    error = (FIXTURES / "api2026_idlist_abc_http400_error.xml").read_bytes()
+    arxiv_server.route("/api/query", API_FIXTURE)
+    arxiv_server.fault("/api/query", Fault(status=400, body=error))
+    code, _, err = update(site, capsys, "--date", "2026-04-30", "--now", "2026-05-01T12:00:00+00:00")
+    assert code == 3 and "HTTP 400" in err
+    assert arxiv_server.count("/api/query") == 1  # a 400 is not retried
