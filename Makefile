@@ -9,6 +9,9 @@ CONFFILE := $(CURDIR)/pelicanconf.py
 PUBLISHCONF := $(CURDIR)/publishconf.py
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# Whole-archive search: Pagefind's bundled binary indexes the built site into $(OUTPUTDIR)/pagefind/.
+# Run it after every Pelican build that is published (html, publish).
+SEARCH_INDEX = $(PYTHON) -m pagefind --site $(OUTPUTDIR) --silent
 
 ifeq ($(shell command -v $(PY) 2>/dev/null),)
 PY := python3
@@ -27,8 +30,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project into it
 
-html: $(STAMP) ## build the site into output/ (offline, from content/)
+html: $(STAMP) ## build the site into output/ (offline, from content/), with its search index
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
+	$(SEARCH_INDEX)
 
 clean: ## remove the generated site
 	rm -rf $(OUTPUTDIR)

@@ -22,9 +22,19 @@ ARTICLE_URL = "{date:%Y}/{date:%m}/{date:%d}/"
 ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/index.html"
 PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
-# Pelican tags are the digest's topics
+# Pelican tags are the digest's topics. A topic page lists papers across days (not days), so the
+# plugin writes it (plugins/arxiv_digest/site.py) at TAG_URL, paginated, and Pelican's own tag
+# pages and tag feeds are off.
 TAG_URL = "topics/{slug}/"
-TAG_SAVE_AS = "topics/{slug}/index.html"
+TAG_SAVE_AS = ""
+TOPIC_SAVE_AS = "topics/{slug}/index.html"
+TOPIC_FEED_ATOM = "feeds/topics/{slug}.atom.xml"
+TOPIC_FEED_RSS = "feeds/topics/{slug}.rss.xml"
+PAGINATED_TEMPLATES = {"index": None, "tag": None, "category": None, "author": None, "topic": 25}
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
 TAGS_URL = "topics/"
 TAGS_SAVE_AS = "topics/index.html"
 ARCHIVES_URL = "archives/"
@@ -33,13 +43,15 @@ CATEGORY_SAVE_AS = ""
 CATEGORIES_SAVE_AS = ""
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
-DIRECT_TEMPLATES = ["index", "tags", "archives"]
+SEARCH_URL = "search/"
+SEARCH_SAVE_AS = "search/index.html"
+DIRECT_TEMPLATES = ["index", "tags", "archives", "search", "404"]
 
 # Feeds: full content, stable ids (tag URIs from the day's URL and date)
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 FEED_ALL_RSS = "feeds/all.rss.xml"
-TAG_FEED_ATOM = "feeds/topics/{slug}.atom.xml"
-TAG_FEED_RSS = "feeds/topics/{slug}.rss.xml"
+TAG_FEED_ATOM = None  # topic feeds (one entry per paper) are TOPIC_FEED_* above
+TAG_FEED_RSS = None
 CATEGORY_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None

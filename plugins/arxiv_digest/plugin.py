@@ -8,6 +8,7 @@ from pelican import signals
 
 from .render import DigestReader
 from .settings import RESOLVED_KEY, load_settings
+from .site import finalize_articles, get_generators
 
 
 def validate_settings(pelican: Any) -> None:
@@ -24,3 +25,5 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(validate_settings)
     signals.readers_init.connect(add_reader)
+    signals.article_generator_finalized.connect(finalize_articles)
+    signals.get_generators.connect(get_generators)

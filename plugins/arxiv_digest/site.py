@@ -1,0 +1,349 @@
+"""Site-wide views over all days: previous/next links, the archive calendar, topic pages and feeds.
+
+Pelican sees one article per announcement day. Readers also want each topic's papers across days
+(newest first, paginated) and a feed per topic whose entries are papers, so a reader can follow
+"kv-cache" alone. This module builds those views from the articles the reader produced, and a
+Pelican generator writes them through the theme's templates. Everything is derived from the
+content only (no clock, no network), so two builds of the same content are byte-identical.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from feedgenerator import Atom1Feed, Rss201rev2Feed, get_tag_uri
+from markupsafe import Markup
+from pelican.generators import Generator
+from pelican.urlwrappers import Tag
+
+from .render import DayView, PaperView, digest_settings
+
+logger = logging.getLogger(__name__)
+
+# Pelican-style settings for the pages this module writes (pelicanconf.py may override them).
+SITE_DEFAULTS: dict[str, Any] = {
+    "TOPIC_SAVE_AS": "topics/{slug}/index.html",  # the URL is Pelican's TAG_URL
+    "TOPIC_FEED_ATOM": "feeds/topics/{slug}.atom.xml",
+    "TOPIC_FEED_RSS": "feeds/topics/{slug}.rss.xml",
+    "TOPIC_PAGE_SIZE": 25,  # papers per topic page (PAGINATED_TEMPLATES["topic"] wins if set)
+}
+
+# Calendar cell kinds
+DIGEST, WEEKEND, HOLIDAY, MISSING, OUTSIDE = "digest", "weekend", "holiday", "missing", "outside"
+
+
+def site_setting(settings: Mapping[str, Any], key: str) -> Any:
+    """A setting of this module: pelicanconf's value, else the default above."""
+    return settings.get(key, SITE_DEFAULTS[key])
+
+
+# ---------------------------------------------------------------------------------------------
+# Previous / next day
+
+
+def day_articles(articles: Iterable[Any]) -> list[Any]:
+    """The articles that are announcement days (they carry a DayView), oldest first."""
+    days = [a for a in articles if isinstance(getattr(a, "day", None), DayView)]
+    return sorted(days, key=lambda a: a.day.date)
+
+
+def link_days(articles: Sequence[Any]) -> None:
+    """Give each day article prev_day (older) and next_day (newer) attributes."""
+    days = day_articles(articles)
+    for i, article in enumerate(days):
+        article.prev_day = days[i - 1] if i > 0 else None
+        article.next_day = days[i + 1] if i + 1 < len(days) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Archive calendar
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One date of the archive calendar and what happened on it."""
+
+    date: dt.date
+    kind: str  # DIGEST, WEEKEND, HOLIDAY, MISSING (announcement day not stored) or OUTSIDE
+    url: str = ""
+    listed: int = 0
+    announced: int = 0
+
+    @property
+    def label(self) -> str:
+        """What a reader is told about this date."""
+        if self.kind == DIGEST:
+            return f"{self.listed} paper{'' if self.listed == 1 else 's'}"
+        if self.kind == WEEKEND:
+            return "no announcement"
+        if self.kind == HOLIDAY:
+            return "no announcement (holiday)"
+        if self.kind == MISSING:
+            return "not archived"
+        return ""
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    """One month of the archive, as weeks of seven cells (Monday first; None pads the grid)."""
+
+    year: int
+    month: int
+    weeks: tuple[tuple[CalendarDay | None, ...], ...]
+
+    @property
+    def name(self) -> str:
+        """'November 2024'"""
+        return f"{calendar.month_name[self.month]} {self.year}"
+
+    @property
+    def slug(self) -> str:
+        """'2024-11', an anchor id."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def digest_days(self) -> tuple[CalendarDay, ...]:
+        """The dates of this month that have a page."""
+        return tuple(d for w in self.weeks for d in w if d is not None and d.kind == DIGEST)
+
+    @property
+    def papers(self) -> int:
+        """Papers listed over the month."""
+        return sum(d.listed for d in self.digest_days)
+
+
+def build_calendar(
+    articles: Sequence[Any], holidays: Iterable[dt.date] = ()
+) -> tuple[CalendarMonth, ...]:
+    """Every month from the first stored day to the last, newest month first."""
+    days = day_articles(articles)
+    if not days:
+        return ()
+    holidays = frozenset(holidays)
+    by_date = {a.day.date: a for a in days}
+    first, last = days[0].day.date, days[-1].day.date
+    months = []
+    year, month = first.year, first.month
+    cal = calendar.Calendar(firstweekday=calendar.MONDAY)
+    while (year, month) <= (last.year, last.month):
+        weeks = []
+        for week in cal.monthdatescalendar(year, month):
+            cells: list[CalendarDay | None] = []
+            for d in week:
+                if d.month != month:
+                    cells.append(None)
+                elif d in by_date:
+                    a = by_date[d]
+                    cells.append(CalendarDay(d, DIGEST, a.url, a.day.listed_total,
+                                             a.day.digest.announced_total))
+                elif d.weekday() >= 5:
+                    cells.append(CalendarDay(d, WEEKEND))
+                elif d in holidays:
+                    cells.append(CalendarDay(d, HOLIDAY))
+                elif first < d < last:
+                    cells.append(CalendarDay(d, MISSING))
+                else:
+                    cells.append(CalendarDay(d, OUTSIDE))
+            weeks.append(tuple(cells))
+        months.append(CalendarMonth(year, month, tuple(weeks)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(reversed(months))
+
+
+# ---------------------------------------------------------------------------------------------
+# Topics
+
+
+@dataclass(frozen=True)
+class TopicPaper:
+    """A paper as listed on a topic page or in a topic feed: the paper and the day it is on."""
+
+    view: PaperView
+    day: DayView
+    day_url: str  # the day page's URL, relative to SITEURL
+    published: dt.datetime  # the day article's date (timezone-aware)
+
+    @property
+    def paper(self) -> Any:
+        """The Paper."""
+        return self.view.paper
+
+    @property
+    def url(self) -> str:
+        """The paper on its day page, relative to SITEURL."""
+        return f"{self.day_url}#{self.view.paper.id}"
+
+    @property
+    def date(self) -> dt.date:
+        """The announcement date."""
+        return self.day.date
+
+
+@dataclass(frozen=True)
+class TopicView:
+    """A topic: its URLs and its papers across days, newest day first."""
+
+    name: str
+    slug: str
+    url: str
+    save_as: str
+    feed_atom: str  # paths relative to the site root; "" when that feed is off
+    feed_rss: str
+    papers: tuple[TopicPaper, ...]
+
+    @property
+    def latest(self) -> dt.date | None:
+        """The newest day with a paper in this topic."""
+        return self.papers[0].date if self.papers else None
+
+    @property
+    def days(self) -> int:
+        """How many days have a paper in this topic."""
+        return len({p.date for p in self.papers})
+
+
+def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[TopicView, ...]:
+    """One TopicView per configured topic (in config order), with its papers newest first."""
+    ds = digest_settings(settings)
+    days = list(reversed(day_articles(articles)))  # newest first
+    topics = []
+    for topic in ds.topics:
+        tag = Tag(topic.name, settings)
+        papers = tuple(
+            TopicPaper(v, a.day, a.url, a.date)
+            for a in days
+            for v in (*a.day.listed, *a.day.updated)
+            if topic.name in v.tags
+        )
+        fmt = {"slug": tag.slug}
+        atom = site_setting(settings, "TOPIC_FEED_ATOM")
+        rss = site_setting(settings, "TOPIC_FEED_RSS")
+        topics.append(TopicView(
+            name=topic.name,
+            slug=tag.slug,
+            url=tag.url,
+            save_as=site_setting(settings, "TOPIC_SAVE_AS").format(**fmt),
+            feed_atom=atom.format(**fmt) if atom else "",
+            feed_rss=rss.format(**fmt) if rss else "",
+            papers=papers,
+        ))
+    return tuple(topics)
+
+
+class _StableDates:
+    """Feeds whose <updated>/<lastBuildDate> come from the content, never from the clock."""
+
+    fallback: dt.datetime
+
+    def latest_post_date(self) -> dt.datetime:
+        """The newest entry's date; an empty feed uses the site's newest day instead of now()."""
+        dates = [i[k] for i in self.items for k in ("updateddate", "pubdate")  # type: ignore[attr-defined]
+                 if i.get(k)]
+        return max(dates) if dates else self.fallback
+
+
+class StableAtomFeed(_StableDates, Atom1Feed):  # type: ignore[misc]
+    """Atom 1.0 with content-derived dates."""
+
+
+class StableRssFeed(_StableDates, Rss201rev2Feed):  # type: ignore[misc]
+    """RSS 2.0 with content-derived dates."""
+
+
+def _join(base: str, path: str) -> str:
+    return f"{base.rstrip('/')}/{path}" if base else f"/{path}"
+
+
+def entry_author(authors: Sequence[str]) -> str:
+    """'A, B, C et al.' for a feed entry."""
+    names = list(authors[:3])
+    more = " et al." if len(authors) > 3 else ""
+    return ", ".join(names) + more if names else "unknown"
+
+
+class TopicsGenerator(Generator):  # type: ignore[misc]
+    """Writes /topics/<topic>/ (paginated) and each topic's Atom and RSS feeds."""
+
+    def generate_context(self) -> None:
+        """Compute the topic views from the day articles (run after the ArticlesGenerator)."""
+        self.topics = build_topics(self.context.get("articles", []), self.settings)
+        self.context["digest_topics"] = self.topics
+        self.context["digest_topic_urls"] = {t.name: t.url for t in self.topics}
+
+    def generate_output(self, writer: Any) -> None:
+        """Write every topic's pages and feeds."""
+        paginated = self.settings.setdefault("PAGINATED_TEMPLATES", {})
+        paginated.setdefault("topic", site_setting(self.settings, "TOPIC_PAGE_SIZE"))
+        template = self.get_template("topic")
+        for topic in self.topics:
+            writer.write_file(
+                topic.save_as, template, self.context,
+                paginated={"papers": list(topic.papers)},
+                template_name="topic", url=topic.url, topic=topic,
+                relative_urls=self.settings.get("RELATIVE_URLS", False),
+            )
+            self.write_feeds(topic)
+
+    def write_feeds(self, topic: TopicView) -> None:
+        """The topic's Atom and RSS feeds: one entry per paper, newest first."""
+        site = str(self.settings.get("SITEURL") or "")
+        domain = str(self.settings.get("FEED_DOMAIN") or site)
+        limit = self.settings.get("FEED_MAX_ITEMS")
+        entry = self.get_template("feed_paper")
+        days = day_articles(self.context.get("articles", []))
+        fallback = days[-1].date if days else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        for path, cls in ((topic.feed_atom, StableAtomFeed), (topic.feed_rss, StableRssFeed)):
+            if not path:
+                continue
+            feed_url = _join(domain, path)
+            feed = cls(
+                title=f"{self.settings['SITENAME']} – {topic.name}",
+                link=_join(site, topic.url),
+                feed_url=feed_url,
+                feed_guid=feed_url,
+                description=f"New arXiv papers on {topic.name}, newest first.",
+                language=self.settings.get("DEFAULT_LANG", "en"),
+            )
+            feed.fallback = fallback
+            for tp in topic.papers[:limit]:
+                link = _join(site, tp.url)
+                content = entry.render(self.context, tp=tp, topic=topic, SITEURL=site)
+                feed.add_item(
+                    title=Markup(tp.view.title_html).striptags(),
+                    link=link,
+                    unique_id=get_tag_uri(link, tp.date),
+                    description=content if cls is StableRssFeed else None,
+                    content=content if cls is StableAtomFeed else None,
+                    categories=list(tp.view.tags),
+                    author_name=entry_author(tp.paper.authors),
+                    pubdate=tp.published,
+                    updateddate=tp.published,
+                )
+            out = Path(self.output_path) / path
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with open(out, "w", encoding="utf-8") as fp:
+                feed.write(fp, "utf-8")
+            logger.info('Writing "%s"', out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Signal handlers (connected in plugin.register)
+
+
+def finalize_articles(generator: Any) -> None:
+    """After the articles are read: prev/next days, the archive calendar, the topics list."""
+    link_days(generator.articles)
+    ds = digest_settings(generator.settings)
+    generator.context["digest_calendar"] = build_calendar(generator.articles, ds.holidays)
+    generator.context["digest_latest"] = (day_articles(generator.articles) or [None])[-1]
+
+
+def get_generators(pelican: Any) -> type[Generator]:
+    """Add the topics generator."""
+    return TopicsGenerator

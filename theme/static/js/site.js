@@ -1,0 +1,218 @@
+/* arxiv-digest: the theme toggle, the day page's topic filter and copy-link buttons, math
+   (KaTeX, loaded from this site only when a page has math) and the search page. Everything works
+   offline: nothing is fetched but this site's own files. */
+(function () {
+  "use strict";
+  var doc = document;
+  var root = doc.documentElement;
+  var me = doc.currentScript;
+  var base = me ? me.src.replace(/js\/site\.js(\?.*)?$/, "") : "/theme/";
+
+  function all(sel, scope) { return Array.prototype.slice.call((scope || doc).querySelectorAll(sel)); }
+
+  var live;
+  function announce(text) {
+    if (!live) {
+      live = doc.createElement("p");
+      live.className = "vh";
+      live.setAttribute("role", "status");
+      doc.body.appendChild(live);
+    }
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
+
+  /* Theme: the system's scheme unless the reader chose one; the choice is remembered. */
+  var systemDark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  function isDark() {
+    var chosen = root.getAttribute("data-theme");
+    if (chosen) return chosen === "dark";
+    return !!(systemDark && systemDark.matches);
+  }
+  function syncToggles() {
+    all(".theme-toggle").forEach(function (b) {
+      b.setAttribute("aria-pressed", isDark() ? "true" : "false");
+    });
+  }
+  function initTheme() {
+    syncToggles();
+    all(".theme-toggle").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var next = isDark() ? "light" : "dark";
+        root.setAttribute("data-theme", next);
+        try { localStorage.setItem("theme", next); } catch (e) { /* private mode: not remembered */ }
+        syncToggles();
+      });
+    });
+    if (systemDark && systemDark.addEventListener) systemDark.addEventListener("change", syncToggles);
+  }
+
+  /* Topic filter on a day page: show only the papers of one topic (and their TOC entries). */
+  function hasTag(el, topic) {
+    return (" " + (el.getAttribute("data-tags") || "") + " ").indexOf(" " + topic + " ") >= 0;
+  }
+  function initFilter() {
+    var group = doc.querySelector(".filter");
+    if (!group) return;
+    var buttons = all("button[data-topic]", group);
+    var papers = all("article.paper[id]");
+    var status = doc.querySelector(".filter-status");
+    var tocItem = {};
+    all("nav.toc a[href^='#']").forEach(function (a) {
+      tocItem[decodeURIComponent(a.getAttribute("href").slice(1))] = a.parentNode;
+    });
+    var current = "";
+
+    function apply(topic, remember) {
+      var known = buttons.some(function (b) { return b.getAttribute("data-topic") === topic && !b.disabled; });
+      if (!known) topic = "";
+      current = topic;
+      var shown = 0;
+      papers.forEach(function (p) {
+        var show = !topic || hasTag(p, topic);
+        p.hidden = !show;
+        if (show) shown++;
+        if (tocItem[p.id]) tocItem[p.id].hidden = !show;
+      });
+      all("section.papers").forEach(function (s) {
+        s.hidden = !s.querySelector("article.paper:not([hidden])");
+      });
+      all("nav.toc ol").forEach(function (ol) {
+        var empty = !ol.querySelector("li:not([hidden])");
+        ol.hidden = empty;
+        var h = ol.previousElementSibling;
+        if (h && h.tagName === "H3") h.hidden = empty;
+      });
+      buttons.forEach(function (b) {
+        b.setAttribute("aria-pressed", b.getAttribute("data-topic") === topic ? "true" : "false");
+      });
+      var text = topic
+        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + "."
+        : "Showing all " + papers.length + " papers.";
+      if (status) status.textContent = text;
+      if (remember && window.history && history.replaceState) {
+        var url = new URL(location.href);
+        if (topic) url.searchParams.set("topic", topic); else url.searchParams.delete("topic");
+        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+      }
+    }
+    group.addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-topic]");
+      if (b && !b.disabled) apply(b.getAttribute("data-topic"), true);
+    });
+    function revealTarget() {
+      var id = decodeURIComponent(location.hash.slice(1));
+      var el = id && doc.getElementById(id);
+      if (el && el.closest && el.closest("[hidden]")) {
+        apply("", true);
+        el.scrollIntoView();
+      }
+    }
+    window.addEventListener("hashchange", revealTarget);
+    var wanted = new URLSearchParams(location.search).get("topic") || "";
+    apply(wanted, false);
+    revealTarget();
+    return current;
+  }
+
+  /* Copy-link buttons: the paper's permanent address on its day page. */
+  function pageAddress() {
+    var canonical = doc.querySelector("link[rel='canonical']");
+    return canonical ? canonical.href.split("#")[0] : location.href.split("#")[0].split("?")[0];
+  }
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve, reject) {
+      var area = doc.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      doc.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = doc.execCommand("copy"); } catch (e) { ok = false; }
+      doc.body.removeChild(area);
+      if (ok) resolve(); else reject(new Error("copy refused"));
+    });
+  }
+  function initCopy() {
+    doc.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest("button.copy");
+      if (!b) return;
+      var url = pageAddress() + "#" + b.getAttribute("data-id");
+      b.setAttribute("data-url", url);
+      copyText(url).then(function () {
+        b.textContent = "Copied";
+        announce("Link copied: " + url);
+      }, function () {
+        b.textContent = "Press Ctrl+C";
+        window.prompt("Copy this link:", url);
+      }).then(function () {
+        setTimeout(function () { b.textContent = "Copy link"; }, 2000);
+      });
+    });
+  }
+
+  /* Math: $...$, $$...$$, \(...\) and \[...\] rendered by the vendored KaTeX. */
+  function load(tag, attrs, done) {
+    var el = doc.createElement(tag);
+    for (var k in attrs) el.setAttribute(k, attrs[k]);
+    if (done) el.onload = done;
+    doc.head.appendChild(el);
+  }
+  function initMath() {
+    var scope = doc.querySelector("main");
+    if (!scope || !/\$[^$]+\$|\\\(|\\\[/.test(scope.textContent)) return;
+    var kt = base + "vendor/katex/";
+    load("link", { rel: "stylesheet", href: kt + "katex.min.css" });
+    load("script", { src: kt + "katex.min.js" }, function () {
+      load("script", { src: kt + "contrib/auto-render.min.js" }, function () {
+        window.renderMathInElement(scope, {
+          delimiters: [
+            { left: "$$", right: "$$", display: true },
+            { left: "$", right: "$", display: false },
+            { left: "\\(", right: "\\)", display: false },
+            { left: "\\[", right: "\\]", display: true }
+          ],
+          ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option", "button", "input", "svg"],
+          throwOnError: false,
+          strict: "ignore"
+        });
+        root.classList.add("math-ready");
+      });
+    });
+  }
+
+  /* Search page: Pagefind's UI over the static index; ?q= runs a search. */
+  function initSearch() {
+    var el = doc.getElementById("search");
+    if (!el || typeof window.PagefindUI !== "function") return;
+    var toPaper = function (url) { return url.replace("#t-", "#"); };
+    var ui = new window.PagefindUI({
+      element: "#search",
+      bundlePath: el.getAttribute("data-bundle"),
+      showSubResults: true,
+      showImages: false,
+      autofocus: !new URLSearchParams(location.search).get("q"),
+      translations: { placeholder: "Search titles, authors and abstracts" },
+      processResult: function (r) {
+        r.url = toPaper(r.url);
+        (r.sub_results || []).forEach(function (s) { s.url = toPaper(s.url); });
+        return r;
+      }
+    });
+    var q = new URLSearchParams(location.search).get("q");
+    if (q) {
+      ui.triggerSearch(q);
+      var box = doc.getElementById("site-q");
+      if (box) box.value = q;
+    }
+  }
+
+  initTheme();
+  initFilter();
+  initCopy();
+  initMath();
+  initSearch();
+})();
