@@ -154,3 +154,23 @@ def test_list_all_and_hidden_replacements(day_site: Path, tmp_path: Path) -> Non
     assert len(papers) == 513 - 183  # every new and cross-listed paper, no replacements
     assert not [p for p in papers if p.get("data-announce").startswith("replace")]
     assert [p for p in papers if p.get("data-tags") == ""]
+
+
+def test_near_duplicates_link_to_the_earlier_day(day_site: Path, tmp_path: Path) -> None:
+    """A re-submission under a new id links to the first one's day page and anchor."""
+    site = tmp_path / "dup"
+    shutil.copytree(day_site, site)
+    path = site / "content/digests/2024/2024-11-28.json"
+    day = json.loads(path.read_text())
+    first = next(p for p in day["papers"] if p["tags"] and p["announce_type"] == "new")
+    earlier = dict(day, date="2024-11-27", papers=[dict(first, id="2411.00002")],
+                   announced={"new": 1})
+    (site / "content/digests/2024/2024-11-27.json").write_text(json.dumps(earlier))
+    first["related"] = [{"date": "2024-11-27", "id": "2411.00002"}]
+    path.write_text(json.dumps(day))
+    out = build_site(site, tmp_path / "out")
+    card = page(out).get_element_by_id(first["id"])
+    link = card.cssselect(".related a")[0]
+    assert link.get("href") == "https://digest.example.org/2024/11/27/#2411.00002"
+    target = html.fromstring((out / "2024/11/27/index.html").read_bytes())
+    assert target.get_element_by_id("2411.00002") is not None

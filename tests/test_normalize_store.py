@@ -11,7 +11,7 @@ import pytest
 from arxiv_digest import store
 from arxiv_digest.errors import StoreError
 from arxiv_digest.fetch import parse_rss
-from arxiv_digest.models import Digest
+from arxiv_digest.models import Digest, Related
 from arxiv_digest.normalize import (
     RawRecord,
     decode_name,
@@ -90,8 +90,14 @@ def test_near_duplicate_titles_are_linked_not_dropped() -> None:
          rec("2411.00012v1", "Quantized Diffusion Models")],
         ["cs.LG"],
     )
-    linked = {p.id: p.related for p in link_near_duplicates(papers, 92)}
-    assert linked == {"2411.00010": ("2411.00011",), "2411.00011": ("2411.00010",), "2411.00012": ()}
+    earlier = [("2024-11-20", "2411.00001", "Quantized diffusion models"),
+               ("2024-11-20", "2411.00002", "Something else entirely")]
+    linked = {p.id: p.related for p in link_near_duplicates(papers, 92, "2024-11-28", earlier)}
+    assert linked == {
+        "2411.00010": (Related("2024-11-28", "2411.00011"),),
+        "2411.00011": (Related("2024-11-28", "2411.00010"),),
+        "2411.00012": (Related("2024-11-20", "2411.00001"),),  # a re-submission of an earlier paper
+    }
 
 
 def test_rss_fixture_without_item_pubdate_and_single_category() -> None:

@@ -12,6 +12,18 @@ SCHEMA_VERSION = 1
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 
 
+@dataclass(frozen=True, order=True)
+class Related:
+    """A near-identical title under another id: the paper's id and the day it was announced."""
+
+    date: str
+    id: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form."""
+        return {"date": self.date, "id": self.id}
+
+
 @dataclass(frozen=True)
 class Paper:
     """One arXiv paper as announced on one day, keyed by its version-less id."""
@@ -29,8 +41,8 @@ class Paper:
     journal_ref: str | None = None
     # topic -> the words that matched, as they appear in the title or abstract
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # version-less ids of near-duplicate titles (re-submissions under another id)
-    related: tuple[str, ...] = ()
+    # near-duplicate titles under other ids (re-submissions), on this day or an earlier one
+    related: tuple[Related, ...] = ()
     # summary and its bookkeeping: a plain JSON-able mapping owned by the summarize stage
     summary: Mapping[str, Any] | None = None
 
@@ -74,7 +86,7 @@ class Paper:
             "doi": self.doi,
             "journal_ref": self.journal_ref,
             "tags": {topic: list(terms) for topic, terms in sorted(self.tags.items())},
-            "related": list(self.related),
+            "related": [r.to_dict() for r in self.related],
             "summary": dict(self.summary) if self.summary is not None else None,
         }
 
@@ -95,7 +107,7 @@ class Paper:
                 doi=data.get("doi"),
                 journal_ref=data.get("journal_ref"),
                 tags={str(k): tuple(v) for k, v in (data.get("tags") or {}).items()},
-                related=tuple(data.get("related") or ()),
+                related=tuple(Related(str(r["date"]), str(r["id"])) for r in data.get("related") or ()),
                 summary=data.get("summary"),
             )
         except (KeyError, TypeError, ValueError) as e:

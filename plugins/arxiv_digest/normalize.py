@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process, utils
 
 from .errors import FetchError
-from .models import ANNOUNCE_TYPES, Paper
+from .models import ANNOUNCE_TYPES, Paper, Related
 
 logger = logging.getLogger(__name__)
 
@@ -121,23 +121,35 @@ def normalize(records: Iterable[RawRecord], categories: Iterable[str]) -> tuple[
     return tuple(by_id.values())
 
 
-def link_near_duplicates(papers: tuple[Paper, ...], threshold: float) -> tuple[Paper, ...]:
-    """Link papers whose titles are near-identical under different ids (re-submissions)."""
-    if len(papers) < 2:
+def link_near_duplicates(
+    papers: tuple[Paper, ...],
+    threshold: float,
+    date: str,
+    earlier: Sequence[tuple[str, str, str]] = (),
+) -> tuple[Paper, ...]:
+    """Link near-identical titles under different ids (re-submissions), rather than dropping them.
+
+    `papers` are the day's papers (announced on `date`); `earlier` holds (date, id, title) of papers
+    stored on recent days, so a re-submission links back to the day of the first one.
+    """
+    if not papers:
         return papers
-    titles = [p.title for p in papers]
-    related: dict[int, list[str]] = {}
-    for i, title in enumerate(titles):
+    pool = [(date, p.id, p.title) for p in papers]
+    pool += [e for e in earlier if e[0] != date]
+    titles = [t for _, _, t in pool]
+    related: dict[int, set[Related]] = {}
+    for i, paper in enumerate(papers):
         matches = process.extract(
-            title, titles, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
+            paper.title, titles, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
             score_cutoff=threshold, limit=None,
         )
         for _choice, _score, j in matches:
-            if j != i and papers[i].id != papers[j].id:
-                related.setdefault(i, []).append(papers[j].id)
+            other_date, other_id, _ = pool[j]
+            if other_id != paper.id:
+                related.setdefault(i, set()).add(Related(other_date, other_id))
     if related:
         logger.info("near-duplicate titles: %d papers linked", len(related))
     return tuple(
-        replace(p, related=tuple(sorted(set(p.related) | set(related.get(i, ())))))
+        replace(p, related=tuple(sorted(set(p.related) | related.get(i, set()))))
         for i, p in enumerate(papers)
     )

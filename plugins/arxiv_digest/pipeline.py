@@ -36,14 +36,28 @@ def tag_papers(papers: tuple[Paper, ...], tagger: Tagger) -> tuple[Paper, ...]:
     return tuple(replace(p, tags=tagger.tag(p.title, p.abstract)) for p in papers)
 
 
+def recent_titles(settings: DigestSettings, day: dt.date) -> list[tuple[str, str, str]]:
+    """(date, id, title) of the papers stored in the lookback window before `day`."""
+    first = day - dt.timedelta(days=settings.duplicate_lookback_days)
+    out = []
+    for path in store.iter_days(settings.data_dir):
+        stem = path.stem
+        if first.isoformat() <= stem < day.isoformat():
+            stored = store.load(path)
+            out += [(stored.date, p.id, p.title) for p in stored.papers]
+    return out
+
+
 def build_digest(
-    fetched: fetch.FetchedDay, settings: DigestSettings
+    fetched: fetch.FetchedDay, settings: DigestSettings, earlier: list[tuple[str, str, str]] | None = None
 ) -> Digest:
     """Normalise, tag and link one fetched day into a Digest (pure, no I/O)."""
     started = time.monotonic()
     papers = normalize(fetched.records, settings.categories)
     papers = tag_papers(papers, Tagger(settings.topics))
-    papers = link_near_duplicates(papers, settings.duplicate_threshold)
+    papers = link_near_duplicates(
+        papers, settings.duplicate_threshold, fetched.date.isoformat(), earlier or ()
+    )
     counts = Counter(p.announce_type for p in papers)
     tagged = Counter(t for p in papers for t in p.tags)
     logger.info(
@@ -113,7 +127,7 @@ def update_day(
     if isinstance(fetched, str):
         logger.info("no announcement: %s", fetched)
         return UpdateResult(day=day or schedule.expected_day(now), reason=fetched)
-    digest = build_digest(fetched, settings)
+    digest = build_digest(fetched, settings, recent_titles(settings, fetched.date))
     stored = store.load_day(settings.data_dir, digest.date)
     before = len(stored.papers) if stored else 0
     if stored is not None:

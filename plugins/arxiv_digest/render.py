@@ -49,6 +49,7 @@ class PaperView:
     tags: tuple[str, ...]
     title_html: Markup
     abstract_html: Markup
+    related: tuple[tuple[str, str], ...] = ()  # (href, label) of near-identical titles
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,25 @@ class DayView:
         return tuple(t for t, n in self.topic_counts if n)
 
 
-def day_view(digest: Digest, settings: DigestSettings) -> DayView:
+def related_links(paper: Paper, date: str, data_link: str) -> tuple[tuple[str, str], ...]:
+    """Links to near-identical titles: an anchor on the same day, a Pelican {filename} link otherwise."""
+    out = []
+    for r in paper.related:
+        if r.date == date:
+            out.append((f"#{r.id}", f"arXiv:{r.id}"))
+        else:
+            out.append((f"{{filename}}{data_link}/{r.date[:4]}/{r.date}.json#{r.id}", f"arXiv:{r.id} ({r.date})"))
+    return tuple(out)
+
+
+def day_view(digest: Digest, settings: DigestSettings, content_root: str | None = None) -> DayView:
     """Select, tag and highlight the papers of one day."""
+    data_link = ""
+    if content_root is not None:
+        try:
+            data_link = "/" + settings.data_dir.resolve().relative_to(Path(content_root).resolve()).as_posix()
+        except ValueError:  # day files outside PATH: Pelican cannot link them
+            data_link = ""
     tagger = Tagger(settings.topics)
     views = []
     for p in digest.papers:
@@ -88,7 +106,8 @@ def day_view(digest: Digest, settings: DigestSettings) -> DayView:
         if not tags and not settings.list_all:
             continue
         views.append(PaperView(p, tags, highlight(p.title, title_spans),
-                               highlight(p.abstract, abstract_spans)))
+                               highlight(p.abstract, abstract_spans),
+                               related_links(p, digest.date, data_link)))
     listed = tuple(v for v in views if not v.paper.is_replacement)
     updated = tuple(v for v in views if v.paper.is_replacement)
     if settings.replacements == "hide":
@@ -149,7 +168,7 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         """Return (content, metadata) for Pelican."""
         settings = digest_settings(self.settings)
         digest = load(Path(source_path))
-        view = day_view(digest, settings)
+        view = day_view(digest, settings, self.settings.get("PATH"))
         content = render_day(view, self.settings["THEME"])
         counts = ", ".join(f"{n} {t}" for t, n in view.topic_counts if n)
         summary = (

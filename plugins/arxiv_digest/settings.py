@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_PAGE_SIZE": 1000,  # API page size (arXiv's maximum is 2000)
     "ARXIV_DIGEST_HOLIDAYS": [],  # extra ISO dates with no announcement
     "ARXIV_DIGEST_DUPLICATE_THRESHOLD": 92.0,  # rapidfuzz token_sort_ratio for near-duplicates
+    "ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS": 30,  # earlier stored days searched for re-submissions
 }
 
 # Environment variables that override a setting.
@@ -95,6 +96,7 @@ class DigestSettings:
     page_size: int
     holidays: frozenset[dt.date]
     duplicate_threshold: float
+    duplicate_lookback_days: int
     topics: tuple[Topic, ...]
     llm: Mapping[str, Any] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)  # the raw YAML, for later stages
@@ -213,7 +215,8 @@ def load_settings(
         v = s[key]
         _expect(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= lo,
                 where + key, f"a number >= {lo}", v)
-    for key, lo in (("ARXIV_DIGEST_RETRIES", 0), ("ARXIV_DIGEST_PAGE_SIZE", 1)):
+    for key, lo in (("ARXIV_DIGEST_RETRIES", 0), ("ARXIV_DIGEST_PAGE_SIZE", 1),
+                    ("ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS", 0)):
         v = s[key]
         _expect(isinstance(v, int) and not isinstance(v, bool) and v >= lo,
                 where + key, f"an integer >= {lo}", v)
@@ -251,6 +254,7 @@ def load_settings(
         page_size=s["ARXIV_DIGEST_PAGE_SIZE"],
         holidays=frozenset(holidays),
         duplicate_threshold=float(s["ARXIV_DIGEST_DUPLICATE_THRESHOLD"]),
+        duplicate_lookback_days=s["ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS"],
         topics=topics,
         llm=llm,
         config=raw,
