@@ -8,6 +8,9 @@ OUTPUTDIR := $(CURDIR)/output
 CONFFILE := $(CURDIR)/pelicanconf.py
 PUBLISHCONF := $(CURDIR)/publishconf.py
 PORT ?= 8000
+GITHUB_PAGES_BRANCH ?= gh-pages
+GITHUB_PAGES_REMOTE ?= origin
+GITHUB_PAGES_COMMIT_MESSAGE ?= Generate Pelican site
 STAMP := $(VENV)/.installed
 # Whole-archive search: Pagefind's bundled binary indexes the built site into $(OUTPUTDIR)/pagefind/.
 # Run it after every Pelican build that is published (html, publish).
@@ -49,15 +52,31 @@ devserver: $(STAMP) ## regenerate and serve
 update: $(STAMP) ## fetch the latest announcement (or DATE=YYYY-MM-DD) into content/
 	$(PYTHON) -m arxiv_digest -s $(CONFFILE) update $(if $(DATE),--date $(DATE),)
 
-publish: $(STAMP) ## update, then build with publishconf.py
+backfill: $(STAMP) ## fetch FROM=YYYY-MM-DD [TO=YYYY-MM-DD] via the API; resumable (FORCE=1 refetches)
+	@test -n "$(FROM)" || { echo "usage: make backfill FROM=YYYY-MM-DD [TO=YYYY-MM-DD] [FORCE=1]" >&2; exit 2; }
+	$(PYTHON) -m arxiv_digest -s $(CONFFILE) backfill --from $(FROM) $(if $(TO),--to $(TO),) $(if $(FORCE),--force,)
+
+status: $(STAMP) ## stored days, gaps, pending summaries, spend per month
+	$(PYTHON) -m arxiv_digest -s $(CONFFILE) status
+
+publish: $(STAMP) ## update (the latest announcement), then build with publishconf.py
 	$(MAKE) update
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF)
+	$(MAKE) publish-html
+
+publish-html: $(STAMP) ## build with publishconf.py only, no update (what the daily workflow runs)
+	$(MAKE) html CONFFILE=$(PUBLISHCONF)
+
+github: publish ## publish, then push output/ to gh-pages as one commit (no history kept)
+	$(VENV)/bin/ghp-import --no-jekyll --no-history --force --push \
+		--remote $(GITHUB_PAGES_REMOTE) --branch $(GITHUB_PAGES_BRANCH) \
+		--message "$(GITHUB_PAGES_COMMIT_MESSAGE)" $(OUTPUTDIR)
 
 test: $(STAMP) ## run the whole test suite (offline)
 	$(PYTHON) -m pytest
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy and actionlint
 	$(VENV)/bin/ruff check plugins tests
 	$(VENV)/bin/mypy plugins/arxiv_digest
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
-.PHONY: help install html clean regenerate serve devserver update publish test lint
+.PHONY: help install html clean regenerate serve devserver update backfill status publish publish-html github test lint

@@ -1,8 +1,9 @@
-"""Command line: `python -m arxiv_digest update [--date YYYY-MM-DD]` and friends.
+"""Command line: `python -m arxiv_digest update|backfill|status|export-md`.
 
-Exit codes: 0 done (a day stored, or no announcement today); 2 configuration or usage error;
-3 fetch failed (network, HTTP, malformed data, after retries); 4 no announcement published
-although one was expected (stale or empty feed; try again later); 5 storage error; 1 anything else.
+Exit codes: 0 done (a day stored, or no announcement today: nothing to publish); 2 configuration
+or usage error; 3 fetch failed (network, HTTP, malformed data, after retries); 4 no announcement
+published although one was expected (stale or empty feed; try again later), or a backfill day the
+API had no papers for; 5 storage error; 1 anything else; 130 interrupted (stored days are kept).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from .errors import ConfigError, DigestError
+from .errors import ConfigError, DigestError, StoreError
 from .settings import DigestSettings, load_settings
 
 logger = logging.getLogger("arxiv_digest")
@@ -46,7 +48,15 @@ def read_digest_settings(path: str) -> DigestSettings:
         raise ConfigError(f"{path}: settings file not found (pass --settings)")
     from pelican.settings import read_settings
 
-    return load_settings(read_settings(path))
+    # Pelican's own warnings about the site (feeds without SITEURL, ...) are not the CLI's business
+    pelican_log = logging.getLogger("pelican.settings")
+    level = pelican_log.level
+    pelican_log.setLevel(logging.ERROR)
+    try:
+        pelican_settings = read_settings(path)
+    finally:
+        pelican_log.setLevel(level)
+    return load_settings(pelican_settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +78,32 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--resummarize", action="store_true",
                     help="summarize again papers whose prompt or model changed")
     up.set_defaults(func=cmd_update)
+
+    bf = sub.add_parser(
+        "backfill", help="fetch a range of announcement days through the API (resumable)",
+        description="Fetch every announcement day from --from to --to through the arXiv API, "
+        "one stored file per day. Days already stored are skipped unless --force, so an "
+        "interrupted backfill resumes where it stopped.",
+    )
+    bf.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD",
+                    help="first day")
+    bf.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD",
+                    help="last day (default: the latest announcement)")
+    bf.add_argument("--force", action="store_true", help="fetch days that are already stored")
+    bf.add_argument("--now", type=_now, help=argparse.SUPPRESS)
+    bf.set_defaults(func=cmd_backfill)
+
+    st = sub.add_parser("status", help="stored days, gaps, pending summaries, spend per month")
+    st.add_argument("--now", type=_now, help=argparse.SUPPRESS)
+    st.set_defaults(func=cmd_status)
+
+    md = sub.add_parser("export-md", help="write a stored day as Markdown (for GitHub mirrors)")
+    md.add_argument("--date", type=_date, required=True, help="the stored day to export")
+    md.add_argument("-o", "--output", default="-",
+                    help="file to write (default: standard output)")
+    md.add_argument("--all", dest="include_all", action="store_true",
+                    help="every paper of the day, not only those on the topics")
+    md.set_defaults(func=cmd_export_md)
     return parser
 
 
@@ -85,6 +121,113 @@ def cmd_update(args: argparse.Namespace, settings: DigestSettings) -> int:
         f"({result.added:+d} new)"
     )
     return EXIT_OK
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def cmd_backfill(args: argparse.Namespace, settings: DigestSettings) -> int:
+    """`backfill`: each announcement day of a range through the API, with a progress bar."""
+    from .backfill import RichListener, backfill, plan
+
+    now = args.now or dt.datetime.now(dt.UTC)
+    try:
+        days, note = plan(settings, args.start, args.end, now)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    if not days:
+        print("no announcement days in that range; nothing to do")
+        return EXIT_OK
+    console = _console(stderr=True)
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    with RichListener(console, len(days)) as listener:
+        if console.is_terminal and not args.verbose:
+            # stage logs would tear the live bar; the per-day lines say the same in short
+            from rich.logging import RichHandler
+
+            root.handlers = [RichHandler(console=console, level=logging.WARNING,
+                                         show_time=False, show_path=False)]
+        try:
+            report = backfill(settings, days, force=args.force, now=args.now, listener=listener)
+        finally:
+            root.handlers = handlers
+    stored, skipped = report.count("stored"), report.count("skipped")
+    print(
+        f"backfill {days[0]}..{days[-1]}: {len(days)} announcement days; {stored} stored, "
+        f"{skipped} skipped (already stored), {report.papers:,} papers fetched, "
+        f"{report.summaries:,} summaries, ${report.cost:.4f}"
+    )
+    left = report.remaining
+    resume = f"python -m arxiv_digest backfill --from {left[0]} --to {days[-1]}" if left else ""
+    if report.interrupted:
+        print(f"interrupted: {len(left)} day(s) not done; every stored day is kept. "
+              f"Resume with: {resume}", file=sys.stderr)
+    elif report.error is not None:
+        failed = report.results[-1].day
+        print(f"error: backfill stopped at {failed}: {report.error}", file=sys.stderr)
+        print(f"{len(left)} day(s) not done; days stored so far are kept. Run the same command "
+              f"again to resume (stored days are skipped): {resume}", file=sys.stderr)
+    elif report.count("empty"):
+        empty = [r.day.isoformat() for r in report.results if r.status == "empty"]
+        print(f"warning: the API had no papers for {', '.join(empty)}; nothing stored for "
+              "them. Run the same command again later to retry them.", file=sys.stderr)
+    return report.exit_code
+
+
+def cmd_status(args: argparse.Namespace, settings: DigestSettings) -> int:
+    """`status`: what is stored, what is missing, what is pending, what it cost."""
+    from .status import collect, report
+
+    status = collect(settings, now=args.now)
+    report(status, settings, _console())
+    return StoreError.exit_code if status.broken else EXIT_OK
+
+
+def cmd_export_md(args: argparse.Namespace, settings: DigestSettings) -> int:
+    """`export-md`: one stored day as Markdown, to a file or standard output."""
+    from .export_md import export_day
+    from .store import day_path, load_day
+
+    digest = load_day(settings.data_dir, args.date)
+    if digest is None:
+        raise DigestError(
+            f"{day_path(settings.data_dir, args.date)}: {args.date} is not stored "
+            f"(fetch it with: python -m arxiv_digest update --date {args.date})"
+        )
+    text = export_day(digest, settings, include_all=args.include_all)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    path = Path(args.output)
+    write_text_atomic(path, text)
+    print(f"{args.date}: wrote {path}")
+    return EXIT_OK
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temp file in the same folder and a rename."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be written: {e.strerror}") from e
 
 
 def main(argv: Sequence[str] | None = None) -> int:

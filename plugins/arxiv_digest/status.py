@@ -1,0 +1,239 @@
+"""What is stored: days, gaps on announcement days, summaries still to do, and spend per month.
+
+The summaries and their ledger belong to the summarize stage; this module only reads them, and
+reads them defensively: a paper's summary may be missing (None), a mapping with a "failure", or a
+pending marker, and the day's ledger (Digest.extra["ledger"]) may be a mapping of totals, a mapping
+per model, or a list of calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schedule, store
+from .errors import StoreError
+from .models import Digest
+from .settings import DigestSettings
+
+logger = logging.getLogger(__name__)
+
+# Keys under which a cost in US dollars may be recorded, most specific first.
+COST_KEYS = ("cost_usd", "total_cost_usd", "total_cost", "cost", "usd")
+TOTAL_KEYS = ("total", "totals")
+
+
+def summary_state(summary: Any) -> str:
+    """'done', 'failed' or 'pending' for one paper's summary mapping (None is pending)."""
+    if not isinstance(summary, Mapping) or not summary:
+        return "pending"
+    if summary.get("failure") or summary.get("error") or summary.get("status") in ("failed", "error"):
+        return "failed"
+    if summary.get("pending") or summary.get("status") == "pending":
+        return "pending"
+    return "done"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().lstrip("$"))
+        except ValueError:
+            return None
+    return None
+
+
+def ledger_cost(ledger: Any) -> float:
+    """The US dollars a ledger records, whatever its shape, counting nothing twice."""
+    if isinstance(ledger, Mapping):
+        for key in COST_KEYS:
+            if key in ledger:
+                value = _number(ledger[key])
+                if value is not None:
+                    return value
+        for key in TOTAL_KEYS:
+            if isinstance(ledger.get(key), Mapping):
+                return ledger_cost(ledger[key])
+        return sum(ledger_cost(v) for v in ledger.values() if isinstance(v, (Mapping, list)))
+    if isinstance(ledger, list):
+        return sum(ledger_cost(v) for v in ledger)
+    return 0.0
+
+
+def day_cost(digest: Digest) -> float:
+    """The day's LLM spend: its ledger, or else the costs recorded on its papers' summaries."""
+    ledger = digest.extra.get("ledger")
+    if ledger:
+        return ledger_cost(ledger)
+    return sum(ledger_cost(p.summary) for p in digest.papers if isinstance(p.summary, Mapping))
+
+
+@dataclass(frozen=True)
+class SummaryCounts:
+    """How many of a day's papers have a summary, are waiting for one, or failed."""
+
+    done: int = 0
+    pending: int = 0
+    failed: int = 0
+
+    def __add__(self, other: SummaryCounts) -> SummaryCounts:
+        return SummaryCounts(
+            self.done + other.done, self.pending + other.pending, self.failed + other.failed
+        )
+
+    @property
+    def todo(self) -> int:
+        """Papers the next update will try to summarize again."""
+        return self.pending + self.failed
+
+
+def summary_counts(digest: Digest) -> SummaryCounts:
+    """Count the day's papers by summary state."""
+    states = [summary_state(p.summary) for p in digest.papers]
+    return SummaryCounts(states.count("done"), states.count("pending"), states.count("failed"))
+
+
+@dataclass
+class MonthSpend:
+    """One month of stored days: how many, papers, summaries done and dollars spent."""
+
+    days: int = 0
+    papers: int = 0
+    summaries: int = 0
+    cost: float = 0.0
+
+
+@dataclass
+class Status:
+    """Everything `status` reports."""
+
+    days: list[dt.date] = field(default_factory=list)
+    papers: int = 0
+    summaries: SummaryCounts = field(default_factory=SummaryCounts)
+    todo_days: list[tuple[dt.date, int]] = field(default_factory=list)  # days with work left
+    gaps: list[dt.date] = field(default_factory=list)
+    months: dict[str, MonthSpend] = field(default_factory=dict)
+    broken: list[tuple[Path, str]] = field(default_factory=list)
+    latest_expected: dt.date | None = None
+
+    @property
+    def cost(self) -> float:
+        """Total spend over every stored day."""
+        return sum(m.cost for m in self.months.values())
+
+
+def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
+    """Read every stored day (an unreadable file is reported, never fatal)."""
+    now = now or dt.datetime.now(dt.UTC)
+    status = Status()
+    for path in store.iter_days(settings.data_dir):
+        try:
+            digest = store.load(path)
+            day = dt.date.fromisoformat(digest.date)
+        except (StoreError, ValueError) as e:
+            status.broken.append((path, str(e)))
+            continue
+        status.days.append(day)
+        counts = summary_counts(digest)
+        status.papers += len(digest.papers)
+        status.summaries += counts
+        if counts.todo:
+            status.todo_days.append((day, counts.todo))
+        month = status.months.setdefault(digest.date[:7], MonthSpend())
+        month.days += 1
+        month.papers += len(digest.papers)
+        month.summaries += counts.done
+        month.cost += day_cost(digest)
+    status.days.sort()
+    today = schedule.expected_day(now)
+    latest = today
+    while not schedule.is_announcement_day(latest, settings.holidays):
+        latest -= dt.timedelta(days=1)
+    status.latest_expected = latest
+    if status.days:
+        stored = set(status.days)
+        status.gaps = [
+            d for d in schedule.announcement_days(status.days[0], latest, settings.holidays)
+            if d not in stored
+        ]
+    return status
+
+
+def ranges(days: Sequence[dt.date], holidays: Iterable[dt.date] = ()) -> list[tuple[dt.date, dt.date]]:
+    """Group days into runs of consecutive announcement days: [(first, last), ...]."""
+    hol = frozenset(holidays)
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in sorted(days):
+        if out:
+            first, last = out[-1]
+            nxt = last + dt.timedelta(days=1)
+            while not schedule.is_announcement_day(nxt, hol) and nxt < d:
+                nxt += dt.timedelta(days=1)
+            if nxt == d:
+                out[-1] = (first, d)
+                continue
+        out.append((d, d))
+    return out
+
+
+def format_ranges(spans: list[tuple[dt.date, dt.date]]) -> str:
+    """'2026-10-12, 2026-10-15..2026-10-16'"""
+    return ", ".join(a.isoformat() if a == b else f"{a}..{b}" for a, b in spans)
+
+
+def report(status: Status, settings: DigestSettings, console: Any) -> None:
+    """Print the status for a maintainer (a rich Console: colours on a terminal, plain in logs)."""
+    from rich.table import Table
+
+    console.print(f"[bold]arxiv-digest[/] data in {settings.data_dir}")
+    if not status.days:
+        console.print("stored days: none yet (run `make update`, or `make backfill FROM=... TO=...`)")
+    else:
+        console.print(
+            f"stored days: {len(status.days)} ({status.days[0]} .. {status.days[-1]}), "
+            f"{status.papers:,} papers"
+        )
+    latest = status.latest_expected
+    if latest is not None:
+        state = "stored" if latest in status.days else "[yellow]not stored yet[/]: run `make update`"
+        console.print(f"latest announcement day: {latest} ({state})")
+    if status.gaps:
+        spans = ranges(status.gaps, settings.holidays)
+        console.print(
+            f"[yellow]gaps[/]: {len(status.gaps)} announcement day(s) not stored: "
+            f"{format_ranges(spans)}"
+        )
+        console.print(
+            f"  fill them: make backfill FROM={status.gaps[0]} TO={status.gaps[-1]}"
+            "  (stored days are skipped)"
+        )
+    elif status.days:
+        console.print("gaps: none")
+    s = status.summaries
+    line = f"summaries: {s.done:,} done, {s.pending:,} pending, {s.failed:,} failed"
+    if s.todo:
+        worst = sorted(status.todo_days, key=lambda x: (-x[1], x[0]))[:5]
+        line += " (the next update of a day retries them; most: " + ", ".join(
+            f"{d} {n}" for d, n in worst) + ")"
+    console.print(line)
+    for path, error in status.broken:
+        console.print(f"[red]unreadable[/]: {path}: {error}")
+    if status.months:
+        table = Table(title="spend per month", title_justify="left", show_edge=False)
+        for name in ("month", "days", "papers", "summaries", "cost (USD)"):
+            table.add_column(name, justify="left" if name == "month" else "right")
+        for month, m in sorted(status.months.items()):
+            table.add_row(month, str(m.days), f"{m.papers:,}", f"{m.summaries:,}", f"${m.cost:,.4f}")
+        table.add_row(
+            "total", str(len(status.days)), f"{status.papers:,}", f"{s.done:,}",
+            f"${status.cost:,.4f}", style="bold",
+        )
+        console.print(table)
