@@ -6,6 +6,7 @@ from typing import Any
 
 from pelican import signals
 
+from .ledger import get_generators as ledger_generator
 from .render import DigestReader
 from .settings import RESOLVED_KEY, load_settings
 from .site import finalize_articles, get_generators
@@ -27,3 +28,4 @@ def register() -> None:
     signals.readers_init.connect(add_reader)
     signals.article_generator_finalized.connect(finalize_articles)
     signals.get_generators.connect(get_generators)
+    signals.get_generators.connect(ledger_generator)

@@ -21,6 +21,15 @@ from pelican.readers import BaseReader
 from .models import Digest, Paper
 from .settings import RESOLVED_KEY, DigestSettings, load_settings
 from .store import load
+from .summarize.view import (
+    BriefingView,
+    LedgerView,
+    SummaryView,
+    briefing_views,
+    day_ledger,
+    sort_by_score,
+    summary_view,
+)
 from .tagging import Span, Tagger
 
 DAY_TEMPLATE = "digest_day.html"
@@ -50,6 +59,7 @@ class PaperView:
     title_html: Markup
     abstract_html: Markup
     related: tuple[tuple[str, str], ...] = ()  # (href, label) of near-identical titles
+    summary: SummaryView | None = None  # the stored summary, or "summary pending"
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,9 @@ class DayView:
     topic_counts: tuple[tuple[str, int], ...]
     list_all: bool
     replacements: str
+    briefing: tuple[BriefingView, ...] = ()  # one paragraph per topic (summarize stage)
+    ledger: LedgerView | None = None  # the day's LLM cost table
+    scoring: bool = False  # show relevance/novelty scores (llm.scoring.enabled)
 
     @property
     def listed_total(self) -> int:
@@ -107,8 +120,11 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
             continue
         views.append(PaperView(p, tags, highlight(p.title, title_spans),
                                highlight(p.abstract, abstract_spans),
-                               related_links(p, digest.date, data_link)))
+                               related_links(p, digest.date, data_link),
+                               summary_view(p.summary, settings.llm.scoring.enabled)))
     listed = tuple(v for v in views if not v.paper.is_replacement)
+    if settings.llm.scoring.enabled and settings.llm.scoring.sort:
+        listed = sort_by_score(listed)
     updated = tuple(v for v in views if v.paper.is_replacement)
     if settings.replacements == "hide":
         updated = ()
@@ -121,6 +137,9 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
         topic_counts=tuple((t.name, counts.get(t.name, 0)) for t in tagger.topics),
         list_all=settings.list_all,
         replacements=settings.replacements,
+        briefing=briefing_views(digest, [t.name for t in settings.topics]),
+        ledger=day_ledger(digest),
+        scoring=settings.llm.scoring.enabled,
     )
 
 

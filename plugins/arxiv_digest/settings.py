@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .summarize.config import LLMSettings, parse_llm
 
 PREFIX = "ARXIV_DIGEST_"
 RESOLVED_KEY = "ARXIV_DIGEST"  # where the validated object is kept in Pelican's settings
@@ -98,7 +99,7 @@ class DigestSettings:
     duplicate_threshold: float
     duplicate_lookback_days: int
     topics: tuple[Topic, ...]
-    llm: Mapping[str, Any] = field(default_factory=dict)
+    llm: LLMSettings = field(default_factory=LLMSettings)  # validated `llm:` (summarize.config)
     config: Mapping[str, Any] = field(default_factory=dict)  # the raw YAML, for later stages
 
 
@@ -238,8 +239,7 @@ def load_settings(
         data_dir = content / data_dir
     raw = read_config_file(config_file)
     topics = parse_topics(raw.get("topics", DEFAULT_TOPICS), str(config_file))
-    llm = raw.get("llm") or {}
-    _expect(isinstance(llm, Mapping), f"{config_file}: llm", "a mapping of LLM settings", llm)
+    llm = parse_llm(raw.get("llm"), str(config_file), env)
     return DigestSettings(
         categories=tuple(cats),
         rss_url=str(s["ARXIV_DIGEST_RSS_URL"]).rstrip("/"),

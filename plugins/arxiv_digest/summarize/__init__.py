@@ -1,15 +1,30 @@
-"""Summarizer protocol and backends; the only module that may import litellm (lazily).
+"""The summarize stage: Summarizer protocol, make_summarizer, and the two backends.
 
 `update` calls `make_summarizer(settings).summarize(digest)` after tagging and before storing.
-The default backend does nothing: the LLM and extractive backends arrive with the summaries issue.
+With no model configured the offline extractive backend runs; with `llm.model` (or
+ARXIV_DIGEST_LLM_MODEL) litellm does. litellm is imported only by summarize.llm, and only when a
+call is about to be made: building the site never imports it.
+
+    config.py      the `llm:` section of digest.yaml (LLMSettings)
+    prompts.py     versioned prompt files
+    schema.py      parsing and validating replies
+    extractive.py  the offline backend
+    llm.py         the litellm backend (async, budgeted, retried)
+    records.py     cache keys, keep-or-call, failures, redaction
+    day.py         DaySummarizer: one day's summaries, scores, briefing, ledger
+    view.py        what the day page shows of it
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .models import Digest
-from .settings import DigestSettings
+from ..models import Digest
+from .day import DaySummarizer
+from .extractive import ExtractiveRunner
+
+if TYPE_CHECKING:
+    from ..settings import DigestSettings
 
 
 class Summarizer(Protocol):
@@ -34,6 +49,12 @@ class NoopSummarizer:
 
 
 def make_summarizer(settings: DigestSettings) -> Summarizer:
-    """The summarizer the configuration asks for."""
-    del settings
-    return NoopSummarizer()
+    """The summarizer the configuration asks for: litellm with a model, else extractive."""
+    if settings.llm.model:
+        from .llm import LiteLLMRunner  # litellm itself is imported later, at the first call
+
+        return DaySummarizer(settings, LiteLLMRunner(settings.llm))
+    return DaySummarizer(settings, ExtractiveRunner())
+
+
+__all__ = ["DaySummarizer", "NoopSummarizer", "Summarizer", "make_summarizer"]

@@ -1,0 +1,165 @@
+"""The cost ledger: per-day token and cost accounting (Digest.extra["ledger"]) and the /ledger/ page.
+
+`update` adds what each run spent to the day's ledger, per model. The build only reads: the
+LedgerGenerator writes ledger/index.html with totals per day, per month and overall. Nothing here
+imports litellm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pelican.generators import Generator
+
+from .models import Digest
+
+logger = logging.getLogger(__name__)
+
+LEDGER_URL = "ledger/"
+LEDGER_SAVE_AS = "ledger/index.html"
+TEMPLATE = "ledger"
+COUNTS = ("calls", "prompt_tokens", "completion_tokens", "total_tokens")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a ledger table: a model, a day or a month, and its totals."""
+
+    label: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: float = 0.0
+    url: str | None = None
+
+    def plus(self, other: Row, label: str | None = None) -> Row:
+        """The sum of two rows."""
+        return Row(
+            label=label or self.label,
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 10),
+            url=self.url,
+        )
+
+    @property
+    def cost(self) -> str:
+        """The cost as shown: dollars with enough digits for small amounts."""
+        return format_usd(self.cost_usd)
+
+
+def format_usd(value: float) -> str:
+    """$0.0123 (four decimals; six below a cent)."""
+    return f"${value:.6f}" if 0 < value < 0.01 else f"${value:.4f}"
+
+
+def add_usage(ledger: Any, model: str, calls: int, prompt: int, completion: int,
+              cost: float) -> dict[str, Any]:
+    """The day's ledger with one run's usage for one model added."""
+    models = dict(ledger.get("models", {})) if isinstance(ledger, Mapping) else {}
+    old = models.get(model) or {}
+    models[model] = {
+        "calls": int(old.get("calls", 0)) + calls,
+        "prompt_tokens": int(old.get("prompt_tokens", 0)) + prompt,
+        "completion_tokens": int(old.get("completion_tokens", 0)) + completion,
+        "total_tokens": int(old.get("total_tokens", 0)) + prompt + completion,
+        "cost_usd": round(float(old.get("cost_usd", 0.0)) + cost, 10),
+    }
+    return {"models": dict(sorted(models.items()))}
+
+
+def model_rows(ledger: Any) -> tuple[Row, ...]:
+    """One row per model of a day's ledger (empty when there is none)."""
+    if not isinstance(ledger, Mapping) or not isinstance(ledger.get("models"), Mapping):
+        return ()
+    rows = []
+    for model, u in sorted(ledger["models"].items()):
+        if isinstance(u, Mapping):
+            rows.append(Row(str(model), *(int(u.get(k, 0)) for k in COUNTS),
+                            cost_usd=float(u.get("cost_usd", 0.0))))
+    return tuple(rows)
+
+
+def total(rows: Iterable[Row], label: str = "total", url: str | None = None) -> Row:
+    """The sum of rows."""
+    out = Row(label, url=url)
+    for r in rows:
+        out = out.plus(r, label)
+    return out
+
+
+def spent_usd(digest: Digest) -> float:
+    """What summarizing this day has cost so far."""
+    return total(model_rows(digest.extra.get("ledger"))).cost_usd
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month of the site ledger: its days (newest first) and its total."""
+
+    label: str
+    days: tuple[Row, ...]
+    total: Row
+
+
+@dataclass(frozen=True)
+class SiteLedger:
+    """The whole site's spending: months (newest first), models and the grand total."""
+
+    months: tuple[Month, ...]
+    models: tuple[Row, ...]
+    total: Row
+
+
+def site_ledger(days: Iterable[tuple[str, str, Any]]) -> SiteLedger:
+    """Aggregate (iso date, day url, ledger) triples into months, models and a total."""
+    by_month: dict[str, list[Row]] = {}
+    per_model: dict[str, Row] = {}
+    for iso, url, ledger in sorted(days, key=lambda d: d[0], reverse=True):
+        rows = model_rows(ledger)
+        if not rows:
+            continue
+        by_month.setdefault(iso[:7], []).append(total(rows, iso, url))
+        for r in rows:
+            per_model[r.label] = per_model.get(r.label, Row(r.label)).plus(r)
+    months = tuple(Month(m, tuple(rs), total(rs, m)) for m, rs in by_month.items())
+    return SiteLedger(months, tuple(per_model[k] for k in sorted(per_model)),
+                      total((m.total for m in months), "all days"))
+
+
+class LedgerGenerator(Generator):  # type: ignore[misc]
+    """Writes ledger/index.html from the day articles' ledgers (reads only, at build time)."""
+
+    def generate_context(self) -> None:
+        """Expose the page's URL to every template (e.g. for the site navigation)."""
+        self.context["ledger_url"] = LEDGER_URL
+
+    def generate_output(self, writer: Any) -> None:
+        """Render the theme's ledger.html (skipped, with a warning, if the theme has none)."""
+        days = []
+        for article in self.context.get("articles", ()):
+            digest = getattr(article, "digest", None)
+            if isinstance(digest, Digest):
+                days.append((digest.date, article.url, digest.extra.get("ledger")))
+        try:
+            template = self.get_template(TEMPLATE)
+        except Exception as e:  # PelicanTemplateNotFound: a theme without the page
+            logger.warning("no ledger page: the theme has no %s.html (%s)", TEMPLATE, e)
+            return
+        writer.write_file(
+            LEDGER_SAVE_AS, template, self.context,
+            relative_urls=self.settings["RELATIVE_URLS"], url=LEDGER_URL,
+            ledger=site_ledger(days), page_name="ledger",
+        )
+
+
+def get_generators(pelican: Any) -> type[LedgerGenerator]:
+    """Pelican's get_generators signal: add the ledger page."""
+    del pelican
+    return LedgerGenerator

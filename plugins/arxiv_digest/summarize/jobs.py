@@ -1,0 +1,75 @@
+"""What a backend is asked to do (Job) and what it answers (Outcome); the Runner protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+KINDS = ("summary", "score", "briefing")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One summary, score or briefing to produce; key is the paper id or the topic."""
+
+    kind: str
+    key: str
+    inputs: Mapping[str, Any]  # summary/score: id, title, abstract, tags; briefing: topic, papers
+
+
+@dataclass
+class Outcome:
+    """The validated data of a job, or why it failed; with what it cost."""
+
+    data: dict[str, Any] | None = None
+    dropped: list[str] = field(default_factory=list)
+    failure_kind: str | None = None
+    failure_message: str = ""
+    attempts: int = 0  # calls made (retries included)
+    responses: int = 0  # calls answered (and billed)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when data was produced."""
+        return self.data is not None and self.failure_kind is None
+
+
+@dataclass
+class Usage:
+    """What a run spent: responses received, tokens and dollars (one model)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, o: Outcome) -> None:
+        """Count one job's outcome."""
+        self.calls += o.responses
+        self.prompt_tokens += o.prompt_tokens
+        self.completion_tokens += o.completion_tokens
+        self.cost_usd += o.cost_usd
+
+
+class Runner(Protocol):
+    """A backend: produces outcomes for jobs, keyed by (kind, key)."""
+
+    backend: str
+    model: str | None
+
+    def prompt_version(self, kind: str) -> str:
+        """The version that goes into the cache key for this kind of job."""
+        ...
+
+    def run(self, jobs: Sequence[Job], spent_usd: float) -> dict[tuple[str, str], Outcome]:
+        """Produce every job's outcome; never raises for one job's failure."""
+        ...
+
+    @property
+    def usage(self) -> Usage:
+        """What this runner spent since it was made."""
+        ...

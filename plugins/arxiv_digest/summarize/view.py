@@ -1,0 +1,149 @@
+"""What the day template shows of a stored summary, briefing and ledger (read-only, no litellm).
+
+Every string here is untrusted LLM or abstract text: the template escapes it (autoescape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ..ledger import Row, format_usd, model_rows, total
+from ..models import Digest
+
+PENDING = "summary pending"
+DETAILS = (("technique", "Technique"), ("bits_or_sparsity", "Bits / sparsity"),
+           ("speedup", "Speed-up"), ("memory", "Memory"), ("models", "Models"),
+           ("hardware", "Hardware"))
+
+
+@dataclass(frozen=True)
+class ScoreView:
+    """Relevance and novelty (1-10) with a one-line comment."""
+
+    relevance: int
+    novelty: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """One paper's summary as shown: done (with its backend label) or pending."""
+
+    state: str  # "done" or "pending"
+    backend: str  # "litellm", "extractive" or "" (never summarized)
+    label: str  # the model, "extractive", or "summary pending"
+    tldr: str | None = None
+    method: str | None = None
+    headline: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+    scores: ScoreView | None = None
+    reason: str | None = None  # why it is pending (failure kind), if known
+
+    @property
+    def pending(self) -> bool:
+        """True when there is no summary to show yet."""
+        return self.state == "pending"
+
+
+@dataclass(frozen=True)
+class BriefingView:
+    """One topic's paragraph."""
+
+    topic: str
+    text: str
+    label: str  # the model, or "extractive"
+    papers: int
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """The day's cost table: one row per model and the total."""
+
+    rows: tuple[Row, ...]
+    total: Row
+
+
+def _text(value: Any) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def score_view(record: Any) -> ScoreView | None:
+    """The scores of a stored score record, if it holds valid ones."""
+    if not isinstance(record, Mapping) or "failure" in record:
+        return None
+    r, n = record.get("relevance"), record.get("novelty")
+    if not (isinstance(r, int) and isinstance(n, int)):
+        return None
+    return ScoreView(r, n, _text(record.get("comment")) or "")
+
+
+def summary_view(record: Any, scoring: bool = False) -> SummaryView:
+    """A paper's stored summary record as the template shows it."""
+    scores = score_view(record.get("score")) if scoring and isinstance(record, Mapping) else None
+    if not isinstance(record, Mapping):
+        return SummaryView("pending", "", PENDING)
+    backend = str(record.get("backend") or "")
+    fields = record.get("fields")
+    failed = record.get("failure")
+    if failed is not None or not isinstance(fields, Mapping) or not _text(fields.get("tldr")):
+        reason = failed.get("kind") if isinstance(failed, Mapping) else None
+        return SummaryView("pending", backend, PENDING, scores=scores,
+                           reason=str(reason) if reason else None)
+    details = []
+    for key, name in DETAILS:
+        value = fields.get(key)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value if str(v).strip())
+        text = _text(value) if isinstance(value, str) else None
+        if text:
+            details.append((name, text))
+    label = "extractive" if backend == "extractive" else str(record.get("model") or backend)
+    return SummaryView("done", backend, label, _text(fields.get("tldr")),
+                       _text(fields.get("method")), _text(fields.get("headline")),
+                       tuple(details), scores)
+
+
+def briefing_views(digest: Digest, topics: Sequence[str]) -> tuple[BriefingView, ...]:
+    """The day's briefing paragraphs, in the configured topic order."""
+    stored = digest.extra.get("briefing")
+    entries = stored.get("topics") if isinstance(stored, Mapping) else None
+    if not isinstance(entries, Mapping):
+        return ()
+    out = []
+    for topic in topics:
+        rec = entries.get(topic)
+        if not isinstance(rec, Mapping) or not _text(rec.get("text")):
+            continue
+        extractive = rec.get("backend") == "extractive" or "failure" in rec
+        label = "extractive" if extractive else str(rec.get("model") or "")
+        papers = rec.get("papers")
+        out.append(BriefingView(topic, _text(rec.get("text")) or "", label,
+                                papers if isinstance(papers, int) else 0))
+    return tuple(out)
+
+
+def day_ledger(digest: Digest) -> LedgerView | None:
+    """The day's cost table, if anything was summarized."""
+    rows = model_rows(digest.extra.get("ledger"))
+    return LedgerView(rows, total(rows)) if rows else None
+
+
+V = TypeVar("V")
+
+
+def sort_by_score(views: Iterable[V], summary_of: Any = lambda v: v.summary) -> tuple[V, ...]:
+    """Highest relevance (then novelty) first; unscored papers keep their order at the end."""
+    indexed = list(enumerate(views))
+
+    def key(item: tuple[int, V]) -> tuple[int, int, int]:
+        s = summary_of(item[1])
+        sc = s.scores if isinstance(s, SummaryView) else None
+        return (-sc.relevance, -sc.novelty, item[0]) if sc else (1, 0, item[0])
+
+    return tuple(v for _, v in sorted(indexed, key=key))
+
+
+__all__ = ["PENDING", "BriefingView", "LedgerView", "ScoreView", "SummaryView", "briefing_views",
+           "day_ledger", "format_usd", "sort_by_score", "summary_view"]

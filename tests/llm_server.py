@@ -1,0 +1,228 @@
+"""A local OpenAI-compatible chat-completions server on 127.0.0.1 for the summarize tests.
+
+It answers POST /v1/chat/completions with deterministic JSON derived from the request (the paper's
+id, title and abstract, or the briefing's topic), so litellm runs its real HTTP path against it.
+Faults can be queued per key (a paper id, a briefing topic, or "*" for any call): an HTTP status
+with headers (429 + Retry-After, 500, 401), a delay, malformed or schema-breaking content, or an
+error body that echoes the Authorization header (a provider that leaks the key). Every call is
+recorded so tests can count them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+_ID = re.compile(r"^arXiv id: (\S+)$", re.M)
+_TITLE = re.compile(r"^Title: (.*)$", re.M)
+_TOPIC = re.compile(r"^Topic: (.*)$", re.M)
+_SPEEDUP = re.compile(r"\d+(?:\.\d+)?\s?(?:×|x)(?=[\s,.;)])")
+
+
+@dataclass
+class Fault:
+    """One answer instead of the deterministic one."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    content: str | None = None  # the assistant message text (e.g. malformed JSON)
+    echo_auth: bool = False  # put the request's Authorization header in the answer
+
+
+@dataclass
+class Call:
+    """One request the server received."""
+
+    kind: str  # "summary", "score" or "briefing"
+    key: str  # paper id or briefing topic
+    model: str
+    authorization: str
+    body: dict[str, Any]
+    at: float
+
+
+def _kind(system: str) -> str:
+    if "Task: score" in system:
+        return "score"
+    if "Task: brief" in system:
+        return "briefing"
+    return "summary"
+
+
+def _digest(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+
+
+def default_answer(kind: str, key: str, user: str) -> dict[str, Any]:
+    """The deterministic JSON the server answers for a call of this kind and key."""
+    if kind == "score":
+        h = _digest(key)
+        return {"relevance": 1 + h % 10, "novelty": 1 + (h // 10) % 10,
+                "comment": f"Scored {key} against the reader's interests."}
+    if kind == "briefing":
+        n = user.count("\n- ")
+        return {"briefing": f"Briefing on {key}: {n} papers, summarized by the test server."}
+    title = (_TITLE.search(user) or [None, ""])[1]
+    low = user.lower()
+    technique = next((t for w, t in (("prun", "pruning"), ("quantiz", "quantization"),
+                                     ("kv cache", "kv-cache"), ("spars", "sparsity"))
+                      if w in low), None)
+    speed = _SPEEDUP.search(user)
+    return {
+        "tldr": f"TLDR {key}: {title[:80]}.",
+        "method": f"The method of {key}, in one sentence.",
+        "technique": technique,
+        "bits_or_sparsity": None,
+        "speedup": speed.group(0) if (technique and speed) else None,
+        "memory": None,
+        "models": None,
+        "hardware": None,
+    }
+
+
+class LLMServer:
+    """Serves /v1/chat/completions; start() returns the api_base (http://127.0.0.1:PORT/v1)."""
+
+    def __init__(self, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.calls: list[Call] = []
+        self.faults: dict[str, deque[Fault]] = {}
+        self.always: dict[str, Fault] = {}  # a fault every call with this key gets
+        self.usage: tuple[int, int] | None = None  # fixed (prompt, completion) tokens per call
+        self.answer: Callable[[str, str, str], dict[str, Any]] = default_answer
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self.api_base = ""
+
+    def fault(self, key: str, *faults: Fault) -> None:
+        """Queue faults for key: each call takes the next one until none is left."""
+        with self._lock:
+            self.faults.setdefault(key, deque()).extend(faults)
+
+    def count(self, kind: str | None = None, key: str | None = None) -> int:
+        """How many calls of this kind (and key) arrived."""
+        return sum(1 for c in self.calls
+                   if (kind is None or c.kind == kind) and (key is None or c.key == key))
+
+    def _take_fault(self, key: str) -> Fault:
+        with self._lock:
+            for k in (key, "*"):
+                queue = self.faults.get(k)
+                if queue:
+                    return queue.popleft()
+            return self.always.get(key) or self.always.get("*") or Fault()
+
+    def _respond(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = json.loads(handler.rfile.read(length) or b"{}")
+        messages = body.get("messages") or []
+        system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+        user = next((m["content"] for m in messages if m.get("role") == "user"), "")
+        kind = _kind(system)
+        m = (_TOPIC if kind == "briefing" else _ID).search(user)
+        key = m.group(1).strip() if m else "?"
+        auth = handler.headers.get("Authorization", "")
+        with self._lock:
+            self.calls.append(Call(kind, key, str(body.get("model")), auth, body, time.monotonic()))
+        fault = self._take_fault(key)
+        delay = self.latency + fault.delay
+        if delay:
+            time.sleep(delay)
+        if fault.status != 200:
+            message = f"injected {fault.status}"
+            if fault.echo_auth:
+                message += f" for Authorization: {auth}"
+            payload = {"error": {"message": message, "type": "injected", "code": fault.status}}
+            self._send(handler, fault.status, payload, fault.headers)
+            return
+        if fault.content is not None:
+            content = fault.content
+        else:
+            answer = self.answer(kind, key, user)
+            if fault.echo_auth:
+                answer["tldr"] = f"Echoing {auth}."
+            content = json.dumps(answer)
+        prompt_chars = sum(len(str(m.get("content", ""))) for m in messages)
+        p, c = self.usage or (math.ceil(prompt_chars / 4), math.ceil(len(content) / 4))
+        payload = {
+            "id": f"chatcmpl-{len(self.calls)}",
+            "object": "chat.completion",
+            "created": 1732800000,
+            "model": str(body.get("model")),
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+        }
+        self._send(handler, 200, payload, fault.headers)
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
+              headers: dict[str, str]) -> None:
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.end_headers()
+        try:
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client timed out and hung up: part of the test
+
+    def start(self) -> str:
+        """Listen on 127.0.0.1 (a free port) in a daemon thread; return the api_base."""
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self.send_error(404, f"no route for {self.path}")
+                    return
+                server._respond(self)
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 128
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # a client that timed out and hung up is part of the test
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        host, port = self._httpd.server_address[:2]
+        self.api_base = f"http://{host}:{port}/v1"
+        return self.api_base
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._httpd:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+
+if __name__ == "__main__":  # serve by hand: python tests/llm_server.py [latency]
+    import sys
+
+    srv = LLMServer(latency=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
+    print(srv.start(), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        srv.stop()
