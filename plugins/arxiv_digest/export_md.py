@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 
 from .models import Digest, Paper
@@ -34,32 +33,43 @@ _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 _BLOCK_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 
 
+# Symbols that Unicode counts as alphabetic (circled and squared Latin letters): GitHub keeps them.
+_ALPHABETIC_SYMBOLS = ((0x24B6, 0x24E9), (0x1F130, 0x1F149), (0x1F150, 0x1F169), (0x1F170, 0x1F189))
+
+
+def _kept(ch: str) -> bool:
+    if ch in "- ":
+        return True
+    cat = unicodedata.category(ch)
+    if cat[0] in "LM" or cat in ("Nd", "Nl", "Pc"):
+        return True
+    return any(lo <= ord(ch) <= hi for lo, hi in _ALPHABETIC_SYMBOLS)
+
+
 def github_slug(text: str) -> str:
     """GitHub's heading id for a heading whose rendered text is `text` (before de-duplication).
 
     Lower-case; drop every character that is not a letter, mark, decimal or letter number,
-    connector punctuation, hyphen or space; then each space becomes a hyphen.
+    connector punctuation, hyphen or space (symbols, other punctuation, other spaces, emoji);
+    then each space becomes a hyphen. Mirrors github-slugger, whose fixtures come from GitHub.
     """
-    kept = []
-    for ch in text.strip().lower():
-        cat = unicodedata.category(ch)
-        if ch in "- " or cat[0] in "LM" or cat in ("Nd", "Nl", "Pc"):
-            kept.append(ch)
-    return "".join(kept).replace(" ", "-")
+    return "".join(ch for ch in text.lower() if _kept(ch)).replace(" ", "-")
 
 
 class Slugger:
-    """Unique heading ids in document order, as GitHub numbers repeated headings (-1, -2, ...)."""
+    """Unique heading ids in document order, de-duplicated the way GitHub does (-1, -2, ...)."""
 
     def __init__(self) -> None:
-        self.seen: Counter[str] = Counter()
+        self.occurrences: dict[str, int] = {}
 
     def slug(self, text: str) -> str:
         """The id of the next heading with this rendered text."""
-        base = github_slug(text)
-        n = self.seen[base]
-        self.seen[base] += 1
-        return f"{base}-{n}" if n else base
+        result = base = github_slug(text)
+        while result in self.occurrences:
+            self.occurrences[base] += 1
+            result = f"{base}-{self.occurrences[base]}"
+        self.occurrences[result] = 0
+        return result
 
 
 def _escape_plain(text: str) -> str:
@@ -134,7 +144,7 @@ def export_day(digest: Digest, settings: DigestSettings, *, include_all: bool = 
     lines.append("")
     if not papers:
         return "\n".join(lines)
-    anchors = [slugger.slug(p.title) for p in papers]
+    anchors = [slugger.slug(p.title.strip()) for p in papers]
     for paper, anchor in zip(papers, anchors, strict=True):
         lines.append(f"- [{inline(paper.title)}](#{anchor})")
     lines.append("")
