@@ -1,0 +1,282 @@
+"""The built site in a real browser: Debian's chromium driven by Playwright, served on 127.0.0.1.
+
+Checks what a reader does: follow the contents, filter by topic, search the whole archive, read
+math, switch to the dark theme, copy a paper's link. Every request must stay on 127.0.0.1 (no
+CDN) and the console must stay free of errors. Screenshots of the home page and a day page (light
+and dark, desktop and phone) are saved under test-artifacts/screenshots/ for a person to look at.
+
+Chromium comes from Debian (`apt-get install -y chromium`; .ci/run installs it when it can).
+Playwright's own browser download (`playwright install`) is never used.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, build_site
+from sitedata import MATH_ID, index_search, make_site
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+DAY = "/2024/11/28/"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The test archive built like `make html` (site-root URLs, search index) and served locally."""
+    site = make_site(tmp_path_factory.mktemp("browser-site"))
+    out = build_site(site, tmp_path_factory.mktemp("browser-out"), SITEURL="", FEED_DOMAIN="")
+    index_search(out)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run does this as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+class Reader:
+    """A browser context that records console errors and any request leaving 127.0.0.1."""
+
+    def __init__(self, browser: Any, base_url: str, **options: Any) -> None:
+        options.setdefault("viewport", DESKTOP)
+        options.setdefault("reduced_motion", "reduce")
+        self.base = base_url
+        self.context = browser.new_context(**options)
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.dialogs: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        self.page.on("dialog", self._dialog)
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith(self.base + "/"):
+            route.continue_()
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+    def _console(self, msg: Any) -> None:
+        if msg.type == "error":
+            self.errors.append(f"console: {msg.text} @ {msg.location}")
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def goto(self, path: str) -> Any:
+        self.page.goto(self.base + path, wait_until="load")
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.errors == [], "console errors"
+        assert self.foreign == [], "requests left 127.0.0.1"
+        assert self.dialogs == []
+
+
+@pytest.fixture
+def reader(browser: Any, base_url: str) -> Iterator[Reader]:
+    r = Reader(browser, base_url)
+    yield r
+    r.close()
+
+
+def in_view(page: Any, element_id: str) -> bool:
+    return bool(page.evaluate(
+        """id => { const r = document.getElementById(id).getBoundingClientRect();
+                   return r.top >= -1 && r.top < window.innerHeight && r.bottom > 0; }""",
+        element_id,
+    ))
+
+
+def test_every_toc_link_brings_its_paper_into_view(reader: Reader) -> None:
+    page = reader.goto(DAY)
+    links = page.locator("nav.toc a[href^='#']")
+    hrefs = links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert len(hrefs) > 40
+    for i, href in enumerate(hrefs):
+        links.nth(i).click()
+        pid = href[1:]
+        page.wait_for_function("h => location.hash === h", arg=href)
+        assert in_view(page, pid), pid
+
+
+def test_topic_filter_hides_and_shows_without_network(reader: Reader) -> None:
+    page = reader.goto(DAY)
+    page.wait_for_load_state("networkidle")
+    requests: list[str] = []
+    page.on("request", lambda req: requests.append(req.url))  # the filter needs no network
+    total = page.locator("article.paper").count()
+    kv = page.locator(".filter button[data-topic='kv-cache']")
+    expected = int(kv.locator(".n").inner_text())
+    kv.click()
+    assert kv.get_attribute("aria-pressed") == "true"
+    visible = page.locator("article.paper:visible")
+    assert visible.count() == expected > 0
+    for tags in visible.evaluate_all("els => els.map(e => e.dataset.tags)"):
+        assert "kv-cache" in tags.split()
+    assert page.locator("nav.toc li:visible").count() == expected
+    assert f"Showing {expected} of {total}" in page.locator(".filter-status").inner_text()
+    assert "topic=kv-cache" in page.url
+    page.locator(".filter button[data-topic='']").click()
+    assert page.locator("article.paper:visible").count() == total
+    assert page.locator("nav.toc li:visible").count() == total
+    # (chromium may re-read the tab's icon when the address changes: that is the browser's own)
+    assert [u for u in requests if not u.endswith("/favicon.svg")] == []
+    # the choice is in the address, so a shared link opens filtered
+    page = reader.goto(DAY + "?topic=pruning")
+    n = int(page.locator(".filter button[data-topic='pruning'] .n").inner_text())
+    assert page.locator("article.paper:visible").count() == n
+    # following a link to a paper the filter hides shows everything again
+    hidden = page.locator("article.paper:not([data-tags~='pruning'])").first.get_attribute("id")
+    page.evaluate("id => { location.hash = id; }", hidden)
+    page.wait_for_function("id => !document.getElementById(id).hidden", arg=hidden)
+    assert page.locator("article.paper:visible").count() == total
+
+
+def search_results(page: Any) -> Any:
+    page.wait_for_selector(".pagefind-ui__result", timeout=15000)
+    return page.locator(".pagefind-ui__result")
+
+
+def test_search_finds_known_titles_across_the_archive(reader: Reader) -> None:
+    page = reader.goto("/search/")
+    box = page.locator(".pagefind-ui__search-input")
+    box.fill("Llama Guard 3-1B-INT4")
+    results = search_results(page)
+    links = results.locator("a").evaluate_all("els => els.map(e => [e.textContent, e.getAttribute('href')])")
+    assert ["Llama Guard 3-1B-INT4: Compact and Efficient Safeguard for Human-AI Conversations",
+            "/2024/11/28/#2411.17713"] in [[t.strip(), h] for t, h in links]
+    # another day of the archive, through the header's search form
+    page = reader.goto(DAY)
+    page.locator("#site-q").fill("Compressing the KV cache of long-context models")
+    page.locator(".search-form button").click()
+    page.wait_for_url("**/search/?q=*")
+    results = search_results(page)
+    hrefs = results.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert "/2024/12/02/#2412.00001" in hrefs
+    page.goto(reader.base + "/2024/12/02/#2412.00001")
+    assert in_view(page, "2412.00001")
+
+
+def test_math_renders_with_katex_and_never_breaks_the_markup(reader: Reader) -> None:
+    page = reader.goto("/2024/11/27/")
+    page.wait_for_selector("html.math-ready", timeout=15000)
+    card = page.locator(f"article[id='{MATH_ID}']")
+    assert card.locator(".title .katex").count() == 2
+    assert card.locator(".abstract .katex").count() >= 4
+    assert card.locator(".abstract .katex-display").count() == 1
+    assert card.locator(".title strong.kw").inner_text() == "Sparse"
+    # the hostile formula stayed text: the card is whole and nothing ran
+    assert card.locator(".links a").count() == 4
+    assert page.evaluate("[...document.scripts].every(s => !s.text.includes('alert(1)'))")
+    # the real day's formulas render too
+    page = reader.goto(DAY)
+    page.wait_for_selector("html.math-ready", timeout=15000)
+    assert page.locator("article.paper .katex").count() >= 5
+    assert page.locator(".katex-error").count() == 0
+
+
+def test_dark_toggle_switches_and_is_remembered(browser: Any, base_url: str) -> None:
+    r = Reader(browser, base_url, color_scheme="light")
+    try:
+        page = r.goto(DAY)
+        bg = "getComputedStyle(document.body).backgroundColor"
+        light = page.evaluate(bg)
+        toggle = page.locator(".theme-toggle")
+        assert toggle.get_attribute("aria-pressed") == "false"
+        toggle.click()
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        assert toggle.get_attribute("aria-pressed") == "true"
+        dark = page.evaluate(bg)
+        assert dark != light
+        assert sum(int(x) for x in dark[4:-1].split(",")[:3]) < 150  # a dark background
+        page = r.goto("/archives/")  # remembered on the next page
+        assert page.evaluate(bg) == dark
+        page.locator(".theme-toggle").click()
+        assert page.evaluate(bg) == light
+    finally:
+        r.close()
+    r = Reader(browser, base_url, color_scheme="dark")  # the system's scheme by default
+    try:
+        page = r.goto(DAY)
+        assert page.locator(".theme-toggle").get_attribute("aria-pressed") == "true"
+        assert sum(int(x) for x in page.evaluate(bg)[4:-1].split(",")[:3]) < 150
+    finally:
+        r.close()
+
+
+def test_copy_link_copies_the_papers_address_on_its_day_page(browser: Any, base_url: str) -> None:
+    r = Reader(browser, base_url)
+    r.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
+    try:
+        page = r.goto(DAY)
+        first = page.locator("article.paper").first
+        pid = first.get_attribute("id")
+        first.locator("button.copy").click()
+        page.wait_for_function("() => document.querySelector('button.copy').textContent === 'Copied'")
+        assert page.evaluate("navigator.clipboard.readText()") == f"{base_url}{DAY}#{pid}"
+        page = r.goto("/")  # from the home page, the link still names the day page
+        page.locator("article.paper button.copy").first.click()
+        page.wait_for_function("() => document.querySelector('button.copy').textContent === 'Copied'")
+        latest = page.locator("article.paper").first.get_attribute("id")
+        assert page.evaluate("navigator.clipboard.readText()") == f"{base_url}/2024/12/26/#{latest}"
+    finally:
+        r.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots_of_home_and_day_pages(browser: Any, base_url: str, scheme: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for size_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        r = Reader(browser, base_url, viewport=viewport, color_scheme=scheme,
+                   is_mobile=size_name == "phone", has_touch=size_name == "phone")
+        try:
+            for name, path in (("home", "/"), ("day", DAY), ("archive", "/archives/"),
+                               ("topic", "/topics/kv-cache/")):
+                page = r.goto(path)
+                if name == "day":
+                    page.wait_for_selector("html.math-ready", timeout=15000)
+                # nothing overflows sideways: a phone reader never scrolls horizontally
+                assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1"), path
+                target = SHOTS / f"{name}-{scheme}-{size_name}.png"
+                page.screenshot(path=str(target))
+                assert target.stat().st_size > 10_000
+        finally:
+            r.close()
