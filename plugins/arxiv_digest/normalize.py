@@ -136,12 +136,12 @@ def link_near_duplicates(
         return papers
     pool = [(date, p.id, p.title) for p in papers]
     pool += [e for e in earlier if e[0] != date]
-    titles = [t for _, _, t in pool]
+    # token_sort_ratio, with the tokens sorted once per title rather than once per comparison
+    titles = [" ".join(sorted(utils.default_process(t).split())) for _, _, t in pool]
     related: dict[int, set[Related]] = {}
     for i, paper in enumerate(papers):
         matches = process.extract(
-            paper.title, titles, scorer=fuzz.token_sort_ratio, processor=utils.default_process,
-            score_cutoff=threshold, limit=None,
+            titles[i], titles, scorer=fuzz.ratio, score_cutoff=threshold, limit=None
         )
         for _choice, _score, j in matches:
             other_date, other_id, _ = pool[j]

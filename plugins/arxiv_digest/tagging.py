@@ -24,15 +24,32 @@ class Span:
     topic: str
 
 
-def compile_term(term: Term) -> re.Pattern[str]:
+def term_pattern(term: Term) -> str:
     """A word-aware pattern: whole words only; a trailing * extends to the end of the word."""
     text = term.text
     wildcard = text.endswith("*")
     words = [w for w in re.split(r"[\s\-\u2010\u2011\u2012\u2013]+", text.rstrip("*")) if w]
     body = _SEP.join(re.escape(w) for w in words)
     tail = r"\w*" if wildcard else r"(?:e?s)?"
-    flags = 0 if term.case_sensitive else re.IGNORECASE
-    return re.compile(rf"(?<!\w){body}{tail}(?!\w)", flags)
+    return rf"{body}{tail}"
+
+
+def compile_terms(terms: Iterable[Term]) -> list[re.Pattern[str]]:
+    """One alternation per case rule; the longer terms first, so the longest match wins."""
+    out = []
+    for case_sensitive in (False, True):
+        group = sorted((t for t in terms if t.case_sensitive == case_sensitive),
+                       key=lambda t: (-len(t.text), t.text))
+        if group:
+            alternation = "|".join(term_pattern(t) for t in group)
+            flags = 0 if case_sensitive else re.IGNORECASE
+            out.append(re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", flags))
+    return out
+
+
+def compile_term(term: Term) -> re.Pattern[str]:
+    """The pattern of a single term."""
+    return compile_terms([term])[0]
 
 
 def math_ranges(text: str) -> list[tuple[int, int]]:
@@ -48,8 +65,10 @@ class Tagger:
         self._compiled = [
             (
                 t.name,
-                [compile_term(x) for x in t.terms],
-                [compile_term(x) for x in t.exclude],
+                compile_terms(t.terms),
+                compile_terms(t.exclude),
+                # a cheap substring test first: most texts mention no term of most topics
+                tuple({re.split(r"[\s\-\u2010-\u2013*]", x.text.lower(), maxsplit=1)[0] for x in t.terms}),
             )
             for t in self.topics
         ]
@@ -64,7 +83,10 @@ class Tagger:
             return any(ms < e and s < me for ms, me in maths)
 
         candidates: list[tuple[int, int, int, str]] = []
-        for order, (name, terms, excludes) in enumerate(self._compiled):
+        lowered = text.lower()
+        for order, (name, terms, excludes, prefixes) in enumerate(self._compiled):
+            if not any(p in lowered for p in prefixes):
+                continue
             blocked = [m.span() for x in excludes for m in x.finditer(text)]
             for pat in terms:
                 for m in pat.finditer(text):
