@@ -69,12 +69,14 @@ def main() -> None:
     tag = best(lambda: tag_papers(papers, tagger))
     naive = best(lambda: naive_tag(settings.topics, papers))
     print(f"tag {len(papers)} papers (Tagger):        {tag * 1000:8.1f} ms")
-    print(f"tag {len(papers)} papers (naive per-term): {naive * 1000:8.1f} ms   -> Tagger is {naive / tag:.1f}x faster")
+    print(f"tag {len(papers)} papers (naive per-term): {naive * 1000:8.1f} ms"
+          f"   -> Tagger is {naive / tag:.1f}x faster")
     same = best(lambda: link_near_duplicates(papers, 92, day.date.isoformat()), 3)
     look = best(lambda: link_near_duplicates(papers, 92, day.date.isoformat(), earlier), 3)
     naive_look = best(lambda: naive_duplicates(papers, earlier), 1)
     print(f"near-duplicates, same day only:    {same * 1000:8.1f} ms ({len(papers)} x {len(papers)})")
-    print(f"near-duplicates, + {len(earlier)} titles: {look * 1000:8.1f} ms ({len(papers)} x {len(papers) + len(earlier)})")
+    print(f"near-duplicates, + {len(earlier)} titles: {look * 1000:8.1f} ms"
+          f" ({len(papers)} x {len(papers) + len(earlier)})")
     print(f"  naive token_sort_ratio, same work: {naive_look * 1000:8.1f} ms   -> {naive_look / look:.1f}x slower")
     print(f"ratio lookback / same day:         {look / same:8.1f}x")
 
