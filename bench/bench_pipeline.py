@@ -65,7 +65,8 @@ def main() -> None:
     earlier = [(f"2024-10-{d:02d}", f"{p.id}.{d}", p.title) for d in range(1, 11) for p in all_papers]
     print(f"papers: {len(day.records)} in the feed, {len(papers)} in the categories")
     print(f"parse RSS (lxml, strict):          {best(lambda: parse_rss(body, 'feed')) * 1000:8.1f} ms")
-    print(f"normalize (ids, TeX, whitespace):  {best(lambda: normalize(day.records, settings.categories)) * 1000:8.1f} ms")
+    norm = best(lambda: normalize(day.records, settings.categories))
+    print(f"normalize (ids, TeX, whitespace):  {norm * 1000:8.1f} ms")
     tag = best(lambda: tag_papers(papers, tagger))
     naive = best(lambda: naive_tag(settings.topics, papers))
     print(f"tag {len(papers)} papers (Tagger):        {tag * 1000:8.1f} ms")
