@@ -45,7 +45,6 @@ def project_copy(dest: Path, *, request_delay: float = 0.05) -> Path:
 def env(site: Path, **extra: str) -> dict[str, str]:
     """The environment for `make` and the scripts in the copy."""
     out = {k: v for k, v in os.environ.items() if not k.startswith(("ARXIV_DIGEST_", "MAKE"))}
-    out.update(BOT)
     out["MAKEFLAGS"] = f"VENV={VENV} STAMP={site / '.stamp'}"
     out["PYTHON"] = sys.executable
     out["PATH"] = f"{VENV / 'bin'}{os.pathsep}{out.get('PATH', '')}"
@@ -70,6 +69,8 @@ def init_repo(site: Path, remote: Path) -> None:
     """Make the copy a git repo on main with one commit, and a bare `origin` at remote."""
     git(site.parent, "init", "--quiet", "--bare", "-b", "main", str(remote))
     git(site, "init", "--quiet", "-b", "main")
+    git(site, "config", "user.name", "test")
+    git(site, "config", "user.email", "test@example.org")
     git(site, "add", "-A")
     git(site, "commit", "--quiet", "-m", "site")
     git(site, "remote", "add", "origin", str(remote))
