@@ -23,12 +23,12 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .errors import FetchError
-from .normalize import RawRecord
+from .normalize import RawRecord, split_authors
 from .settings import DigestSettings
 
 logger = logging.getLogger(__name__)
 
-USER_AGENT = "arxiv-digest/0.1 (+https://github.com/; daily digest; one request per 3 s)"
+USER_AGENT = "arxiv-digest/0.1 (static daily digest; at most one request every 3 s)"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 _NS = {
     "arxiv": "http://arxiv.org/schemas/atom",
@@ -197,7 +197,7 @@ def parse_rss(body: bytes, url: str) -> FetchedDay:
             RawRecord(
                 arxiv_id=m.group("id"),
                 title=_text(item, "title") or "",
-                authors=tuple(_split(_text(item, "dc:creator") or "")),
+                authors=split_authors(_text(item, "dc:creator") or ""),
                 abstract=m.group("abs"),
                 categories=tuple(c.text.strip() for c in item.iterfind("category") if c.text),
                 announce_type=announce,
@@ -206,12 +206,6 @@ def parse_rss(body: bytes, url: str) -> FetchedDay:
             )
         )
     return FetchedDay(date=day, records=tuple(records), source="rss")
-
-
-def _split(creators: str) -> Iterable[str]:
-    from .normalize import split_authors
-
-    return split_authors(creators)
 
 
 def fetch_rss(settings: DigestSettings) -> FetchedDay:
