@@ -117,6 +117,19 @@ def real_day_with(n_papers: int) -> dict[str, Any]:
     return out
 
 
+def summarize_days(site: Path) -> None:
+    """Summarize every stored day of the site with the offline extractive backend (the real stage)."""
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.store import iter_days, load, save
+    from arxiv_digest.summarize import make_summarizer
+
+    settings = load_settings({"PATH": str(site / "content"),
+                              "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml")}, env={})
+    summarizer = make_summarizer(settings)
+    for path in iter_days(settings.data_dir):
+        save(settings.data_dir, summarizer.summarize(load(path)))
+
+
 def index_search(output: Path) -> None:
     """Build the Pagefind index exactly as `make html` does (SEARCH_INDEX in the Makefile)."""
     subprocess.run([sys.executable, "-m", "pagefind", "--site", str(output), "--silent"],

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, build_site
-from sitedata import MATH_ID, index_search, make_site
+from sitedata import MATH_ID, index_search, make_site, summarize_days
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test archive built like `make html` (site-root URLs, search index) and served locally."""
     site = make_site(tmp_path_factory.mktemp("browser-site"))
+    summarize_days(site)  # summaries first, abstracts folded: the page as readers get it
     out = build_site(site, tmp_path_factory.mktemp("browser-out"), SITEURL="", FEED_DOMAIN="")
     index_search(out)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
@@ -168,6 +169,21 @@ def test_topic_filter_hides_and_shows_without_network(reader: Reader) -> None:
     page.evaluate("id => { location.hash = id; }", hidden)
     page.wait_for_function("id => !document.getElementById(id).hidden", arg=hidden)
     assert page.locator("article.paper:visible").count() == total
+
+
+def test_summary_first_and_the_abstract_unfolds(reader: Reader) -> None:
+    page = reader.goto(DAY)
+    card = page.locator("article.paper").first
+    assert card.locator(".summary .tldr").is_visible()
+    abstract = card.locator("details.abstract")
+    assert abstract.get_attribute("open") is None
+    assert not abstract.locator("p").is_visible()
+    abstract.locator("summary").click()
+    assert abstract.locator("p").is_visible()
+    # the summary comes before the abstract in reading order
+    order = card.evaluate("el => [...el.querySelectorAll('.summary, .abstract')].map(e => e.className)")
+    assert order[0].startswith("summary") and order[-1] == "abstract"
+    assert page.locator("section.briefing p").count() >= 3
 
 
 def search_results(page: Any) -> Any:
