@@ -58,7 +58,7 @@ def test_schedule_dispatch_and_jobs() -> None:
     crons = [c["cron"] for c in wf["on"]["schedule"]]
     assert len(crons) == 2  # the first run and the catch-up run
     for cron in crons:
-        minute, hour, dom, month, dow = cron.split()
+        minute, _hour, dom, month, dow = cron.split()
         assert minute not in ("0", "00", "30") and dom == month == "*" and dow == "1-5"
     assert int(crons[0].split()[1]) >= 5 and int(crons[1].split()[1]) > int(crons[0].split()[1])
     assert wf["on"]["workflow_dispatch"]["inputs"]["date"]["type"] == "string"

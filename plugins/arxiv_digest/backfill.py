@@ -157,7 +157,7 @@ def backfill(
             if outcome.digest is None:  # cannot happen for an announcement day; kept honest
                 result = DayResult(day, EMPTY, message=outcome.reason or "nothing stored")
             else:
-                counts = summary_counts(outcome.digest)
+                counts = summary_counts(outcome.digest, settings)
                 result = DayResult(
                     day, STORED, papers=len(outcome.digest.papers), added=outcome.added,
                     summaries=counts.done, cost=day_cost(outcome.digest),

@@ -54,6 +54,8 @@ def read_digest_settings(path: str) -> DigestSettings:
     pelican_log.setLevel(logging.ERROR)
     try:
         pelican_settings = read_settings(path)
+    except Exception as e:  # the settings file is Python run by Pelican: any error is the user's
+        raise ConfigError(f"{path}: not usable as Pelican settings: {e}") from e
     finally:
         pelican_log.setLevel(level)
     return load_settings(pelican_settings)

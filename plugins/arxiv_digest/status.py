@@ -17,7 +17,7 @@ from typing import Any
 
 from . import schedule, store
 from .errors import StoreError
-from .models import Digest
+from .models import Digest, Paper
 from .settings import DigestSettings
 
 logger = logging.getLogger(__name__)
@@ -95,10 +95,26 @@ class SummaryCounts:
         return self.pending + self.failed
 
 
-def summary_counts(digest: Digest) -> SummaryCounts:
-    """Count the day's papers by summary state."""
-    states = [summary_state(p.summary) for p in digest.papers]
-    return SummaryCounts(states.count("done"), states.count("pending"), states.count("failed"))
+def wants_summary(paper: Paper, settings: DigestSettings | None) -> bool:
+    """Whether the summarize stage summarizes this paper: the ones the day page lists."""
+    if settings is None:
+        return True
+    if paper.is_replacement and settings.replacements == "hide":
+        return False
+    return bool(paper.tags) or settings.list_all
+
+
+def summary_counts(digest: Digest, settings: DigestSettings | None = None) -> SummaryCounts:
+    """Count the day's summaries: done, and (among the papers it lists) pending or failed."""
+    done = pending = failed = 0
+    for p in digest.papers:
+        state = summary_state(p.summary)
+        if state == "done":
+            done += 1
+        elif wants_summary(p, settings):
+            pending += state == "pending"
+            failed += state == "failed"
+    return SummaryCounts(done, pending, failed)
 
 
 @dataclass
@@ -142,7 +158,7 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
             status.broken.append((path, str(e)))
             continue
         status.days.append(day)
-        counts = summary_counts(digest)
+        counts = summary_counts(digest, settings)
         status.papers += len(digest.papers)
         status.summaries += counts
         if counts.todo:
