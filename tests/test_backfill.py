@@ -176,3 +176,31 @@ def test_make_backfill(tmp_path, arxiv_server):
     assert "2 announcement days; 2 stored" in done.stdout
     done = run(["make", "backfill", "FROM=2026-11-02", "TO=2026-11-03", "FORCE=1"], site, environ)
     assert done.returncode == 0 and "2 stored, 0 skipped" in done.stdout
+
+
+def test_ctrl_c_keeps_the_finished_days(site, arxiv_server):
+    """SIGINT in the middle of a day: the days already stored stay, exit 130, resume command."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    arxiv_server.route(API, paged_feed(FEED))
+    arxiv_server.fault(API, Fault(), Fault(delay=20))  # day 2 hangs until interrupted
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "arxiv_digest", "-s", "pelicanconf.py", "backfill",
+         "--from", "2026-11-02", "--to", "2026-11-06"],
+        cwd=site, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(arxiv_server.requests) < 2:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted: 4 day(s) not done; every stored day is kept" in err
+    assert "Resume with: python -m arxiv_digest backfill --from 2026-11-03 --to 2026-11-06" in err
+    assert "1 stored" in out
+    assert [day_file(site, d).exists() for d in WEEK] == [True, False, False, False, False]
+    assert not list((site / "content" / "digests").rglob(".*.tmp"))  # no half-written file

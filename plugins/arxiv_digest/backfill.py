@@ -133,11 +133,11 @@ def backfill(
             report.results.append(result)
             listener.day_done(result, report)
             continue
-        if last_request_end is not None:
-            wait = last_request_end + settings.request_delay - time.monotonic()
-            if wait > 0:
-                sleep(wait)
         try:
+            if last_request_end is not None:
+                wait = last_request_end + settings.request_delay - time.monotonic()
+                if wait > 0:
+                    sleep(wait)
             try:
                 outcome = update_day(settings, day=day, now=now, summarizer=summarizer)
             finally:
