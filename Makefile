@@ -77,6 +77,7 @@ test: $(STAMP) ## run the whole test suite (offline)
 lint: $(STAMP) ## ruff, mypy and actionlint
 	$(VENV)/bin/ruff check plugins tests
 	$(VENV)/bin/mypy plugins/arxiv_digest
-	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/actionlint -shellcheck $(VENV)/bin/shellcheck .github/workflows/*.yml
+	$(VENV)/bin/shellcheck .github/scripts/*.sh
 
 .PHONY: help install html clean regenerate serve devserver update backfill status publish publish-html github test lint
