@@ -222,8 +222,10 @@ def test_math_renders_with_katex_and_never_breaks_the_markup(reader: Reader) -> 
     # the hostile formula stayed text: the card is whole and nothing ran
     assert card.locator(".links a").count() == 4
     assert page.evaluate("[...document.scripts].every(s => !s.text.includes('alert(1)'))")
-    # the real day's formulas render too
+    # the real day's formulas render too: KaTeX is fetched once the reader nears a formula
     page = reader.goto(DAY)
+    first_math = page.locator("article.paper", has=page.locator("text=/\\$.+\\$/")).first
+    first_math.scroll_into_view_if_needed()
     page.wait_for_selector("html.math-ready", timeout=15000)
     assert page.locator("article.paper .katex").count() >= 5
     assert page.locator(".katex-error").count() == 0
@@ -287,8 +289,7 @@ def test_screenshots_of_home_and_day_pages(browser: Any, base_url: str, scheme: 
             for name, path in (("home", "/"), ("day", DAY), ("archive", "/archives/"),
                                ("topic", "/topics/kv-cache/")):
                 page = r.goto(path)
-                if name == "day":
-                    page.wait_for_selector("html.math-ready", timeout=15000)
+                page.wait_for_load_state("networkidle")
                 # nothing overflows sideways: a phone reader never scrolls horizontally
                 assert page.evaluate("document.documentElement.scrollWidth <= innerWidth + 1"), path
                 target = SHOTS / f"{name}-{scheme}-{size_name}.png"

@@ -116,9 +116,10 @@
   }
 
   /* Copy-link buttons: the paper's permanent address on its day page. */
-  function pageAddress() {
-    var canonical = doc.querySelector("link[rel='canonical']");
-    return canonical ? canonical.href.split("#")[0] : location.href.split("#")[0].split("?")[0];
+  function pageAddress(el) {
+    var day = el.closest("[data-url]");  // the day page, also when the day is shown on the home page
+    var url = day ? new URL(day.getAttribute("data-url"), location.href).href : location.href;
+    return url.split("#")[0].split("?")[0];
   }
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
@@ -140,7 +141,7 @@
     doc.addEventListener("click", function (e) {
       var b = e.target.closest && e.target.closest("button.copy");
       if (!b) return;
-      var url = pageAddress() + "#" + b.getAttribute("data-id");
+      var url = pageAddress(b) + "#" + b.getAttribute("data-id");
       b.setAttribute("data-url", url);
       copyText(url).then(function () {
         b.textContent = "Copied";
@@ -161,27 +162,59 @@
     if (done) el.onload = done;
     doc.head.appendChild(el);
   }
+  var MATH = /\$[^$]+\$|\\\(|\\\[/;
+  function mathBlocks(scope) {
+    return all("h1, h2, h3, li, p, dd, td", scope).filter(function (el) {
+      return !el.querySelector("p, li, h3, dd") && MATH.test(el.textContent);
+    });
+  }
+  // KaTeX (about 300 kB) is fetched after the page has loaded, and only once a formula is within
+  // a screen of the reader: the first paint never waits for it, and a page whose formulas are
+  // far down loads it when the reader gets near them.
   function initMath() {
     var scope = doc.querySelector("main");
-    if (!scope || !/\$[^$]+\$|\\\(|\\\[/.test(scope.textContent)) return;
-    var kt = base + "vendor/katex/";
-    load("link", { rel: "stylesheet", href: kt + "katex.min.css" });
-    load("script", { src: kt + "katex.min.js" }, function () {
-      load("script", { src: kt + "contrib/auto-render.min.js" }, function () {
-        window.renderMathInElement(scope, {
-          delimiters: [
-            { left: "$$", right: "$$", display: true },
-            { left: "$", right: "$", display: false },
-            { left: "\\(", right: "\\)", display: false },
-            { left: "\\[", right: "\\]", display: true }
-          ],
-          ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option", "button", "input", "svg"],
-          throwOnError: false,
-          strict: "ignore"
-        });
-        root.classList.add("math-ready");
+    if (!scope || !MATH.test(scope.textContent)) return;
+    var blocks = mathBlocks(scope);
+    if (!blocks.length) return;
+    var started = false;
+    var io = null;
+    function start() {
+      if (started) return;
+      started = true;
+      if (io) io.disconnect();
+      var kt = base + "vendor/katex/";
+      load("link", { rel: "stylesheet", href: kt + "katex.min.css" });
+      load("script", { src: kt + "katex.min.js" }, function () {
+        load("script", { src: kt + "contrib/auto-render.min.js" }, function () { renderMath(blocks); });
       });
-    });
+    }
+    if (!("IntersectionObserver" in window)) { start(); return; }
+    io = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) start();
+    }, { rootMargin: "100% 0px" });
+    blocks.forEach(function (el) { io.observe(el.closest("article.paper") || el); });
+  }
+  function renderMath(blocks) {
+    var options = {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "$", right: "$", display: false },
+        { left: "\\(", right: "\\)", display: false },
+        { left: "\\[", right: "\\]", display: true }
+      ],
+      ignoredTags: ["script", "noscript", "style", "textarea", "pre", "code", "option", "button", "input", "svg"],
+      throwOnError: false,
+      strict: "ignore"
+    };
+    // One block at a time, in reading order, yielding between short batches: a day of hundreds
+    // of formulas never blocks the page for long.
+    var i = 0;
+    (function batch() {
+      var start = Date.now();
+      while (i < blocks.length && Date.now() - start < 12) window.renderMathInElement(blocks[i++], options);
+      if (i < blocks.length) setTimeout(batch, 0);
+      else root.classList.add("math-ready");
+    })();
   }
 
   /* Search page: Pagefind's UI over the static index; ?q= runs a search. */
@@ -213,6 +246,7 @@
   initTheme();
   initFilter();
   initCopy();
-  initMath();
   initSearch();
+  if (doc.readyState === "complete") initMath();
+  else window.addEventListener("load", initMath);
 })();
