@@ -2,7 +2,8 @@
 
 It answers POST /v1/chat/completions with deterministic JSON derived from the request (the paper's
 id, title and abstract, or the briefing's topic), so litellm runs its real HTTP path against it.
-Faults can be queued per key (a paper id, a briefing topic, or "*" for any call): an HTTP status
+Faults can be queued per key (a paper id, a briefing topic, "score:<id>" for one kind of call
+only, or "*" for any call): an HTTP status
 with headers (429 + Retry-After, 500, 401), a delay, malformed or schema-breaking content, or an
 error body that echoes the Authorization header (a provider that leaks the key). Every call is
 recorded so tests can count them.
@@ -100,6 +101,8 @@ class LLMServer:
         self.always: dict[str, Fault] = {}  # a fault every call with this key gets
         self.usage: tuple[int, int] | None = None  # fixed (prompt, completion) tokens per call
         self.answer: Callable[[str, str, str], dict[str, Any]] = default_answer
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most calls the server was answering at once
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self.api_base = ""
@@ -114,13 +117,14 @@ class LLMServer:
         return sum(1 for c in self.calls
                    if (kind is None or c.kind == kind) and (key is None or c.key == key))
 
-    def _take_fault(self, key: str) -> Fault:
+    def _take_fault(self, kind: str, key: str) -> Fault:
         with self._lock:
-            for k in (key, "*"):
+            for k in (f"{kind}:{key}", key, "*"):
                 queue = self.faults.get(k)
                 if queue:
                     return queue.popleft()
-            return self.always.get(key) or self.always.get("*") or Fault()
+            return (self.always.get(f"{kind}:{key}") or self.always.get(key)
+                    or self.always.get("*") or Fault())
 
     def _respond(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -134,7 +138,17 @@ class LLMServer:
         auth = handler.headers.get("Authorization", "")
         with self._lock:
             self.calls.append(Call(kind, key, str(body.get("model")), auth, body, time.monotonic()))
-        fault = self._take_fault(key)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(handler, kind, key, user, messages, body, auth)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: BaseHTTPRequestHandler, kind: str, key: str, user: str,
+                messages: list[dict[str, Any]], body: dict[str, Any], auth: str) -> None:
+        fault = self._take_fault(kind, key)
         delay = self.latency + fault.delay
         if delay:
             time.sleep(delay)

@@ -50,13 +50,15 @@ class Row:
 
     @property
     def cost(self) -> str:
-        """The cost as shown: dollars with enough digits for small amounts."""
+        """The cost in USD as shown (no "$": a pair of them would start math on the page)."""
         return format_usd(self.cost_usd)
 
 
 def format_usd(value: float) -> str:
-    """$0.0123 (four decimals; six below a cent)."""
-    return f"${value:.6f}" if 0 < value < 0.01 else f"${value:.4f}"
+    """0.0123 (four decimals; six below a cent; 0 for nothing)."""
+    if value == 0:
+        return "0"
+    return f"{value:.6f}" if value < 0.01 else f"{value:.4f}"
 
 
 def add_usage(ledger: Any, model: str, calls: int, prompt: int, completion: int,

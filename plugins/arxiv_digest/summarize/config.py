@@ -6,6 +6,7 @@ variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...). A key that looks like a secr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ ENV_API_BASE = "ARXIV_DIGEST_LLM_API_BASE"
 EXTRACTIVE = "extractive"  # `model: extractive` (or no model) selects the offline backend
 
 DEFAULT_PROMPTS = {"summary": "summary.v1", "score": "score.v1", "briefing": "briefing.v1"}
-_SECRET_WORDS = ("key", "token", "secret", "password")
+_SECRET_KEY = re.compile(r"(?:^|_)(?:api_?key|key|secret|password|token)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def parse_llm(raw: Any, source: str, env: Mapping[str, str]) -> LLMSettings:
         raw = {}
     if not isinstance(raw, Mapping):
         raise _fail(source, "llm", "a mapping of LLM settings", raw)
-    secret = sorted(k for k in raw if isinstance(k, str) and any(w in k.lower() for w in _SECRET_WORDS))
+    secret = sorted(k for k in raw if isinstance(k, str) and _SECRET_KEY.search(k))
     if secret:
         raise ConfigError(
             f"{source}: llm.{secret[0]}: secrets are never read from the config file; set the "

@@ -84,6 +84,7 @@ class Budget:
         self.limit = limit
         self.spent = spent
         self.reserved = 0.0
+        self.in_flight = 0  # calls holding a reservation (counted: float sums never reach 0)
         self.exhausted = False
         self._cond = asyncio.Condition()
 
@@ -95,8 +96,9 @@ class Budget:
             while not self.exhausted:
                 if self.spent + self.reserved + estimate <= self.limit:
                     self.reserved += estimate
+                    self.in_flight += 1
                     return True
-                if self.reserved <= 0:
+                if not self.in_flight:
                     self.exhausted = True
                     break
                 await self._cond.wait()  # calls in flight may cost less than reserved
@@ -104,8 +106,12 @@ class Budget:
 
     async def settle(self, estimate: float, actual: float) -> None:
         """Replace a call's reservation with what it cost."""
+        if self.limit is None:
+            self.spent += actual
+            return
         async with self._cond:
-            self.reserved = max(0.0, self.reserved - estimate)
+            self.in_flight -= 1
+            self.reserved = max(0.0, self.reserved - estimate) if self.in_flight else 0.0
             self.spent += actual
             self._cond.notify_all()
 

@@ -18,7 +18,11 @@ EFFICIENCY_TEXT = ("bits_or_sparsity", "speedup", "memory")
 EFFICIENCY_LISTS = ("models", "hardware")
 _NULLISH = {"", "null", "none", "n/a", "na", "not stated", "not specified", "unknown", "-"}
 _FENCE = re.compile(r"\A```(?:json)?\s*(.*?)\s*```\Z", re.S | re.I)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_FIGURE = re.compile(
+    r"(\d+(?:[.,]\d+)?)(?:\s?-?\s?(\$?\\times\$?|×|x(?![a-z])|times|-?fold|bits?(?![a-z])|%|"
+    r"\\%|percent|[gmkt]b(?![a-z])))?", re.I)
+_UNITS = {"×": "x", "times": "x", "\\times": "x", "fold": "x", "-fold": "x", "bits": "bit",
+          "\\%": "%", "%": "%", "percent": "%"}
 _ALNUM = re.compile(r"[^0-9a-z]+")
 
 
@@ -78,10 +82,23 @@ def _squash(text: str) -> str:
     return _ALNUM.sub("", text.lower())
 
 
+def _figures(text: str) -> tuple[set[str], set[tuple[str, str]]]:
+    nums, pairs = set(), set()
+    for m in _FIGURE.finditer(text):
+        num = m.group(1).replace(",", ".")
+        nums.add(num)
+        unit = (m.group(2) or "").lower().lstrip("-\\$")
+        if unit:
+            pairs.add((num, _UNITS.get(unit.rstrip("$"), unit)))
+    return nums, pairs
+
+
 def grounded_number(value: str, abstract: str) -> bool:
-    """Every number in value appears in the abstract (so it was not invented)."""
-    have = {n.replace(",", ".") for n in _NUMBER.findall(abstract)}
-    return all(n.replace(",", ".") in have for n in _NUMBER.findall(value))
+    """Every number in value (with its unit: x, bit, %, GB...) appears so in the abstract."""
+    have_nums, have_pairs = _figures(abstract)
+    nums, pairs = _figures(value)
+    unitless = nums - {n for n, _ in pairs}
+    return unitless <= have_nums and pairs <= have_pairs
 
 
 def grounded_name(name: str, abstract: str) -> bool:
