@@ -44,7 +44,7 @@ class _Pages(SimpleHTTPRequestHandler):
 
     COMPRESS = (".html", ".css", ".js", ".json", ".xml", ".svg")
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def send_head(self) -> Any:

@@ -37,7 +37,7 @@ DAY = "/2024/11/28/"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -297,3 +297,39 @@ def test_screenshots_of_home_and_day_pages(browser: Any, base_url: str, scheme: 
                 assert target.stat().st_size > 10_000
         finally:
             r.close()
+
+
+class _SubPathHandler(_QuietHandler):
+    """Serves the site under /sub/, as GitHub Pages serves a project site under /<repo>/."""
+
+    def translate_path(self, path: str) -> str:
+        return super().translate_path(path[len("/sub"):] if path.startswith("/sub/") else "/nowhere")
+
+
+def test_a_site_under_a_sub_path_finds_and_links_right(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    out = tmp_path_factory.mktemp("subpath-out")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_SubPathHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        site = make_site(tmp_path_factory.mktemp("subpath-site"))
+        build_site(site, out, SITEURL=f"{host}/sub", FEED_DOMAIN=f"{host}/sub")
+        index_search(out)
+        r = Reader(browser, host)
+        try:
+            page = r.goto("/sub/search/?q=Compressing%20the%20KV%20cache")
+            hrefs = search_results(page).locator("a").evaluate_all(
+                "els => els.map(e => e.getAttribute('href'))")
+            assert "/sub/2024/12/02/#2412.00001" in hrefs
+            page = r.goto("/sub/2024/11/28/")
+            style = "getComputedStyle(document.querySelector('.site-header')).borderBottomStyle"
+            assert page.evaluate(style) == "solid"  # the stylesheet loaded from /sub/theme/
+            page.locator(".day-nav a[rel=next]").first.click()
+            page.wait_for_url(f"{host}/sub/2024/12/02/")
+        finally:
+            r.close()
+    finally:
+        server.shutdown()
+        server.server_close()

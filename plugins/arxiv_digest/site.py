@@ -303,7 +303,7 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
                 continue
             feed_url = _join(domain, path)
             feed = cls(
-                title=f"{self.settings['SITENAME']} – {topic.name}",
+                title=f"{self.settings['SITENAME']}: {topic.name}",
                 link=_join(site, topic.url),
                 feed_url=feed_url,
                 feed_guid=feed_url,

@@ -225,6 +225,8 @@
     var ui = new window.PagefindUI({
       element: "#search",
       bundlePath: el.getAttribute("data-bundle"),
+      // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
+      baseUrl: new URL(el.getAttribute("data-base") || "/", location.href).pathname,
       showSubResults: true,
       showImages: false,
       autofocus: !new URLSearchParams(location.search).get("q"),
