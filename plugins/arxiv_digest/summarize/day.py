@@ -37,11 +37,11 @@ logger = logging.getLogger(__name__)
 EXTRACTIVE_LEDGER_ROW = "extractive"
 
 
-def is_listed(paper: Paper, settings: DigestSettings) -> bool:
+def is_listed(paper: Paper, topics: tuple[str, ...], settings: DigestSettings) -> bool:
     """Whether the day page lists this paper (so it is worth a summary)."""
     if paper.is_replacement and settings.replacements == "hide":
         return False
-    return bool(paper.tags) or settings.list_all
+    return bool(topics) or settings.list_all
 
 
 def succeeded(record: Any) -> bool:
@@ -63,6 +63,22 @@ class DaySummarizer:
         self.llm = settings.llm
         self.runner = runner
         self.name = runner.backend
+        from ..tagging import Tagger  # here: tagging imports settings, which imports this package
+
+        self.tagger = Tagger(settings.topics)
+
+    def topics(self, paper: Paper) -> tuple[str, ...]:
+        """The paper's topics as the page shows them (tagged with the current config)."""
+        return tuple(self.tagger.tag(paper.title, paper.abstract))
+
+    def listed(self, digest: Digest) -> dict[str, tuple[str, ...]]:
+        """The papers the day page lists, by id, with their topics."""
+        out = {}
+        for p in digest.papers:
+            topics = self.topics(p)
+            if is_listed(p, topics, self.settings):
+                out[p.id] = topics
+        return out
 
     def _keys(self, kind: str, content_key: str) -> str:
         r = self.runner
@@ -112,11 +128,12 @@ class DaySummarizer:
         jobs: list[Job] = []
         plan: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, id) -> (content key, verdict)
         kept = 0
+        shown = self.listed(digest)
         for p in digest.papers:
-            if not is_listed(p, self.settings):
+            if p.id not in shown:
                 continue
             ck = paper_content_key(p.versioned_id, p.abstract)
-            inputs = {"id": p.id, "title": p.title, "abstract": p.abstract, "tags": tuple(p.tags)}
+            inputs = {"id": p.id, "title": p.title, "abstract": p.abstract, "tags": shown[p.id]}
             wanted = [("summary", p.summary)]
             if scoring:
                 wanted.append(("score", p.summary.get("score")
@@ -151,7 +168,7 @@ class DaySummarizer:
         briefed = (0, 0)
         if self.llm.briefing:
             spent = spent_usd(digest) + self.runner.usage.cost_usd - before.cost_usd
-            briefing, briefed = self._briefing(digest, resummarize, spent)
+            briefing, briefed = self._briefing(digest, shown, resummarize, spent)
             extra["briefing"] = redact(briefing, secrets)
         else:
             extra.pop("briefing", None)
@@ -161,24 +178,24 @@ class DaySummarizer:
         if run.calls or (self.runner.backend == "extractive" and outcomes):
             extra["ledger"] = add_usage(extra.get("ledger"), row, run.calls, run.prompt_tokens,
                                         run.completion_tokens, run.cost_usd)
-        self._log(digest, outcomes, plan, kept, briefed, run, time.monotonic() - started)
+        pending = sum(1 for p in digest.papers if p.id in shown and not succeeded(p.summary))
+        self._log(digest, outcomes, plan, kept, pending, briefed, run, time.monotonic() - started)
         return replace(digest, extra=extra)
 
-    def _briefing(self, digest: Digest, resummarize: bool,
+    def _briefing(self, digest: Digest, listed: Mapping[str, tuple[str, ...]], resummarize: bool,
                   spent: float) -> tuple[dict[str, Any], tuple[int, int]]:
         """One paragraph per topic: kept while its papers and settings are unchanged."""
         stored = digest.extra.get("briefing")
         old_topics = stored.get("topics") if isinstance(stored, Mapping) else None
         old_topics = old_topics if isinstance(old_topics, Mapping) else {}
-        shown = [p for p in digest.papers
-                 if is_listed(p, self.settings) and not p.is_replacement]
+        shown = [p for p in digest.papers if p.id in listed and not p.is_replacement]
         out: dict[str, Any] = {}
         jobs: list[Job] = []
         plan: dict[str, tuple[str, str, int, list[dict[str, Any]]]] = {}
         for topic in self.settings.topics:
             items = []
             for p in shown:
-                if topic.name in p.tags:
+                if topic.name in listed[p.id]:
                     fields = summary_fields(p)
                     items.append({"id": p.id, "vid": p.versioned_id, "title": p.title,
                                   "tldr": fields.get("tldr") if fields else None,
@@ -207,13 +224,11 @@ class DaySummarizer:
         return {"topics": out}, (len(out), len(plan))
 
     def _log(self, digest: Digest, outcomes: Mapping[tuple[str, str], Outcome],
-             plan: Mapping[tuple[str, str], Any], kept: int, briefed: tuple[int, int],
-             run: Usage, took: float) -> None:
+             plan: Mapping[tuple[str, str], Any], kept: int, pending: int,
+             briefed: tuple[int, int], run: Usage, took: float) -> None:
         made = [k for k in plan if k[0] == "summary" and outcomes[k].ok]
         failed = Counter(o.failure_kind for k, o in outcomes.items()
                          if k[0] == "summary" and not o.ok)
-        pending = sum(1 for p in digest.papers
-                      if is_listed(p, self.settings) and not succeeded(p.summary))
         scored = sum(1 for k, o in outcomes.items() if k[0] == "score" and o.ok)
         logger.info(
             "%s: summaries (%s): %d kept, %d new, %d failed, %d pending; %d scored; briefing %d "
