@@ -33,8 +33,7 @@ def import_litellm() -> Any:
     started = time.monotonic()
     import litellm
 
-    litellm.suppress_debug_info = True
-    litellm.turn_off_message_logging = True
+    litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banners on errors
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     logger.debug("imported litellm in %.1f s", time.monotonic() - started)
@@ -130,7 +129,7 @@ class LiteLLMRunner:
         self.usage = Usage()
         self._litellm: Any = None
         self._auth_failed = ""
-        self._priced: bool | None = None
+        self._rates: tuple[float, float] | None = None  # USD per prompt, completion token
 
     def prompt_version(self, kind: str) -> str:
         """The prompt file's version, e.g. summary.v1."""
@@ -177,21 +176,24 @@ class LiteLLMRunner:
 
     def price(self, prompt_tokens: int, completion_tokens: int) -> float:
         """What litellm's bundled price list says these tokens cost (0 for an unpriced model)."""
-        try:
-            p, c = self._litellm.cost_per_token(model=self.model, prompt_tokens=prompt_tokens,
-                                                completion_tokens=completion_tokens)
-            cost = float(p) + float(c)
-        except Exception:  # litellm raises several kinds for a model missing from its list
-            cost = 0.0
-        if self._priced is None:
-            self._priced = cost > 0
-            if not self._priced:
+        if self._rates is None:
+            try:
+                p, c = self._litellm.cost_per_token(model=self.model, prompt_tokens=1_000_000,
+                                                    completion_tokens=1_000_000)
+                self._rates = (float(p) / 1e6, float(c) / 1e6)
+            except Exception:  # litellm raises several kinds for a model missing from its list
+                self._rates = (0.0, 0.0)
+            if self._rates == (0.0, 0.0):
                 logger.info("no price known for %s: its calls are recorded at $0 and the daily "
                             "budget cannot limit them", self.model)
-        return cost
+        return prompt_tokens * self._rates[0] + completion_tokens * self._rates[1]
 
     def cost_of(self, response: Any, prompt_tokens: int, completion_tokens: int) -> float:
         """litellm.completion_cost of a response (the price list, if that fails)."""
+        hidden = getattr(response, "_hidden_params", None)
+        known = hidden.get("response_cost") if isinstance(hidden, dict) else None
+        if isinstance(known, (int, float)) and not isinstance(known, bool):
+            return float(known)  # litellm already ran completion_cost for this response
         try:
             return float(self._litellm.completion_cost(completion_response=response))
         except Exception:  # unpriced model or an answer without usage
