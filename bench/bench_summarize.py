@@ -2,9 +2,10 @@
 
 The papers are the first 300 of the recorded 2024-11-28 day (real titles and abstracts). The
 server is tests/llm_server.py on 127.0.0.1, in its own process like a real provider, answering
-every call after a fixed latency (200 ms by default), so the real litellm HTTP path runs. Both passes start from an empty cache and go through
-DaySummarizer exactly as `update` does (briefing off, so only the 300 summary calls are timed);
-litellm is imported and warmed up first so neither pass pays for it.
+every call after a fixed latency (200 ms by default), so the real litellm HTTP path runs. Both
+passes start from an empty cache and go through DaySummarizer exactly as `update` does
+(briefing off, so only the 300 summary calls are timed); litellm is imported and warmed up
+first so neither pass pays for it.
 
     .venv/bin/python bench/bench_summarize.py [--papers 300] [--concurrency 16] [--latency 0.2]
 
@@ -22,8 +23,8 @@ import tempfile
 import time
 from dataclasses import replace
 from importlib.metadata import version
-from urllib.request import urlopen
 from pathlib import Path
+from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]

@@ -11,6 +11,7 @@ recorded so tests can count them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -26,7 +27,7 @@ from typing import Any
 _ID = re.compile(r"^arXiv id: (\S+)$", re.M)
 _TITLE = re.compile(r"^Title: (.*)$", re.M)
 _TOPIC = re.compile(r"^Topic: (.*)$", re.M)
-_SPEEDUP = re.compile(r"\d+(?:\.\d+)?\s?(?:×|x)(?=[\s,.;)])")
+_SPEEDUP = re.compile(r"\d+(?:\.\d+)?\s?(?:\u00d7|x)(?=[\s,.;)])")
 
 
 @dataclass
@@ -189,10 +190,8 @@ class LLMServer:
         for k, v in headers.items():
             handler.send_header(k, v)
         handler.end_headers()
-        try:
-            handler.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client timed out and hung up: part of the test
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(data)  # a client that timed out and hung up is part of the test
 
     def start(self) -> str:
         """Listen on 127.0.0.1 (a free port) in a daemon thread; return the api_base."""

@@ -285,8 +285,8 @@ def test_scoring_stores_scores_sorts_and_shows_them_in_the_toc(tmp_path, llm_ser
     llm_server.fault(f"score:{pid}", Fault(content=json.dumps({"relevance": 42, "novelty": 3, "comment": "x"})))
     day = run(settings)
     assert llm_server.count("score") == LISTED
-    assert "KV-cache compression for long context." in [
-        c for c in llm_server.calls if c.kind == "score"][0].body["messages"][0]["content"]
+    assert "KV-cache compression for long context." in next(
+        c for c in llm_server.calls if c.kind == "score").body["messages"][0]["content"]
     scored = [p for p in listed(day) if "relevance" in p.summary["score"]]
     assert len(scored) == LISTED - 1
     assert day.paper(pid).summary["score"]["failure"]["kind"] == "invalid"

@@ -104,7 +104,7 @@ def test_built_site_shows_summaries_briefing_costs_and_ledger_without_importing_
     for iso, digest in days.items():
         u = digest.extra["ledger"]["models"][MODEL]
         assert day_rows[iso][0] == f"{u['calls']:,}"
-        link = [a for a in ledger.iter("a") if a.text_content() == iso][0]
+        link = next(a for a in ledger.iter("a") if a.text_content() == iso)
         assert link.get("href") == f"https://digest.example.org/{iso[:4]}/{iso[5:7]}/{iso[8:]}/"
     total = ledger.find_class("totals")[0].find(".//tfoot/tr")
     calls = sum(d.extra["ledger"]["models"][MODEL]["calls"] for d in days.values())

@@ -83,8 +83,9 @@ def model_rows(ledger: Any) -> tuple[Row, ...]:
     rows = []
     for model, u in sorted(ledger["models"].items()):
         if isinstance(u, Mapping):
-            rows.append(Row(str(model), *(int(u.get(k, 0)) for k in COUNTS),
-                            cost_usd=float(u.get("cost_usd", 0.0))))
+            calls, prompt, completion, tokens = (int(u.get(k, 0)) for k in COUNTS)
+            rows.append(Row(str(model), calls, prompt, completion, tokens,
+                            float(u.get("cost_usd", 0.0))))
     return tuple(rows)
 
 

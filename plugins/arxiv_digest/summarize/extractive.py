@@ -32,7 +32,7 @@ _CONTRIB = (
     (re.compile(r"\bnovel\b", re.I), 1),
 )
 _NUM = r"\d+(?:\.\d+)?"
-_TIMES = rf"{_NUM}(?:\s?[-–~]\s?{_NUM})?\s?(?:×|x|X|\$\\times\$|\\times|-fold|\s?times)"
+_TIMES = rf"{_NUM}(?:\s?[-\u2013~]\s?{_NUM})?\s?(?:\u00d7|x|X|\$\\times\$|\\times|-fold|\s?times)"
 _FIGURES = (
     (re.compile(rf"{_TIMES}"), 3),
     (re.compile(rf"{_NUM}\s?(?:%|\\%|percent)"), 2),
@@ -163,7 +163,7 @@ def briefing_text(topic: str, papers: Sequence[tuple[str, dict[str, Any] | None]
     for title, fields in papers:
         if not fields:
             continue
-        found = [fields.get(k) for k in ("speedup", "memory", "bits_or_sparsity") if fields.get(k)]
+        found = [str(fields[k]) for k in ("speedup", "memory", "bits_or_sparsity") if fields.get(k)]
         if found:
             figures.append(f"{', '.join(found)} ({short_title(title, 40)})")
         if len(figures) == 3:

@@ -19,9 +19,9 @@ EFFICIENCY_LISTS = ("models", "hardware")
 _NULLISH = {"", "null", "none", "n/a", "na", "not stated", "not specified", "unknown", "-"}
 _FENCE = re.compile(r"\A```(?:json)?\s*(.*?)\s*```\Z", re.S | re.I)
 _FIGURE = re.compile(
-    r"(\d+(?:[.,]\d+)?)(?:\s?-?\s?(\$?\\times\$?|×|x(?![a-z])|times|-?fold|bits?(?![a-z])|%|"
+    r"(\d+(?:[.,]\d+)?)(?:\s?-?\s?(\$?\\times\$?|\u00d7|x(?![a-z])|times|-?fold|bits?(?![a-z])|%|"
     r"\\%|percent|[gmkt]b(?![a-z])))?", re.I)
-_UNITS = {"×": "x", "times": "x", "\\times": "x", "fold": "x", "-fold": "x", "bits": "bit",
+_UNITS = {"\u00d7": "x", "times": "x", "\\times": "x", "fold": "x", "-fold": "x", "bits": "bit",
           "\\%": "%", "%": "%", "percent": "%"}
 _ALNUM = re.compile(r"[^0-9a-z]+")
 
