@@ -237,6 +237,18 @@ def test_a_failure_twice_counts_runs(tmp_path, llm_server):
         "attempts": 1, "runs": 2}
 
 
+def test_unreachable_server_loses_nothing(tmp_path, llm_server):
+    llm_server.stop()  # nothing listens on that port any more
+    settings = settings_for(tmp_path, llm_server, retries=1)
+    seed_day(settings)
+    day = run(settings)
+    assert len(day.papers) == 513
+    assert {p.summary["failure"]["kind"] for p in listed(day)} == {"connection"}
+    assert all(p.summary["failure"]["attempts"] == 2 for p in listed(day))
+    assert {b["fallback"] for b in day.extra["briefing"]["topics"].values()} == {"extractive"}
+    assert "ledger" not in day.extra  # nothing was billed
+
+
 def test_authentication_failure_stops_further_calls(tmp_path, llm_server):
     settings = settings_for(tmp_path, llm_server, concurrency=2)
     seed_day(settings)

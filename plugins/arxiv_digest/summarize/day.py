@@ -145,7 +145,7 @@ class DaySummarizer:
                     continue
                 jobs.append(Job(kind, p.id, inputs))
                 plan[(kind, p.id)] = (ck, verdict)
-        outcomes = self.runner.run(jobs, spent_usd(digest))
+        outcomes = self._run(jobs, spent_usd(digest))
 
         papers = []
         for p in digest.papers:
@@ -211,7 +211,7 @@ class DaySummarizer:
                 continue
             jobs.append(Job("briefing", topic.name, {"topic": topic.name, "papers": items}))
             plan[topic.name] = (ck, verdict, len(items), items)
-        outcomes = self.runner.run(jobs, spent)
+        outcomes = self._run(jobs, spent)
         for name, (ck, verdict, n, items) in plan.items():
             o = outcomes[("briefing", name)]
             rec = self._record("briefing", old_topics.get(name), ck, verdict, o)
@@ -222,6 +222,18 @@ class DaySummarizer:
                 rec["papers"] = n
             out[name] = rec
         return {"topics": out}, (len(out), len(plan))
+
+    def _run(self, jobs: list[Job], spent: float) -> dict[tuple[str, str], Outcome]:
+        """The backend's outcomes; if the backend itself breaks, every job fails (the day is kept)."""
+        try:
+            return self.runner.run(jobs, spent)
+        except Exception as e:  # e.g. litellm missing or broken: never lose the day over it
+            logger.error("%s backend failed: %s: %s; the day is stored without new summaries",
+                         self.runner.backend, type(e).__name__, e)
+            logger.debug("traceback", exc_info=True)
+            return {(j.kind, j.key): Outcome(failure_kind="error",
+                                             failure_message=f"{type(e).__name__}: {e}")
+                    for j in jobs}
 
     def _log(self, digest: Digest, outcomes: Mapping[tuple[str, str], Outcome],
              plan: Mapping[tuple[str, str], Any], kept: int, pending: int,

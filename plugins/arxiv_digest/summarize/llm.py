@@ -40,10 +40,27 @@ def import_litellm() -> Any:
     return litellm
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(out) < 12:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def _named(exc: BaseException, name: str) -> bool:
+    return any(c.__name__ == name for c in type(exc).__mro__)
+
+
 def failure_kind(exc: BaseException, litellm: Any) -> tuple[str, bool]:
     """The failure kind of an exception, and whether retrying it within the run may help."""
-    if isinstance(exc, (asyncio.TimeoutError, litellm.Timeout)):
+    chain = _chain(exc)
+    if isinstance(exc, (asyncio.TimeoutError, litellm.Timeout)) or any(
+            _named(e, "APITimeoutError") for e in chain):
         return "timeout", False
+    if any(_named(e, "APIConnectionError") or isinstance(e, ConnectionError) for e in chain):
+        return "connection", True  # litellm reports a refused connection as a 500
     status = getattr(exc, "status_code", None)
     try:
         status = int(status) if status is not None else None
@@ -54,8 +71,6 @@ def failure_kind(exc: BaseException, litellm: Any) -> tuple[str, bool]:
     if status in (401, 403) or isinstance(exc, (litellm.AuthenticationError,
                                                 litellm.PermissionDeniedError)):
         return "auth", False
-    if isinstance(exc, litellm.APIConnectionError):
-        return "connection", True
     if status is not None and status >= 500:
         return "server_error", True
     if status is not None and status >= 400:
