@@ -109,7 +109,7 @@ def test_offline_update_stores_extractive_summaries_briefing_and_a_zero_ledger(t
         "calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost_usd": 0.0}}}
     pruning = day.extra["briefing"]["topics"]["pruning"]
     assert pruning["backend"] == "extractive"
-    assert pruning["text"].startswith(f"{pruning['papers']} papers on pruning: ")
+    assert pruning["text"].startswith(f"{pruning['papers']} new papers on pruning: ")
     # re-running changes nothing, byte for byte
     first = path.read_bytes()
     again = make_summarizer(settings).summarize(store.load(path))
@@ -126,7 +126,7 @@ def test_offline_update_stores_extractive_summaries_briefing_and_a_zero_ledger(t
                      [dd.text_content() for dd in summary.iter("dd")], strict=True))
     assert facts["Bits / sparsity"] == "2-bit" and facts["Technique"] == "kv-cache"
     briefing = doc.find_class("briefing")[0]
-    assert "papers on pruning:" in briefing.text_content() and "(extractive)" in briefing.text_content()
+    assert "new papers on pruning:" in briefing.text_content() and "(extractive)" in briefing.text_content()
     ledger = doc.find_class("ledger")[0]
     assert [th.text_content() for th in ledger.iter("th")][:5] == [
         "model", "prompt tokens", "completion tokens", "total", "cost (USD)"]

@@ -154,11 +154,11 @@ def short_title(title: str, limit: int = 70) -> str:
 
 
 def briefing_text(topic: str, papers: Sequence[tuple[str, dict[str, Any] | None]]) -> str:
-    """Deterministic fallback briefing: '7 papers on pruning: A; B; C; and 4 more. Figures: ...'."""
+    """Deterministic fallback briefing: '7 new papers on pruning: A; B; C; and 4 more. Figures: ...'."""
     n = len(papers)
     names = [short_title(t) for t, _ in papers[:3]]
     more = f"; and {n - 3} more" if n > 3 else ""
-    text = f"{n} paper{'s' if n != 1 else ''} on {topic}: {'; '.join(names)}{more}."
+    text = f"{n} new paper{'s' if n != 1 else ''} on {topic}: {'; '.join(names)}{more}."
     figures = []
     for title, fields in papers:
         if not fields:
