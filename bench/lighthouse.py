@@ -94,6 +94,7 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="measure output/ without `make html`")
     ap.add_argument("--site", default=str(ROOT / "output"), help="the built site (default output/)")
     ap.add_argument("--keep", help="a folder to keep the JSON reports in")
+    ap.add_argument("--only", choices=("day", "home", "archive"), help="measure one page only")
     args = ap.parse_args()
     site = Path(args.site)
     if not args.no_build:
@@ -114,6 +115,8 @@ def main() -> int:
     failed = False
     try:
         for name, path in (("day", day), ("home", "/"), ("archive", "/archives/")):
+            if args.only and name != args.only:
+                continue
             for preset in ("mobile", "desktop"):
                 rep = run(exe, base + path, preset, reports / f"{name}-{preset}.json")
                 scores = {c: round(100 * (rep["categories"][c]["score"] or 0)) for c in CATEGORIES}

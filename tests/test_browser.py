@@ -187,7 +187,10 @@ def test_summary_first_and_the_abstract_unfolds(reader: Reader) -> None:
 
 
 def search_results(page: Any) -> Any:
-    page.wait_for_selector(".pagefind-ui__result", timeout=15000)
+    # results show as placeholders first; their links appear once each result's data has loaded
+    page.wait_for_selector(".pagefind-ui__result a.pagefind-ui__result-link", timeout=15000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pagefind-ui__result')].every(r => r.querySelector('a'))")
     return page.locator(".pagefind-ui__result")
 
 

@@ -110,7 +110,8 @@
     }
     window.addEventListener("hashchange", revealTarget);
     var wanted = new URLSearchParams(location.search).get("topic") || "";
-    apply(wanted, false);
+    if (wanted) apply(wanted, false);
+    else if (status) status.textContent = "Showing all " + papers.length + " papers.";  // as served
     revealTarget();
     return current;
   }
@@ -169,7 +170,7 @@
     });
   }
   // KaTeX (about 300 kB) is fetched after the page has loaded, and only once a formula is within
-  // a screen of the reader: the first paint never waits for it, and a page whose formulas are
+  // half a screen of the reader: the first paint never waits for it, and a page whose formulas are
   // far down loads it when the reader gets near them.
   function initMath() {
     var scope = doc.querySelector("main");
@@ -191,7 +192,7 @@
     if (!("IntersectionObserver" in window)) { start(); return; }
     io = new IntersectionObserver(function (entries) {
       if (entries.some(function (e) { return e.isIntersecting; })) start();
-    }, { rootMargin: "100% 0px" });
+    }, { rootMargin: "50% 0px" });
     blocks.forEach(function (el) { io.observe(el.closest("article.paper") || el); });
   }
   function renderMath(blocks) {
@@ -211,7 +212,7 @@
     var i = 0;
     (function batch() {
       var start = Date.now();
-      while (i < blocks.length && Date.now() - start < 12) window.renderMathInElement(blocks[i++], options);
+      while (i < blocks.length && Date.now() - start < 6) window.renderMathInElement(blocks[i++], options);
       if (i < blocks.length) setTimeout(batch, 0);
       else root.classList.add("math-ready");
     })();
