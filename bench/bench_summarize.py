@@ -128,7 +128,7 @@ def main() -> int:
           f"{seq_t / seq_calls * 1000:9.1f}")
     print(f"{f'concurrency {args.concurrency}':14}{par_t:9.2f}{par_calls:7d}{ideal_par:9.2f}"
           f"{par_t / par_calls * 1000:9.1f}")
-    print(f"speed-up {ratio:.1f}x (target >= {TARGET:g}x; ideal {ideal_seq / ideal_par:.1f}x); "
+    print(f"speed-up {ratio:.1f}x (target >= {TARGET:g}x; ideal {ideal_seq / max(ideal_par, 1e-9):.1f}x); "
           f"{ok}/{args.papers} summaries stored; server saw at most {in_flight} "
           "calls at once")
     return 0 if ratio >= TARGET and ok == args.papers else 1
