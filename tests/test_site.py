@@ -25,6 +25,7 @@ from sitedata import (
     index_search,
     make_site,
     real_day_with,
+    summarize_days,
 )
 
 SITE = "https://digest.example.org"
@@ -438,10 +439,12 @@ def test_two_builds_are_byte_identical_including_the_search_index(
 
 def test_a_day_of_300_papers_weighs_under_1_mb(tmp_path: Path) -> None:
     site = make_site(tmp_path / "big", {"2024-11-28": real_day_with(300)}, real=False)
+    summarize_days(site, list_all=True)  # the worst case: every paper listed, with its summary
     output = build_site(site, tmp_path / "out", ARXIV_DIGEST_LIST_ALL=True)
     path = output / "2024/11/28/index.html"
     page = html.fromstring(path.read_bytes())
     assert len(page.cssselect("article.paper")) == 300
+    assert len(page.cssselect("article.paper .summary .tldr")) > 250
     size = path.stat().st_size
     assert size < 1_000_000, f"{size} bytes"
     assert (output / "index.html").stat().st_size < 1_000_000
