@@ -465,3 +465,21 @@ def test_make_html_builds_the_search_index(tmp_path: Path) -> None:
         assert (output / "pagefind" / name).is_file()
     search = html.fromstring((output / "search/index.html").read_bytes())
     assert search.cssselect("#search[data-bundle]")
+
+
+def test_a_topic_with_no_paper_yet_has_a_page_and_valid_stable_feeds(tmp_path: Path) -> None:
+    from sitedata import day, paper
+
+    days = {"2024-12-02": day("2024-12-02", [paper("2412.00009", "Pruning at scale", "We prune.")])}
+    site = make_site(tmp_path / "one", days, real=False)
+    first = build_site(site, tmp_path / "a")
+    page = doc(first, "topics/kv-cache/")
+    assert "No paper on kv-cache yet" in page.text_content()
+    entries = check_atom(first / "feeds/topics/kv-cache.atom.xml", f"{SITE}/feeds/topics/kv-cache.atom.xml")
+    assert entries == []
+    root = etree.parse(str(first / "feeds/topics/kv-cache.atom.xml")).getroot()
+    assert root.findtext(f"{ATOM}updated").startswith("2024-12-02T00:00:00")  # the site's newest day
+    check_rss(first / "feeds/topics/kv-cache.rss.xml", f"{SITE}/feeds/topics/kv-cache.rss.xml")
+    second = build_site(site, tmp_path / "b")
+    for name in ("kv-cache.atom.xml", "kv-cache.rss.xml"):
+        assert (first / "feeds/topics" / name).read_bytes() == (second / "feeds/topics" / name).read_bytes()
