@@ -23,7 +23,7 @@ ARTICLE_SAVE_AS = "{date:%Y}/{date:%m}/{date:%d}/index.html"
 PAGE_URL = "{slug}/"
 PAGE_SAVE_AS = "{slug}/index.html"
 # Pelican tags are the digest's topics. A topic page lists papers across days (not days), so the
-# plugin writes it (plugins/arxiv_digest/site.py) at TAG_URL, paginated, and Pelican's own tag
+# plugin writes it (plugins/arxiv_digest/site/topics.py) at TAG_URL, paginated, and Pelican's own tag
 # pages and tag feeds are off.
 TAG_URL = "topics/{slug}/"
 TAG_SAVE_AS = ""

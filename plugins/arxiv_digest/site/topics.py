@@ -1,18 +1,11 @@
-"""Site-wide views over all days: previous/next links, the archive calendar, topic pages and feeds.
-
-Pelican sees one article per announcement day. Readers also want each topic's papers across days
-(newest first, paginated) and a feed per topic whose entries are papers, so a reader can follow
-"kv-cache" alone. This module builds those views from the articles the reader produced, and a
-Pelican generator writes them through the theme's templates. Everything is derived from the
-content only (no clock, no network), so two builds of the same content are byte-identical.
-"""
+"""Topic pages and feeds: each topic's papers across days, newest first, paginated, one feed entry
+per paper so a reader can follow one topic alone. Written through the theme's templates."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +15,8 @@ from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.urlwrappers import Tag
 
-from .render import DayView, PaperView, digest_settings
+from ..render import DayView, PaperView, digest_settings
+from .archive import day_articles
 
 logger = logging.getLogger(__name__)
 
@@ -34,130 +28,10 @@ SITE_DEFAULTS: dict[str, Any] = {
     "TOPIC_PAGE_SIZE": 25,  # papers per topic page (PAGINATED_TEMPLATES["topic"] wins if set)
 }
 
-# Calendar cell kinds
-DIGEST, WEEKEND, HOLIDAY, MISSING, OUTSIDE = "digest", "weekend", "holiday", "missing", "outside"
-
 
 def site_setting(settings: Mapping[str, Any], key: str) -> Any:
     """A setting of this module: pelicanconf's value, else the default above."""
     return settings.get(key, SITE_DEFAULTS[key])
-
-
-# ---------------------------------------------------------------------------------------------
-# Previous / next day
-
-
-def day_articles(articles: Iterable[Any]) -> list[Any]:
-    """The articles that are announcement days (they carry a DayView), oldest first."""
-    days = [a for a in articles if isinstance(getattr(a, "day", None), DayView)]
-    return sorted(days, key=lambda a: a.day.date)
-
-
-def link_days(articles: Sequence[Any]) -> None:
-    """Give each day article prev_day (older) and next_day (newer) attributes."""
-    days = day_articles(articles)
-    for i, article in enumerate(days):
-        article.prev_day = days[i - 1] if i > 0 else None
-        article.next_day = days[i + 1] if i + 1 < len(days) else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Archive calendar
-
-
-@dataclass(frozen=True)
-class CalendarDay:
-    """One date of the archive calendar and what happened on it."""
-
-    date: dt.date
-    kind: str  # DIGEST, WEEKEND, HOLIDAY, MISSING (announcement day not stored) or OUTSIDE
-    url: str = ""
-    listed: int = 0
-    announced: int = 0
-
-    @property
-    def label(self) -> str:
-        """What a reader is told about this date."""
-        if self.kind == DIGEST:
-            return f"{self.listed} paper{'' if self.listed == 1 else 's'}"
-        if self.kind == WEEKEND:
-            return "no announcement"
-        if self.kind == HOLIDAY:
-            return "no announcement (holiday)"
-        if self.kind == MISSING:
-            return "not archived"
-        return ""
-
-
-@dataclass(frozen=True)
-class CalendarMonth:
-    """One month of the archive, as weeks of seven cells (Monday first; None pads the grid)."""
-
-    year: int
-    month: int
-    weeks: tuple[tuple[CalendarDay | None, ...], ...]
-
-    @property
-    def name(self) -> str:
-        """'November 2024'"""
-        return f"{calendar.month_name[self.month]} {self.year}"
-
-    @property
-    def slug(self) -> str:
-        """'2024-11', an anchor id."""
-        return f"{self.year:04d}-{self.month:02d}"
-
-    @property
-    def digest_days(self) -> tuple[CalendarDay, ...]:
-        """The dates of this month that have a page."""
-        return tuple(d for w in self.weeks for d in w if d is not None and d.kind == DIGEST)
-
-    @property
-    def papers(self) -> int:
-        """Papers listed over the month."""
-        return sum(d.listed for d in self.digest_days)
-
-
-def build_calendar(
-    articles: Sequence[Any], holidays: Iterable[dt.date] = ()
-) -> tuple[CalendarMonth, ...]:
-    """Every month from the first stored day to the last, newest month first."""
-    days = day_articles(articles)
-    if not days:
-        return ()
-    holidays = frozenset(holidays)
-    by_date = {a.day.date: a for a in days}
-    first, last = days[0].day.date, days[-1].day.date
-    months = []
-    year, month = first.year, first.month
-    cal = calendar.Calendar(firstweekday=calendar.MONDAY)
-    while (year, month) <= (last.year, last.month):
-        weeks = []
-        for week in cal.monthdatescalendar(year, month):
-            cells: list[CalendarDay | None] = []
-            for d in week:
-                if d.month != month:
-                    cells.append(None)
-                elif d in by_date:
-                    a = by_date[d]
-                    cells.append(CalendarDay(d, DIGEST, a.url, a.day.listed_total,
-                                             a.day.digest.announced_total))
-                elif d.weekday() >= 5:
-                    cells.append(CalendarDay(d, WEEKEND))
-                elif d in holidays:
-                    cells.append(CalendarDay(d, HOLIDAY))
-                elif first < d < last:
-                    cells.append(CalendarDay(d, MISSING))
-                else:
-                    cells.append(CalendarDay(d, OUTSIDE))
-            weeks.append(tuple(cells))
-        months.append(CalendarMonth(year, month, tuple(weeks)))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return tuple(reversed(months))
-
-
-# ---------------------------------------------------------------------------------------------
-# Topics
 
 
 @dataclass(frozen=True)
@@ -330,20 +204,3 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
             with open(out, "w", encoding="utf-8") as fp:
                 feed.write(fp, "utf-8")
             logger.info('Writing "%s"', out)
-
-
-# ---------------------------------------------------------------------------------------------
-# Signal handlers (connected in plugin.register)
-
-
-def finalize_articles(generator: Any) -> None:
-    """After the articles are read: prev/next days, the archive calendar, the topics list."""
-    link_days(generator.articles)
-    ds = digest_settings(generator.settings)
-    generator.context["digest_calendar"] = build_calendar(generator.articles, ds.holidays)
-    generator.context["digest_latest"] = (day_articles(generator.articles) or [None])[-1]
-
-
-def get_generators(pelican: Any) -> type[Generator]:
-    """Add the topics generator."""
-    return TopicsGenerator

@@ -1,0 +1,37 @@
+"""Site-wide views over all days: previous/next links, the archive calendar, topic pages and feeds.
+
+Pelican sees one article per announcement day. Readers also want each topic's papers across days
+(newest first, paginated) and a feed per topic whose entries are papers. These modules build those
+views from the articles the reader produced, and a Pelican generator writes them through the
+theme's templates. Everything is derived from the content only (no clock, no network), so two
+builds of the same content are byte-identical.
+
+    archive.py   days in order (prev/next) and the month calendar
+    topics.py    topic views, the topics generator, topic feeds
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pelican.generators import Generator
+
+from ..render import digest_settings
+from .archive import build_calendar, day_articles, link_days
+from .topics import TopicsGenerator
+
+
+def finalize_articles(generator: Any) -> None:
+    """After the articles are read: prev/next days, the archive calendar and the latest day."""
+    link_days(generator.articles)
+    ds = digest_settings(generator.settings)
+    generator.context["digest_calendar"] = build_calendar(generator.articles, ds.holidays)
+    generator.context["digest_latest"] = (day_articles(generator.articles) or [None])[-1]
+
+
+def get_generators(pelican: Any) -> type[Generator]:
+    """Add the topics generator."""
+    return TopicsGenerator
+
+
+__all__ = ["TopicsGenerator", "build_calendar", "finalize_articles", "get_generators", "link_days"]
