@@ -195,7 +195,7 @@ def cmd_status(args: argparse.Namespace, settings: DigestSettings) -> int:
 def cmd_export_md(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`export-md`: one stored day as Markdown, to a file or standard output."""
     from .export_md import export_day
-    from .store import day_path, load_day
+    from .store import day_path, load_day, write_atomic
 
     digest = load_day(settings.data_dir, args.date)
     if digest is None:
@@ -208,28 +208,9 @@ def cmd_export_md(args: argparse.Namespace, settings: DigestSettings) -> int:
         sys.stdout.write(text)
         return EXIT_OK
     path = Path(args.output)
-    write_text_atomic(path, text)
+    write_atomic(path, text)
     print(f"{args.date}: wrote {path}")
     return EXIT_OK
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temp file in the same folder and a rename."""
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be written: {e.strerror}") from e
 
 
 def main(argv: Sequence[str] | None = None) -> int:

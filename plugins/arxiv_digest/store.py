@@ -54,10 +54,8 @@ def iter_days(data_dir: Path) -> Iterator[Path]:
         yield from sorted(data_dir.glob("[0-9][0-9][0-9][0-9]/*.json"))
 
 
-def save(data_dir: Path, digest: Digest) -> Path:
-    """Write the day atomically: a temp file in the same folder, fsync, then rename."""
-    path = day_path(data_dir, digest.date)
-    text = dumps(digest)
+def write_atomic(path: Path, text: str) -> None:
+    """Write text through a temp file in the same folder, fsync, then rename over `path`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -75,6 +73,12 @@ def save(data_dir: Path, digest: Digest) -> Path:
             raise
     except OSError as e:
         raise StoreError(f"{path}: cannot be written: {e.strerror}") from e
+
+
+def save(data_dir: Path, digest: Digest) -> Path:
+    """Write the day atomically (see write_atomic); returns its path."""
+    path = day_path(data_dir, digest.date)
+    write_atomic(path, dumps(digest))
     return path
 
 
