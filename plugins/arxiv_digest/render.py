@@ -30,7 +30,7 @@ from .summarize.view import (
     sort_by_score,
     summary_view,
 )
-from .tagging import Span, Tagger
+from .tagging import Span, Tagger, is_listed
 
 DAY_TEMPLATE = "digest_day.html"
 
@@ -116,7 +116,7 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
             t.name for t in tagger.topics
             if any(s.topic == t.name for s in (*title_spans, *abstract_spans))
         )
-        if not tags and not settings.list_all:
+        if not is_listed(p.is_replacement, tags, settings):
             continue
         views.append(PaperView(p, tags, highlight(p.title, title_spans),
                                highlight(p.abstract, abstract_spans),

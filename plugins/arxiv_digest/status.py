@@ -19,6 +19,7 @@ from . import schedule, store
 from .errors import StoreError
 from .models import Digest, Paper
 from .settings import DigestSettings
+from .tagging import is_listed
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +97,14 @@ class SummaryCounts:
 
 
 def wants_summary(paper: Paper, settings: DigestSettings | None) -> bool:
-    """Whether the summarize stage summarizes this paper: the ones the day page lists."""
+    """Whether the summarize stage summarizes this paper: the ones the day page lists.
+
+    Judged on the stored tags (re-tagging every stored day would make `status` slow); they differ
+    from the page only for days stored before a change of topics.
+    """
     if settings is None:
         return True
-    if paper.is_replacement and settings.replacements == "hide":
-        return False
-    return bool(paper.tags) or settings.list_all
+    return is_listed(paper.is_replacement, tuple(paper.tags), settings)
 
 
 def summary_counts(digest: Digest, settings: DigestSettings | None = None) -> SummaryCounts:

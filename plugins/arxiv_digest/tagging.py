@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .settings import Term, Topic
+from .settings import DigestSettings, Term, Topic
 
 _SEP = r"[\s\-\u2010\u2011\u2012\u2013]+"  # spaces and hyphens between the words of a term
 # Inline and display math: never highlighted inside.
@@ -111,3 +111,10 @@ class Tagger:
                 found.setdefault(sp.topic, {})[text[sp.start:sp.end]] = None
         order = [t.name for t in self.topics]
         return {name: tuple(found[name]) for name in order if name in found}
+
+
+def is_listed(is_replacement: bool, topics: Sequence[str], settings: DigestSettings) -> bool:
+    """Whether the day page lists a paper with these topics (the one rule for page and summaries)."""
+    if is_replacement and settings.replacements == "hide":
+        return False
+    return bool(topics) or settings.list_all

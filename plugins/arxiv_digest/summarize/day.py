@@ -37,13 +37,6 @@ logger = logging.getLogger(__name__)
 EXTRACTIVE_LEDGER_ROW = "extractive"
 
 
-def is_listed(paper: Paper, topics: tuple[str, ...], settings: DigestSettings) -> bool:
-    """Whether the day page lists this paper (so it is worth a summary)."""
-    if paper.is_replacement and settings.replacements == "hide":
-        return False
-    return bool(topics) or settings.list_all
-
-
 def succeeded(record: Any) -> bool:
     """A stored record with a result (not a failure)."""
     return isinstance(record, Mapping) and "cache_key" in record and "failure" not in record
@@ -73,10 +66,12 @@ class DaySummarizer:
 
     def listed(self, digest: Digest) -> dict[str, tuple[str, ...]]:
         """The papers the day page lists, by id, with their topics."""
+        from ..tagging import is_listed
+
         out = {}
         for p in digest.papers:
             topics = self.topics(p)
-            if is_listed(p, topics, self.settings):
+            if is_listed(p.is_replacement, topics, self.settings):
                 out[p.id] = topics
         return out
 
