@@ -46,6 +46,8 @@ update() {
             return 0
         fi
         day=$(grep -Eo '^[0-9]{4}-[0-9]{2}-[0-9]{2}: [0-9]+ papers stored' "$log" | tail -n1 || true)
+        # retry the summaries that failed on earlier days (the update above retried this day's)
+        "$PYTHON" -m arxiv_digest -s "$SETTINGS" summarize 2>&1 | tee -a "$log"
         echo "publish=true" >>"$OUTPUT"
         echo "day=${day%%:*}" >>"$OUTPUT"
         say "Stored: ${day:-a day}." ""

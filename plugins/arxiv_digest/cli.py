@@ -1,4 +1,4 @@
-"""Command line: `python -m arxiv_digest update|backfill|status|export-md`.
+"""Command line: `python -m arxiv_digest update|backfill|summarize|status|export-md`.
 
 Exit codes: 0 done (a day stored, or no announcement today: nothing to publish); 2 configuration
 or usage error; 3 fetch failed (network, HTTP, malformed data, after retries); 4 no announcement
@@ -95,6 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
     bf.add_argument("--now", type=_now, help=argparse.SUPPRESS)
     bf.set_defaults(func=cmd_backfill)
 
+    sm = sub.add_parser(
+        "summarize", help="summarize stored days again: retry pending or failed summaries",
+        description="Run the summarize stage on stored days, without any request to arXiv. "
+        "With --date, that day; otherwise every stored day of the last --days days that has "
+        "pending or failed summaries. Summaries already made are kept (the cache), unless "
+        "--resummarize and their prompt or model changed.",
+    )
+    sm.add_argument("--date", type=_date, help="the stored day to summarize")
+    sm.add_argument("--days", type=int, default=7, metavar="N",
+                    help="with no --date: look at the stored days of the last N days (default 7)")
+    sm.add_argument("--resummarize", action="store_true",
+                    help="summarize again papers whose prompt or model changed")
+    sm.add_argument("--now", type=_now, help=argparse.SUPPRESS)
+    sm.set_defaults(func=cmd_summarize)
+
     st = sub.add_parser("status", help="stored days, gaps, pending summaries, spend per month")
     st.add_argument("--now", type=_now, help=argparse.SUPPRESS)
     st.set_defaults(func=cmd_status)
@@ -181,6 +196,32 @@ def cmd_backfill(args: argparse.Namespace, settings: DigestSettings) -> int:
         print(f"warning: the API had no papers for {', '.join(empty)}; nothing stored for "
               "them. Run the same command again later to retry them.", file=sys.stderr)
     return report.exit_code
+
+
+def cmd_summarize(args: argparse.Namespace, settings: DigestSettings) -> int:
+    """`summarize`: retry pending or failed summaries of stored days (no arXiv request)."""
+    from . import schedule, store
+    from .pipeline import summarize_stored
+    from .status import summary_counts
+
+    if args.date is not None:
+        days = [args.date]
+    else:
+        if args.days < 0:
+            raise ConfigError(f"--days: expected a number of days >= 0, got {args.days}")
+        today = schedule.expected_day(args.now or dt.datetime.now(dt.UTC))
+        first = (today - dt.timedelta(days=args.days)).isoformat()
+        days = []
+        for path in store.iter_days(settings.data_dir):
+            if path.stem >= first and summary_counts(store.load(path), settings).todo:
+                days.append(dt.date.fromisoformat(path.stem))
+        if not days:
+            print(f"no stored day since {first} has pending or failed summaries; nothing to do")
+            return EXIT_OK
+    for day, digest, _path in summarize_stored(settings, days, resummarize=args.resummarize):
+        s = summary_counts(digest, settings)
+        print(f"{day}: summaries {s.done} done, {s.pending} pending, {s.failed} failed")
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace, settings: DigestSettings) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import fetch, schedule, store
-from .errors import NoAnnouncementError
+from .errors import NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
 from .settings import DigestSettings
@@ -137,3 +137,23 @@ def update_day(
     added = len(digest.papers) - before
     logger.info("%s: stored %d papers (%+d) in %s", digest.date, len(digest.papers), added, path)
     return UpdateResult(day=fetched.date, path=path, digest=digest, added=added)
+
+
+def summarize_stored(
+    settings: DigestSettings,
+    days: list[dt.date],
+    *,
+    summarizer: Summarizer | None = None,
+    resummarize: bool = False,
+) -> list[tuple[dt.date, Digest, Path]]:
+    """Summarize stored days again, without asking arXiv: retries pending and failed summaries."""
+    summarizer = summarizer or make_summarizer(settings)
+    out = []
+    for day in days:
+        stored = store.load_day(settings.data_dir, day)
+        if stored is None:
+            raise StoreError(f"{store.day_path(settings.data_dir, day)}: {day} is not stored")
+        digest = summarizer.summarize(stored, resummarize=resummarize)
+        path = store.save(settings.data_dir, digest)
+        out.append((day, digest, path))
+    return out
