@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from arxiv_server import FIXTURES, ArxivServer
+from llm_server import LLMServer
 
 ROOT = Path(__file__).resolve().parents[1]
 CATS = "cs.AI+cs.CL+cs.CV+cs.LG"
@@ -66,6 +67,15 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     from pelican.log import LimitFilter
 
     LimitFilter._raised_messages.clear()
+
+
+@pytest.fixture
+def llm_server() -> Iterator[LLMServer]:
+    """A local OpenAI-compatible server on 127.0.0.1."""
+    server = LLMServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,15 +30,6 @@ REAL_DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"
 MODEL = "openai/gpt-4o-mini"
 LISTED = 49  # papers with a topic on the recorded day
 TOPICS = 4
-
-
-@pytest.fixture
-def llm_server() -> Iterator[LLMServer]:
-    """A local OpenAI-compatible server on 127.0.0.1."""
-    server = LLMServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

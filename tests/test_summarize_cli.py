@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from arxiv_digest.cli import main
 from arxiv_digest.settings import load_settings
-from llm_server import Fault, LLMServer
+from llm_server import Fault
 from test_summarize import LISTED, listed, seed_day, write_config
-
-
-@pytest.fixture
-def llm_server():
-    server = LLMServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_summarize_retries_failed_summaries_of_stored_days(site_dir: Path, llm_server, capsys,
