@@ -164,9 +164,12 @@
     doc.head.appendChild(el);
   }
   var MATH = /\$[^$]+\$|\\\(|\\\[/;
+  // The blocks of text that may hold math (titles, abstracts, summaries, the TOC, the briefing).
+  var MATH_BLOCKS = "h1, .title, .abstract p, .summary p, .summary dd, nav.toc li, .briefing p";
   function mathBlocks(scope) {
-    return all("h1, h2, h3, li, p, dd, td", scope).filter(function (el) {
-      return !el.querySelector("p, li, h3, dd") && MATH.test(el.textContent);
+    return all(MATH_BLOCKS, scope).filter(function (el) {
+      var text = el.textContent;
+      return (text.indexOf("$") >= 0 || text.indexOf("\\") >= 0) && MATH.test(text);
     });
   }
   // KaTeX (about 300 kB) is fetched after the page has loaded, and only once a formula is within
@@ -174,7 +177,7 @@
   // far down loads it when the reader gets near them.
   function initMath() {
     var scope = doc.querySelector("main");
-    if (!scope || !MATH.test(scope.textContent)) return;
+    if (!scope) return;
     var blocks = mathBlocks(scope);
     if (!blocks.length) return;
     var started = false;
