@@ -203,8 +203,10 @@ def test_day_page_controls(out: Path) -> None:
         assert links["html"] == f"https://arxiv.org/html/{pid}v{v}"
         assert p.cssselect("a.anchor")[0].get("href") == f"#{pid}"
         assert p.cssselect("button.copy")[0].get("data-id") == pid
-        # no summary yet: the abstract is shown, in a fold the reader can close
-        assert p.cssselect("details.abstract")[0].get("open") is not None
+        # the summary first; the abstract folded under it, open only where there is no summary
+        has_summary = not p.cssselect(".summary.pending") and bool(p.cssselect(".summary .tldr"))
+        assert (p.cssselect("details.abstract")[0].get("open") is None) == has_summary
+    assert any(not p.cssselect(".summary.pending") for p in papers)  # the shipped day is summarized
 
 
 def test_math_survives_highlighting_and_escaping(out: Path) -> None:
