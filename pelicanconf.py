@@ -8,6 +8,9 @@ AUTHOR = "arxiv-digest"
 SITENAME = "arXiv digest"
 SITESUBTITLE = "New arXiv papers on efficient models, tagged and summarized every announcement day"
 SITEURL = ""
+# Feeds need absolute links: in development they point at `make serve`; publishconf.py sets the
+# real site's URL for both.
+FEED_DOMAIN = "http://127.0.0.1:8000"
 PATH = "content"
 TIMEZONE = "America/New_York"
 DEFAULT_LANG = "en"
@@ -27,9 +30,9 @@ PAGE_SAVE_AS = "{slug}/index.html"
 # pages and tag feeds are off.
 TAG_URL = "topics/{slug}/"
 TAG_SAVE_AS = ""
-TOPIC_SAVE_AS = "topics/{slug}/index.html"
-TOPIC_FEED_ATOM = "feeds/topics/{slug}.atom.xml"
-TOPIC_FEED_RSS = "feeds/topics/{slug}.rss.xml"
+ARXIV_DIGEST_TOPIC_SAVE_AS = "topics/{slug}/index.html"
+ARXIV_DIGEST_TOPIC_FEED_ATOM = "feeds/topics/{slug}.atom.xml"
+ARXIV_DIGEST_TOPIC_FEED_RSS = "feeds/topics/{slug}.rss.xml"
 PAGINATED_TEMPLATES = {"index": None, "tag": None, "category": None, "author": None, "topic": 25}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
@@ -50,7 +53,7 @@ DIRECT_TEMPLATES = ["index", "tags", "archives", "search", "404"]
 # Feeds: full content, stable ids (tag URIs from the day's URL and date)
 FEED_ALL_ATOM = "feeds/all.atom.xml"
 FEED_ALL_RSS = "feeds/all.rss.xml"
-TAG_FEED_ATOM = None  # topic feeds (one entry per paper) are TOPIC_FEED_* above
+TAG_FEED_ATOM = None  # topic feeds (one entry per paper) are ARXIV_DIGEST_TOPIC_FEED_* above
 TAG_FEED_RSS = None
 CATEGORY_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None

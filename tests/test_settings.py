@@ -37,6 +37,8 @@ def test_unknown_setting_is_reported() -> None:
         ("ARXIV_DIGEST_REPLACEMENTS", "inline", "expected 'separate' or 'hide'"),
         ("ARXIV_DIGEST_PAGE_SIZE", 5000, "at most 2000"),
         ("ARXIV_DIGEST_HOLIDAYS", ["25/12/2025"], "expected ISO dates"),
+        ("ARXIV_DIGEST_TOPIC_FEED_ATOM", "feeds/topic.xml", r"TOPIC_FEED_ATOM: expected a path containing \{slug\}"),
+        ("ARXIV_DIGEST_TOPIC_PAGE_SIZE", 0, "TOPIC_PAGE_SIZE: expected an integer >= 1"),
     ],
 )
 def test_bad_settings_name_key_and_expectation(key: str, value: object, message: str) -> None:

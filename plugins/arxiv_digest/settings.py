@@ -39,6 +39,11 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_HOLIDAYS": [],  # extra ISO dates with no announcement
     "ARXIV_DIGEST_DUPLICATE_THRESHOLD": 92.0,  # rapidfuzz token_sort_ratio for near-duplicates
     "ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS": 30,  # earlier stored days searched for re-submissions
+    # topic pages and feeds ({slug} is the topic); a feed set to "" or None is not written
+    "ARXIV_DIGEST_TOPIC_SAVE_AS": "topics/{slug}/index.html",  # the URL is Pelican's TAG_URL
+    "ARXIV_DIGEST_TOPIC_FEED_ATOM": "feeds/topics/{slug}.atom.xml",
+    "ARXIV_DIGEST_TOPIC_FEED_RSS": "feeds/topics/{slug}.rss.xml",
+    "ARXIV_DIGEST_TOPIC_PAGE_SIZE": 25,  # papers per topic page
 }
 
 # Environment variables that override a setting.
@@ -98,6 +103,10 @@ class DigestSettings:
     holidays: frozenset[dt.date]
     duplicate_threshold: float
     duplicate_lookback_days: int
+    topic_save_as: str
+    topic_feed_atom: str
+    topic_feed_rss: str
+    topic_page_size: int
     topics: tuple[Topic, ...]
     llm: LLMSettings = field(default_factory=LLMSettings)  # validated `llm:` (summarize.config)
     config: Mapping[str, Any] = field(default_factory=dict)  # the raw YAML, for later stages
@@ -217,12 +226,19 @@ def load_settings(
         _expect(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= lo,
                 where + key, f"a number >= {lo}", v)
     for key, lo in (("ARXIV_DIGEST_RETRIES", 0), ("ARXIV_DIGEST_PAGE_SIZE", 1),
-                    ("ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS", 0)):
+                    ("ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS", 0), ("ARXIV_DIGEST_TOPIC_PAGE_SIZE", 1)):
         v = s[key]
         _expect(isinstance(v, int) and not isinstance(v, bool) and v >= lo,
                 where + key, f"an integer >= {lo}", v)
     _expect(s["ARXIV_DIGEST_PAGE_SIZE"] <= 2000, where + "ARXIV_DIGEST_PAGE_SIZE",
             "at most 2000 (arXiv's limit)", s["ARXIV_DIGEST_PAGE_SIZE"])
+    save_as = s["ARXIV_DIGEST_TOPIC_SAVE_AS"]
+    _expect(isinstance(save_as, str) and "{slug}" in save_as, where + "ARXIV_DIGEST_TOPIC_SAVE_AS",
+            "a path containing {slug}", save_as)
+    for key in ("ARXIV_DIGEST_TOPIC_FEED_ATOM", "ARXIV_DIGEST_TOPIC_FEED_RSS"):
+        v = s[key]
+        _expect(v in (None, "") or (isinstance(v, str) and "{slug}" in v), where + key,
+                "a path containing {slug}, or None for no feed", v)
     holidays = set()
     for d in (*KNOWN_HOLIDAYS, *s["ARXIV_DIGEST_HOLIDAYS"]):
         try:
@@ -255,6 +271,10 @@ def load_settings(
         holidays=frozenset(holidays),
         duplicate_threshold=float(s["ARXIV_DIGEST_DUPLICATE_THRESHOLD"]),
         duplicate_lookback_days=s["ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS"],
+        topic_save_as=s["ARXIV_DIGEST_TOPIC_SAVE_AS"],
+        topic_feed_atom=s["ARXIV_DIGEST_TOPIC_FEED_ATOM"] or "",
+        topic_feed_rss=s["ARXIV_DIGEST_TOPIC_FEED_RSS"] or "",
+        topic_page_size=s["ARXIV_DIGEST_TOPIC_PAGE_SIZE"],
         topics=topics,
         llm=llm,
         config=raw,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,20 +19,6 @@ from ..render import DayView, PaperView, digest_settings
 from .archive import day_articles
 
 logger = logging.getLogger(__name__)
-
-# Pelican-style settings for the pages this module writes (pelicanconf.py may override them).
-SITE_DEFAULTS: dict[str, Any] = {
-    "TOPIC_SAVE_AS": "topics/{slug}/index.html",  # the URL is Pelican's TAG_URL
-    "TOPIC_FEED_ATOM": "feeds/topics/{slug}.atom.xml",
-    "TOPIC_FEED_RSS": "feeds/topics/{slug}.rss.xml",
-    "TOPIC_PAGE_SIZE": 25,  # papers per topic page (PAGINATED_TEMPLATES["topic"] wins if set)
-}
-
-
-def site_setting(settings: Mapping[str, Any], key: str) -> Any:
-    """A setting of this module: pelicanconf's value, else the default above."""
-    return settings.get(key, SITE_DEFAULTS[key])
-
 
 @dataclass(frozen=True)
 class TopicPaper:
@@ -96,13 +82,13 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
             if topic.name in v.tags
         )
         fmt = {"slug": tag.slug}
-        atom = site_setting(settings, "TOPIC_FEED_ATOM")
-        rss = site_setting(settings, "TOPIC_FEED_RSS")
+        atom = ds.topic_feed_atom
+        rss = ds.topic_feed_rss
         topics.append(TopicView(
             name=topic.name,
             slug=tag.slug,
             url=tag.url,
-            save_as=site_setting(settings, "TOPIC_SAVE_AS").format(**fmt),
+            save_as=ds.topic_save_as.format(**fmt),
             feed_atom=atom.format(**fmt) if atom else "",
             feed_rss=rss.format(**fmt) if rss else "",
             papers=papers,
@@ -153,7 +139,8 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
     def generate_output(self, writer: Any) -> None:
         """Write every topic's pages and feeds."""
         paginated = self.settings.setdefault("PAGINATED_TEMPLATES", {})
-        paginated.setdefault("topic", site_setting(self.settings, "TOPIC_PAGE_SIZE"))
+        # PAGINATED_TEMPLATES["topic"] in pelicanconf wins over ARXIV_DIGEST_TOPIC_PAGE_SIZE
+        paginated.setdefault("topic", digest_settings(self.settings).topic_page_size)
         template = self.get_template("topic")
         for topic in self.topics:
             writer.write_file(
