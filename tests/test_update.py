@@ -184,9 +184,16 @@ def test_weekend_is_a_clean_no_announcement(site, arxiv_server, capsys, now):
 
 
 def test_holiday_is_a_clean_no_announcement(site, arxiv_server, capsys):
-    code, out, _ = update(site, capsys, "--now", "2025-12-25T10:17:00+00:00")
-    assert code == 0 and "arXiv holiday" in out
+    # Fri 29 Nov 2024 listed as a holiday; the feed is still Thursday's: no announcement, exit 0
+    with open(site / "pelicanconf.py", "a", encoding="utf-8") as f:
+        f.write('\nARXIV_DIGEST_HOLIDAYS = ["2024-11-28", "2024-11-29"]\n')
+    arxiv_server.route(RSS_PATH, "rss_all-archives_2024-11-28.xml")
+    code, out, _ = update(site, capsys, "--now", "2024-11-29T10:17:00+00:00")
+    assert code == 0 and "2024-11-29 is an arXiv holiday" in out
     assert stored_files(site) == []
+    # a listed holiday on which arXiv announced after all: the day is stored, never skipped
+    code, out, _ = update(site, capsys, "--now", THU)
+    assert code == 0 and "2024-11-28: 513 papers stored" in out
 
 
 API_FIXTURE = "api2026_query_cat-cs.LG_OR_cat-cs.AI_start0_max20.xml"

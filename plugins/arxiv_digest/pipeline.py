@@ -96,10 +96,13 @@ def fetch_day(
             )
         return fetched
     today = schedule.expected_day(now)
-    reason = schedule.why_no_announcement(today, settings.holidays)
-    if reason:
-        return reason
+    if today.weekday() >= 5:  # arXiv never announces on weekends: not even a request
+        return schedule.why_no_announcement(today) or ""
+    # On a listed holiday the feed is still read: should arXiv announce after all, the day is
+    # stored rather than silently skipped; a feed still dated before it confirms the holiday.
     fetched = fetch.fetch_rss(settings)
+    if fetched.date < today and today in settings.holidays:
+        return schedule.why_no_announcement(today, settings.holidays) or ""
     if fetched.date < today:
         raise NoAnnouncementError(
             f"stale feed: arXiv's feed is still dated {fetched.date}, expected {today}; "
