@@ -123,9 +123,7 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
                                related_links(p, digest.date, data_link),
                                summary_view(p.summary, settings.llm.scoring.enabled)))
     listed = tuple(v for v in views if not v.paper.is_replacement)
-    updated = tuple(v for v in views if v.paper.is_replacement)
-    if settings.replacements == "hide":
-        updated = ()
+    updated = tuple(v for v in views if v.paper.is_replacement)  # empty when hidden (is_listed)
     if settings.llm.scoring.enabled and settings.llm.scoring.sort:
         listed, updated = sort_by_score(listed), sort_by_score(updated)
     counts = Counter(t for v in (*listed, *updated) for t in v.tags)

@@ -37,17 +37,6 @@ class Summarizer(Protocol):
         ...
 
 
-class NoopSummarizer:
-    """Leaves the day as it is."""
-
-    name = "none"
-
-    def summarize(self, digest: Digest, *, resummarize: bool = False) -> Digest:
-        """Return the day unchanged."""
-        del resummarize
-        return digest
-
-
 def make_summarizer(settings: DigestSettings) -> Summarizer:
     """The summarizer the configuration asks for: litellm with a model, else extractive."""
     if settings.llm.model:
@@ -57,4 +46,4 @@ def make_summarizer(settings: DigestSettings) -> Summarizer:
     return DaySummarizer(settings, ExtractiveRunner())
 
 
-__all__ = ["DaySummarizer", "NoopSummarizer", "Summarizer", "make_summarizer"]
+__all__ = ["DaySummarizer", "Summarizer", "make_summarizer"]
