@@ -7,6 +7,12 @@ only, or "*" for any call): an HTTP status
 with headers (429 + Retry-After, 500, 401), a delay, malformed or schema-breaking content, or an
 error body that echoes the Authorization header (a provider that leaks the key). Every call is
 recorded so tests can count them.
+
+Like a local llama.cpp/vLLM server it can also: serve a limited number of `slots` (other requests
+queue), notice a client that hangs up while its reply is still being generated (recorded in
+`disconnects`; generation stops), reject response_format types it does not support
+(`reject_formats`, a 400 naming response_format), and report the response_format each call sent
+(`Call.response_format`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import hashlib
 import json
 import math
 import re
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -28,6 +36,7 @@ _ID = re.compile(r"^arXiv id: (\S+)$", re.M)
 _TITLE = re.compile(r"^Title: (.*)$", re.M)
 _TOPIC = re.compile(r"^Topic: (.*)$", re.M)
 _SPEEDUP = re.compile(r"\d+(?:\.\d+)?\s?(?:\u00d7|x)(?=[\s,.;)])")
+_LISTED = re.compile(r"^- arXiv id: (\S+)", re.M)
 
 
 @dataclass
@@ -52,8 +61,15 @@ class Call:
     body: dict[str, Any]
     at: float
 
+    @property
+    def response_format(self) -> str | None:
+        """The response_format type the call asked for ('json_schema', 'json_object'), if any."""
+        rf = self.body.get("response_format")
+        return str(rf.get("type")) if isinstance(rf, dict) else None
+
 
 def _kind(system: str) -> str:
+    """The kind of call, from the task line of the system prompt."""
     if "Task: score" in system:
         return "score"
     if "Task: brief" in system:
@@ -72,8 +88,9 @@ def default_answer(kind: str, key: str, user: str) -> dict[str, Any]:
         return {"relevance": 1 + h % 10, "novelty": 1 + (h // 10) % 10,
                 "comment": f"Scored {key} against the reader's interests."}
     if kind == "briefing":
-        n = user.count("\n- ")
-        return {"briefing": f"Briefing on {key}: {n} papers, summarized by the test server."}
+        ids = _LISTED.findall(user)
+        return {"sentences": [{"text": f"Briefing on {key}: {len(ids)} papers, summarized by "
+                                       "the test server.", "cites": ids}]}
     title = (_TITLE.search(user) or [None, ""])[1]
     low = user.lower()
     technique = next((t for w, t in (("prun", "pruning"), ("quantiz", "quantization"),
@@ -81,7 +98,7 @@ def default_answer(kind: str, key: str, user: str) -> dict[str, Any]:
                       if w in low), None)
     speed = _SPEEDUP.search(user)
     return {
-        "tldr": f"TLDR {key}: {title[:80]}.",
+        "tldr": f"Summary of {key}: {title}.",
         "method": f"The method of {key}, in one sentence.",
         "technique": technique,
         "bits_or_sparsity": None,
@@ -95,8 +112,12 @@ def default_answer(kind: str, key: str, user: str) -> dict[str, Any]:
 class LLMServer:
     """Serves /v1/chat/completions; start() returns the api_base (http://127.0.0.1:PORT/v1)."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(self, latency: float = 0.0, slots: int | None = None) -> None:
         self.latency = latency
+        self.slots = threading.Semaphore(slots) if slots else None  # None: unlimited
+        self.reject_formats: set[str] = set()  # response_format types answered with a 400
+        self.disconnects: list[str] = []  # keys of calls whose client hung up before the reply
+        self.finished: list[str] = []  # keys of calls generated to the end (answered or not)
         self.calls: list[Call] = []
         self.faults: dict[str, deque[Fault]] = {}
         self.always: dict[str, Fault] = {}  # a fault every call with this key gets
@@ -147,12 +168,49 @@ class LLMServer:
             with self._lock:
                 self.in_flight -= 1
 
+    @staticmethod
+    def _hung_up(handler: BaseHTTPRequestHandler) -> bool:
+        """True once the client has closed its end of the connection."""
+        sock = handler.connection
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+    def _generate(self, handler: BaseHTTPRequestHandler, delay: float) -> bool:
+        """Wait for a slot, then 'generate' for delay seconds; False if the client hung up."""
+        while self.slots is not None and not self.slots.acquire(timeout=0.02):
+            if self._hung_up(handler):
+                return False
+        try:
+            end = time.monotonic() + delay
+            while time.monotonic() < end:
+                if self._hung_up(handler):
+                    return False
+                time.sleep(min(0.02, max(0.0, end - time.monotonic())))
+            return True
+        finally:
+            if self.slots is not None:
+                self.slots.release()
+
     def _answer(self, handler: BaseHTTPRequestHandler, kind: str, key: str, user: str,
                 messages: list[dict[str, Any]], body: dict[str, Any], auth: str) -> None:
+        rf = body.get("response_format")
+        if isinstance(rf, dict) and rf.get("type") in self.reject_formats:
+            payload = {"error": {"message": f"response_format type {rf.get('type')!r} is not "
+                                            "supported by this server", "type": "invalid_request",
+                                 "code": 400}}
+            self._send(handler, 400, payload, {})
+            return
         fault = self._take_fault(kind, key)
         delay = self.latency + fault.delay
-        if delay:
-            time.sleep(delay)
+        if (delay or self.slots is not None) and not self._generate(handler, delay):
+            with self._lock:
+                self.disconnects.append(key)
+            return
+        with self._lock:
+            self.finished.append(key)
         if fault.status != 200:
             message = f"injected {fault.status}"
             if fault.echo_auth:

@@ -8,6 +8,7 @@ way `update` does. The server (tests/llm_server.py) answers deterministic JSON a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import shutil
@@ -60,11 +61,16 @@ def seed_day(settings: DigestSettings) -> Path:
     return store.save(settings.data_dir, digest)
 
 
-def run(settings: DigestSettings, resummarize: bool = False) -> Digest:
-    """One summarize pass over the stored day, stored again (what `update` does)."""
+T0 = dt.datetime(2024, 11, 28, 6, 0, tzinfo=dt.UTC)
+
+
+def run(settings: DigestSettings, resummarize: bool = False, hours: float = 0.0) -> Digest:
+    """One summarize pass over the stored day, stored again (what `update` does), `hours` after
+    the first run (the clock decides when failed summaries are asked again)."""
     digest = store.load_day(settings.data_dir, "2024-11-28")
     assert digest is not None
-    digest = make_summarizer(settings).summarize(digest, resummarize=resummarize)
+    summarizer = make_summarizer(settings, clock=lambda: T0 + dt.timedelta(hours=hours))
+    digest = summarizer.summarize(digest, resummarize=resummarize)
     store.save(settings.data_dir, digest)
     again = store.load_day(settings.data_dir, "2024-11-28")
     assert again is not None
@@ -90,8 +96,8 @@ def test_first_run_summarizes_listed_papers_and_second_run_makes_zero_calls(tmp_
     for p in listed(day):
         s = p.summary
         assert s["backend"] == "litellm" and s["model"] == MODEL
-        assert s["prompt_version"] == "summary.v1"
-        assert s["fields"]["tldr"].startswith(f"TLDR {p.id}:")
+        assert s["prompt_version"] == "summary.v2"
+        assert s["fields"]["tldr"].startswith(f"Summary of {p.id}:")
         assert s["tokens"]["total"] == s["tokens"]["prompt"] + s["tokens"]["completion"] > 0
         assert s["cost_usd"] > 0 and "failure" not in s
     assert all(p.summary is None for p in day.papers if not p.tags)
@@ -127,18 +133,18 @@ def test_new_version_is_resummarized_and_prompt_change_needs_resummarize(tmp_pat
     assert new.summary["cache_key"] != target.summary["cache_key"] and "failure" not in new.summary
 
     # a new prompt version: nothing happens without --resummarize
-    v2 = tmp_path / "summary.v2.md"
-    text = (ROOT / "plugins/arxiv_digest/prompts/summary.v1.md").read_text()
+    v2 = tmp_path / "summary.v3.md"
+    text = (ROOT / "plugins/arxiv_digest/prompts/summary.v2.md").read_text()
     v2.write_text(text.replace("Copy numbers exactly", "Copy every number exactly"))
     settings = settings_for(tmp_path, llm_server, prompts={"summary": str(v2)})
     before = len(llm_server.calls)
     day = run(settings)
     assert len(llm_server.calls) == before
-    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v1"}
+    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v2"}
     before = llm_server.count("summary")
     day = run(settings, resummarize=True)
     assert llm_server.count("summary") - before == LISTED
-    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v2"}
+    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v3"}
     last = [c for c in llm_server.calls if c.kind == "summary"][-1]
     assert "Copy every number exactly" in last.body["messages"][0]["content"]
 
@@ -184,7 +190,7 @@ def test_failures_are_recorded_pending_and_retried_on_the_next_run(tmp_path, llm
     llm_server.always[broken] = Fault(status=500)
     llm_server.fault(malformed, Fault(content="Sure! Here is the summary: {tldr: oops"))
     llm_server.fault(invalid, Fault(content=json.dumps({"tldr": "", "method": "m"})))
-    llm_server.fault(slow, Fault(delay=3.0))
+    llm_server.fault(slow, Fault(delay=3.0), Fault(delay=3.0))  # also past the retry's 2 s
     llm_server.fault(limited, Fault(status=429, headers={"Retry-After": "0"}),
                      Fault(status=429, headers={"Retry-After": "0"}))
     with caplog.at_level(logging.INFO, logger="arxiv_digest"):
@@ -195,20 +201,22 @@ def test_failures_are_recorded_pending_and_retried_on_the_next_run(tmp_path, llm
     assert day.paper(broken).summary["failure"]["attempts"] == 3  # retries=2
     assert llm_server.count("summary", broken) == 3
     assert llm_server.count("summary", limited) == 3  # two 429s, then the answer
-    assert day.paper(limited).summary["fields"]["tldr"].startswith("TLDR")
-    assert "4 summaries failed" in caplog.text and "retried on the next run" in caplog.text
+    assert day.paper(limited).summary["fields"]["tldr"].startswith("Summary of")
+    assert "4 summaries failed" in caplog.text and "asked again after 20 h" in caplog.text
     # the day is stored with everything else
     assert sum("fields" in p.summary for p in listed(day)) == LISTED - 4
     doc = page(settings, day)
     for pid in (broken, malformed, invalid, slow):
         s = doc.get_element_by_id(pid).find_class("summary")[0]
         assert "pending" in s.get("class") and s.text_content().strip() == "summary pending"
-    assert "TLDR" in doc.get_element_by_id(limited).find_class("summary")[0].text_content()
+    assert "Summary of" in doc.get_element_by_id(limited).find_class("summary")[0].text_content()
 
-    # next run: only the four failed papers are called again, and now succeed
+    # a run soon after makes no call for them (they back off); 20 h later they are asked again
     del llm_server.always[broken]
     before = llm_server.count("summary")
-    day = run(settings)
+    day = run(settings, hours=1)
+    assert llm_server.count("summary") == before
+    day = run(settings, hours=21)
     assert llm_server.count("summary") - before == 4
     assert {c.key for c in llm_server.calls[-10:] if c.kind == "summary"} == {
         broken, malformed, invalid, slow}
@@ -221,10 +229,11 @@ def test_a_failure_twice_counts_runs(tmp_path, llm_server):
     pid = listed(store.load(REAL_DAY))[0].id
     llm_server.always[pid] = Fault(status=503)
     run(settings)
-    day = run(settings)
-    assert day.paper(pid).summary["failure"] == {
-        "kind": "server_error", "message": day.paper(pid).summary["failure"]["message"],
-        "attempts": 1, "runs": 2}
+    day = run(settings, hours=25)
+    fail = day.paper(pid).summary["failure"]
+    assert fail == {"kind": "server_error", "status": 503, "attempts": 1, "runs": 2,
+                    "key": day.paper(pid).summary["cache_key"], "at": "2024-11-29T07:00:00+00:00"}
+    assert "injected" not in json.dumps(day.paper(pid).summary)  # never the provider's text
 
 
 def test_unreachable_server_loses_nothing(tmp_path, llm_server):
@@ -271,12 +280,17 @@ def test_llm_output_is_escaped_on_the_page(tmp_path, llm_server):
     settings = settings_for(tmp_path, llm_server)
     seed_day(settings)
     pid = listed(store.load(REAL_DAY))[0].id
+    other = listed(store.load(REAL_DAY))[1].id
     llm_server.fault(pid, Fault(content=json.dumps({
-        "tldr": "<script>alert(1)</script> & <b>bold</b>", "method": "<img src=x onerror=alert(1)>"})))
+        "tldr": "It holds when a<b & c>d.", "method": "<img src=x onerror=alert(1)>"})))
+    llm_server.fault(other, Fault(content=json.dumps({
+        "tldr": "<script>alert(1)</script>", "method": "m"})))
     day = run(settings)
     text = render_day(day_view(day, settings), str(ROOT / "theme"))
     assert "<script>alert(1)" not in text and "<img src=x" not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in text
+    assert "It holds when a&lt;b &amp; c&gt;d." in text
+    # markup in a reply is refused outright (no abstract contains it)
+    assert day.paper(other).summary["failure"]["kind"] == "prompt_copy"
 
 
 def test_scoring_stores_scores_sorts_and_shows_them_in_the_toc(tmp_path, llm_server):
@@ -304,9 +318,9 @@ def test_scoring_stores_scores_sorts_and_shows_them_in_the_toc(tmp_path, llm_ser
     relevance = [int(s.split("/")[0]) for s in shown[:len(relevance)]]
     first = toc.iter("li").__next__().find("a").get("href")[1:]
     assert doc.get_element_by_id(first).get("data-relevance") == str(max(relevance))
-    # the next run retries only the failed score; the one after makes no call at all
+    # the next run (a day later) retries only the failed score; the one after makes no call
     before = llm_server.count()
-    day = run(settings)
+    day = run(settings, hours=24)
     assert [(c.kind, c.key) for c in llm_server.calls[before:]] == [("score", pid)]
     assert day.paper(pid).summary["score"]["relevance"] in range(1, 11)
     before = llm_server.count()

@@ -13,7 +13,8 @@ from test_summarize import LISTED, listed, seed_day, write_config
 def test_summarize_retries_failed_summaries_of_stored_days(site_dir: Path, llm_server, capsys,
                                                             monkeypatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
-    write_config(site_dir, llm_server.api_base, retries=0)  # site_dir/digest.yaml
+    # failed summaries are asked again on the next run (no backoff here; see test_backoff_*)
+    write_config(site_dir, llm_server.api_base, retries=0, failed_retry_hours=0)
     settings = load_settings({"PATH": str(site_dir / "content"),
                               "ARXIV_DIGEST_CONFIG": str(site_dir / "digest.yaml")})
     seed_day(settings)

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from arxiv_digest.settings import load_settings
 from arxiv_digest.store import iter_days, load, save
 from arxiv_digest.summarize import make_summarizer
@@ -71,7 +72,7 @@ def test_built_site_shows_summaries_briefing_costs_and_ledger_without_importing_
     summary = card.find_class("summary")[0]
     assert summary.get("data-backend") == "litellm"
     assert summary.find_class("summary-label")[0].text_content() == f"Summary · {MODEL}"
-    assert summary.find_class("tldr")[0].text_content().startswith("TLDR 2411.18077:")
+    assert summary.find_class("tldr")[0].text_content().startswith("Summary of 2411.18077:")
     assert card.find(".//details").get("open") is None  # the abstract is folded under it
     briefing = doc.find_class("briefing")[0]
     assert [p.get("data-topic") for p in briefing.iter("p")] == [
@@ -125,6 +126,11 @@ def test_update_cli_never_writes_or_logs_the_api_key_and_reruns_make_no_calls(
         "ARXIV_DIGEST_RSS_URL": f"{base}/rss", "ARXIV_DIGEST_API_URL": f"{base}/api/query",
         "ARXIV_DIGEST_LLM_MODEL": MODEL, "ARXIV_DIGEST_LLM_API_BASE": llm_server.api_base,
     })
+    # failed papers are asked again on the next run (no backoff), to test the retry here
+    config = site_dir / "digest.yaml"
+    raw = yaml.safe_load(config.read_text())
+    raw["llm"] = {**(raw.get("llm") or {}), "failed_retry_hours": 0}
+    config.write_text(yaml.safe_dump(raw))
     # a provider that echoes the Authorization header in an error and in an answer
     llm_server.always["2411.17713"] = Fault(status=400, echo_auth=True)
     llm_server.fault("2411.17796", Fault(echo_auth=True))
@@ -137,15 +143,18 @@ def test_update_cli_never_writes_or_logs_the_api_key_and_reruns_make_no_calls(
 
     day = json.loads((site_dir / "content/digests/2024/2024-11-28.json").read_text())
     by_id = {p["id"]: p for p in day["papers"]}
-    assert by_id["2411.17713"]["summary"]["failure"]["kind"] == "bad_request"
-    assert "[redacted]" in by_id["2411.17713"]["summary"]["failure"]["message"]
-    assert by_id["2411.17796"]["summary"]["fields"]["tldr"] == "Echoing Bearer [redacted]."
+    failure = by_id["2411.17713"]["summary"]["failure"]
+    assert failure["kind"] == "bad_request" and failure["status"] == 400
+    assert "message" not in failure  # the provider's text is never stored
+    # an answer that echoes the key names something the abstract does not: refused, not stored
+    assert by_id["2411.17796"]["summary"]["failure"]["kind"] == "ungrounded"
 
     # the second run re-fetches and merges the day: only the failed paper is called again
     del llm_server.always["2411.17713"]
     second = run_cli(site_dir, env, "--now", THU)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert [c.key for c in llm_server.calls[calls:] if c.kind == "summary"] == ["2411.17713"]
+    assert sorted(c.key for c in llm_server.calls[calls:] if c.kind == "summary") == [
+        "2411.17713", "2411.17796"]
     calls = llm_server.count()
     third = run_cli(site_dir, env, "--now", THU)
     assert third.returncode == 0 and llm_server.count() == calls  # ZERO calls

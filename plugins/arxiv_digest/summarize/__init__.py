@@ -7,7 +7,8 @@ call is about to be made: building the site never imports it.
 
     config.py      the `llm:` section of digest.yaml (LLMSettings)
     prompts.py     versioned prompt files
-    schema.py      parsing and validating replies
+    schema.py      parsing and validating replies; the JSON schemas sent to providers
+    grounding.py   is a model's sentence grounded in its sources (numbers, names, venues, copies)
     extractive.py  the offline backend
     llm.py         the litellm backend (async, budgeted, retried)
     records.py     cache keys, keep-or-call, failures, redaction
@@ -17,10 +18,12 @@ call is about to be made: building the site never imports it.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from ..models import Digest
-from .day import DaySummarizer
+from .day import DaySummarizer, utc_now
 from .extractive import ExtractiveRunner
 
 if TYPE_CHECKING:
@@ -37,13 +40,17 @@ class Summarizer(Protocol):
         ...
 
 
-def make_summarizer(settings: DigestSettings) -> Summarizer:
-    """The summarizer the configuration asks for: litellm with a model, else extractive."""
+def make_summarizer(settings: DigestSettings,
+                    clock: Callable[[], dt.datetime] = utc_now) -> Summarizer:
+    """The summarizer the configuration asks for: litellm with a model, else extractive.
+
+    clock: the current time (UTC), which decides when failed summaries are asked again.
+    """
     if settings.llm.model:
         from .llm import LiteLLMRunner  # litellm itself is imported later, at the first call
 
-        return DaySummarizer(settings, LiteLLMRunner(settings.llm))
-    return DaySummarizer(settings, ExtractiveRunner())
+        return DaySummarizer(settings, LiteLLMRunner(settings.llm), clock)
+    return DaySummarizer(settings, ExtractiveRunner(), clock)
 
 
 __all__ = ["DaySummarizer", "Summarizer", "make_summarizer"]

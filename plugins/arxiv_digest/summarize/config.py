@@ -20,7 +20,8 @@ ENV_MODEL = "ARXIV_DIGEST_LLM_MODEL"
 ENV_API_BASE = "ARXIV_DIGEST_LLM_API_BASE"
 EXTRACTIVE = "extractive"  # `model: extractive` (or no model) selects the offline backend
 
-DEFAULT_PROMPTS = {"summary": "summary.v1", "score": "score.v1", "briefing": "briefing.v1"}
+DEFAULT_PROMPTS = {"summary": "summary.v2", "score": "score.v1", "briefing": "briefing.v2"}
+RESPONSE_FORMATS = ("auto", "json_schema", "json_object", "none")
 _SECRET_KEY = re.compile(r"(?:^|_)(?:api_?key|key|secret|password|token)$", re.I)
 
 
@@ -41,11 +42,17 @@ class LLMSettings:
     api_base: str | None = None
     temperature: float = 0.0
     max_tokens: int = 700
-    concurrency: int = 8
+    concurrency: int = 8  # the most calls in flight; the run starts lower and adapts
+    concurrency_start: int = 2  # calls in flight at first (grows while latency holds)
     timeout: float = 60.0  # seconds per call (litellm's own default is 6000)
+    timeout_retry_factor: float = 2.0  # a timed-out call is retried once with this x timeout
     retries: int = 3  # per call, on rate limits (429), 5xx and connection errors
     retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
     daily_budget_usd: float | None = 1.0  # per announcement day; None: no cap
+    daily_budget_tokens: int | None = None  # prompt + completion tokens per day; None: no cap
+    response_format: str = "auto"  # auto | json_schema | json_object | none
+    failed_retry_hours: float = 20.0  # a failed paper is asked again after this (doubling)
+    failed_max_runs: int = 3  # then not again until the model, prompt or abstract changes
     language: str = "English"
     briefing: bool = True
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
@@ -61,8 +68,10 @@ class LLMSettings:
 
 
 _KNOWN = {
-    "model", "api_base", "temperature", "max_tokens", "concurrency", "timeout", "retries",
-    "retry_backoff", "daily_budget_usd", "language", "briefing", "scoring", "prompts",
+    "model", "api_base", "temperature", "max_tokens", "concurrency", "concurrency_start",
+    "timeout", "timeout_retry_factor", "retries", "retry_backoff", "daily_budget_usd",
+    "daily_budget_tokens", "response_format", "failed_retry_hours", "failed_max_runs",
+    "language", "briefing", "scoring", "prompts",
 }
 
 
@@ -128,6 +137,18 @@ def parse_llm(raw: Any, source: str, env: Mapping[str, str]) -> LLMSettings:
     budget = raw.get("daily_budget_usd", 1.0)
     if budget is not None:
         budget = float(_number(raw, source, "daily_budget_usd", 1.0, 0.0, 1e6))
+    tokens = raw.get("daily_budget_tokens")
+    if tokens is not None:
+        tokens = _number(raw, source, "daily_budget_tokens", 0, 1, 10**12, integer=True)
+    response_format = raw.get("response_format", "auto")
+    if response_format not in RESPONSE_FORMATS:
+        raise _fail(source, "llm.response_format", f"one of {', '.join(RESPONSE_FORMATS)}",
+                    response_format)
+    concurrency = _number(raw, source, "concurrency", 8, 1, 64, integer=True)
+    start = _number(raw, source, "concurrency_start", min(2, concurrency), 1, 64, integer=True)
+    if start > concurrency:
+        raise _fail(source, "llm.concurrency_start",
+                    f"an integer from 1 to llm.concurrency ({concurrency})", start)
     briefing = raw.get("briefing", True)
     if not isinstance(briefing, bool):
         raise _fail(source, "llm.briefing", "true or false", briefing)
@@ -150,11 +171,17 @@ def parse_llm(raw: Any, source: str, env: Mapping[str, str]) -> LLMSettings:
         api_base=api_base.rstrip("/") if api_base else None,
         temperature=float(_number(raw, source, "temperature", 0.0, 0.0, 2.0)),
         max_tokens=_number(raw, source, "max_tokens", 700, 64, 32000, integer=True),
-        concurrency=_number(raw, source, "concurrency", 8, 1, 64, integer=True),
+        concurrency=concurrency,
+        concurrency_start=start,
         timeout=float(_number(raw, source, "timeout", 60.0, 0.1, 600.0)),
+        timeout_retry_factor=float(_number(raw, source, "timeout_retry_factor", 2.0, 1.0, 10.0)),
         retries=_number(raw, source, "retries", 3, 0, 10, integer=True),
         retry_backoff=float(_number(raw, source, "retry_backoff", 2.0, 0.0, 120.0)),
         daily_budget_usd=budget,
+        daily_budget_tokens=tokens,
+        response_format=response_format,
+        failed_retry_hours=float(_number(raw, source, "failed_retry_hours", 20.0, 0.0, 24 * 365)),
+        failed_max_runs=_number(raw, source, "failed_max_runs", 3, 1, 1000, integer=True),
         language=_text(raw, source, "language", "English") or "English",
         briefing=briefing,
         scoring=_parse_scoring(raw.get("scoring"), source),

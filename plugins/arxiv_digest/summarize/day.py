@@ -1,24 +1,28 @@
 """DaySummarizer: decide what to (re)summarize, run a backend, store records, briefing and ledger.
 
 Results are matched to papers by id, never by position. Stored records whose cache key still
-holds are kept, so re-running a day makes no calls. A failure is stored on its paper (shown as
-"summary pending") and retried on the next run; it never blocks the day.
+holds are kept, so re-running a day makes no calls. A failure is stored on its paper and never
+blocks the day: a paper with no summary shows "summary pending"; one whose extractive summary the
+model failed to replace keeps it, marked with the failure, and the page labels it a fallback. Either
+way it counts as failed (status, the CLI) and backs off (records.Backoff) before it is asked again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..ledger import add_usage, spent_usd
+from ..ledger import add_usage, model_rows, spent_usd, total
 from ..models import Digest, Paper
 from .extractive import briefing_text
 from .jobs import Job, Outcome, Runner, Usage
 from .records import (
+    Backoff,
     cache_key,
     decide,
     digest_of,
@@ -42,20 +46,40 @@ def succeeded(record: Any) -> bool:
     return isinstance(record, Mapping) and "cache_key" in record and "failure" not in record
 
 
+def has_fields(record: Any) -> bool:
+    """A stored summary with fields: a success, or an extractive fallback marked with a failure."""
+    return (isinstance(record, Mapping) and "cache_key" in record
+            and isinstance(record.get("fields"), Mapping))
+
+
 def summary_fields(paper: Paper) -> Mapping[str, Any] | None:
-    """The paper's summary fields, if it has a successful summary."""
+    """The paper's summary fields (a fallback's included), if it has any."""
     s = paper.summary
-    return s.get("fields") if succeeded(s) and isinstance(s, Mapping) else None
+    return s.get("fields") if has_fields(s) and isinstance(s, Mapping) else None
+
+
+def spent_tokens(digest: Digest) -> int:
+    """The tokens summarizing this day has used so far (all models)."""
+    return total(model_rows(digest.extra.get("ledger"))).total_tokens
+
+
+def utc_now() -> dt.datetime:
+    """The current time, in UTC."""
+    return dt.datetime.now(dt.UTC)
 
 
 class DaySummarizer:
     """Adds summaries, scores (optional), the briefing and the ledger to one day."""
 
-    def __init__(self, settings: DigestSettings, runner: Runner) -> None:
+    def __init__(self, settings: DigestSettings, runner: Runner,
+                 clock: Callable[[], dt.datetime] = utc_now) -> None:
         self.settings = settings
         self.llm = settings.llm
         self.runner = runner
         self.name = runner.backend
+        self.clock = clock
+        self.now = clock()
+        self.backoff = Backoff(self.now, self.llm.failed_retry_hours, self.llm.failed_max_runs)
         from ..tagging import Tagger  # here: tagging imports settings, which imports this package
 
         self.tagger = Tagger(settings.topics)
@@ -103,17 +127,24 @@ class DaySummarizer:
             if o.dropped:
                 rec["dropped"] = o.dropped
             return rec
-        if verdict in ("call:resummarize", "call:upgrade") and succeeded(old):
-            logger.warning("%s %s: %s (%s); the stored one is kept",
-                           kind, rec["content_key"][:8], o.failure_kind, o.failure_message[:120])
-            return old  # a failed re-summary keeps the summary of the same text
-        rec["failure"] = failure(o.failure_kind or "error", o.failure_message, old, o.attempts,
-                                 rec["cache_key"])
+        fail = failure(o.failure_kind or "error", old, o.attempts, rec["cache_key"], self.now,
+                       o.status)
+        same_text = isinstance(old, Mapping) and old.get("content_key") == content_key
+        if same_text and succeeded(old) and old.get("backend") == self.runner.backend:
+            logger.warning("%s %s: %s; the stored %s one is kept", kind, rec["content_key"][:8],
+                           o.failure_kind, old.get("prompt_version"))
+            return old  # a failed re-summary keeps the model's summary of the same text
+        if same_text and kind == "summary" and has_fields(old):
+            # a failed upgrade: the extractive summary stays, marked failed (shown as a fallback)
+            return {**{k: v for k, v in old.items() if k != "failure"}, "failure": fail}
+        rec["failure"] = fail
         return rec
 
     def summarize(self, digest: Digest, *, resummarize: bool = False) -> Digest:
         """Return the day with summaries (and scores, briefing, ledger) added where possible."""
         started = time.monotonic()
+        self.now = self.clock()
+        self.backoff = replace(self.backoff, now=self.now)
         before = replace(self.runner.usage)
         secrets = secret_values()
         scoring = self.llm.scoring.enabled and self.runner.backend != "extractive"
@@ -122,7 +153,7 @@ class DaySummarizer:
                            self.llm.source)
         jobs: list[Job] = []
         plan: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, id) -> (content key, verdict)
-        kept = 0
+        kept = held = 0
         shown = self.listed(digest)
         for p in digest.papers:
             if p.id not in shown:
@@ -134,13 +165,18 @@ class DaySummarizer:
                 wanted.append(("score", p.summary.get("score")
                                if isinstance(p.summary, Mapping) else None))
             for kind, old in wanted:
-                verdict = decide(old, ck, self._keys(kind, ck), self.runner.backend, resummarize)
+                verdict = decide(old, ck, self._keys(kind, ck), self.runner.backend, resummarize,
+                                 self.backoff)
                 if verdict == "keep":
                     kept += kind == "summary"
                     continue
+                if verdict.startswith("keep:"):
+                    held += kind == "summary"
+                    logger.debug("%s %s: %s after an earlier failure", kind, p.id, verdict)
+                    continue
                 jobs.append(Job(kind, p.id, inputs))
                 plan[(kind, p.id)] = (ck, verdict)
-        outcomes = self._run(jobs, spent_usd(digest))
+        outcomes = self._run(jobs, spent_usd(digest), spent_tokens(digest))
 
         papers = []
         for p in digest.papers:
@@ -163,7 +199,10 @@ class DaySummarizer:
         briefed = (0, 0)
         if self.llm.briefing:
             spent = spent_usd(digest) + self.runner.usage.cost_usd - before.cost_usd
-            briefing, briefed = self._briefing(digest, shown, resummarize, spent)
+            used = spent_tokens(digest) + sum(
+                getattr(self.runner.usage, f) - getattr(before, f)
+                for f in ("prompt_tokens", "completion_tokens"))
+            briefing, briefed = self._briefing(digest, shown, resummarize, spent, used)
             extra["briefing"] = redact(briefing, secrets)
         else:
             extra.pop("briefing", None)
@@ -174,11 +213,14 @@ class DaySummarizer:
             extra["ledger"] = add_usage(extra.get("ledger"), row, run.calls, run.prompt_tokens,
                                         run.completion_tokens, run.cost_usd)
         pending = sum(1 for p in digest.papers if p.id in shown and not succeeded(p.summary))
-        self._log(digest, outcomes, plan, kept, pending, briefed, run, time.monotonic() - started)
+        fallback = sum(1 for p in digest.papers
+                       if p.id in shown and not succeeded(p.summary) and has_fields(p.summary))
+        self._log(digest, outcomes, plan, (kept, held, pending, fallback), briefed, run,
+                  time.monotonic() - started)
         return replace(digest, extra=extra)
 
     def _briefing(self, digest: Digest, listed: Mapping[str, tuple[str, ...]], resummarize: bool,
-                  spent: float) -> tuple[dict[str, Any], tuple[int, int]]:
+                  spent: float, used: int) -> tuple[dict[str, Any], tuple[int, int]]:
         """One paragraph per topic: kept while its papers and settings are unchanged."""
         stored = digest.extra.get("briefing")
         old_topics = stored.get("topics") if isinstance(stored, Mapping) else None
@@ -193,6 +235,7 @@ class DaySummarizer:
                 if topic.name in listed[p.id]:
                     fields = summary_fields(p)
                     items.append({"id": p.id, "vid": p.versioned_id, "title": p.title,
+                                  "abstract": p.abstract,
                                   "tldr": fields.get("tldr") if fields else None,
                                   "fields": dict(fields) if fields else None})
             if not items:
@@ -200,28 +243,32 @@ class DaySummarizer:
             ck = digest_of("briefing", topic.name, [(i["vid"], i["tldr"] or i["title"])
                                                     for i in items])
             old = old_topics.get(topic.name)
-            verdict = decide(old, ck, self._keys("briefing", ck), self.runner.backend, resummarize)
-            if verdict == "keep":
+            verdict = decide(old, ck, self._keys("briefing", ck), self.runner.backend, resummarize,
+                             self.backoff)
+            if verdict.startswith("keep"):
                 out[topic.name] = old
                 continue
             jobs.append(Job("briefing", topic.name, {"topic": topic.name, "papers": items}))
             plan[topic.name] = (ck, verdict, len(items), items)
-        outcomes = self._run(jobs, spent)
+        outcomes = self._run(jobs, spent, used)
         for name, (ck, verdict, n, items) in plan.items():
             o = outcomes[("briefing", name)]
             rec = self._record("briefing", old_topics.get(name), ck, verdict, o)
             if isinstance(rec, dict) and "failure" in rec:
                 rec["text"] = briefing_text(name, [(i["title"], i["fields"]) for i in items])
                 rec["fallback"] = "extractive"
+                rec.pop("sentences", None)
             if isinstance(rec, dict) and rec is not old_topics.get(name):
                 rec["papers"] = n
             out[name] = rec
         return {"topics": out}, (len(out), len(plan))
 
-    def _run(self, jobs: list[Job], spent: float) -> dict[tuple[str, str], Outcome]:
+    def _run(self, jobs: list[Job], spent: float, used: int) -> dict[tuple[str, str], Outcome]:
         """The backend's outcomes; if the backend itself breaks, every job fails (the day is kept)."""
+        if not jobs:
+            return {}
         try:
-            return self.runner.run(jobs, spent)
+            return self.runner.run(jobs, spent, used)
         except Exception as e:  # e.g. litellm missing or broken: never lose the day over it
             logger.error("%s backend failed: %s: %s; the day is stored without new summaries",
                          self.runner.backend, type(e).__name__, e)
@@ -231,22 +278,33 @@ class DaySummarizer:
                     for j in jobs}
 
     def _log(self, digest: Digest, outcomes: Mapping[tuple[str, str], Outcome],
-             plan: Mapping[tuple[str, str], Any], kept: int, pending: int,
+             plan: Mapping[tuple[str, str], Any], counts: tuple[int, int, int, int],
              briefed: tuple[int, int], run: Usage, took: float) -> None:
+        kept, held, pending, fallback = counts
         made = [k for k in plan if k[0] == "summary" and outcomes[k].ok]
         failed = Counter(o.failure_kind for k, o in outcomes.items()
                          if k[0] == "summary" and not o.ok)
         scored = sum(1 for k, o in outcomes.items() if k[0] == "score" and o.ok)
+        refused = Counter(o.failure_kind for k, o in outcomes.items()
+                          if k[0] == "briefing" and not o.ok)
         logger.info(
-            "%s: summaries (%s): %d kept, %d new, %d failed, %d pending; %d scored; briefing %d "
-            "topics (%d new); %d calls, %d+%d tokens, $%.4f in %.1f s",
+            "%s: summaries (%s): %d kept, %d new, %d failed, %d held back after earlier "
+            "failures; %d without a model summary (%d show the extractive fallback); %d scored; "
+            "briefing %d topics (%d new, %d refused); %d calls, %d+%d tokens, $%.4f in %.1f s",
             digest.date, self.runner.model or "extractive", kept, len(made), sum(failed.values()),
-            pending, scored, briefed[0], briefed[1], run.calls, run.prompt_tokens,
-            run.completion_tokens, run.cost_usd, took,
+            held, pending, fallback, scored, briefed[0], briefed[1], sum(refused.values()),
+            run.calls, run.prompt_tokens, run.completion_tokens, run.cost_usd, took,
         )
         if failed:
             logger.warning(
-                "%s: %d summaries failed (%s); those papers show 'summary pending' and are "
-                "retried on the next run", digest.date, sum(failed.values()),
+                "%s: %d summaries failed (%s); they count as failed in `status`, the page shows "
+                "'summary pending' or the labelled extractive fallback, and they are asked again "
+                "after %g h (doubling; at most %d runs) or when the model, prompt or abstract "
+                "changes", digest.date, sum(failed.values()),
                 ", ".join(f"{k} {n}" for k, n in sorted(failed.items(), key=str)),
+                self.llm.failed_retry_hours, self.llm.failed_max_runs,
             )
+        if refused:
+            logger.warning("%s: %d briefings refused (%s); the extractive briefing is shown",
+                           digest.date, sum(refused.values()),
+                           ", ".join(f"{k} {n}" for k, n in sorted(refused.items(), key=str)))

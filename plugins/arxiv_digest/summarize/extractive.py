@@ -187,9 +187,10 @@ class ExtractiveRunner:
         del kind
         return VERSION
 
-    def run(self, jobs: Sequence[Job], spent_usd: float) -> dict[tuple[str, str], Outcome]:
+    def run(self, jobs: Sequence[Job], spent_usd: float,
+            spent_tokens: int = 0) -> dict[tuple[str, str], Outcome]:
         """Summarize and brief locally; score jobs fail (they need an LLM)."""
-        del spent_usd
+        del spent_usd, spent_tokens
         out: dict[tuple[str, str], Outcome] = {}
         for job in jobs:
             i = job.inputs

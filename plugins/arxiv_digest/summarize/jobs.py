@@ -25,7 +25,8 @@ class Outcome:
     data: dict[str, Any] | None = None
     dropped: list[str] = field(default_factory=list)
     failure_kind: str | None = None
-    failure_message: str = ""
+    failure_message: str = ""  # for the log only: never stored (it may be the provider's text)
+    status: int | None = None  # the HTTP status of the last failed attempt, if any
     attempts: int = 0  # calls made (retries included)
     responses: int = 0  # calls answered (and billed)
     prompt_tokens: int = 0
@@ -65,7 +66,8 @@ class Runner(Protocol):
         """The version that goes into the cache key for this kind of job."""
         ...
 
-    def run(self, jobs: Sequence[Job], spent_usd: float) -> dict[tuple[str, str], Outcome]:
+    def run(self, jobs: Sequence[Job], spent_usd: float,
+            spent_tokens: int = 0) -> dict[tuple[str, str], Outcome]:
         """Produce every job's outcome; never raises for one job's failure."""
         ...
 

@@ -1,8 +1,17 @@
-"""The litellm backend: async calls with bounded concurrency, timeouts, retries and a budget.
+"""The litellm backend: async calls with adaptive concurrency, timeouts, retries and a budget.
 
 This is the only module that imports litellm, and only inside LiteLLMRunner.run (it takes seconds
 to import and would fetch a price list from the internet unless LITELLM_LOCAL_MODEL_COST_MAP is
 set first). API keys come from the provider's environment variables, read by litellm itself.
+
+- Replies are asked for with the reply's JSON schema (response_format json_schema) where the
+  provider supports it (litellm.supports_response_schema, or any self-hosted api_base: llama.cpp,
+  vLLM, Ollama and LM Studio constrain decoding to it); a 400 that names response_format falls back
+  to json_object, then to none, for the rest of the run. Every reply is validated either way.
+- Concurrency starts at llm.concurrency_start, grows by one per window of calls while latency stays
+  within 2x the best seen, halves on a timeout, and never exceeds llm.concurrency (AIMD).
+- A timed-out call is abandoned (its HTTP connection is closed, so a local server stops
+  generating) and retried once with timeout x timeout_retry_factor.
 """
 
 from __future__ import annotations
@@ -16,13 +25,23 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import LLMSettings
+from .grounding import Grounding
 from .jobs import Job, Outcome, Usage
 from .prompts import VARIABLES, Prompt, load_prompt
-from .schema import ReplyError, parse_reply, validate_briefing, validate_scores, validate_summary
+from .schema import (
+    ReplyError,
+    json_schema,
+    parse_reply,
+    validate_briefing,
+    validate_scores,
+    validate_summary,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is cut to this
+LATENCY_TOLERANCE = 2.0  # concurrency grows while a call takes at most this x the best seen
+FORMATS = ("json_schema", "json_object", "none")  # each falls back to the next on a 400
 _QUIET = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai", "httpx", "httpcore")
 
 
@@ -78,6 +97,23 @@ def failure_kind(exc: BaseException, litellm: Any) -> tuple[str, bool]:
     return "error", False
 
 
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status an exception carries, if any."""
+    status = getattr(exc, "status_code", None)
+    try:
+        return int(status) if status is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def rejects_format(exc: BaseException) -> bool:
+    """A 400 (or 422) that complains about response_format: the provider cannot do it."""
+    if status_of(exc) not in (400, 422):
+        return False
+    text = str(exc).lower()
+    return "response_format" in text or "json_schema" in text or "response format" in text
+
+
 def retry_after(exc: BaseException) -> float | None:
     """The server's Retry-After, in seconds, if it sent one."""
     for attr in ("litellm_response_headers", "headers"):
@@ -91,42 +127,115 @@ def retry_after(exc: BaseException) -> float | None:
     return None
 
 
-class Budget:
-    """Spending cap for one day: a call starts only if its worst-case cost still fits."""
+class NotCalled(Exception):
+    """A call given up before it was sent (the provider refused the key to another call)."""
 
-    def __init__(self, limit: float | None, spent: float) -> None:
+
+class Budget:
+    """Spending cap for one day, in dollars and/or tokens: a call starts only if its worst case
+    (its prompt plus max_tokens) still fits under both."""
+
+    def __init__(self, limit: float | None, spent: float, limit_tokens: int | None = None,
+                 spent_tokens: int = 0) -> None:
         self.limit = limit
         self.spent = spent
+        self.limit_tokens = limit_tokens
+        self.spent_tokens = spent_tokens
         self.reserved = 0.0
+        self.reserved_tokens = 0
         self.in_flight = 0  # calls holding a reservation (counted: float sums never reach 0)
-        self.exhausted = False
+        self.exhausted = ""  # which cap was reached: "usd" or "tokens"
         self._cond = asyncio.Condition()
 
-    async def reserve(self, estimate: float) -> bool:
+    @property
+    def capped(self) -> bool:
+        """Whether any cap is set."""
+        return self.limit is not None or self.limit_tokens is not None
+
+    def _fits(self, estimate: float, tokens: int) -> str:
+        if self.limit is not None and self.spent + self.reserved + estimate > self.limit:
+            return "usd"
+        if (self.limit_tokens is not None
+                and self.spent_tokens + self.reserved_tokens + tokens > self.limit_tokens):
+            return "tokens"
+        return ""
+
+    async def reserve(self, estimate: float, tokens: int = 0) -> bool:
         """Hold room for a call; False once the budget is reached (no further calls)."""
-        if self.limit is None:
+        if not self.capped:
             return True
         async with self._cond:
             while not self.exhausted:
-                if self.spent + self.reserved + estimate <= self.limit:
+                over = self._fits(estimate, tokens)
+                if not over:
                     self.reserved += estimate
+                    self.reserved_tokens += tokens
                     self.in_flight += 1
                     return True
                 if not self.in_flight:
-                    self.exhausted = True
+                    self.exhausted = over
                     break
                 await self._cond.wait()  # calls in flight may cost less than reserved
             return False
 
-    async def settle(self, estimate: float, actual: float) -> None:
+    async def settle(self, estimate: float, actual: float, tokens: int = 0,
+                     actual_tokens: int = 0) -> None:
         """Replace a call's reservation with what it cost."""
-        if self.limit is None:
+        if not self.capped:
             self.spent += actual
+            self.spent_tokens += actual_tokens
             return
         async with self._cond:
             self.in_flight -= 1
             self.reserved = max(0.0, self.reserved - estimate) if self.in_flight else 0.0
+            self.reserved_tokens = max(0, self.reserved_tokens - tokens) if self.in_flight else 0
             self.spent += actual
+            self.spent_tokens += actual_tokens
+            self._cond.notify_all()
+
+
+class AdaptiveLimit:
+    """Calls in flight, adapted AIMD-style: +1 per window of fast calls, halved on a timeout.
+
+    A call is fast when it took at most LATENCY_TOLERANCE x the best latency seen this run (a
+    single-slot server queues the second call, which then takes twice as long: the limit stops
+    growing there). Bounded by 1 and `maximum`.
+    """
+
+    def __init__(self, start: int, maximum: int) -> None:
+        self.maximum = maximum
+        self.limit = float(max(1, min(start, maximum)))
+        self.in_flight = 0
+        self.best: float | None = None
+        self.peak = int(self.limit)  # the highest limit reached, for the log and the tests
+        self.lowest = int(self.limit)
+        self.shrinks = 0
+        self._cooldown = 0  # completions to wait after a decrease before another one
+        self._cond = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        """Wait for a free slot."""
+        async with self._cond:
+            while self.in_flight >= int(self.limit):
+                await self._cond.wait()
+            self.in_flight += 1
+
+    async def release(self, latency: float | None, timed_out: bool) -> None:
+        """Free the slot; adapt the limit to how the call went (latency None: no signal)."""
+        async with self._cond:
+            self.in_flight -= 1
+            self._cooldown = max(0, self._cooldown - 1)
+            if timed_out:
+                if not self._cooldown:
+                    self.limit = max(1.0, self.limit / 2)
+                    self.shrinks += 1
+                    self._cooldown = max(1, self.in_flight)  # the calls already in flight
+            elif latency is not None:
+                self.best = latency if self.best is None else min(self.best, latency)
+                if latency <= LATENCY_TOLERANCE * self.best + 0.05 and not self._cooldown:
+                    self.limit = min(float(self.maximum), self.limit + 1 / int(self.limit))
+            self.peak = max(self.peak, int(self.limit))
+            self.lowest = min(self.lowest, int(self.limit))
             self._cond.notify_all()
 
 
@@ -145,6 +254,8 @@ class LiteLLMRunner:
         self._litellm: Any = None
         self._auth_failed = ""
         self._rates: tuple[float, float] | None = None  # USD per prompt, completion token
+        self.format: str | None = None  # the response_format in use (decided at the first run)
+        self.limiter: AdaptiveLimit | None = None  # kept across runs: what the server sustained
 
     def prompt_version(self, kind: str) -> str:
         """The prompt file's version, e.g. summary.v1."""
@@ -163,31 +274,64 @@ class LiteLLMRunner:
         allowed = VARIABLES[job.kind]
         return self.prompts[job.kind].messages(**{k: v for k, v in values.items() if k in allowed})
 
-    def run(self, jobs: Sequence[Job], spent_usd: float) -> dict[tuple[str, str], Outcome]:
+    def run(self, jobs: Sequence[Job], spent_usd: float,
+            spent_tokens: int = 0) -> dict[tuple[str, str], Outcome]:
         """Run the jobs concurrently; every job gets an outcome."""
         if not jobs:
             return {}
         if self._litellm is None:
             self._litellm = import_litellm()
-        return asyncio.run(self._run_all(jobs, spent_usd))
+        if self.format is None:
+            self.format = self.choose_format()
+        return asyncio.run(self._run_all(jobs, spent_usd, spent_tokens))
 
-    async def _run_all(self, jobs: Sequence[Job], spent_usd: float) -> dict[tuple[str, str], Outcome]:
-        budget = Budget(self.llm.daily_budget_usd, spent_usd)
-        gate = asyncio.Semaphore(self.llm.concurrency)
+    def choose_format(self) -> str:
+        """The response_format to ask for first: llm.response_format, or for auto, json_schema
+        where litellm knows the model supports it or the server is self-hosted (api_base)."""
+        if self.llm.response_format != "auto":
+            return self.llm.response_format
+        try:
+            known = bool(self._litellm.supports_response_schema(model=self.model))
+        except Exception:  # litellm raises for models missing from its list
+            known = False
+        return "json_schema" if known or self.llm.api_base else "json_object"
+
+    def response_format(self, job: Job) -> dict[str, Any] | None:
+        """The response_format argument for a job under the current format."""
+        if self.format == "json_schema":
+            ids = [str(p["id"]) for p in job.inputs["papers"]] if job.kind == "briefing" else []
+            return {"type": "json_schema", "json_schema": {
+                "name": job.kind, "strict": True, "schema": json_schema(job.kind, ids)}}
+        if self.format == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    async def _run_all(self, jobs: Sequence[Job], spent_usd: float,
+                       spent_tokens: int) -> dict[tuple[str, str], Outcome]:
+        budget = Budget(self.llm.daily_budget_usd, spent_usd, self.llm.daily_budget_tokens,
+                        spent_tokens)
+        start = self.llm.concurrency_start
+        if self.limiter is not None:  # a later run of this process starts where the last ended
+            start = max(start, int(self.limiter.limit))
+        self.limiter = gate = AdaptiveLimit(start, self.llm.concurrency)
 
         async def one(job: Job) -> tuple[tuple[str, str], Outcome]:
-            async with gate:
-                return (job.kind, job.key), await self._job(job, budget)
+            return (job.kind, job.key), await self._job(job, budget, gate)
 
         results = dict(await asyncio.gather(*(one(j) for j in jobs)))
         for o in results.values():
             self.usage.add(o)
+        logger.debug("concurrency: started at %d, peaked at %d, ended at %d, %d shrinks",
+                     start, gate.peak, int(gate.limit), gate.shrinks)
         return results
+
+    def estimate_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Worst-case prompt tokens of a call (3 characters a token, and the chat overhead)."""
+        return math.ceil(sum(len(m["content"]) for m in messages) / 3) + 16
 
     def estimate_usd(self, messages: list[dict[str, str]]) -> float:
         """Worst-case cost of a call: the prompt (at 3 characters a token) plus max_tokens."""
-        chars = sum(len(m["content"]) for m in messages)
-        return self.price(math.ceil(chars / 3) + 16, self.llm.max_tokens)
+        return self.price(self.estimate_tokens(messages), self.llm.max_tokens)
 
     def price(self, prompt_tokens: int, completion_tokens: int) -> float:
         """What litellm's bundled price list says these tokens cost (0 for an unpriced model)."""
@@ -214,45 +358,91 @@ class LiteLLMRunner:
         except Exception:  # unpriced model or an answer without usage
             return self.price(prompt_tokens, completion_tokens)
 
-    async def _job(self, job: Job, budget: Budget) -> Outcome:
+    async def _job(self, job: Job, budget: Budget, gate: AdaptiveLimit) -> Outcome:
         out = Outcome()
         if self._auth_failed:
             out.failure_kind, out.failure_message = "auth", f"not called: {self._auth_failed}"
             return out
         messages = self.messages(job)
         estimate = self.estimate_usd(messages)
-        if not await budget.reserve(estimate):
+        tokens = self.estimate_tokens(messages) + self.llm.max_tokens
+        if not await budget.reserve(estimate, tokens):
             out.failure_kind = "budget"
-            out.failure_message = (f"not called: the daily budget of "
-                                   f"${self.llm.daily_budget_usd:g} is reached")
+            cap = (f"{self.llm.daily_budget_tokens:,} tokens" if budget.exhausted == "tokens"
+                   else f"${self.llm.daily_budget_usd:g}")
+            out.failure_message = f"not called: the daily budget of {cap} is reached"
             return out
         try:
-            await self._call(job, messages, out)
+            await self._call(job, messages, out, gate)
         finally:
-            await budget.settle(estimate, out.cost_usd)
+            await budget.settle(estimate, out.cost_usd, tokens,
+                                out.prompt_tokens + out.completion_tokens)
         return out
 
-    async def _call(self, job: Job, messages: list[dict[str, str]], out: Outcome) -> None:
+    async def _attempt(self, kwargs: dict[str, Any], gate: AdaptiveLimit) -> Any:
+        """One call under the concurrency gate; the gate learns its latency or its timeout."""
+        await gate.acquire()
+        started = time.monotonic()
+        latency: float | None = None
+        timed_out = False
+        try:
+            if self._auth_failed:  # learnt while this call waited for a slot
+                raise NotCalled(self._auth_failed)
+            response = await asyncio.wait_for(self._litellm.acompletion(**kwargs),
+                                              timeout=kwargs["timeout"] + 5.0)
+            latency = time.monotonic() - started
+            return response
+        except Exception as e:
+            timed_out = failure_kind(e, self._litellm)[0] == "timeout"
+            raise
+        finally:
+            await gate.release(latency, timed_out)
+
+    async def _call(self, job: Job, messages: list[dict[str, str]], out: Outcome,
+                    gate: AdaptiveLimit) -> None:
         litellm = self._litellm
         llm = self.llm
         kwargs: dict[str, Any] = {
             "model": llm.model, "messages": messages, "temperature": llm.temperature,
             "max_tokens": llm.max_tokens, "timeout": llm.timeout, "num_retries": 0,
-            "max_retries": 0, "response_format": {"type": "json_object"}, "drop_params": True,
+            "max_retries": 0, "drop_params": True,
         }
         if llm.api_base:
             kwargs["api_base"] = llm.api_base
-        for attempt in range(1, llm.retries + 2):
+        attempt = timeouts = 0
+        while True:
+            attempt += 1
             out.attempts = attempt
+            fmt = self.format
+            kwargs.pop("response_format", None)
+            if (response_format := self.response_format(job)) is not None:
+                kwargs["response_format"] = response_format
             try:
-                response = await asyncio.wait_for(litellm.acompletion(**kwargs),
-                                                  timeout=llm.timeout + 5.0)
+                response = await self._attempt(kwargs, gate)
+            except NotCalled as e:  # another call learnt that the key is refused: stop asking
+                out.attempts = attempt - 1
+                out.failure_kind, out.failure_message = "auth", f"not called: {e}"
+                return
             except Exception as e:  # classified below; never lets one paper stop the day
                 kind, retryable = failure_kind(e, litellm)
                 out.failure_kind, out.failure_message = kind, f"{type(e).__name__}: {e}"
+                out.status = status_of(e)
+                if kind == "bad_request" and rejects_format(e) and fmt != "none":
+                    if self.format == fmt:  # the first call to learn it switches for everyone
+                        self.format = FORMATS[FORMATS.index(fmt) + 1]
+                        logger.warning("%s rejected response_format %s (HTTP %s); using %s",
+                                       self.model, fmt, out.status, self.format)
+                    attempt -= 1  # not the paper's fault: ask again in the format that works
+                    continue
                 if kind == "auth":
                     self._auth_failed = f"authentication failed ({type(e).__name__})"
-                if not retryable or attempt > llm.retries:
+                if kind == "timeout" and not timeouts:
+                    timeouts += 1  # once, with a longer deadline (the connection was closed)
+                    kwargs["timeout"] = llm.timeout * llm.timeout_retry_factor
+                    logger.debug("%s %s: timed out after %.0f s; retrying once with %.0f s",
+                                 job.kind, job.key, llm.timeout, kwargs["timeout"])
+                    continue
+                if not retryable or attempt > llm.retries + timeouts:
                     logger.debug("%s %s: %s after %d attempt(s)", job.kind, job.key, kind, attempt)
                     return
                 wait = retry_after(e)
@@ -260,27 +450,41 @@ class LiteLLMRunner:
                 logger.debug("%s %s: %s, retrying in %.1f s", job.kind, job.key, kind, wait)
                 await asyncio.sleep(wait)
                 continue
-            self._accept(job, response, out)
+            out.status = None
+            self._accept(job, messages, response, out)
             return
 
-    def _accept(self, job: Job, response: Any, out: Outcome) -> None:
+    def _accept(self, job: Job, messages: list[dict[str, str]], response: Any,
+                out: Outcome) -> None:
         usage = getattr(response, "usage", None)
         out.responses += 1
         out.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         out.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         out.cost_usd = self.cost_of(response, out.prompt_tokens, out.completion_tokens)
         out.failure_kind, out.failure_message = None, ""
+        i = job.inputs
+        vocabulary = [self.llm.language, *map(str, i.get("tags") or ()), str(i.get("topic", ""))]
+        grounding = Grounding(messages[0]["content"], vocabulary)
+        finish = None
         try:
-            content = response.choices[0].message.content
-            data = parse_reply(content)
+            choice = response.choices[0]
+            finish = getattr(choice, "finish_reason", None)
+            data = parse_reply(choice.message.content)
             if job.kind == "summary":
-                source = f"{job.inputs['title']}\n{job.inputs['abstract']}"
-                out.data, out.dropped = validate_summary(data, source)
+                source = f"{i['title']}\n{i['abstract']}"
+                out.data, out.dropped = validate_summary(data, source, grounding)
             elif job.kind == "score":
                 out.data = validate_scores(data)
             else:
-                out.data = validate_briefing(data)
+                papers = {str(p["id"]): "\n".join(str(p.get(k) or "") for k in
+                                                  ("title", "abstract", "tldr"))
+                          for p in i["papers"]}
+                out.data = validate_briefing(data, papers, grounding, len(papers))
         except ReplyError as e:
-            out.failure_kind, out.failure_message = e.kind, str(e)
+            kind = "truncated" if e.kind == "malformed" and finish == "length" else e.kind
+            out.failure_kind, out.failure_message = kind, str(e)
         except (AttributeError, IndexError, TypeError) as e:
             out.failure_kind, out.failure_message = "malformed", f"unexpected response: {e}"
+        if out.failure_kind:
+            logger.debug("%s %s refused: %s: %s", job.kind, job.key, out.failure_kind,
+                         out.failure_message)

@@ -3,21 +3,40 @@
 A record (Paper.summary, a briefing entry, a paper's "score") carries `content_key` (a hash of
 what was summarized: the id with its version and the abstract, or a topic's papers) and
 `cache_key` (a hash of the content key with the backend, model, prompt version and language).
+
+A failed call is stored as `failure`: its kind, the attempts of the last run, `runs` (consecutive
+failed runs for the same inputs), `at` (the last attempt, UTC) and `key` (the cache key it tried),
+never the provider's text. A failure backs off: the same inputs are not asked again before
+`failed_retry_hours` x 2^(runs-1) have passed, nor at all after `failed_max_runs` runs, until the
+model, prompt or abstract changes (or `--resummarize`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 # Environment variables whose values must never be stored or logged.
 _SECRET_NAME = re.compile(r"(?:API_?KEY|TOKEN|SECRET|PASSWORD|_KEY)$", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}")
 REDACTED = "[redacted]"
+# Failures that cost no generation (nothing was answered): asked again on every run.
+NO_BACKOFF = frozenset({"budget", "auth", "connection", "rate_limit", "error"})
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """When a failed record may be asked again: after hours x 2^(runs-1), at most max_runs runs."""
+
+    now: dt.datetime
+    hours: float = 20.0
+    max_runs: int = 3
 
 
 def digest_of(*parts: Any) -> str:
@@ -37,17 +56,58 @@ def cache_key(content_key: str, backend: str, model: str | None, prompt_version:
     return digest_of(content_key, backend, model, prompt_version, *extra)
 
 
-def decide(record: Any, content_key: str, key: str, backend: str, resummarize: bool) -> str:
-    """'keep' the stored record, or 'call' to produce it again (and why, after a colon)."""
+def _parse_time(value: Any) -> dt.datetime | None:
+    try:
+        at = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def failed_key(record: Mapping[str, Any]) -> str | None:
+    """The cache key the record's failure tried (older records: the record's own key)."""
+    fail = record.get("failure")
+    if not isinstance(fail, Mapping):
+        return None
+    return str(fail.get("key") or record.get("cache_key") or "")
+
+
+def backing_off(fail: Mapping[str, Any], backoff: Backoff) -> str | None:
+    """'backoff' or 'gave-up' while a failure of the same inputs must not be asked again."""
+    if str(fail.get("kind")) in NO_BACKOFF:
+        return None
+    runs = fail.get("runs", 1)
+    runs = runs if isinstance(runs, int) and runs > 0 else 1
+    if runs >= backoff.max_runs:
+        return "gave-up"
+    at = _parse_time(fail.get("at"))
+    if at is not None and backoff.now < at + dt.timedelta(hours=backoff.hours * 2 ** (runs - 1)):
+        return "backoff"
+    return None
+
+
+def decide(record: Any, content_key: str, key: str, backend: str, resummarize: bool,
+           backoff: Backoff | None = None) -> str:
+    """'keep' the stored record, or 'call' to produce it again (and why, after a colon).
+
+    A failure of the same inputs is kept while it backs off ('keep:backoff', 'keep:gave-up').
+    """
     if not isinstance(record, Mapping) or "cache_key" not in record:
         return "call:missing"
-    failed = "failure" in record
+    failed = failed_key(record)
+    if failed is not None:
+        fail = record["failure"]
+        if failed == key and backoff is not None and not resummarize:
+            held = backing_off(fail, backoff)
+            if held:
+                return f"keep:{held}"
+        if record.get("content_key") != content_key:
+            return "call:new-content"
+        return "call:retry"
     if record.get("cache_key") == key:
-        return "call:retry" if failed else "keep"
+        return "keep"
     if record.get("content_key") != content_key:
         return "call:new-content"
-    if failed:
-        return "call:retry"
     if record.get("backend") == "extractive" and backend != "extractive":
         return "call:upgrade"
     if record.get("backend") != "extractive" and backend == "extractive":
@@ -76,14 +136,19 @@ def redact(value: Any, secrets: Iterable[str]) -> Any:
     return value
 
 
-def failure(kind: str, message: str, previous: Any, attempts: int, key: str) -> dict[str, Any]:
-    """A failure entry; `runs` counts consecutive failed runs for the same cache key."""
+def failure(kind: str, previous: Any, attempts: int, key: str, at: dt.datetime,
+            status: int | None = None) -> dict[str, Any]:
+    """A failure entry (no provider text); `runs` counts consecutive failed runs for this key."""
     runs = 1
-    if isinstance(previous, Mapping) and previous.get("cache_key") == key:
-        old = previous.get("failure")
-        if isinstance(old, Mapping):
-            runs = int(old.get("runs", 1)) + 1
-    return {"kind": kind, "message": message[:300], "attempts": attempts, "runs": runs}
+    if isinstance(previous, Mapping) and failed_key(previous) == key:
+        old = previous["failure"]
+        n = old.get("runs", 1)
+        runs = (n if isinstance(n, int) and n > 0 else 1) + 1
+    out: dict[str, Any] = {"kind": kind, "attempts": attempts, "runs": runs, "key": key,
+                           "at": at.astimezone(dt.UTC).replace(microsecond=0).isoformat()}
+    if status is not None:
+        out["status"] = status
+    return out
 
 
 def usage_dict(prompt: int, completion: int) -> dict[str, int]:

@@ -1,15 +1,22 @@
 """Parse and validate LLM replies: summary fields, scores, briefings (untrusted text, checked).
 
 A reply that is not one JSON object is `malformed`; one that breaks the schema is `invalid`.
-Numbers and names the abstract does not state are dropped (set to null), never stored.
+The JSON schemas sent to providers that constrain decoding are built here too (json_schema).
+
+Grounding (grounding.py): a summary whose tldr or method states a number, name or venue the title
+and abstract do not, or copies the prompt, is refused (`ungrounded`, `prompt_copy`); a figure field
+(speed-up, memory, bits, models, hardware) the abstract does not state is dropped to null. A
+briefing sentence must cite listed papers (`uncited` otherwise) and be grounded in their text.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .grounding import Grounding
 
 TECHNIQUES = ("pruning", "quantization", "kv-cache", "sparsity", "other")
 SUMMARY_KEYS = ("tldr", "method", "technique", "bits_or_sparsity", "speedup", "memory",
@@ -110,12 +117,55 @@ def grounded_name(name: str, abstract: str) -> bool:
     return bool(words) and all(w in flat for w in words)
 
 
-def validate_summary(data: Mapping[str, Any], source_text: str) -> tuple[dict[str, Any], list[str]]:
-    """Checked summary fields, and the names of fields dropped as not stated in the source."""
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def json_schema(kind: str, ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON schema of a reply (for response_format json_schema); ids: a briefing's papers."""
+    if kind == "summary":
+        text = {"type": "string"}
+        props: dict[str, Any] = {
+            "tldr": text, "method": text,
+            "technique": _nullable({"type": "string", "enum": list(TECHNIQUES)}),
+            **{k: _nullable(text) for k in EFFICIENCY_TEXT},
+            **{k: _nullable({"type": "array", "items": text}) for k in EFFICIENCY_LISTS},
+        }
+    elif kind == "score":
+        props = {"relevance": {"type": "integer"}, "novelty": {"type": "integer"},
+                 "comment": {"type": "string"}}
+    else:
+        cite: dict[str, Any] = {"type": "string"}
+        if ids:
+            cite["enum"] = list(ids)
+        props = {"sentences": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["text", "cites"],
+            "properties": {"text": {"type": "string"},
+                           "cites": {"type": "array", "items": cite}}}}}
+    return {"type": "object", "properties": props, "required": list(props),
+            "additionalProperties": False}
+
+
+def _grounded(value: str | None, key: str, source: str, grounding: Grounding | None) -> None:
+    if value is None or grounding is None:
+        return
+    found = grounding.check(value, source)
+    if found:
+        raise ReplyError(found.kind, f"{key}: {found.what} is not in the title or abstract")
+
+
+def validate_summary(data: Mapping[str, Any], source_text: str,
+                     grounding: Grounding | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Checked summary fields, and the names of fields dropped as not stated in the source.
+
+    With grounding, a tldr or method that is not grounded refuses the whole summary.
+    """
     fields: dict[str, Any] = {
         "tldr": _one_line(data.get("tldr"), "tldr", 400, required=True),
         "method": _one_line(data.get("method"), "method", 700, required=True),
     }
+    for key in ("tldr", "method"):
+        _grounded(fields[key], key, source_text, grounding)
     technique = _one_line(data.get("technique"), "technique", 40, required=False)
     if technique is not None:
         technique = technique.lower().replace(" ", "-").replace("_", "-")
@@ -126,14 +176,16 @@ def validate_summary(data: Mapping[str, Any], source_text: str) -> tuple[dict[st
     dropped = []
     for key in EFFICIENCY_TEXT:
         value = _one_line(data.get(key), key, 160, required=False)
-        if value is not None and not grounded_number(value, source_text):
+        if value is not None and (not grounded_number(value, source_text) or (
+                grounding is not None and grounding.copied(value, source_text))):
             dropped.append(key)
             value = None
         fields[key] = value
     for key in EFFICIENCY_LISTS:
         names = _names(data.get(key), key)
         if names is not None:
-            kept = [n for n in names if grounded_name(n, source_text)]
+            kept = [n for n in names if grounded_name(n, source_text)
+                    and not (grounding and grounding.copied(n, source_text))]
             if len(kept) < len(names):
                 dropped.append(key)
             names = kept or None
@@ -160,6 +212,63 @@ def validate_scores(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def validate_briefing(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A checked briefing paragraph."""
-    return {"text": _one_line(data.get("briefing"), "briefing", 1200, required=True)}
+_INLINE_CITE = re.compile(r"\s*[\[(](?:arXiv:\s*)?([^\[\]()]{6,60})[\])]")
+_CITE_ID = re.compile(r"(?:arXiv:\s*)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
+
+
+def _inline_cites(text: str) -> tuple[str, list[str]]:
+    """Text without bracketed arXiv ids, and those ids ("... [2411.17700, 2411.17701].")."""
+    found: list[str] = []
+
+    def take(m: re.Match[str]) -> str:
+        ids = [c.group(1) for c in _CITE_ID.finditer(m.group(1))]
+        if not ids:
+            return m.group(0)
+        found.extend(ids)
+        return ""
+
+    return _INLINE_CITE.sub(take, text).strip(), found
+
+
+def validate_briefing(data: Mapping[str, Any], papers: Mapping[str, str], grounding: Grounding,
+                      count: int) -> dict[str, Any]:
+    """Checked briefing sentences, each citing listed papers and grounded in their text.
+
+    papers maps each listed id to the text the briefing may draw on (title, abstract, tldr).
+    A sentence without a citation, with an unknown id, or not grounded refuses the briefing.
+    """
+    raw = data.get("sentences")
+    if not isinstance(raw, list) or not raw:
+        raise ReplyError("invalid", "sentences must be a non-empty list")
+    if len(raw) > 12:
+        raise ReplyError("invalid", "sentences: at most 12")
+    sentences = []
+    for n, item in enumerate(raw, 1):
+        if not isinstance(item, Mapping):
+            raise ReplyError("invalid", f"sentence {n} must be an object with text and cites")
+        text = _one_line(item.get("text"), f"sentence {n}", 600, required=True) or ""
+        text, inline = _inline_cites(text)
+        cites_raw = item.get("cites")
+        cites_raw = [cites_raw] if isinstance(cites_raw, str) else cites_raw
+        if cites_raw is not None and not isinstance(cites_raw, list):
+            raise ReplyError("invalid", f"sentence {n}: cites must be a list of arXiv ids")
+        cites: list[str] = []
+        for c in [*(cites_raw or []), *inline]:
+            m = _CITE_ID.fullmatch(str(c).strip()) if isinstance(c, (str, int, float)) else None
+            cid = m.group(1) if m else str(c)
+            if cid not in papers:
+                raise ReplyError("uncited", f"sentence {n} cites {str(c)[:40]!r}, not a listed paper")
+            if cid not in cites:
+                cites.append(cid)
+        if not cites:
+            raise ReplyError("uncited", f"sentence {n} cites no listed paper")
+        if not text:
+            raise ReplyError("invalid", f"sentence {n} is empty")
+        found = grounding.check(text, "\n".join(papers[c] for c in cites), [str(count)])
+        if found:
+            raise ReplyError(found.kind, f"sentence {n}: {found.what} is not in the cited papers")
+        sentences.append({"text": text, "cites": cites})
+    joined = " ".join(f"{s['text']} [{', '.join(s['cites'])}]" for s in sentences)
+    if len(joined) > 2400:
+        raise ReplyError("invalid", "briefing is longer than 2400 characters")
+    return {"sentences": sentences, "text": joined}

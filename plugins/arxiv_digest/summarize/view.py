@@ -13,6 +13,21 @@ from ..ledger import Row, format_usd, model_rows, total
 from ..models import Digest
 
 PENDING = "summary pending"
+# Why the model's text is not shown, in words (failure kinds; never the provider's own text).
+WHY = {
+    "ungrounded": "it stated something its sources do not", "prompt_copy": "it copied the prompt",
+    "uncited": "it did not cite the listed papers", "invalid": "it broke the reply format",
+    "malformed": "the reply was not JSON", "truncated": "the reply was cut off",
+    "timeout": "the model timed out", "budget": "the daily budget was reached",
+    "rate_limit": "the provider's rate limit", "server_error": "a server error",
+    "connection": "the server was unreachable", "auth": "the API key was refused",
+    "bad_request": "the provider refused the request",
+}
+
+
+def why(kind: Any) -> str:
+    """A failure kind in words."""
+    return WHY.get(str(kind), "it failed")
 DETAILS = (("technique", "Technique"), ("bits_or_sparsity", "Bits / sparsity"),
            ("speedup", "Speed-up"), ("memory", "Memory"), ("models", "Models"),
            ("hardware", "Hardware"))
@@ -40,6 +55,7 @@ class SummaryView:
     details: tuple[tuple[str, str], ...] = ()
     scores: ScoreView | None = None
     reason: str | None = None  # why it is pending (failure kind), if known
+    fallback: str | None = None  # shown instead of the model's summary, which failed: why, in words
 
     @property
     def pending(self) -> bool:
@@ -49,12 +65,14 @@ class SummaryView:
 
 @dataclass(frozen=True)
 class BriefingView:
-    """One topic's paragraph."""
+    """One topic's paragraph: sentences, each with the ids of the papers it cites (linked)."""
 
     topic: str
     text: str
     label: str  # the model, or "extractive"
     papers: int
+    sentences: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    fallback: str | None = None  # the model's briefing failed or was refused: why, in words
 
 
 @dataclass(frozen=True)
@@ -87,8 +105,9 @@ def summary_view(record: Any, scoring: bool = False) -> SummaryView:
     backend = str(record.get("backend") or "")
     fields = record.get("fields")
     failed = record.get("failure")
-    if failed is not None or not isinstance(fields, Mapping) or not _text(fields.get("tldr")):
-        reason = failed.get("kind") if isinstance(failed, Mapping) else None
+    reason = failed.get("kind") if isinstance(failed, Mapping) else None
+    if not isinstance(fields, Mapping) or not _text(fields.get("tldr")) or (
+            failed is not None and backend != "extractive"):
         return SummaryView("pending", backend, PENDING, scores=scores,
                            reason=str(reason) if reason else None)
     details = []
@@ -100,9 +119,12 @@ def summary_view(record: Any, scoring: bool = False) -> SummaryView:
         if text:
             details.append((name, text))
     label = "extractive" if backend == "extractive" else str(record.get("model") or backend)
+    fallback = None
+    if failed is not None:  # the model's summary failed: the extractive one stands in for it
+        fallback = f"fallback: the model's summary failed ({why(reason)})"
     return SummaryView("done", backend, label, _text(fields.get("tldr")),
                        _text(fields.get("method")), _text(fields.get("headline")),
-                       tuple(details), scores)
+                       tuple(details), scores, str(reason) if reason else None, fallback)
 
 
 def briefing_views(digest: Digest, topics: Sequence[str]) -> tuple[BriefingView, ...]:
@@ -111,16 +133,36 @@ def briefing_views(digest: Digest, topics: Sequence[str]) -> tuple[BriefingView,
     entries = stored.get("topics") if isinstance(stored, Mapping) else None
     if not isinstance(entries, Mapping):
         return ()
+    ids = {p.id for p in digest.papers}
     out = []
     for topic in topics:
         rec = entries.get(topic)
         if not isinstance(rec, Mapping) or not _text(rec.get("text")):
             continue
-        extractive = rec.get("backend") == "extractive" or "failure" in rec
+        failed = rec.get("failure")
+        extractive = rec.get("backend") == "extractive" or failed is not None
         label = "extractive" if extractive else str(rec.get("model") or "")
         papers = rec.get("papers")
-        out.append(BriefingView(topic, _text(rec.get("text")) or "", label,
-                                papers if isinstance(papers, int) else 0))
+        text = _text(rec.get("text")) or ""
+        sentences = _sentences(rec.get("sentences"), ids) if failed is None else ()
+        fallback = None
+        if isinstance(failed, Mapping):
+            fallback = f"fallback: the model's briefing was not used ({why(failed.get('kind'))})"
+        out.append(BriefingView(topic, text, label, papers if isinstance(papers, int) else 0,
+                                sentences or ((text, ()),), fallback))
+    return tuple(out)
+
+
+def _sentences(raw: Any, ids: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A model briefing's sentences with the cited ids that are papers of the day."""
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for item in raw:
+        if isinstance(item, Mapping) and _text(item.get("text")):
+            cites = item.get("cites")
+            cited = tuple(str(c) for c in cites if str(c) in ids) if isinstance(cites, list) else ()
+            out.append((_text(item.get("text")) or "", cited))
     return tuple(out)
 
 
