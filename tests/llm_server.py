@@ -48,6 +48,7 @@ class Fault:
     delay: float = 0.0
     content: str | None = None  # the assistant message text (e.g. malformed JSON)
     echo_auth: bool = False  # put the request's Authorization header in the answer
+    finish_reason: str = "stop"  # "length": the reply ran into max_tokens (weak local models)
 
 
 @dataclass
@@ -232,7 +233,7 @@ class LLMServer:
             "object": "chat.completion",
             "created": 1732800000,
             "model": str(body.get("model")),
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": fault.finish_reason,
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
         }

@@ -46,8 +46,9 @@ update() {
             return 0
         fi
         day=$(grep -Eo '^[0-9]{4}-[0-9]{2}-[0-9]{2}: [0-9]+ papers stored' "$log" | tail -n1 || true)
-        # retry the summaries that failed on earlier days (the update above retried this day's)
-        "$PYTHON" -m arxiv_digest -s "$SETTINGS" summarize 2>&1 | tee -a "$log"
+        # retry the summaries that failed on earlier days (the update above retried this day's);
+        # exit 6 (some summaries still failed) publishes anyway: the pages label them as such
+        "$PYTHON" -m arxiv_digest -s "$SETTINGS" summarize 2>&1 | tee -a "$log" || [ "${PIPESTATUS[0]}" -eq 6 ]
         echo "publish=true" >>"$OUTPUT"
         echo "day=${day%%:*}" >>"$OUTPUT"
         say "Stored: ${day:-a day}." ""

@@ -3,7 +3,8 @@
 Exit codes: 0 done (a day stored, or no announcement today: nothing to publish); 2 configuration
 or usage error; 3 fetch failed (network, HTTP, malformed data, after retries); 4 no announcement
 published although one was expected (stale or empty feed; try again later), or a backfill day the
-API had no papers for; 5 storage error; 1 anything else; 130 interrupted (stored days are kept).
+API had no papers for; 5 storage error; 6 `summarize` stored its days but summaries failed
+(failed or backing off: see `status`); 1 anything else; 130 interrupted (stored days are kept).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, DigestError, StoreError
+from .errors import ConfigError, DigestError, StoreError, SummaryError
 from .settings import DigestSettings, load_settings
 
 logger = logging.getLogger("arxiv_digest")
@@ -218,9 +219,15 @@ def cmd_summarize(args: argparse.Namespace, settings: DigestSettings) -> int:
         if not days:
             print(f"no stored day since {first} has pending or failed summaries; nothing to do")
             return EXIT_OK
+    failed = 0
     for day, digest, _path in summarize_stored(settings, days, resummarize=args.resummarize):
         s = summary_counts(digest, settings)
+        failed += s.failed
         print(f"{day}: summaries {s.done} done, {s.pending} pending, {s.failed} failed")
+    if failed:  # stored and published with the fallbacks, but a script should know
+        print(f"{failed} summaries failed (kept as failed, asked again after llm.failed_retry_hours;"
+              " see `status`)", file=sys.stderr)
+        return SummaryError.exit_code
     return EXIT_OK
 
 

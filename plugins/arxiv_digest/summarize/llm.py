@@ -255,6 +255,7 @@ class LiteLLMRunner:
         self._auth_failed = ""
         self._rates: tuple[float, float] | None = None  # USD per prompt, completion token
         self.format: str | None = None  # the response_format in use (decided at the first run)
+        self._undercount = 1.0  # actual / estimated prompt tokens, when the estimate was low
         self.limiter: AdaptiveLimit | None = None  # kept across runs: what the server sustained
 
     def prompt_version(self, kind: str) -> str:
@@ -326,8 +327,9 @@ class LiteLLMRunner:
         return results
 
     def estimate_tokens(self, messages: list[dict[str, str]]) -> int:
-        """Worst-case prompt tokens of a call (3 characters a token, and the chat overhead)."""
-        return math.ceil(sum(len(m["content"]) for m in messages) / 3) + 16
+        """Worst-case prompt tokens of a call: 3 characters a token and the chat overhead, scaled
+        up if the provider has counted more than that for an earlier prompt of this run."""
+        return math.ceil((sum(len(m["content"]) for m in messages) / 3 + 16) * self._undercount)
 
     def estimate_usd(self, messages: list[dict[str, str]]) -> float:
         """Worst-case cost of a call: the prompt (at 3 characters a token) plus max_tokens."""
@@ -379,8 +381,12 @@ class LiteLLMRunner:
                                 out.prompt_tokens + out.completion_tokens)
         return out
 
-    async def _attempt(self, kwargs: dict[str, Any], gate: AdaptiveLimit) -> Any:
-        """One call under the concurrency gate; the gate learns its latency or its timeout."""
+    async def _attempt(self, job: Job, kwargs: dict[str, Any], gate: AdaptiveLimit) -> Any:
+        """One call under the concurrency gate; the gate learns its latency or its timeout.
+
+        The response_format is chosen once the call has its slot, so that a format the server
+        rejected (learnt by a call in flight) is not sent again.
+        """
         await gate.acquire()
         started = time.monotonic()
         latency: float | None = None
@@ -388,6 +394,9 @@ class LiteLLMRunner:
         try:
             if self._auth_failed:  # learnt while this call waited for a slot
                 raise NotCalled(self._auth_failed)
+            kwargs.pop("response_format", None)
+            if (response_format := self.response_format(job)) is not None:
+                kwargs["response_format"] = response_format
             response = await asyncio.wait_for(self._litellm.acompletion(**kwargs),
                                               timeout=kwargs["timeout"] + 5.0)
             latency = time.monotonic() - started
@@ -413,12 +422,8 @@ class LiteLLMRunner:
         while True:
             attempt += 1
             out.attempts = attempt
-            fmt = self.format
-            kwargs.pop("response_format", None)
-            if (response_format := self.response_format(job)) is not None:
-                kwargs["response_format"] = response_format
             try:
-                response = await self._attempt(kwargs, gate)
+                response = await self._attempt(job, kwargs, gate)
             except NotCalled as e:  # another call learnt that the key is refused: stop asking
                 out.attempts = attempt - 1
                 out.failure_kind, out.failure_message = "auth", f"not called: {e}"
@@ -427,6 +432,8 @@ class LiteLLMRunner:
                 kind, retryable = failure_kind(e, litellm)
                 out.failure_kind, out.failure_message = kind, f"{type(e).__name__}: {e}"
                 out.status = status_of(e)
+                rf = kwargs.get("response_format")
+                fmt = str(rf.get("type")) if isinstance(rf, dict) else "none"
                 if kind == "bad_request" and rejects_format(e) and fmt != "none":
                     if self.format == fmt:  # the first call to learn it switches for everyone
                         self.format = FORMATS[FORMATS.index(fmt) + 1]
@@ -461,6 +468,9 @@ class LiteLLMRunner:
         out.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         out.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         out.cost_usd = self.cost_of(response, out.prompt_tokens, out.completion_tokens)
+        estimate = self.estimate_tokens(messages)
+        if out.prompt_tokens > estimate:  # learn a tokenizer that counts more than we assumed
+            self._undercount *= out.prompt_tokens / estimate
         out.failure_kind, out.failure_message = None, ""
         i = job.inputs
         vocabulary = [self.llm.language, *map(str, i.get("tags") or ()), str(i.get("topic", ""))]
