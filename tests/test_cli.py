@@ -16,7 +16,6 @@ from arxiv_digest.cli import main
 from arxiv_digest.errors import ConfigError, DigestError, FetchError, NoAnnouncementError, StoreError
 from arxiv_digest.ledger import add_usage
 from arxiv_digest.status import ledger_cost, summary_state
-from arxiv_digest.summarize.records import failure
 from arxiv_server import ArxivServer, paged_feed
 from sitecopy import ROOT, env, project_copy, run
 
@@ -87,7 +86,7 @@ def test_status_days_gaps_pending_and_spend(site: Path, capsys: pytest.CaptureFi
         ledger = add_usage(None, "openai/gpt-4o-mini", 12, 9000, 2400, 0.0123)
         data["ledger"] = add_usage(ledger, "ollama/llama3", 3, 100, 50, 0.0)
         tagged = next(p for p in data["papers"] if p["tags"])
-        tagged["summary"] = {"cache_key": "k", "failure": failure("rate_limit", "429", None, 3, "k")}
+        tagged["summary"] = {"cache_key": "k", "failure": {"kind": "rate_limit", "attempts": 3, "runs": 1}}
 
     edit_day(site, "2026-11-04", spend)
     code, out = status(site, capsys)

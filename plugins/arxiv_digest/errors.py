@@ -33,6 +33,18 @@ class StoreError(DigestError):
     exit_code = 5
 
 
+class BrokenDaysError(StoreError):
+    """Stored day files are invalid: the site build stops rather than publish without them."""
+
+    exitcode = StoreError.exit_code  # what `pelican` exits with (it reads `exitcode`)
+
+
+class BusyError(DigestError):
+    """Another run holds a day's lock for longer than the wait allowed: nothing was written."""
+
+    exit_code = 7
+
+
 class SummaryError(DigestError):
     """A summary could not be produced or failed validation (recorded per paper, never fatal)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -91,27 +92,65 @@ class Paper:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Paper:
-        """Rebuild a Paper from its stored JSON form."""
-        try:
-            return cls(
-                id=str(data["id"]),
-                version=int(data["version"]),
-                title=str(data["title"]),
-                authors=tuple(str(a) for a in data["authors"]),
-                abstract=str(data["abstract"]),
-                categories=tuple(str(c) for c in data["categories"]),
-                primary_category=str(data["primary_category"]),
-                announce_type=str(data["announce_type"]),
-                comment=data.get("comment"),
-                doi=data.get("doi"),
-                journal_ref=data.get("journal_ref"),
-                tags={str(k): tuple(v) for k, v in (data.get("tags") or {}).items()},
-                related=tuple(Related(str(r["date"]), str(r["id"])) for r in data.get("related") or ()),
-                summary=data.get("summary"),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise StoreError(f"paper record {data.get('id', '?')!r} is invalid: {e}") from e
+    def from_dict(cls, data: Any, where: str = "paper") -> Paper:
+        """Rebuild a Paper from its stored JSON form; every field's type is checked."""
+        _check(isinstance(data, Mapping), where, "an object", data)
+        pid = data.get("id")
+        _check(isinstance(pid, str) and bool(pid), f"{where}.id", "a non-empty string", pid)
+        where = f"{where} ({pid})"
+        for key in ("title", "abstract", "primary_category"):
+            _check(isinstance(data.get(key), str), f"{where}.{key}", "a string", data.get(key))
+        version = data.get("version")
+        _check(isinstance(version, int) and not isinstance(version, bool) and version >= 1,
+               f"{where}.version", "an integer >= 1", version)
+        kind = data.get("announce_type")
+        _check(kind in ANNOUNCE_TYPES, f"{where}.announce_type", f"one of {', '.join(ANNOUNCE_TYPES)}",
+               kind)
+        for key in ("authors", "categories"):
+            _check(_str_list(data.get(key)), f"{where}.{key}", "a list of strings", data.get(key))
+        for key in ("comment", "doi", "journal_ref"):
+            _check(data.get(key) is None or isinstance(data[key], str), f"{where}.{key}",
+                   "a string or null", data.get(key))
+        tags = data.get("tags") or {}
+        _check(isinstance(tags, Mapping) and all(_str_list(v) for v in tags.values()),
+               f"{where}.tags", "an object of topic -> list of strings", tags)
+        related = data.get("related") or []
+        _check(isinstance(related, list) and all(
+            isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
+            for r in related), f"{where}.related", 'a list of {"date", "id"} objects', related)
+        summary = data.get("summary")
+        _check(summary is None or isinstance(summary, Mapping), f"{where}.summary",
+               "an object or null", summary)
+        return cls(
+            id=pid,
+            version=version,
+            title=data["title"],
+            authors=tuple(data["authors"]),
+            abstract=data["abstract"],
+            categories=tuple(data["categories"]),
+            primary_category=data["primary_category"],
+            announce_type=kind,
+            comment=data.get("comment"),
+            doi=data.get("doi"),
+            journal_ref=data.get("journal_ref"),
+            tags={str(k): tuple(v) for k, v in tags.items()},
+            related=tuple(Related(r["date"], r["id"]) for r in related),
+            summary=summary,
+        )
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
+
+
+def _check(ok: bool, where: str, what: str, got: Any) -> None:
+    if not ok:
+        raise StoreError(f"{where}: expected {what}, got {_describe(got)}")
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 @dataclass(frozen=True)
@@ -159,22 +198,38 @@ class Digest:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Digest:
-        """Rebuild a Digest from its stored JSON form; rejects unknown schema versions."""
+    def from_dict(cls, data: Any) -> Digest:
+        """Rebuild a Digest from its stored JSON form; rejects unknown schema versions and types."""
+        _check(isinstance(data, Mapping), "the day file", "a JSON object", data)
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION or isinstance(version, bool):
             raise StoreError(
                 f"schema_version {version!r} is not supported (this build reads {SCHEMA_VERSION})"
             )
+        date = data.get("date")
+        _check(isinstance(date, str) and _is_iso_date(date), "date", "an ISO date (YYYY-MM-DD)", date)
+        _check(_str_list(data.get("categories")), "categories", "a list of strings",
+               data.get("categories"))
+        _check(isinstance(data.get("source"), str), "source", "a string", data.get("source"))
+        announced = data.get("announced")
+        _check(isinstance(announced, Mapping) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in announced.values()),
+            "announced", "an object of announce type -> count >= 0", announced)
+        papers = data.get("papers")
+        _check(isinstance(papers, list), "papers", "a list", papers)
         known = {"schema_version", "date", "categories", "source", "announced", "papers"}
-        try:
-            return cls(
-                date=str(data["date"]),
-                categories=tuple(data["categories"]),
-                source=str(data["source"]),
-                papers=tuple(Paper.from_dict(p) for p in data["papers"]),
-                announced={str(k): int(v) for k, v in data["announced"].items()},
-                extra={k: v for k, v in data.items() if k not in known},
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise StoreError(f"day record is invalid: {e}") from e
+        return cls(
+            date=date,
+            categories=tuple(data["categories"]),
+            source=data["source"],
+            papers=tuple(Paper.from_dict(p, f"papers[{i}]") for i, p in enumerate(papers)),
+            announced={str(k): v for k, v in announced.items()},
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        return len(text) == 10 and bool(dt.date.fromisoformat(text))
+    except ValueError:
+        return False

@@ -131,12 +131,15 @@ def update_day(
         logger.info("no announcement: %s", fetched)
         return UpdateResult(day=day or schedule.expected_day(now), reason=fetched)
     digest = build_digest(fetched, settings, recent_titles(settings, fetched.date))
-    stored = store.load_day(settings.data_dir, digest.date)
-    before = len(stored.papers) if stored else 0
-    if stored is not None:
-        digest = store.merge(stored, digest)
-    digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
-    path = store.save(settings.data_dir, digest)
+    # read, merge, summarize and write under the day's lock: a second run at the same time waits,
+    # then merges into what this one stored (and finds its summaries in the cache: no second bill)
+    with store.day_lock(settings.data_dir, digest.date, settings.lock_timeout):
+        stored = store.load_day(settings.data_dir, digest.date)
+        before = len(stored.papers) if stored else 0
+        if stored is not None:
+            digest = store.merge(stored, digest)
+        digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
+        path = store.save(settings.data_dir, digest)
     added = len(digest.papers) - before
     logger.info("%s: stored %d papers (%+d) in %s", digest.date, len(digest.papers), added, path)
     return UpdateResult(day=fetched.date, path=path, digest=digest, added=added)
@@ -153,10 +156,14 @@ def summarize_stored(
     summarizer = summarizer or make_summarizer(settings)
     out = []
     for day in days:
-        stored = store.load_day(settings.data_dir, day)
-        if stored is None:
-            raise StoreError(f"{store.day_path(settings.data_dir, day)}: {day} is not stored")
-        digest = summarizer.summarize(stored, resummarize=resummarize)
-        path = store.save(settings.data_dir, digest)
+        missing = StoreError(f"{store.day_path(settings.data_dir, day)}: {day} is not stored")
+        if not store.day_path(settings.data_dir, day).exists():
+            raise missing  # checked first: no lock file for a day that does not exist
+        with store.day_lock(settings.data_dir, day, settings.lock_timeout):
+            stored = store.load_day(settings.data_dir, day)
+            if stored is None:
+                raise missing
+            digest = summarizer.summarize(stored, resummarize=resummarize)
+            path = store.save(settings.data_dir, digest)
         out.append((day, digest, path))
     return out

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from pelican import signals
 
+from .errors import BrokenDaysError, StoreError
 from .ledger import get_generators as ledger_generator
 from .render import DigestReader
 from .settings import RESOLVED_KEY, load_settings
 from .site import finalize_articles, get_generators
+from .store import load
 
 
 def validate_settings(pelican: Any) -> None:
@@ -22,10 +26,43 @@ def add_reader(readers: Any) -> None:
     readers.reader_classes["json"] = DigestReader
 
 
+def broken_days(generator: Any) -> list[str]:
+    """'path: what is wrong' for each day file the articles generator could not read."""
+    out = []
+    for rel, content in sorted(generator.context.get("generated_content", {}).items()):
+        if content is not None or not rel.endswith(tuple(f".{e}" for e in DigestReader.file_extensions)):
+            continue
+        path = Path(generator.path) / rel
+        try:
+            load(path)
+        except StoreError as e:
+            out.append(str(e))
+        else:  # read fine now: the error was in rendering it, and Pelican logged it above
+            out.append(f"{path}: could not be rendered (see the error logged above)")
+    return out
+
+
+def fail_on_broken_days(generator: Any) -> None:
+    """Stop the build when a day file is invalid: never publish a site that silently lacks a day.
+
+    Pelican logs "Could not process" for a file its reader raised on and goes on without it; this
+    handler (article_generator_finalized, before anything is written) turns that into a failed
+    build naming every such file and what is wrong, so `pelican` and `make html` exit non-zero.
+    """
+    broken = broken_days(generator)
+    if broken:
+        raise BrokenDaysError(
+            f"{len(broken)} day file(s) could not be read; the site was not built "
+            "(fix or remove them; `python -m arxiv_digest status` lists them):"
+            + "".join(f"{os.linesep}  {b}" for b in broken)
+        )
+
+
 def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(validate_settings)
     signals.readers_init.connect(add_reader)
+    signals.article_generator_finalized.connect(fail_on_broken_days)
     signals.article_generator_finalized.connect(finalize_articles)
     signals.get_generators.connect(get_generators)
     signals.get_generators.connect(ledger_generator)

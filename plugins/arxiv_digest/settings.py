@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_TOPIC_FEED_ATOM": "feeds/topics/{slug}.atom.xml",
     "ARXIV_DIGEST_TOPIC_FEED_RSS": "feeds/topics/{slug}.rss.xml",
     "ARXIV_DIGEST_TOPIC_PAGE_SIZE": 25,  # papers per topic page
+    "ARXIV_DIGEST_LOCK_TIMEOUT": 600.0,  # seconds a run waits for another one updating the same day
 }
 
 # Environment variables that override a setting.
@@ -110,6 +111,7 @@ class DigestSettings:
     topics: tuple[Topic, ...]
     llm: LLMSettings = field(default_factory=LLMSettings)  # validated `llm:` (summarize.config)
     config: Mapping[str, Any] = field(default_factory=dict)  # the raw YAML, for later stages
+    lock_timeout: float = 600.0  # seconds to wait for another run holding a day's lock
 
 
 def _expect(cond: bool, where: str, what: str, got: Any) -> None:
@@ -221,7 +223,7 @@ def load_settings(
     _expect(isinstance(s["ARXIV_DIGEST_LIST_ALL"], bool), where + "ARXIV_DIGEST_LIST_ALL",
             "True or False", s["ARXIV_DIGEST_LIST_ALL"])
     for key, lo in (("ARXIV_DIGEST_TIMEOUT", 0.001), ("ARXIV_DIGEST_REQUEST_DELAY", 0.0),
-                    ("ARXIV_DIGEST_DUPLICATE_THRESHOLD", 0.0)):
+                    ("ARXIV_DIGEST_DUPLICATE_THRESHOLD", 0.0), ("ARXIV_DIGEST_LOCK_TIMEOUT", 0.0)):
         v = s[key]
         _expect(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= lo,
                 where + key, f"a number >= {lo}", v)
@@ -278,4 +280,5 @@ def load_settings(
         topics=topics,
         llm=llm,
         config=raw,
+        lock_timeout=float(s["ARXIV_DIGEST_LOCK_TIMEOUT"]),
     )

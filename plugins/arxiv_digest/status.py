@@ -141,6 +141,7 @@ class Status:
     gaps: list[dt.date] = field(default_factory=list)
     months: dict[str, MonthSpend] = field(default_factory=dict)
     broken: list[tuple[Path, str]] = field(default_factory=list)
+    stale_temp: list[Path] = field(default_factory=list)  # left by killed writes
     latest_expected: dt.date | None = None
 
     @property
@@ -153,13 +154,15 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
     """Read every stored day (an unreadable file is reported, never fatal)."""
     now = now or dt.datetime.now(dt.UTC)
     status = Status()
+    if settings.data_dir.is_dir():
+        status.stale_temp = sorted(settings.data_dir.glob("[0-9][0-9][0-9][0-9]/.*.json.*.tmp"))
     for path in store.iter_days(settings.data_dir):
         try:
             digest = store.load(path)
-            day = dt.date.fromisoformat(digest.date)
-        except (StoreError, ValueError) as e:
+        except StoreError as e:
             status.broken.append((path, str(e)))
             continue
+        day = dt.date.fromisoformat(digest.date)  # validated by store.load
         status.days.append(day)
         counts = summary_counts(digest, settings)
         status.papers += len(digest.papers)
@@ -210,6 +213,7 @@ def format_ranges(spans: list[tuple[dt.date, dt.date]]) -> str:
 
 def report(status: Status, settings: DigestSettings, console: Any) -> None:
     """Print the status for a maintainer (a rich Console: colours on a terminal, plain in logs)."""
+    from rich.markup import escape
     from rich.table import Table
 
     console.print(f"[bold]arxiv-digest[/] data in {settings.data_dir}")
@@ -244,7 +248,14 @@ def report(status: Status, settings: DigestSettings, console: Any) -> None:
             f"{d} {n}" for d, n in worst) + ")"
     console.print(line)
     for path, error in status.broken:
-        console.print(f"[red]unreadable[/]: {path}: {error}")
+        message = error if error.startswith(str(path)) else f"{path}: {error}"
+        console.print(f"[red]unreadable[/]: {escape(message)}")
+    if status.stale_temp:
+        console.print(
+            f"[yellow]stale temp files[/]: {len(status.stale_temp)} left by interrupted writes "
+            f"(ignored by git; removed at the next update of their day): "
+            + escape(", ".join(p.name for p in status.stale_temp))
+        )
     if status.months:
         table = Table(title="spend per month", title_justify="left", show_edge=False)
         for name in ("month", "days", "papers", "summaries", "cost (USD)"):

@@ -1,4 +1,11 @@
-"""Load and save one announcement day as pretty JSON under content/, atomically; merge re-runs."""
+"""Load and save one announcement day as pretty JSON under content/, atomically; merge re-runs.
+
+Every read-modify-write of a day (update, summarize, backfill) holds that day's lock
+(`day_lock`, a `filelock` lock file content/digests/.locks/YYYY-MM-DD.lock), so two runs at once
+never lose each other's papers: the second one waits, then merges into what the first wrote.
+A write goes through a temp file `.YYYY-MM-DD.json.XXXX.tmp`; one left by a killed run is removed
+at the next write of that day (under the lock). Git ignores both (.gitignore).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +14,20 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from .errors import StoreError
+import filelock
+
+from .errors import BusyError, StoreError
 from .models import Digest, Paper
 
 logger = logging.getLogger(__name__)
+
+LOCK_DIR = ".locks"  # under the data folder: one lock file per day
 
 
 def day_path(data_dir: Path, day: dt.date | str) -> Path:
@@ -29,17 +42,26 @@ def dumps(digest: Digest) -> str:
 
 
 def load(path: Path) -> Digest:
-    """Read one day file."""
+    """Read and validate one day file; its `date` must be the date its name says."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) else f"not UTF-8 ({e.reason})"
+        raise StoreError(f"{path}: cannot be read: {reason}") from e
+    if not text.strip():
+        raise StoreError(f"{path}: the file is empty")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise StoreError(f"{path}: not valid JSON (line {e.lineno}): {e.msg}") from e
     try:
-        return Digest.from_dict(data)
+        digest = Digest.from_dict(data)
     except StoreError as e:
         raise StoreError(f"{path}: {e}") from e
+    if path.suffix == ".json" and digest.date != path.stem:
+        raise StoreError(f"{path}: date {digest.date!r} disagrees with the file name "
+                         f"(expected {path.stem!r})")
+    return digest
 
 
 def load_day(data_dir: Path, day: dt.date | str) -> Digest | None:
@@ -52,6 +74,74 @@ def iter_days(data_dir: Path) -> Iterator[Path]:
     """Every stored day file, oldest first."""
     if data_dir.is_dir():
         yield from sorted(data_dir.glob("[0-9][0-9][0-9][0-9]/*.json"))
+
+
+def lock_path(data_dir: Path, day: dt.date | str) -> Path:
+    """content/digests/.locks/YYYY-MM-DD.lock: the day's lock file.
+
+    Lock files stay (deleting one while another run waits on it would let two runs hold "the"
+    lock); they live apart from the day files, and git ignores them.
+    """
+    iso = day if isinstance(day, str) else day.isoformat()
+    return data_dir / LOCK_DIR / f"{iso}.lock"
+
+
+@contextmanager
+def day_lock(data_dir: Path, day: dt.date | str, timeout: float) -> Iterator[Path]:
+    """Hold the day's lock across a read-modify-write; wait up to `timeout` s, then BusyError.
+
+    The lock is an OS file lock (flock on Linux/macOS, LockFileEx on Windows): the kernel drops it
+    when its process dies, even by kill -9, so a crashed run never leaves the day locked.
+    """
+    path = lock_path(data_dir, day)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"{path.parent}: cannot be created: {e.strerror}") from e
+    lock = filelock.FileLock(path, thread_local=False)
+    try:
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            logger.warning("%s: another run is updating this day; waiting up to %g s for it "
+                           "(lock %s)", day_path(data_dir, day).name, timeout, path)
+            started = time.monotonic()
+            lock.acquire(timeout=timeout)
+            logger.info("%s: the other run finished after %.1f s; merging into what it stored",
+                        day_path(data_dir, day).name, time.monotonic() - started)
+    except filelock.Timeout as e:
+        raise BusyError(
+            f"{day_path(data_dir, day)}: another run is still updating this day after {timeout:g} s "
+            f"(lock {path}); nothing was written. Run again when it has finished "
+            "(ARXIV_DIGEST_LOCK_TIMEOUT sets the wait)"
+        ) from e
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be locked: {e.strerror}") from e
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+def stale_temp_files(path: Path) -> list[Path]:
+    """Temp files a killed write of this day file left behind (.NAME.*.tmp)."""
+    return sorted(path.parent.glob(f".{path.name}.*.tmp")) if path.parent.is_dir() else []
+
+
+def remove_stale_temp_files(path: Path) -> int:
+    """Delete what killed writes of this day left; call it only while holding the day's lock."""
+    removed = 0
+    for tmp in stale_temp_files(path):
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            logger.warning("%s: a stale temp file could not be removed: %s", tmp, e.strerror)
+            continue
+        removed += 1
+        logger.warning("%s: removed a temp file left by an interrupted write", tmp)
+    return removed
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -76,8 +166,9 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def save(data_dir: Path, digest: Digest) -> Path:
-    """Write the day atomically (see write_atomic); returns its path."""
+    """Write the day atomically (see write_atomic); returns its path. Hold its day_lock."""
     path = day_path(data_dir, digest.date)
+    remove_stale_temp_files(path)
     write_atomic(path, dumps(digest))
     return path
 
