@@ -12,7 +12,8 @@
     Abstract with **keyword** in bold.
 
 Titles, names and abstracts are third-party text: Markdown's special characters are escaped
-outside math, math ($...$, \\(...\\)) is kept verbatim, and keywords are bolded only where
+outside math, math ($...$, \\(...\\)) is kept as written except that < and > become \\lt and \\gt
+(so no HTML tag can start inside a formula), and keywords are bolded only where
 tagging.Tagger.spans found whole words outside math.
 """
 
@@ -30,6 +31,7 @@ from .tagging import Span, Tagger, math_ranges
 # or close an ATX heading.
 _ALWAYS = set("\\`*[]<>|~#")
 _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_ANGLE = re.compile(r"[<>]")
 _BLOCK_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 
 
@@ -90,6 +92,11 @@ def _escape_plain(text: str) -> str:
     return "".join(out)
 
 
+def _math(tex: str) -> str:
+    """Math kept for GitHub to render, with < and > as TeX's \\lt and \\gt: never raw HTML."""
+    return _ANGLE.sub(lambda m: "\\lt " if m.group() == "<" else "\\gt ", tex)
+
+
 def inline(text: str, spans: Iterable[Span] = ()) -> str:
     """Escape text for inline Markdown, keep math verbatim, and bold each keyword span."""
     maths = math_ranges(text)
@@ -104,7 +111,7 @@ def inline(text: str, spans: Iterable[Span] = ()) -> str:
             continue
         out.append(_escape_plain(text[pos:start]))
         piece = text[start:end]
-        out.append(piece if kind == "math" else f"**{_escape_plain(piece)}**")
+        out.append(_math(piece) if kind == "math" else f"**{_escape_plain(piece)}**")
         pos = end
     out.append(_escape_plain(text[pos:]))
     return "".join(out)

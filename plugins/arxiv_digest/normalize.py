@@ -62,7 +62,10 @@ def decode_name(name: str) -> str:
     """Decode TeX accents in an author name (Jos\\'e -> José) and normalise whitespace."""
     name = clean_text(name)
     if _TEX_IN_NAME.search(name):
-        name = clean_text(_latex_decoder().latex_to_text(name))
+        try:
+            name = clean_text(_latex_decoder().latex_to_text(name))
+        except Exception as e:  # pylatexenc raises anything (IndexError on \href{..}) on odd TeX
+            logger.debug("author name kept as written (TeX not decodable: %s): %r", e, name)
     return name
 
 

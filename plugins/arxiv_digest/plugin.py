@@ -12,7 +12,7 @@ from .errors import BrokenDaysError, StoreError
 from .ledger import get_generators as ledger_generator
 from .render import DigestReader
 from .settings import RESOLVED_KEY, load_settings
-from .site import finalize_articles, get_generators
+from .site import autoescape_pelican, finalize_articles, get_generators
 from .store import load
 
 
@@ -61,6 +61,7 @@ def fail_on_broken_days(generator: Any) -> None:
 def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(validate_settings)
+    signals.initialized.connect(autoescape_pelican)
     signals.readers_init.connect(add_reader)
     signals.article_generator_finalized.connect(fail_on_broken_days)
     signals.article_generator_finalized.connect(finalize_articles)

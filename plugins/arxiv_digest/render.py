@@ -1,14 +1,19 @@
 """Day file -> Pelican article: metadata for Pelican, and HTML content through the theme's templates.
 
-Titles, abstracts and names are third-party text: they are escaped, and keywords are wrapped in
-<strong class="kw"> around escaped pieces, never inside math.
+One escaping path for all untrusted text (arXiv titles, abstracts, names, comments and ids, the
+model's summaries, scores and briefing, topic names from the config): it reaches HTML only through
+a Jinja environment with autoescaping on (the day body's `environment()` here, and Pelican's own,
+which `autoescape_templates` turns on for every theme template), or through `highlight`, the one
+function that returns Markup, built from escaped pieces. Keywords are wrapped in
+<strong class="kw"> around escaped pieces, never inside math. No template marks anything else safe.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +22,7 @@ from typing import Any, ClassVar
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 from pelican.readers import BaseReader
+from pelican.urlwrappers import Tag
 
 from .models import Digest, Paper
 from .settings import RESOLVED_KEY, DigestSettings, load_settings
@@ -33,6 +39,7 @@ from .summarize.view import (
 from .tagging import Span, Tagger, is_listed
 
 DAY_TEMPLATE = "digest_day.html"
+logger = logging.getLogger(__name__)
 
 
 def highlight(text: str, spans: Iterable[Span]) -> Markup:
@@ -141,23 +148,48 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
     )
 
 
+# Every template of the theme, whatever its name (.html, .xml, a string): escape by default.
+AUTOESCAPE = select_autoescape(default=True, default_for_string=True)
+
+
 @lru_cache(maxsize=8)
-def _environment(templates: str) -> Environment:
-    env = Environment(
+def environment(templates: str) -> Environment:
+    """The autoescaping environment the day body is rendered in."""
+    return Environment(
         loader=FileSystemLoader(templates),
-        autoescape=select_autoescape(default=True, default_for_string=True),
+        autoescape=AUTOESCAPE,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    return env
 
 
-def render_day(view: DayView, theme: str) -> str:
-    """The day's HTML body from the theme's digest_day.html."""
-    env = _environment(str(Path(theme) / "templates"))
-    return env.get_template(DAY_TEMPLATE).render(day=view)
+def autoescape_templates(settings: dict[str, Any]) -> None:
+    """Turn autoescaping on in Pelican's template environment (JINJA_ENVIRONMENT), for good.
+
+    Pelican's default leaves it off, and its generators render the topic pages, the topics index,
+    the topic feeds' entries, the archive and the ledger from the same untrusted strings.
+    """
+    jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
+    if jinja.get("autoescape") is not True:
+        logger.debug("JINJA_ENVIRONMENT: autoescape turned on (was %r)", jinja.get("autoescape"))
+    jinja["autoescape"] = True
+    settings["JINJA_ENVIRONMENT"] = jinja
+
+
+def _same(name: str) -> str:
+    return name
+
+
+def render_day(view: DayView, theme: str, tag_slug: Callable[[str], str] = _same) -> str:
+    """The day's HTML body from the theme's digest_day.html.
+
+    tag_slug: a topic name -> its Pelican slug, for the {tag} links (Pelican slugifies what follows
+    {tag} again, so the escaped form of a name with markup would give another slug).
+    """
+    env = environment(str(Path(theme) / "templates"))
+    return env.get_template(DAY_TEMPLATE).render(day=view, tag_slug=tag_slug)
 
 
 def digest_settings(settings: dict[str, Any]) -> DigestSettings:
@@ -186,7 +218,8 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         settings = digest_settings(self.settings)
         digest = load(Path(source_path))
         view = day_view(digest, settings, self.settings.get("PATH"))
-        content = render_day(view, self.settings["THEME"])
+        content = render_day(view, self.settings["THEME"],
+                             lambda name: str(Tag(name, self.settings).slug))
         counts = ", ".join(f"{n} {t}" for t, n in view.topic_counts if n)
         summary = (
             f"{digest.announced_total} papers announced in {', '.join(digest.categories)}; "

@@ -16,7 +16,7 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..render import digest_settings
+from ..render import autoescape_templates, digest_settings
 from .archive import build_calendar, day_articles, link_days
 from .topics import TopicsGenerator
 
@@ -29,9 +29,15 @@ def finalize_articles(generator: Any) -> None:
     generator.context["digest_latest"] = (day_articles(generator.articles) or [None])[-1]
 
 
+def autoescape_pelican(pelican: Any) -> None:
+    """When Pelican initialises: autoescaping on for every theme template Pelican renders."""
+    autoescape_templates(pelican.settings)
+
+
 def get_generators(pelican: Any) -> type[Generator]:
     """Add the topics generator."""
     return TopicsGenerator
 
 
-__all__ = ["TopicsGenerator", "build_calendar", "finalize_articles", "get_generators", "link_days"]
+__all__ = ["TopicsGenerator", "autoescape_pelican", "build_calendar", "finalize_articles",
+           "get_generators", "link_days"]

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.urlwrappers import Tag
 
+from ..errors import ConfigError
 from ..render import DayView, PaperView, digest_settings
 from .archive import day_articles
 
@@ -73,8 +74,15 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
     ds = digest_settings(settings)
     days = list(reversed(day_articles(articles)))  # newest first
     topics = []
+    slugs: dict[str, str] = {}
     for topic in ds.topics:
         tag = Tag(topic.name, settings)
+        if not tag.slug or tag.slug in slugs:
+            what = f"the same URL as topic {slugs[tag.slug]!r}" if tag.slug else "no URL (empty slug)"
+            raise ConfigError(
+                f"{ds.config_file}: topics.{topic.name}: this name gives {what}; "
+                "expected a name with letters or digits outside any <...>, distinct once slugified")
+        slugs[tag.slug] = topic.name
         papers = tuple(
             TopicPaper(v, a.day, a.url, a.date)
             for a in days

@@ -1,0 +1,71 @@
+"""What counts as injected markup in a built page, a feed entry, a search fragment or an export."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from lxml import html
+
+# Attributes whose value a browser follows or loads as a URL.
+URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
+             "cite", "srcdoc", "srcset", "ping", "manifest", "codebase", "content"}
+BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
+FORBIDDEN = {"base", "iframe", "frame", "frameset", "object", "embed", "applet", "img"}
+# The theme's own external scripts (KaTeX is added at run time, never in the built HTML).
+OWN_SCRIPTS = ("/theme/js/site.js", "/pagefind/pagefind-ui.js")
+# Raw text that only a payload that escaped escaping can produce.
+RAW = ("<script>alert", "<img src=x", "<svg onload", "<base href", "<meta http-equiv=\"refresh\"",
+       "<iframe src=\"javascript", "<details open ontoggle", "<a href=\"javascript", "<a href=\"data:",
+       "<img/src")
+_CTRL = re.compile(r"[\x00-\x20]+")
+
+
+def theme_inline_scripts(theme: Path) -> set[str]:
+    """The inline scripts the theme's templates carry (the only inline scripts a page may have)."""
+    out = set()
+    for t in (theme / "templates").glob("*.html"):
+        out.update(s.strip() for s in re.findall(r"<script>(.*?)</script>", t.read_text(), re.S))
+    return out
+
+
+def raw_problems(text: str) -> list[str]:
+    """Payload markup present verbatim in the source text (before any parsing)."""
+    return [f"raw {r!r}" for r in RAW if r in text]
+
+
+def element_problems(root: html.HtmlElement, inline_ok: Iterable[str] = ()) -> list[str]:
+    """on* attributes, javascript:/data: URLs, injected scripts and forbidden elements."""
+    inline_ok = set(inline_ok)
+    out = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower().rpartition("}")[2]
+        for name, value in el.attrib.items():
+            n = name.lower().rpartition("}")[2]
+            if n.startswith("on"):
+                out.append(f"<{tag} {n}=...>")
+            v = _CTRL.sub("", value).lower()
+            if (n in URL_ATTRS or n.endswith("href")) and (
+                    v.startswith(BAD_SCHEMES) or "url=javascript:" in v):
+                out.append(f"<{tag} {n}={value[:60]!r}>")
+        if tag in FORBIDDEN:
+            out.append(f"<{tag}>")
+        if tag == "meta" and el.get("http-equiv"):
+            out.append(f"<meta http-equiv={el.get('http-equiv')!r}>")
+        if tag == "script":
+            src = el.get("src")
+            if src is not None:
+                if not src.endswith(OWN_SCRIPTS):
+                    out.append(f"<script src={src!r}>")
+            elif (el.text or "").strip() not in inline_ok:
+                out.append(f"<script>{(el.text or '')[:60]}")
+    return out
+
+
+def fragment_problems(text: str, inline_ok: Iterable[str] = ()) -> list[str]:
+    """Problems of an HTML fragment (a feed entry's content), parsed the way a reader would."""
+    root = html.fragment_fromstring(text, create_parent="div") if text.strip() else html.Element("div")
+    return raw_problems(text) + element_problems(root, inline_ok)
