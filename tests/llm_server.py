@@ -115,7 +115,10 @@ class LLMServer:
 
     def __init__(self, latency: float = 0.0, slots: int | None = None) -> None:
         self.latency = latency
-        self.slots = threading.Semaphore(slots) if slots else None  # None: unlimited
+        self.slots = slots  # requests generated at once (the others queue, first come first
+        self._free = slots or 0  # served, like llama.cpp's slots); None: unlimited
+        self._queue: deque[object] = deque()
+        self._slot_cond = threading.Condition()
         self.reject_formats: set[str] = set()  # response_format types answered with a 400
         self.disconnects: list[str] = []  # keys of calls whose client hung up before the reply
         self.finished: list[str] = []  # keys of calls generated to the end (answered or not)
@@ -179,11 +182,29 @@ class LLMServer:
         except (OSError, ValueError):
             return True
 
+    def _take_slot(self, handler: BaseHTTPRequestHandler) -> bool:
+        """Wait in line for a free slot; False if the client hung up while waiting."""
+        ticket = object()
+        with self._slot_cond:
+            self._queue.append(ticket)
+        while True:
+            with self._slot_cond:
+                if self._queue[0] is ticket and self._free > 0:
+                    self._queue.popleft()
+                    self._free -= 1
+                    self._slot_cond.notify_all()
+                    return True
+                self._slot_cond.wait(0.02)
+            if self._hung_up(handler):
+                with self._slot_cond:
+                    self._queue.remove(ticket)
+                    self._slot_cond.notify_all()
+                return False
+
     def _generate(self, handler: BaseHTTPRequestHandler, delay: float) -> bool:
         """Wait for a slot, then 'generate' for delay seconds; False if the client hung up."""
-        while self.slots is not None and not self.slots.acquire(timeout=0.02):
-            if self._hung_up(handler):
-                return False
+        if self.slots is not None and not self._take_slot(handler):
+            return False
         try:
             end = time.monotonic() + delay
             while time.monotonic() < end:
@@ -193,7 +214,9 @@ class LLMServer:
             return True
         finally:
             if self.slots is not None:
-                self.slots.release()
+                with self._slot_cond:
+                    self._free += 1
+                    self._slot_cond.notify_all()
 
     def _answer(self, handler: BaseHTTPRequestHandler, kind: str, key: str, user: str,
                 messages: list[dict[str, Any]], body: dict[str, Any], auth: str) -> None:

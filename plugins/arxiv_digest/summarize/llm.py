@@ -8,8 +8,9 @@ set first). API keys come from the provider's environment variables, read by lit
   provider supports it (litellm.supports_response_schema, or any self-hosted api_base: llama.cpp,
   vLLM, Ollama and LM Studio constrain decoding to it); a 400 that names response_format falls back
   to json_object, then to none, for the rest of the run. Every reply is validated either way.
-- Concurrency starts at llm.concurrency_start, grows by one per window of calls while latency stays
-  within 2x the best seen, halves on a timeout, and never exceeds llm.concurrency (AIMD).
+- Concurrency starts at llm.concurrency_start and, while latency stays within 1.5x the best seen,
+  grows by one per fast call until the first timeout (slow start), then by one per window of
+  calls; it halves on a timeout and never exceeds llm.concurrency (AIMD).
 - A timed-out call is abandoned (its HTTP connection is closed, so a local server stops
   generating) and retried once with timeout x timeout_retry_factor.
 """
@@ -40,7 +41,7 @@ from .schema import (
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 60.0  # seconds: a longer Retry-After is cut to this
-LATENCY_TOLERANCE = 2.0  # concurrency grows while a call takes at most this x the best seen
+LATENCY_TOLERANCE = 1.5  # concurrency grows while a call takes at most this x the best seen
 FORMATS = ("json_schema", "json_object", "none")  # each falls back to the next on a 400
 _QUIET = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "openai", "httpx", "httpcore")
 
@@ -195,16 +196,21 @@ class Budget:
 
 
 class AdaptiveLimit:
-    """Calls in flight, adapted AIMD-style: +1 per window of fast calls, halved on a timeout.
+    """Calls in flight, adapted AIMD-style: grows while calls are fast, halves on a timeout.
 
     A call is fast when it took at most LATENCY_TOLERANCE x the best latency seen this run (a
     single-slot server queues the second call, which then takes twice as long: the limit stops
-    growing there). Bounded by 1 and `maximum`.
+    growing there). Until the first timeout each fast call adds one (slow start: the limit
+    doubles per window); after it, one per window of fast calls. Bounded by 1 and `maximum`.
+    The first call runs alone: its latency is the baseline (a call queued behind another on a
+    one-slot server would make a slow baseline look normal); then `start` calls may run.
     """
 
     def __init__(self, start: int, maximum: int) -> None:
         self.maximum = maximum
-        self.limit = float(max(1, min(start, maximum)))
+        self.start = float(max(1, min(start, maximum)))
+        self.limit = 1.0  # the probe
+        self.warm = False
         self.in_flight = 0
         self.best: float | None = None
         self.peak = int(self.limit)  # the highest limit reached, for the log and the tests
@@ -225,6 +231,14 @@ class AdaptiveLimit:
         async with self._cond:
             self.in_flight -= 1
             self._cooldown = max(0, self._cooldown - 1)
+            if not self.warm and (timed_out or latency is not None):
+                self.warm = True
+                self.best = latency
+                self.limit = self.start if latency is not None else max(1.0, self.start / 2)
+                self.shrinks += timed_out
+                self.peak = max(self.peak, int(self.limit))
+                self._cond.notify_all()
+                return
             if timed_out:
                 if not self._cooldown:
                     self.limit = max(1.0, self.limit / 2)
@@ -233,7 +247,8 @@ class AdaptiveLimit:
             elif latency is not None:
                 self.best = latency if self.best is None else min(self.best, latency)
                 if latency <= LATENCY_TOLERANCE * self.best + 0.05 and not self._cooldown:
-                    self.limit = min(float(self.maximum), self.limit + 1 / int(self.limit))
+                    step = 1.0 if not self.shrinks else 1 / int(self.limit)
+                    self.limit = min(float(self.maximum), self.limit + step)
             self.peak = max(self.peak, int(self.limit))
             self.lowest = min(self.lowest, int(self.limit))
             self._cond.notify_all()
