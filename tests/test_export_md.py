@@ -118,7 +118,7 @@ def test_recorded_day_in_the_classic_shape(recorded_day: Path, capsys: pytest.Ca
     assert [h.text_content() for h in doc.iter("h1")] == ["2024-11-28"]
     found = sections(doc)
     assert [s["title"] for s in found] == [p.title for p in listed]  # titles read back exactly
-    assert len(found) > 40
+    assert len(found) >= 15  # the papers about a topic (a paper that only mentions one is not listed)
 
     # the table of contents: one link per paper, each to the id GitHub gives its heading
     toc = doc.find("ul")

@@ -51,9 +51,16 @@ def test_multi_word_terms_with_hyphens_or_spaces(tagger: Tagger) -> None:
     assert [w for w, _ in words(tagger, text)] == ["key-value cache", "key value caches", "KV-cache"]
 
 
-def test_exclude_terms_cancel_overlapping_matches(tagger: Tagger) -> None:
-    assert words(tagger, "sparse rewards in RL") == []
-    assert words(tagger, "sparse rewards and sparse experts") == [("sparse", "sparsity")]
+def test_exclude_terms_cancel_overlapping_matches() -> None:
+    t = Tagger([Topic("sparsity", (Term("spars*"),), exclude=(Term("sparse reward*"),))])
+    assert words(t, "sparse rewards in RL") == []
+    assert words(t, "sparse rewards and sparse experts") == [("sparse", "sparsity")]
+
+
+def test_words_of_a_mention_are_still_bolded(tagger: Tagger) -> None:
+    # "sparse rewards" is not about model sparsity, but the word is still shown
+    assert words(tagger, "sparse rewards in RL") == [("sparse", "sparsity")]
+    assert tagger.tag("Exploration under sparse rewards", "Agents learn from sparse rewards.") == {}
 
 
 def test_math_is_never_highlighted(tagger: Tagger) -> None:
@@ -72,14 +79,17 @@ def test_highlight_escapes_untrusted_text(tagger: Tagger) -> None:
     assert html.endswith('&amp; <strong class="kw" data-tag="sparsity">sparse</strong>')
 
 
-def test_tag_collects_matched_words_per_topic(tagger: Tagger) -> None:
-    tags = tagger.tag("Sparse and Quantized LLMs", "We prune, quantize and use a KV cache.")
-    assert tags == {
-        "pruning": ("prune",),
+def test_tag_collects_matched_words_of_the_topics_the_text_is_about(tagger: Tagger) -> None:
+    title, abstract = "Sparse and Quantized LLMs", "We prune, quantize and use a KV cache."
+    assert tagger.tag(title, abstract) == {
+        "pruning": ("prune",),  # one match is enough: the paper is about sparsity (related)
         "quantization": ("Quantized", "quantize"),
-        "kv-cache": ("KV cache",),
         "sparsity": ("Sparse",),
     }
+    decided = tagger.decide(title, abstract)
+    assert decided["pruning"].reasons == ("about sparsity, 1 occurrence",)
+    assert decided["kv-cache"].tier == "mentions"  # once, in passing
+    assert decided["kv-cache"].terms == ("KV cache",)
 
 
 def test_topic_config_errors_name_file_key_and_expectation() -> None:

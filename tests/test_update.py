@@ -61,10 +61,15 @@ def test_latest_feed_is_stored_under_the_feeds_own_date(site, arxiv_server, caps
     # TeX accents decoded in names
     authors = {a for p in day["papers"] for a in p["authors"]}
     assert not any("\\" in a for a in authors)
-    # tags stored with the words that matched
+    # tags: the topics a paper is about, with the words that matched; topics: every topic a term
+    # matched, about or only mentions, with its evidence
     tagged = {p["id"]: p["tags"] for p in day["papers"] if p["tags"]}
-    assert len(tagged) > 20
+    assert len(tagged) > 10
     assert all(words for tags in tagged.values() for words in tags.values())
+    decided = [(p, n, d) for p in day["papers"] for n, d in p["topics"].items()]
+    assert {d["tier"] for _, _, d in decided} == {"about", "mentions"}
+    assert all(d["reasons"] and d["terms"] for _, _, d in decided)
+    assert all((n in p["tags"]) == (d["tier"] == "about") for p, n, d in decided)
 
 
 def test_clock_in_the_evening_before_does_not_change_the_day(site, arxiv_server, capsys):
@@ -221,7 +226,7 @@ def test_backfill_refuses_an_incomplete_result(site, arxiv_server, capsys):
     arxiv_server.route("/api/query", API_FIXTURE)
     code, _, err = update(site, capsys, "--date", "2026-04-30", "--now", "2026-05-01T12:00:00+00:00")
     assert code == 3
-    assert "refusing to store an incomplete day" in err or "empty page" in err
+    assert "the page starts at 0; refusing to store a day from misaligned pages" in err
     assert stored_files(site) == []
 
 

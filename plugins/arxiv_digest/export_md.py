@@ -132,7 +132,7 @@ def selected(digest: Digest, settings: DigestSettings, tagger: Tagger, include_a
 
 
 def _tagged(paper: Paper, tagger: Tagger) -> bool:
-    return bool(tagger.spans(paper.title) or tagger.spans(paper.abstract))
+    return bool(tagger.about(paper))  # about a topic, as on the day page (mentions are not listed)
 
 
 def export_day(digest: Digest, settings: DigestSettings, *, include_all: bool = False) -> str:

@@ -42,6 +42,9 @@ class Paper:
     journal_ref: str | None = None
     # topic -> the words that matched, as they appear in the title or abstract
     tags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # topic -> the decision for every topic a term matched (enrich.topics): {"tier": "about" or
+    # "mentions", "terms": [...], "reasons": [...], "verdict": {...} when a model gave one}
+    topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # near-duplicate titles under other ids (re-submissions), on this day or an earlier one
     related: tuple[Related, ...] = ()
     # summary and its bookkeeping: a plain JSON-able mapping owned by the summarize stage
@@ -87,6 +90,7 @@ class Paper:
             "doi": self.doi,
             "journal_ref": self.journal_ref,
             "tags": {topic: list(terms) for topic, terms in sorted(self.tags.items())},
+            "topics": {topic: dict(d) for topic, d in sorted(self.topics.items())},
             "related": [r.to_dict() for r in self.related],
             "summary": dict(self.summary) if self.summary is not None else None,
         }
@@ -114,6 +118,9 @@ class Paper:
         tags = data.get("tags") or {}
         _check(isinstance(tags, Mapping) and all(_str_list(v) for v in tags.values()),
                f"{where}.tags", "an object of topic -> list of strings", tags)
+        topics = data.get("topics") or {}  # absent in day files stored before topic decisions
+        _check(isinstance(topics, Mapping) and all(isinstance(v, Mapping) for v in topics.values()),
+               f"{where}.topics", "an object of topic -> decision object", topics)
         related = data.get("related") or []
         _check(isinstance(related, list) and all(
             isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
@@ -134,6 +141,7 @@ class Paper:
             doi=data.get("doi"),
             journal_ref=data.get("journal_ref"),
             tags={str(k): tuple(v) for k, v in tags.items()},
+            topics={str(k): dict(v) for k, v in topics.items()},
             related=tuple(Related(r["date"], r["id"]) for r in related),
             summary=summary,
         )

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import fetch, schedule, store
@@ -32,8 +32,9 @@ class UpdateResult:
 
 
 def tag_papers(papers: tuple[Paper, ...], tagger: Tagger) -> tuple[Paper, ...]:
-    """Attach each paper's topics and the words that matched."""
-    return tuple(replace(p, tags=tagger.tag(p.title, p.abstract)) for p in papers)
+    """Decide each paper's topics: `tags` (the topics it is about, with the words that matched)
+    and `topics` (every matched topic: about or mentions, with its evidence)."""
+    return tuple(tagger.tag_paper(p) for p in papers)
 
 
 def recent_titles(settings: DigestSettings, day: dt.date) -> list[tuple[str, str, str]]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,7 +36,7 @@ from .summarize.view import (
     sort_by_score,
     summary_view,
 )
-from .tagging import Span, Tagger, is_listed
+from .tagging import Span, Tagger, TopicDecision, is_listed
 
 DAY_TEMPLATE = "digest_day.html"
 logger = logging.getLogger(__name__)
@@ -62,11 +62,14 @@ class PaperView:
     """What the day template needs for one paper."""
 
     paper: Paper
-    tags: tuple[str, ...]
+    tags: tuple[str, ...]  # the topics the paper is about (chips, filter, topic pages, feeds)
     title_html: Markup
     abstract_html: Markup
     related: tuple[tuple[str, str], ...] = ()  # (href, label) of near-identical titles
     summary: SummaryView | None = None  # the stored summary, or "summary pending"
+    mentions: tuple[str, ...] = ()  # topics whose terms occur but that the paper is not about
+    # topic -> decision with its evidence (.tier, .terms, .reasons, .explanation), about and mentions
+    decisions: Mapping[str, TopicDecision] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,18 +120,16 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
     tagger = Tagger(settings.topics)
     views = []
     for p in digest.papers:
-        title_spans = tagger.spans(p.title)
-        abstract_spans = tagger.spans(p.abstract)
-        tags = tuple(
-            t.name for t in tagger.topics
-            if any(s.topic == t.name for s in (*title_spans, *abstract_spans))
-        )
+        decisions = tagger.decide_paper(p)  # decided again with the current digest.yaml
+        tags = tuple(n for n, d in decisions.items() if d.about)
         if not is_listed(p.is_replacement, tags, settings):
             continue
-        views.append(PaperView(p, tags, highlight(p.title, title_spans),
-                               highlight(p.abstract, abstract_spans),
+        views.append(PaperView(p, tags, highlight(p.title, tagger.spans(p.title)),
+                               highlight(p.abstract, tagger.spans(p.abstract)),
                                related_links(p, digest.date, data_link),
-                               summary_view(p.summary, settings.llm.scoring.enabled)))
+                               summary_view(p.summary, settings.llm.scoring.enabled),
+                               mentions=tuple(n for n, d in decisions.items() if not d.about),
+                               decisions=decisions))
     listed = tuple(v for v in views if not v.paper.is_replacement)
     updated = tuple(v for v in views if v.paper.is_replacement)  # empty when hidden (is_listed)
     if settings.llm.scoring.enabled and settings.llm.scoring.sort:

@@ -71,19 +71,41 @@ DEFAULT_TOPICS: dict[str, dict[str, list[Any]]] = {
 
 @dataclass(frozen=True)
 class Term:
-    """One topic term: words (a trailing * matches the rest of the word), and its case rule."""
+    """One topic term: words (a trailing * matches the rest of the word), and its case rule.
+
+    needs_context: a match counts for "about" only when the nearest context word confirms the
+    topic's sense (for general words such as "sparse"); requires: it counts only when the text
+    also has one of these words (mixture-of-experts counts for sparsity when framed as sparse).
+    """
 
     text: str
     case_sensitive: bool = False
+    needs_context: bool = False
+    requires: tuple[Term, ...] = ()
 
 
 @dataclass(frozen=True)
 class Topic:
-    """A named topic: terms that tag a paper, and exclude terms that cancel overlapping matches."""
+    """A named topic: what it means, the terms that find it, and the rules that decide "about".
+
+    A paper whose text matches a term either is *about* the topic or only *mentions* it
+    (enrich.topics decides from where the terms stand, how often, and the words around them).
+    """
 
     name: str
     terms: tuple[Term, ...]
-    exclude: tuple[Term, ...] = ()
+    exclude: tuple[Term, ...] = ()  # phrases that cancel the matches they overlap (never bolded)
+    definition: str = ""  # what is in, what is out: for readers, the site and the model's prompt
+    # words near a match that confirm the topic's sense; the nearest context word decides
+    confirm: tuple[Term, ...] = ()
+    # label -> words near a match that show another sense ("sparse rewards": reward*)
+    not_about: tuple[tuple[str, tuple[Term, ...]], ...] = ()
+    # the title or abstract must contain one of these for "about" (e.g. a model context); () = none
+    requires: tuple[Term, ...] = ()
+    window: int = 3  # content words either side of a match that the context rules read
+    min_occurrences: int = 3  # valid matches that make "about" without the title or contribution
+    # topics so close to this one that a paper about one of them needs a single counting match
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,14 +146,40 @@ def _parse_term(raw: Any, where: str) -> Term:
         _expect(bool(raw.strip()), where, "a non-empty term", raw)
         return Term(raw.strip())
     if isinstance(raw, Mapping):
-        unknown = set(raw) - {"term", "case_sensitive"}
-        _expect(not unknown, where, "only the keys 'term' and 'case_sensitive'", sorted(unknown))
+        keys = ("term", "case_sensitive", "needs_context", "requires")
+        unknown = set(raw) - set(keys)
+        _expect(not unknown, where, f"only the keys {', '.join(repr(k) for k in keys)}",
+                sorted(unknown))
         text = raw.get("term")
         _expect(isinstance(text, str) and bool(text.strip()), f"{where}.term", "a non-empty string", text)
-        cs = raw.get("case_sensitive", False)
-        _expect(isinstance(cs, bool), f"{where}.case_sensitive", "true or false", cs)
-        return Term(str(text).strip(), bool(cs))
+        flags = {}
+        for key in ("case_sensitive", "needs_context"):
+            flags[key] = raw.get(key, False)
+            _expect(isinstance(flags[key], bool), f"{where}.{key}", "true or false", flags[key])
+        requires = _parse_terms(raw.get("requires"), f"{where}.requires")
+        return Term(str(text).strip(), bool(flags["case_sensitive"]),
+                    bool(flags["needs_context"]), requires)
     raise ConfigError(f"{where}: expected a string or a mapping with 'term', got {raw!r}")
+
+
+TOPIC_KEYS = ("terms", "exclude", "definition", "confirm", "not_about", "requires", "window",
+              "min_occurrences", "related")
+
+
+def _parse_terms(raw: Any, where: str, *, required: bool = False) -> tuple[Term, ...]:
+    if raw is None and not required:
+        return ()
+    what = "a non-empty list" if required else "a list"
+    _expect(isinstance(raw, list) and (bool(raw) or not required), where, what, raw)
+    return tuple(_parse_term(t, f"{where}[{i}]") for i, t in enumerate(raw))
+
+
+def _parse_int(raw: Any, where: str, default: int, lo: int, hi: int) -> int:
+    if raw is None:
+        return default
+    _expect(isinstance(raw, int) and not isinstance(raw, bool) and lo <= raw <= hi, where,
+            f"an integer from {lo} to {hi}", raw)
+    return int(raw)
 
 
 def parse_topics(raw: Any, source: str) -> tuple[Topic, ...]:
@@ -149,20 +197,49 @@ def parse_topics(raw: Any, source: str) -> tuple[Topic, ...]:
         if isinstance(body, list):
             body = {"terms": body}
         _expect(isinstance(body, Mapping), here, "a list of terms or a mapping with 'terms'", body)
-        unknown = set(body) - {"terms", "exclude"}
-        _expect(not unknown, here, "only the keys 'terms' and 'exclude'", sorted(unknown))
-        terms = body.get("terms")
-        _expect(isinstance(terms, list) and bool(terms), f"{here}.terms", "a non-empty list", terms)
-        exclude = body.get("exclude") or []
-        _expect(isinstance(exclude, list), f"{here}.exclude", "a list", exclude)
+        unknown = set(body) - set(TOPIC_KEYS)
+        _expect(not unknown, here, f"only the keys {', '.join(repr(k) for k in TOPIC_KEYS)}",
+                sorted(unknown))
+        definition = body.get("definition") or ""
+        _expect(isinstance(definition, str), f"{here}.definition", "a string", definition)
+        not_about_raw = body.get("not_about") or {}
+        _expect(isinstance(not_about_raw, Mapping), f"{here}.not_about",
+                "a mapping of label (what the words show instead) to a list of words", not_about_raw)
+        not_about = []
+        for label, words in not_about_raw.items():
+            _expect(isinstance(label, str) and bool(label.strip()), f"{here}.not_about",
+                    "labels as non-empty strings", label)
+            not_about.append((label.strip(), _parse_terms(words, f"{here}.not_about.{label}",
+                                                         required=True)))
         topics.append(
             Topic(
                 name=name,
-                terms=tuple(_parse_term(t, f"{here}.terms[{i}]") for i, t in enumerate(terms)),
-                exclude=tuple(_parse_term(t, f"{here}.exclude[{i}]") for i, t in enumerate(exclude)),
+                terms=_parse_terms(body.get("terms"), f"{here}.terms", required=True),
+                exclude=_parse_terms(body.get("exclude") or [], f"{here}.exclude"),
+                definition=" ".join(definition.split()),
+                confirm=_parse_terms(body.get("confirm"), f"{here}.confirm"),
+                not_about=tuple(not_about),
+                requires=_parse_terms(body.get("requires"), f"{here}.requires"),
+                window=_parse_int(body.get("window"), f"{here}.window", 3, 0, 20),
+                min_occurrences=_parse_int(body.get("min_occurrences"), f"{here}.min_occurrences",
+                                           3, 1, 100),
+                related=_parse_names(body.get("related"), f"{here}.related"),
             )
         )
+    names = {t.name for t in topics}
+    for t in topics:
+        for other in t.related:
+            _expect(other in names and other != t.name, f"{where}.{t.name}.related",
+                    f"names of other topics ({', '.join(sorted(names - {t.name}))})", other)
     return tuple(topics)
+
+
+def _parse_names(raw: Any, where: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    _expect(isinstance(raw, list) and all(isinstance(n, str) for n in raw), where,
+            "a list of topic names", raw)
+    return tuple(raw)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

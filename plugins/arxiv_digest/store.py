@@ -176,7 +176,8 @@ def save(data_dir: Path, digest: Digest) -> Path:
 def merge_paper(old: Paper, new: Paper) -> Paper:
     """A re-fetched paper: newer metadata wins, nothing the stored one had is lost."""
     if new.version < old.version:
-        return replace(old, tags=new.tags or old.tags, related=new.related or old.related)
+        return replace(old, tags=new.tags or old.tags, topics=new.topics or old.topics,
+                       related=new.related or old.related)
     return replace(
         new,
         # a summary is kept; the summarize stage decides from its cache key whether it still holds

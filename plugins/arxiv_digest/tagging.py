@@ -1,120 +1,35 @@
-"""Topics -> compiled matchers -> tags and matched spans on plain text (no HTML here)."""
+"""Topics for the rest of the plugin: the Tagger (spans for bolding, the about/mentions decision
+of enrich.topics) and is_listed, the one rule for what a day page lists. No HTML here."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from .settings import DigestSettings, Term, Topic
+from .enrich.terms import Span, compile_term, compile_terms, math_ranges, term_pattern
+from .enrich.topics import ABOUT, MENTIONS, TopicDecider, TopicDecision
+from .settings import DigestSettings
 
-_SEP = r"[\s\-\u2010\u2011\u2012\u2013]+"  # spaces and hyphens between the words of a term
-# Inline and display math: never highlighted inside.
-_MATH = re.compile(
-    r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL
-)
-
-
-@dataclass(frozen=True)
-class Span:
-    """A keyword occurrence: text[start:end] belongs to topic."""
-
-    start: int
-    end: int
-    topic: str
+__all__ = [
+    "ABOUT", "MENTIONS", "Span", "Tagger", "TopicDecision", "compile_term", "compile_terms",
+    "is_listed", "math_ranges", "term_pattern",
+]
 
 
-def term_pattern(term: Term) -> str:
-    """A word-aware pattern: whole words only; a trailing * extends to the end of the word."""
-    text = term.text
-    wildcard = text.endswith("*")
-    words = [w for w in re.split(r"[\s\-\u2010\u2011\u2012\u2013]+", text.rstrip("*")) if w]
-    body = _SEP.join(re.escape(w) for w in words)
-    tail = r"\w*" if wildcard else r"(?:e?s)?"
-    return rf"{body}{tail}"
+class Tagger(TopicDecider):
+    """Finds topic keywords (spans) and decides which topics a paper is about.
 
-
-def compile_terms(terms: Iterable[Term]) -> list[re.Pattern[str]]:
-    """One alternation per case rule; the longer terms first, so the longest match wins."""
-    out = []
-    for case_sensitive in (False, True):
-        group = sorted((t for t in terms if t.case_sensitive == case_sensitive),
-                       key=lambda t: (-len(t.text), t.text))
-        if group:
-            alternation = "|".join(term_pattern(t) for t in group)
-            flags = 0 if case_sensitive else re.IGNORECASE
-            out.append(re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", flags))
-    return out
-
-
-def compile_term(term: Term) -> re.Pattern[str]:
-    """The pattern of a single term."""
-    return compile_terms([term])[0]
-
-
-def math_ranges(text: str) -> list[tuple[int, int]]:
-    """The [start, end) ranges of $...$, $$...$$, \\(...\\) and \\[...\\] in text."""
-    return [m.span() for m in _MATH.finditer(text)]
-
-
-class Tagger:
-    """Finds topic keywords in titles and abstracts."""
-
-    def __init__(self, topics: Iterable[Topic]) -> None:
-        self.topics = tuple(topics)
-        self._compiled = [
-            (
-                t.name,
-                compile_terms(t.terms),
-                compile_terms(t.exclude),
-                # a cheap substring test first: most texts mention no term of most topics
-                tuple({re.split(r"[\s\-\u2010-\u2013*]", x.text.lower(), maxsplit=1)[0] for x in t.terms}),
-            )
-            for t in self.topics
-        ]
-
-    def spans(self, text: str) -> list[Span]:
-        """Non-overlapping keyword spans in text, outside math, leftmost-longest first."""
-        if not text:
-            return []
-        maths = math_ranges(text)
-
-        def in_math(s: int, e: int) -> bool:
-            return any(ms < e and s < me for ms, me in maths)
-
-        candidates: list[tuple[int, int, int, str]] = []
-        lowered = text.lower()
-        for order, (name, terms, excludes, prefixes) in enumerate(self._compiled):
-            if not any(p in lowered for p in prefixes):
-                continue
-            blocked = [m.span() for x in excludes for m in x.finditer(text)]
-            for pat in terms:
-                for m in pat.finditer(text):
-                    s, e = m.span()
-                    if in_math(s, e) or any(bs < e and s < be for bs, be in blocked):
-                        continue
-                    candidates.append((s, -(e - s), order, name))
-        candidates.sort()
-        out: list[Span] = []
-        last_end = -1
-        for s, neg_len, _order, name in candidates:
-            if s >= last_end:
-                out.append(Span(s, s - neg_len, name))
-                last_end = s - neg_len
-        return out
-
-    def tag(self, title: str, abstract: str) -> dict[str, tuple[str, ...]]:
-        """topic -> the distinct words that matched in the title and abstract, in order."""
-        found: dict[str, dict[str, None]] = {}
-        for text in (title, abstract):
-            for sp in self.spans(text):
-                found.setdefault(sp.topic, {})[text[sp.start:sp.end]] = None
-        order = [t.name for t in self.topics]
-        return {name: tuple(found[name]) for name in order if name in found}
+    spans(text): every term match, for bolding (in "about" and "mentions" papers alike);
+    decide(title, abstract) / decide_paper(paper): topic -> TopicDecision with its evidence;
+    tag(title, abstract) / about(paper): only the topics the paper is about.
+    """
 
 
 def is_listed(is_replacement: bool, topics: Sequence[str], settings: DigestSettings) -> bool:
-    """Whether the day page lists a paper with these topics (the one rule for page and summaries)."""
+    """Whether the day page lists a paper about these topics (the one rule for page and summaries).
+
+    `topics` are the topics the paper is *about* (Tagger.about / Tagger.tag / stored Paper.tags);
+    a paper that only mentions a topic is not listed for it.
+    """
     if is_replacement and settings.replacements == "hide":
         return False
     return bool(topics) or settings.list_all

@@ -56,7 +56,8 @@ class TopicView:
     save_as: str
     feed_atom: str  # paths relative to the site root; "" when that feed is off
     feed_rss: str
-    papers: tuple[TopicPaper, ...]
+    papers: tuple[TopicPaper, ...]  # the papers about the topic (a mention does not list one)
+    definition: str = ""  # what the topic covers and what it does not (digest.yaml)
 
     @property
     def latest(self) -> dt.date | None:
@@ -100,6 +101,7 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
             feed_atom=atom.format(**fmt) if atom else "",
             feed_rss=rss.format(**fmt) if rss else "",
             papers=papers,
+            definition=topic.definition,
         ))
     return tuple(topics)
 

@@ -1,0 +1,1 @@
+"""Decisions made at update from a paper's text: topics (about / mentions)."""
