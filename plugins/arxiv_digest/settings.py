@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_RETRIES": 4,  # on 429/5xx and connection errors
     "ARXIV_DIGEST_REQUEST_DELAY": 3.0,  # arXiv asks for one request every 3 s
     "ARXIV_DIGEST_PAGE_SIZE": 1000,  # API page size (arXiv's maximum is 2000)
+    # limits against a slow or hostile server (fetch.py)
+    "ARXIV_DIGEST_REQUEST_DEADLINE": 120.0,  # seconds for one request, headers and body (per try)
+    "ARXIV_DIGEST_FETCH_DEADLINE": 900.0,  # seconds for all requests of one day: pages, retries, waits
+    "ARXIV_DIGEST_MAX_RETRY_AFTER": 300.0,  # a longer Retry-After fails the fetch instead of waiting
+    "ARXIV_DIGEST_MAX_REDIRECTS": 5,  # redirects followed per request (each one spaced as a request)
+    "ARXIV_DIGEST_MAX_RESPONSE_BYTES": 50_000_000,  # a larger body is refused, read no further
     "ARXIV_DIGEST_HOLIDAYS": [],  # extra ISO dates with no announcement
     "ARXIV_DIGEST_DUPLICATE_THRESHOLD": 92.0,  # rapidfuzz token_sort_ratio for near-duplicates
     "ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS": 30,  # earlier stored days searched for re-submissions
@@ -123,6 +129,11 @@ class DigestSettings:
     retries: int
     request_delay: float
     page_size: int
+    request_deadline: float
+    fetch_deadline: float
+    max_retry_after: float
+    max_redirects: int
+    max_response_bytes: int
     holidays: frozenset[dt.date]
     duplicate_threshold: float
     duplicate_lookback_days: int
@@ -300,11 +311,14 @@ def load_settings(
     _expect(isinstance(s["ARXIV_DIGEST_LIST_ALL"], bool), where + "ARXIV_DIGEST_LIST_ALL",
             "True or False", s["ARXIV_DIGEST_LIST_ALL"])
     for key, lo in (("ARXIV_DIGEST_TIMEOUT", 0.001), ("ARXIV_DIGEST_REQUEST_DELAY", 0.0),
-                    ("ARXIV_DIGEST_DUPLICATE_THRESHOLD", 0.0), ("ARXIV_DIGEST_LOCK_TIMEOUT", 0.0)):
+                    ("ARXIV_DIGEST_DUPLICATE_THRESHOLD", 0.0), ("ARXIV_DIGEST_LOCK_TIMEOUT", 0.0),
+                    ("ARXIV_DIGEST_REQUEST_DEADLINE", 0.001), ("ARXIV_DIGEST_FETCH_DEADLINE", 0.001),
+                    ("ARXIV_DIGEST_MAX_RETRY_AFTER", 0.0)):
         v = s[key]
         _expect(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= lo,
                 where + key, f"a number >= {lo}", v)
     for key, lo in (("ARXIV_DIGEST_RETRIES", 0), ("ARXIV_DIGEST_PAGE_SIZE", 1),
+                    ("ARXIV_DIGEST_MAX_REDIRECTS", 0), ("ARXIV_DIGEST_MAX_RESPONSE_BYTES", 1024),
                     ("ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS", 0), ("ARXIV_DIGEST_TOPIC_PAGE_SIZE", 1)):
         v = s[key]
         _expect(isinstance(v, int) and not isinstance(v, bool) and v >= lo,
@@ -347,6 +361,11 @@ def load_settings(
         retries=s["ARXIV_DIGEST_RETRIES"],
         request_delay=float(s["ARXIV_DIGEST_REQUEST_DELAY"]),
         page_size=s["ARXIV_DIGEST_PAGE_SIZE"],
+        request_deadline=float(s["ARXIV_DIGEST_REQUEST_DEADLINE"]),
+        fetch_deadline=float(s["ARXIV_DIGEST_FETCH_DEADLINE"]),
+        max_retry_after=float(s["ARXIV_DIGEST_MAX_RETRY_AFTER"]),
+        max_redirects=s["ARXIV_DIGEST_MAX_REDIRECTS"],
+        max_response_bytes=s["ARXIV_DIGEST_MAX_RESPONSE_BYTES"],
         holidays=frozenset(holidays),
         duplicate_threshold=float(s["ARXIV_DIGEST_DUPLICATE_THRESHOLD"]),
         duplicate_lookback_days=s["ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS"],
