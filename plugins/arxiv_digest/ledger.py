@@ -61,9 +61,39 @@ def format_usd(value: float) -> str:
     return f"{value:.6f}" if value < 0.01 else f"{value:.4f}"
 
 
+def plausible_tokens(reported: Any, ceiling: int) -> tuple[int, str | None]:
+    """A token count a provider reported, within [0, ceiling]; with what was wrong, if anything.
+
+    Providers have reported negative counts and counts in the billions; stored as they are they
+    put -$4,800 or $6,000,000 in the ledger. A count that is not a number, or is negative, is 0;
+    one above the ceiling (what the call could possibly have used) is the ceiling.
+    """
+    if isinstance(reported, bool) or not isinstance(reported, (int, float)) or reported != reported:
+        return (0, f"not a number ({reported!r})") if reported is not None else (0, None)
+    if reported < 0:
+        return 0, f"negative ({reported:g})"
+    if reported > ceiling:
+        return ceiling, f"{reported:g} is more than the call could use ({ceiling:,})"
+    return int(reported), None
+
+
+def plausible_cost(cost: float, ceiling: float) -> tuple[float, str | None]:
+    """A call's cost within [0, ceiling] (the price of its token ceilings; 0: unpriced, no cap)."""
+    if cost != cost or cost < 0:
+        return 0.0, f"cost ${cost:g} is negative or not a number"
+    if ceiling > 0 and cost > ceiling * 1.01:
+        return ceiling, f"cost ${cost:,.4f} is more than the call could cost (${ceiling:,.4f})"
+    return cost, None
+
+
 def add_usage(ledger: Any, model: str, calls: int, prompt: int, completion: int,
               cost: float) -> dict[str, Any]:
-    """The day's ledger with one run's usage for one model added."""
+    """The day's ledger with one run's usage for one model added (a negative amount adds 0)."""
+    if min(calls, prompt, completion, cost) < 0:
+        logger.warning("ledger %s: a negative amount (calls %s, tokens %s+%s, $%s) is counted as 0",
+                       model, calls, prompt, completion, cost)
+        calls, prompt, completion, cost = (max(0, calls), max(0, prompt), max(0, completion),
+                                           max(0.0, cost))
     models = dict(ledger.get("models", {})) if isinstance(ledger, Mapping) else {}
     old = models.get(model) or {}
     models[model] = {

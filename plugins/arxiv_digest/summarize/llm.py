@@ -25,10 +25,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ..ledger import plausible_cost, plausible_tokens
 from .config import LLMSettings
 from .grounding import Grounding
 from .jobs import Job, Outcome, Usage
 from .prompts import VARIABLES, Prompt, load_prompt
+from .records import scrub, secret_values
 from .schema import (
     ReplyError,
     json_schema,
@@ -266,6 +268,8 @@ class LiteLLMRunner:
             kind: load_prompt(path, kind) for kind, path in llm.prompts.items()
         }
         self.usage = Usage()
+        self._secrets = secret_values()  # redacted from what the debug log says of a failure
+        self._implausible = 0  # calls whose reported usage was clamped
         self._litellm: Any = None
         self._auth_failed = ""
         self._rates: tuple[float, float] | None = None  # USD per prompt, completion token
@@ -447,6 +451,9 @@ class LiteLLMRunner:
                 kind, retryable = failure_kind(e, litellm)
                 out.failure_kind, out.failure_message = kind, f"{type(e).__name__}: {e}"
                 out.status = status_of(e)
+                # the provider's text goes to the debug log only, redacted: never to a day file
+                logger.debug("%s %s: attempt %d: %s (HTTP %s): %s", job.kind, job.key, attempt,
+                             kind, out.status, scrub(out.failure_message, self._secrets))
                 rf = kwargs.get("response_format")
                 fmt = str(rf.get("type")) if isinstance(rf, dict) else "none"
                 if kind == "bad_request" and rejects_format(e) and fmt != "none":
@@ -476,13 +483,38 @@ class LiteLLMRunner:
             self._accept(job, messages, response, out)
             return
 
+    def _count_usage(self, job: Job, messages: list[dict[str, str]], response: Any,
+                     out: Outcome) -> None:
+        """The call's tokens and cost, made plausible: a provider's negative or absurd counts
+        never reach the ledger (ledger.plausible_tokens, plausible_cost), and say so."""
+        usage = getattr(response, "usage", None)
+        try:
+            reply = str(response.choices[0].message.content or "")
+        except (AttributeError, IndexError, TypeError):
+            reply = ""
+        # no tokenizer spends more than a token per byte, plus the chat template's few per message
+        prompt_max = sum(len(str(m.get("content", "")).encode()) + 16 for m in messages) + 64
+        completion_max = max(self.llm.max_tokens, len(reply.encode())) + 16
+        prompt, bad_prompt = plausible_tokens(getattr(usage, "prompt_tokens", None), prompt_max)
+        completion, bad_completion = plausible_tokens(getattr(usage, "completion_tokens", None),
+                                                      completion_max)
+        out.prompt_tokens, out.completion_tokens = prompt, completion
+        cost = (self.price(prompt, completion) if bad_prompt or bad_completion
+                else self.cost_of(response, prompt, completion))
+        out.cost_usd, bad_cost = plausible_cost(cost, self.price(prompt_max, completion_max))
+        problems = [f"{name}: {why}" for name, why in (("prompt tokens", bad_prompt),
+                    ("completion tokens", bad_completion), ("cost", bad_cost)) if why]
+        if problems:  # a warning the first time in a run, then debug lines
+            log = logger.debug if self._implausible else logger.warning
+            self._implausible += 1
+            log("%s %s: %s reported implausible usage (%s); counted as %d+%d tokens, $%.6f%s",
+                job.kind, job.key, self.model, "; ".join(problems), prompt, completion,
+                out.cost_usd, "" if self._implausible > 1 else " (further calls: debug log)")
+
     def _accept(self, job: Job, messages: list[dict[str, str]], response: Any,
                 out: Outcome) -> None:
-        usage = getattr(response, "usage", None)
         out.responses += 1
-        out.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-        out.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-        out.cost_usd = self.cost_of(response, out.prompt_tokens, out.completion_tokens)
+        self._count_usage(job, messages, response, out)
         estimate = self.estimate_tokens(messages)
         if out.prompt_tokens > estimate:  # learn a tokenizer that counts more than we assumed
             self._undercount *= out.prompt_tokens / estimate
@@ -512,4 +544,4 @@ class LiteLLMRunner:
             out.failure_kind, out.failure_message = "malformed", f"unexpected response: {e}"
         if out.failure_kind:
             logger.debug("%s %s refused: %s: %s", job.kind, job.key, out.failure_kind,
-                         out.failure_message)
+                         scrub(out.failure_message, self._secrets))

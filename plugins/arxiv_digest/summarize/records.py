@@ -13,6 +13,7 @@ model, prompt or abstract changes (or `--resummarize`).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -20,11 +21,14 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 # Environment variables whose values must never be stored or logged.
 _SECRET_NAME = re.compile(r"(?:API_?KEY|TOKEN|SECRET|PASSWORD|_KEY)$", re.I)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]{6,}")
+_TOKENISH = re.compile(r"[A-Za-z0-9_+/=-]{32,}")  # long enough to be a key, in whatever encoding
+_TOKEN_CHAR = re.compile(r"[A-Za-z0-9_+/=-]")
 REDACTED = "[redacted]"
 # Failures that cost no generation (nothing was answered): asked again on every run.
 NO_BACKOFF = frozenset({"budget", "auth", "connection", "rate_limit", "error"})
@@ -122,13 +126,92 @@ def secret_values(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
                         key=len, reverse=True))
 
 
+def secret_forms(secret: str) -> tuple[str, ...]:
+    """Ways a provider may echo a key: as is, in hex, and base64 at each of its 3 alignments.
+
+    A base64 form is the part of the encoding that depends on the key alone (what comes before
+    and after it in the encoded text changes the edges), in the standard and URL-safe alphabets.
+    """
+    raw = secret.encode()
+    forms = {secret, raw.hex()}
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        core = encoded[4 if offset else 0: len(encoded) - 4]
+        forms.update({core, core.replace("+", "-").replace("/", "_")})
+    return tuple(sorted(f for f in forms if len(f) >= 8))
+
+
+def _window(length: int) -> int:
+    return max(8, min(16, length * 2 // 3))
+
+
+@lru_cache(maxsize=16)
+def _secret_pattern(secrets: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[str, ...]] | None:
+    """Every window of every form of every secret, case-insensitive, matched at each position;
+    with anchors (aligned half-windows, lower case): a text containing none cannot match."""
+    windows: set[str] = set()
+    anchors: set[str] = set()
+    for secret in secrets:
+        w = _window(len(secret))
+        for form in secret_forms(secret):
+            if len(form) <= w:
+                windows.add(form)
+                anchors.add(form.lower())
+                continue
+            windows.update(form[i:i + w] for i in range(len(form) - w + 1))
+            half = w // 2
+            anchors.update(form[k:k + half].lower() for k in range(0, len(form) - half + 1, half))
+    if not windows:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(windows, key=len, reverse=True))
+    return re.compile(f"(?=({alternatives}))", re.IGNORECASE), tuple(sorted(anchors))
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """text with every trace of a secret replaced by [redacted], as far as one can tell.
+
+    Caught: the secret as is, in any letter case, cut short or partly quoted (any run of
+    two-thirds of it, 8 to 16 characters), in hex, in base64; and any bearer token. A match is
+    widened to the whole token around it (the rest of a base64 run, say).
+    """
+    compiled = _secret_pattern(tuple(secrets))
+    if compiled is not None:
+        pattern, anchors = compiled
+        low = text.lower()
+        if any(a in low for a in anchors):
+            spans: list[list[int]] = []
+            for m in pattern.finditer(text):
+                start, end = m.start(), m.start() + len(m.group(1))
+                while start and _TOKEN_CHAR.match(text[start - 1]):
+                    start -= 1
+                while end < len(text) and _TOKEN_CHAR.match(text[end]):
+                    end += 1
+                if spans and start <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], end)
+                else:
+                    spans.append([start, end])
+            for start, end in reversed(spans):
+                text = text[:start] + REDACTED + text[end:]
+    return _BEARER.sub(r"\1" + REDACTED, text)
+
+
+def scrub(text: str, secrets: Iterable[str], limit: int = 500) -> str:
+    """A provider's error text made fit for a debug log: redacted (redact_text), and any long
+    token-like run (a key in some unknown encoding) replaced too; cut to `limit` characters."""
+    text = _TOKENISH.sub(lambda m: REDACTED if _looks_random(m.group(0)) else m.group(0),
+                         redact_text(text, secrets))
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _looks_random(token: str) -> bool:
+    return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+
+
 def redact(value: Any, secrets: Iterable[str]) -> Any:
-    """value with every secret and bearer token replaced by [redacted], recursively."""
+    """value with every secret (redact_text) replaced by [redacted], recursively."""
     secrets = tuple(secrets)
     if isinstance(value, str):
-        for s in secrets:
-            value = value.replace(s, REDACTED)
-        return _BEARER.sub(r"\1" + REDACTED, value)
+        return redact_text(value, secrets)
     if isinstance(value, Mapping):
         return {k: redact(v, secrets) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
