@@ -73,6 +73,7 @@ commit() {
     local branch
     git config user.name "github-actions[bot]"
     git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+    # the days' lock files (.locks/) and temp files of killed writes (.*.json.*.tmp) are in .gitignore
     git add content/digests
     if git diff --cached --quiet; then
         echo "content/digests unchanged: nothing to commit"

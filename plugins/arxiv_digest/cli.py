@@ -3,8 +3,10 @@
 Exit codes: 0 done (a day stored, or no announcement today: nothing to publish); 2 configuration
 or usage error; 3 fetch failed (network, HTTP, malformed data, after retries); 4 no announcement
 published although one was expected (stale or empty feed; try again later), or a backfill day the
-API had no papers for; 5 storage error; 6 `summarize` stored its days but summaries failed
-(failed or backing off: see `status`); 1 anything else; 130 interrupted (stored days are kept).
+API had no papers for; 5 a day file could not be read or written (it names the file and what is
+wrong); 6 `summarize` stored its days but summaries failed (failed or backing off: see `status`);
+7 another run kept updating the same day longer than ARXIV_DIGEST_LOCK_TIMEOUT (nothing written;
+run again); 1 anything else; 130 interrupted (stored days are kept).
 """
 
 from __future__ import annotations
