@@ -16,7 +16,7 @@ from arxiv_digest import fetch, schedule
 from arxiv_digest.cli import main
 from arxiv_digest.status import day_cost, summary_counts
 from arxiv_digest.store import load
-from arxiv_server import FIXTURES, ArxivServer, Fault, paged_feed
+from arxiv_server import FIXTURES, ArxivServer, Fault, api_day_from_rss, api_pages, paged_feed
 from sitecopy import env, project_copy, run
 
 API = "/api/query"
@@ -204,3 +204,76 @@ def test_ctrl_c_keeps_the_finished_days(site, arxiv_server):
     assert "1 stored" in out
     assert [day_file(site, d).exists() for d in WEEK] == [True, False, False, False, False]
     assert not list((site / "content" / "digests").rglob(".*.tmp"))  # no half-written file
+
+
+# Real-size days: the 1,504 real records of the recorded all-archives feed of Thu 28 Nov 2024,
+# served as arXiv API answers (2026 format) that honour start/max_results and the cat: terms.
+RSS_DAY = "rss_all-archives_2024-11-28.xml"
+REAL_DAY = dt.date(2024, 11, 28)
+
+
+def _rss_items() -> list[tuple[str, set[str]]]:
+    """(version-less id, categories) of every item of the recorded feed, read independently."""
+    from lxml import etree
+
+    channel = etree.parse(str(FIXTURES / RSS_DAY)).getroot().find("channel")
+    return [((item.findtext("link") or "").rsplit("/", 1)[-1],
+             {c.text for c in item.findall("category") if c.text})
+            for item in channel.findall("item")]
+
+
+ALL_CATS = sorted({c for _, cats in _rss_items() for c in cats})  # 144 categories
+
+
+@pytest.mark.parametrize(
+    ("categories", "page_size", "papers", "pages"),
+    [
+        (["cs.AI"], None, 194, 1),  # a small real day: one page at the default size (1000)
+        (list(CATS), 200, 513, 3),  # the four default categories
+        (ALL_CATS, 400, 1504, 4),  # every archive: more than 1,000 results over several pages
+    ],
+    ids=["194-one-page", "513-default-cats", "1504-all-archives"],
+)
+def test_a_real_size_day_is_stored_complete(site, arxiv_server, capsys, categories, page_size,
+                                            papers, pages):
+    start, end = schedule.submission_window(REAL_DAY)
+    arxiv_server.route(API, api_pages(api_day_from_rss(RSS_DAY, start, end)))
+    with open(site / "pelicanconf.py", "a", encoding="utf-8") as f:
+        f.write(f"\nARXIV_DIGEST_CATEGORIES = {categories!r}\n")
+        if page_size:
+            f.write(f"ARXIV_DIGEST_PAGE_SIZE = {page_size}\n")
+    code, out, err = backfill(site, capsys, "--from", "2024-11-28", "--to", "2024-11-28",
+                              "--now", "2024-11-29T12:00:00+00:00")
+    assert code == 0, err
+    size = page_size or 1000
+    asked = [(int(r.query["start"][0]), int(r.query["max_results"][0])) for r in arxiv_server.requests]
+    assert asked == [(i * size, size) for i in range(pages)]  # every page once, in order
+    assert len({r.query["search_query"][0] for r in arxiv_server.requests}) == 1
+    times = [r.at for r in arxiv_server.requests]
+    assert all(b - a >= DELAY * 0.95 for a, b in itertools.pairwise(times))
+    expected = {i for i, cats in _rss_items() if cats & set(categories)}
+    assert len(expected) == papers
+    day = json.loads(day_file(site, REAL_DAY).read_text())
+    assert {p["id"] for p in day["papers"]} == expected  # every paper, none twice
+    assert len(day["papers"]) == papers and day["source"] == "api"
+    assert f"{papers:,} papers fetched" in out
+
+
+def test_overlapping_pages_are_refused(site, arxiv_server, capsys):
+    """A page that repeats entries of an earlier one (the result set moved) never makes a day."""
+    start, end = schedule.submission_window(REAL_DAY)
+    pages = api_pages(api_day_from_rss(RSS_DAY, start, end))
+
+    def shifted(q: dict[str, list[str]]) -> bytes:
+        body = pages({**q, "start": [str(max(0, int(q["start"][0]) - 5))]})
+        return body.replace(b"<opensearch:startIndex>%d<" % max(0, int(q["start"][0]) - 5),
+                            b"<opensearch:startIndex>%s<" % q["start"][0].encode())
+
+    arxiv_server.route(API, shifted)
+    with open(site / "pelicanconf.py", "a", encoding="utf-8") as f:
+        f.write("\nARXIV_DIGEST_PAGE_SIZE = 200\n")
+    code, _, err = backfill(site, capsys, "--from", "2024-11-28", "--to", "2024-11-28",
+                            "--now", "2024-11-29T12:00:00+00:00")
+    assert code == 3
+    assert "the page repeats 5 entries of earlier pages" in err
+    assert not day_file(site, REAL_DAY).exists()

@@ -170,6 +170,30 @@ def test_stale_feed_is_reported_not_published(site, arxiv_server, capsys):
     assert stored_files(site) == []
 
 
+@pytest.mark.parametrize(
+    ("now", "latest"),
+    [("2023-11-28T10:17:00+00:00", "2023-11-29"),  # the feed is a year ahead of the clock
+     ("2024-11-26T12:00:00-05:00", "2024-11-27")],  # two days ahead: more than the tolerance
+    ids=["a-year-ahead", "two-days-ahead"],
+)
+def test_a_feed_dated_in_the_future_is_refused(site, arxiv_server, capsys, now, latest):
+    arxiv_server.route(RSS_PATH, "rss_all-archives_2024-11-28.xml")
+    code, _, err = update(site, capsys, "--now", now)
+    assert code == 3
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error: future feed: arXiv's feed is dated 2024-11-28, but at ")
+    assert f"the latest possible listing is {latest} (a day after today in New York)" in line
+    assert "the feed or this machine's clock is wrong; nothing stored" in line
+    assert stored_files(site) == []
+
+
+def test_a_feed_dated_tomorrow_in_new_york_is_stored(site, arxiv_server, capsys):
+    """arXiv announces at 20:00 ET the listing dated the next day: one day ahead is accepted."""
+    arxiv_server.route(RSS_PATH, "rss_all-archives_2024-11-28.xml")
+    code, out, _ = update(site, capsys, "--now", "2024-11-27T21:30:00-05:00")
+    assert code == 0 and "2024-11-28: 513 papers stored" in out
+
+
 def test_empty_feed_on_an_announcement_day_is_reported(site, arxiv_server, capsys):
     arxiv_server.route(RSS_PATH, "rss_test-archive_empty_2024-11-28.xml")
     code, _, err = update(site, capsys, "--now", THU)

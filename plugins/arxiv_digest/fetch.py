@@ -28,6 +28,7 @@ from lxml import etree
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from . import schedule
 from .errors import FetchError
 from .normalize import RawRecord, split_authors
 from .settings import DigestSettings
@@ -428,6 +429,18 @@ def fetch_rss(settings: DigestSettings) -> FetchedDay:
         url, len(day.records), day.date, time.monotonic() - started,
     )
     return day
+
+
+def refuse_future_feed(day: FetchedDay, now: dt.datetime) -> None:
+    """A feed dated after the latest plausible listing date is refused, as a stale one is."""
+    latest = schedule.latest_feed_date(now)
+    if day.date > latest:
+        raise FetchError(
+            f"future feed: arXiv's feed is dated {day.date}, but at "
+            f"{now.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC the latest possible listing is {latest} "
+            "(a day after today in New York); the feed or this machine's clock is wrong; "
+            "nothing stored"
+        )
 
 
 def api_query(categories: Iterable[str], start: dt.datetime, end: dt.datetime) -> str:

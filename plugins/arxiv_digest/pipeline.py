@@ -102,6 +102,7 @@ def fetch_day(
     # On a listed holiday the feed is still read: should arXiv announce after all, the day is
     # stored rather than silently skipped; a feed still dated before it confirms the holiday.
     fetched = fetch.fetch_rss(settings)
+    fetch.refuse_future_feed(fetched, now)  # dated after tomorrow (ET): exit 3, nothing stored
     if fetched.date < today and today in settings.holidays:
         return schedule.why_no_announcement(today, settings.holidays) or ""
     if fetched.date < today:

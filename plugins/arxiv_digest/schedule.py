@@ -68,6 +68,18 @@ def expected_day(now: dt.datetime) -> dt.date:
     return now.astimezone(ET).date()
 
 
+# How far ahead of today's date in New York a feed may be dated. arXiv announces at 20:00 ET the
+# listing dated the next day, and a clock a few minutes slow near midnight ET reads the day
+# before: a feed dated tomorrow (ET) is plausible, one dated later means the feed or the clock
+# is wrong.
+FEED_AHEAD_TOLERANCE = dt.timedelta(days=1)
+
+
+def latest_feed_date(now: dt.datetime) -> dt.date:
+    """The latest date a genuine feed can carry at `now`: today in New York, plus the tolerance."""
+    return expected_day(now) + FEED_AHEAD_TOLERANCE
+
+
 def announcement_days(
     start: dt.date, end: dt.date, holidays: Collection[dt.date] = ()
 ) -> list[dt.date]:
