@@ -50,6 +50,17 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_TOPIC_FEED_ATOM": "feeds/topics/{slug}.atom.xml",
     "ARXIV_DIGEST_TOPIC_FEED_RSS": "feeds/topics/{slug}.rss.xml",
     "ARXIV_DIGEST_TOPIC_PAGE_SIZE": 25,  # papers per topic page
+    # a page per listed paper ({id}: the version-less arXiv id); "" or None: no paper pages
+    "ARXIV_DIGEST_PAPER_URL": "papers/{id}/",
+    "ARXIV_DIGEST_PAPER_SAVE_AS": "papers/{id}/index.html",
+    # site-wide feeds, one entry per paper of the newest FEED_DAYS days (at most FEED_MAX_ENTRIES)
+    "ARXIV_DIGEST_FEED_ATOM": "feeds/all.atom.xml",
+    "ARXIV_DIGEST_FEED_RSS": "feeds/all.rss.xml",
+    "ARXIV_DIGEST_FEED_DAYS": 5,
+    "ARXIV_DIGEST_FEED_MAX_ENTRIES": 250,
+    # BibTeX files of a day's and of a topic's papers ({date}: YYYY-MM-DD; {slug}: the topic)
+    "ARXIV_DIGEST_DAY_BIB": "bib/{date}.bib",
+    "ARXIV_DIGEST_TOPIC_BIB": "bib/topics/{slug}.bib",
     "ARXIV_DIGEST_LOCK_TIMEOUT": 600.0,  # seconds a run waits for another one updating the same day
 }
 
@@ -145,6 +156,14 @@ class DigestSettings:
     llm: LLMSettings = field(default_factory=LLMSettings)  # validated `llm:` (summarize.config)
     config: Mapping[str, Any] = field(default_factory=dict)  # the raw YAML, for later stages
     lock_timeout: float = 600.0  # seconds to wait for another run holding a day's lock
+    paper_url: str = "papers/{id}/"  # "" when paper pages are off
+    paper_save_as: str = "papers/{id}/index.html"
+    feed_atom: str = "feeds/all.atom.xml"  # site-wide feeds ("" when off)
+    feed_rss: str = "feeds/all.rss.xml"
+    feed_days: int = 5
+    feed_max_entries: int = 250
+    day_bib: str = "bib/{date}.bib"  # "" when off
+    topic_bib: str = "bib/topics/{slug}.bib"
 
 
 def _expect(cond: bool, where: str, what: str, got: Any) -> None:
@@ -319,7 +338,8 @@ def load_settings(
                 where + key, f"a number >= {lo}", v)
     for key, lo in (("ARXIV_DIGEST_RETRIES", 0), ("ARXIV_DIGEST_PAGE_SIZE", 1),
                     ("ARXIV_DIGEST_MAX_REDIRECTS", 0), ("ARXIV_DIGEST_MAX_RESPONSE_BYTES", 1024),
-                    ("ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS", 0), ("ARXIV_DIGEST_TOPIC_PAGE_SIZE", 1)):
+                    ("ARXIV_DIGEST_DUPLICATE_LOOKBACK_DAYS", 0), ("ARXIV_DIGEST_TOPIC_PAGE_SIZE", 1),
+                    ("ARXIV_DIGEST_FEED_DAYS", 1), ("ARXIV_DIGEST_FEED_MAX_ENTRIES", 1)):
         v = s[key]
         _expect(isinstance(v, int) and not isinstance(v, bool) and v >= lo,
                 where + key, f"an integer >= {lo}", v)
@@ -332,6 +352,16 @@ def load_settings(
         v = s[key]
         _expect(v in (None, "") or (isinstance(v, str) and "{slug}" in v), where + key,
                 "a path containing {slug}, or None for no feed", v)
+    for key, field_ in (("ARXIV_DIGEST_PAPER_URL", "{id}"), ("ARXIV_DIGEST_PAPER_SAVE_AS", "{id}"),
+                        ("ARXIV_DIGEST_FEED_ATOM", ""), ("ARXIV_DIGEST_FEED_RSS", ""),
+                        ("ARXIV_DIGEST_DAY_BIB", "{date}"), ("ARXIV_DIGEST_TOPIC_BIB", "{slug}")):
+        v = s[key]
+        _expect(v in (None, "") or (isinstance(v, str) and field_ in v and not v.startswith("/")),
+                where + key, f"a path relative to the site root{' containing ' + field_ if field_ else ''}, "
+                "or None for none", v)
+    _expect(bool(s["ARXIV_DIGEST_PAPER_URL"]) == bool(s["ARXIV_DIGEST_PAPER_SAVE_AS"]),
+            where + "ARXIV_DIGEST_PAPER_SAVE_AS", "set exactly when ARXIV_DIGEST_PAPER_URL is",
+            s["ARXIV_DIGEST_PAPER_SAVE_AS"])
     holidays = set()
     for d in (*KNOWN_HOLIDAYS, *s["ARXIV_DIGEST_HOLIDAYS"]):
         try:
@@ -377,4 +407,12 @@ def load_settings(
         llm=llm,
         config=raw,
         lock_timeout=float(s["ARXIV_DIGEST_LOCK_TIMEOUT"]),
+        paper_url=s["ARXIV_DIGEST_PAPER_URL"] or "",
+        paper_save_as=s["ARXIV_DIGEST_PAPER_SAVE_AS"] or "",
+        feed_atom=s["ARXIV_DIGEST_FEED_ATOM"] or "",
+        feed_rss=s["ARXIV_DIGEST_FEED_RSS"] or "",
+        feed_days=s["ARXIV_DIGEST_FEED_DAYS"],
+        feed_max_entries=s["ARXIV_DIGEST_FEED_MAX_ENTRIES"],
+        day_bib=s["ARXIV_DIGEST_DAY_BIB"] or "",
+        topic_bib=s["ARXIV_DIGEST_TOPIC_BIB"] or "",
     )
