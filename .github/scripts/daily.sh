@@ -9,7 +9,8 @@
 #                                             tries again later)
 #                     exit != 0               anything else, and a stale feed on the catch-up
 #                                             or a manual run: the run is red, nothing deployed
-#   daily.sh commit   commit content/digests as the bot and push to the current branch
+#   daily.sh commit   commit the day files (content/digests/*.json) as the bot and push to the
+#                     current branch
 #
 # The CLI is called directly, not through make: make exits 2 whenever a recipe fails, which would
 # hide the CLI's exit codes (4: stale or empty feed, 3: fetch failed, ...).
@@ -73,8 +74,9 @@ commit() {
     local branch
     git config user.name "github-actions[bot]"
     git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
-    # the days' lock files (.locks/) and temp files of killed writes (.*.json.*.tmp) are in .gitignore
-    git add content/digests
+    # day files only: never the days' lock files (.locks/) nor the temp file of a killed write
+    # (.*.json.*.tmp), which .gitignore lists too ('*' in a git pathspec crosses folders)
+    git add -- 'content/digests/*.json'
     if git diff --cached --quiet; then
         echo "content/digests unchanged: nothing to commit"
         return 0
