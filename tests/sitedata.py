@@ -54,10 +54,10 @@ def day(date: str, papers: list[dict[str, Any]]) -> dict[str, Any]:
 
 def synthetic_days() -> dict[str, dict[str, Any]]:
     """The made-up days, keyed by ISO date."""
-    sparse = [
+    sparse = [  # more than a topic page holds; 2411.80010 is the robotics paper
         paper(f"2411.8{n:04d}", f"Sparse mixture routing study {n}",
-              f"We study sparse routing in experiment {n} and report accuracy.")
-        for n in range(1, 4)
+              f"We study sparse routing in transformer experiment {n} and report accuracy.")
+        for n in range(1, 31) if n != 10
     ]
     return {
         "2024-11-25": day("2024-11-25", [
@@ -69,7 +69,7 @@ def synthetic_days() -> dict[str, dict[str, Any]]:
             paper("2411.90002", "Pruning vision transformers by token merging",
                   "Structured pruning of ViTs with $k$ tokens kept per layer."),
             paper("2310.00003", "An updated paper on quantized inference",
-                  "We quantize activations to int4.", announce="replace"),
+                  "We quantize LLM activations to int4.", announce="replace"),
         ]),
         "2024-12-02": day("2024-12-02", [
             paper("2412.00001", "Compressing the KV cache of long-context models",

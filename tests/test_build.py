@@ -57,7 +57,7 @@ def test_day_page_exists_at_its_date(built: Path) -> None:
 def test_every_toc_link_resolves_to_a_paper(built: Path) -> None:
     doc = page(built)
     links = doc.cssselect("nav.toc a[href^='#']")
-    assert len(links) > 20
+    assert len(links) > 10  # the papers about a topic
     ids = {el.get("id") for el in doc.cssselect("article.paper")}
     targets = [a.get("href")[1:] for a in links]
     assert set(targets) == ids  # every link resolves and every paper is in the TOC
@@ -133,7 +133,8 @@ def test_untrusted_text_is_escaped(day_site: Path, tmp_path: Path) -> None:
     evil = dict(day["papers"][0], id="2411.00001", announce_type="new",
                 title='<img src=x onerror="alert(1)"> Sparse </p><script>alert(2)</script>',
                 authors=["<b>Eve</b>", 'Mallory "&" Co'],
-                abstract="We prune </div></article> weights & more <!-- x -->")
+                abstract="We propose sparse attention for LLMs: we prune </div></article> weights "
+                         "& more <!-- x -->")
     day["papers"].insert(0, evil)
     path.write_text(json.dumps(day))
     out = build_site(site, tmp_path / "out")

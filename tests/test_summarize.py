@@ -1,6 +1,6 @@
 """The litellm backend end to end: real litellm, real HTTP, a local OpenAI-compatible server.
 
-Each test summarizes the recorded 2024-11-28 day (49 papers with a topic) through
+Each test summarizes the recorded 2024-11-28 day (17 papers about a topic) through
 `make_summarizer(settings).summarize(...)`, stores it with the real store, and reads it back, the
 way `update` does. The server (tests/llm_server.py) answers deterministic JSON and injects 429,
 500, slow replies, malformed and schema-breaking output.
@@ -29,7 +29,7 @@ from lxml import html
 
 REAL_DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"
 MODEL = "openai/gpt-4o-mini"
-LISTED = 49  # papers with a topic on the recorded day
+LISTED = 17  # papers about a topic on the recorded day (tests/test_topics.py)
 TOPICS = 4
 
 

@@ -13,6 +13,13 @@ makes it *mention* the topic. No model is involved; a model's verdict can be app
 Update stores the decisions in the day file (Paper.topics, Paper.tags); the build decides again
 with the current config (decide_paper) and re-applies any stored verdict still valid for the
 paper's text and the topic's definition.
+
+Wiring a model's verdict (the summarize stage): offer the model the paper's matched topics
+(paper.topics) with their definitions (definitions()), ask "about or not" for each, then call
+apply_verdict(paper, topic, about, by=model, why=reason) per topic and keep the returned paper.
+Decide the listing with Tagger.about(paper) (it honours stored verdicts), not Tagger.tag(title,
+abstract) (text only). A re-fetch replaces paper.topics with fresh offline decisions, so
+re-apply the verdicts from the cached summary record on every run (no new call).
 """
 
 from __future__ import annotations
