@@ -24,22 +24,26 @@ re-apply the verdicts from the cached summary record on every run (no new call).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from ..models import Paper
 from ..settings import Term, Topic
+from .decision import (
+    ABOUT,
+    MENTIONS,
+    TIERS,
+    TopicDecision,
+    Verdict,
+    decisions_of,
+    verdict_key,
+    with_verdict,
+)
 from .terms import Span, TermMatcher, compile_terms, math_ranges
 
 logger = logging.getLogger(__name__)
-
-ABOUT = "about"
-MENTIONS = "mentions"
-TIERS = (ABOUT, MENTIONS)
 
 # Words skipped when counting the context window ("sparsity of the rewards": rewards is 1 away).
 STOPWORDS = frozenset((
@@ -65,57 +69,6 @@ CONTRIBUTION = re.compile(
     re.IGNORECASE,
 )
 MAX_TEXT = 100_000  # characters of title or abstract read (a hostile abstract is cut, not parsed whole)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A model's word on one topic of one paper, valid while the text and definition are unchanged."""
-
-    about: bool
-    by: str  # the model (or "human") that said it
-    why: str = ""
-    key: str = ""  # verdict_key(topic, title, abstract) when it was given
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {"about": self.about, "by": self.by, "why": self.why, "key": self.key}
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Verdict | None:
-        """The verdict stored in a day file, or None when it is missing or malformed."""
-        if not isinstance(data, Mapping) or not isinstance(data.get("about"), bool):
-            return None
-        return cls(bool(data["about"]), str(data.get("by") or ""), str(data.get("why") or ""),
-                   str(data.get("key") or ""))
-
-
-@dataclass(frozen=True)
-class TopicDecision:
-    """One topic of one paper: its tier, the words that matched, and why."""
-
-    topic: str
-    tier: str  # "about" or "mentions"
-    terms: tuple[str, ...]  # the distinct matched words, as written, title first
-    reasons: tuple[str, ...]  # evidence: "title", "contribution sentence", "excluded: sparse views"
-    verdict: Verdict | None = None  # a model's verdict, when one was applied
-
-    @property
-    def about(self) -> bool:
-        """Whether the paper is about the topic."""
-        return self.tier == ABOUT
-
-    @property
-    def explanation(self) -> str:
-        """One line for a reader: 'about: title, 3 occurrences'."""
-        return f"{self.tier}: {'; '.join(self.reasons)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form stored in a day file under the paper's `topics`."""
-        out: dict[str, Any] = {"tier": self.tier, "terms": list(self.terms),
-                               "reasons": list(self.reasons)}
-        if self.verdict is not None:
-            out["verdict"] = self.verdict.to_dict()
-        return out
 
 
 @dataclass(frozen=True)
@@ -217,12 +170,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def verdict_key(topic: Topic, title: str, abstract: str) -> str:
-    """What a verdict depends on: the paper's text and the topic's definition and name."""
-    h = hashlib.sha256("\0".join((topic.name, topic.definition, title, abstract)).encode("utf-8"))
-    return h.hexdigest()[:16]
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -321,7 +268,7 @@ class TopicDecider:
                 continue
             if verdict.key != verdict_key(topic, paper.title, paper.abstract):
                 continue  # the text or the definition changed since: the verdict no longer holds
-            out[name] = _with_verdict(out[name], verdict)
+            out[name] = with_verdict(out[name], verdict)
         return out
 
     def about(self, paper: Paper) -> tuple[str, ...]:
@@ -340,14 +287,6 @@ class TopicDecider:
             tags={n: d.terms for n, d in decisions.items() if d.about},
             topics={n: d.to_dict() for n, d in decisions.items()},
         )
-
-
-def _with_verdict(decision: TopicDecision, verdict: Verdict) -> TopicDecision:
-    tier = ABOUT if verdict.about else MENTIONS
-    said = f"model ({verdict.by}): {'about' if verdict.about else 'not about'}"
-    if verdict.why:
-        said += f", {verdict.why}"
-    return replace(decision, tier=tier, reasons=(said, *decision.reasons), verdict=verdict)
 
 
 def apply_verdict(paper: Paper, topic: Topic, about: bool, *, by: str, why: str = "") -> Paper:
@@ -369,7 +308,7 @@ def apply_verdict(paper: Paper, topic: Topic, about: bool, *, by: str, why: str 
         tuple(str(t) for t in stored.get("terms") or ()),
         tuple(str(r) for r in stored.get("reasons") or () if not str(r).startswith("model (")),
     )
-    decision = _with_verdict(decision, verdict)
+    decision = with_verdict(decision, verdict)
     topics = {**paper.topics, topic.name: decision.to_dict()}
     tags = dict(paper.tags)
     if decision.about:
@@ -384,19 +323,7 @@ def definitions(topics: Iterable[Topic]) -> str:
     return "\n".join(f"- {t.name}: {t.definition or 'papers about ' + t.name}" for t in topics)
 
 
-def decisions_of(paper: Paper) -> dict[str, TopicDecision]:
-    """The decisions stored in a day file (as made at update), for status and reports."""
-    out = {}
-    for name, d in (paper.topics or {}).items():
-        if isinstance(d, Mapping) and d.get("tier") in TIERS:
-            out[name] = TopicDecision(
-                name, str(d["tier"]), tuple(str(t) for t in d.get("terms") or ()),
-                tuple(str(r) for r in d.get("reasons") or ()), Verdict.from_dict(d.get("verdict")),
-            )
-    return out
-
-
 __all__ = [
-    "ABOUT", "MENTIONS", "Span", "TopicDecider", "TopicDecision", "Verdict", "apply_verdict",
+    "ABOUT", "MENTIONS", "TIERS", "Span", "TopicDecider", "TopicDecision", "Verdict", "apply_verdict",
     "decisions_of", "definitions", "math_ranges", "verdict_key",
 ]
