@@ -157,7 +157,7 @@ class Engine:
                  port: int = 0, log: Path | None = None) -> None:
         self.installed = installed
         self.args = ["--model", str(installed.model), "--port", str(port), "--parallel", str(parallel),
-                     "--ctx", str(ctx), "--threads", str(threads), "--name", MODEL_NAME]
+                     "--ctx", str(ctx), "--threads", str(threads), "--name", MODEL_NAME, "--exit-with-stdin", "1"]
         self.log = log or CACHE / "server.log"
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
@@ -172,8 +172,8 @@ class Engine:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         err = open(self.log, "w", encoding="utf-8")  # noqa: SIM115 (closed with the process)
         self.proc = subprocess.Popen([self.installed.node, str(self.installed.server), *self.args],
-                                     cwd=self.installed.server.parent, stdout=subprocess.PIPE,
-                                     stderr=err, text=True)
+                                     cwd=self.installed.server.parent, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=err, text=True)
         err.close()
         line: list[str] = []
         reader = threading.Thread(target=lambda: line.append(self.proc.stdout.readline()),  # type: ignore[union-attr]
@@ -203,8 +203,9 @@ class Engine:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe:
+                pipe.close()
         self.proc = None
 
 

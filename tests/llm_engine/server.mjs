@@ -16,7 +16,7 @@
 //                 name) asked for, the user message and the reply text.
 //
 // Usage: node server.mjs --model FILE.gguf [--port 0] [--parallel 2] [--ctx 4096]
-//        [--threads 1] [--name smollm2]
+//        [--threads 1] [--name smollm2] [--exit-with-stdin 1]
 // One thread by default: llama.cpp's threads spin-wait on each other, and on 2 shared cores that
 // are busy with anything else two threads ran 5-7x slower than one (measured: 120 tokens in 2.3 s
 // with one thread, 12-16 s with two, under load). Two slots batch in one context instead.
@@ -26,7 +26,8 @@ import http from "node:http";
 import {getLlama, LlamaChat} from "node-llama-cpp";
 
 function parseArgs(argv) {
-    const out = {model: null, port: 0, parallel: 2, ctx: 4096, threads: 1, name: "smollm2", host: "127.0.0.1"};
+    const out = {model: null, port: 0, parallel: 2, ctx: 4096, threads: 1, name: "smollm2", host: "127.0.0.1",
+        "exit-with-stdin": 0};
     for (let i = 0; i < argv.length; i += 2) {
         const key = argv[i].replace(/^--/, "");
         if (!(key in out)) throw new Error(`unknown option --${key}`);
@@ -221,6 +222,11 @@ const server = http.createServer((req, res) => {
 server.listen(args.port, args.host, () => {
     process.stdout.write(`listening http://${args.host}:${server.address().port}\n`);
 });
+// --exit-with-stdin: the parent holds our stdin open; when it dies, so do we (no orphaned engine)
+if (args["exit-with-stdin"]) {
+    process.stdin.on("end", () => process.exit(0));
+    process.stdin.resume();
+}
 for (const sig of ["SIGTERM", "SIGINT"]) {
     process.on(sig, async () => {
         server.close();
