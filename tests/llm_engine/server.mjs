@@ -147,6 +147,10 @@ async function complete(body, signal) {
     const sequence = await acquire();
     const started = Date.now();
     record.queued_ms = started - record.received;
+    if (signal.aborted) {  // the client gave up while waiting for a slot: never start it
+        release(sequence);
+        return Object.assign(record, {aborted: true, ms: 0, prompt_tokens: 0, completion_tokens: 0});
+    }
     const before = sequence.tokenMeter.getState();
     const chat = new LlamaChat({contextSequence: sequence});
     try {
