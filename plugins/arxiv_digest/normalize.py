@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process, utils
-
+from .enrich import near_duplicates
 from .errors import FetchError
-from .models import ANNOUNCE_TYPES, Paper, Related
+from .models import ANNOUNCE_TYPES, Paper
 
 logger = logging.getLogger(__name__)
 
@@ -133,26 +132,7 @@ def link_near_duplicates(
     """Link near-identical titles under different ids (re-submissions), rather than dropping them.
 
     `papers` are the day's papers (announced on `date`); `earlier` holds (date, id, title) of papers
-    stored on recent days, so a re-submission links back to the day of the first one.
+    stored on recent days, so a re-submission links back to the day of the first one. Only plausible
+    pairs are scored, through a small index of title words (enrich.near_duplicates).
     """
-    if not papers:
-        return papers
-    pool = [(date, p.id, p.title) for p in papers]
-    pool += [e for e in earlier if e[0] != date]
-    # token_sort_ratio, with the tokens sorted once per title rather than once per comparison
-    titles = [" ".join(sorted(utils.default_process(t).split())) for _, _, t in pool]
-    related: dict[int, set[Related]] = {}
-    for i, paper in enumerate(papers):
-        matches = process.extract(
-            titles[i], titles, scorer=fuzz.ratio, score_cutoff=threshold, limit=None
-        )
-        for _choice, _score, j in matches:
-            other_date, other_id, _ = pool[j]
-            if other_id != paper.id:
-                related.setdefault(i, set()).add(Related(other_date, other_id))
-    if related:
-        logger.info("near-duplicate titles: %d papers linked", len(related))
-    return tuple(
-        replace(p, related=tuple(sorted(set(p.related) | related.get(i, set()))))
-        for i, p in enumerate(papers)
-    )
+    return near_duplicates.link_near_duplicates(papers, threshold, date, earlier)

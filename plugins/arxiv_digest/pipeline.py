@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import fetch, schedule, store
+from .enrich import near_duplicates
 from .errors import NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
@@ -38,15 +39,9 @@ def tag_papers(papers: tuple[Paper, ...], tagger: Tagger) -> tuple[Paper, ...]:
 
 
 def recent_titles(settings: DigestSettings, day: dt.date) -> list[tuple[str, str, str]]:
-    """(date, id, title) of the papers stored in the lookback window before `day`."""
-    first = day - dt.timedelta(days=settings.duplicate_lookback_days)
-    out = []
-    for path in store.iter_days(settings.data_dir):
-        stem = path.stem
-        if first.isoformat() <= stem < day.isoformat():
-            stored = store.load(path)
-            out += [(stored.date, p.id, p.title) for p in stored.papers]
-    return out
+    """(date, id, title) of the papers stored in the lookback window before `day` (from the small
+    title index kept beside the day files, rebuilt from a day file when missing or stale)."""
+    return near_duplicates.recent_titles(settings.data_dir, day, settings.duplicate_lookback_days)
 
 
 def build_digest(
