@@ -23,7 +23,8 @@ endif
 .DEFAULT_GOAL := help
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
+		| awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(PYTHON) || $(PY) -m venv $(VENV)
@@ -43,11 +44,16 @@ clean: ## remove the generated site
 regenerate: $(STAMP) ## rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-serve: $(STAMP) ## serve output/ on http://127.0.0.1:$(PORT)
-	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -p $(PORT) -b 127.0.0.1
+# scripts/serve.py is Pelican's development server with the site's 404 page for a missing URL
+# (`pelican -l` closes the connection without an answer).
+serve: $(STAMP) ## serve output/ on http://127.0.0.1:$(PORT) (run make html first)
+	$(PYTHON) scripts/serve.py $(OUTPUTDIR) --port $(PORT)
 
-devserver: $(STAMP) ## regenerate and serve
-	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -p $(PORT) -b 127.0.0.1
+devserver: $(STAMP) ## build, then rebuild on every change while serving on http://127.0.0.1:$(PORT)
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
+	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) & regen=$$!; \
+		trap 'kill $$regen 2>/dev/null' EXIT INT TERM; \
+		$(PYTHON) scripts/serve.py $(OUTPUTDIR) --port $(PORT)
 
 update: $(STAMP) ## fetch the latest announcement (or DATE=YYYY-MM-DD) into content/
 	$(PYTHON) -m arxiv_digest -s $(CONFFILE) update $(if $(DATE),--date $(DATE),)

@@ -31,6 +31,7 @@ def project_copy(dest: Path, *, request_delay: float = 0.05) -> Path:
     shutil.copytree(ROOT / "theme", dest / "theme")
     shutil.copytree(ROOT / ".github", dest / ".github")
     (dest / "plugins").symlink_to(ROOT / "plugins")
+    (dest / "scripts").symlink_to(ROOT / "scripts")  # make serve runs scripts/serve.py
     (dest / "content" / "digests").mkdir(parents=True)
     for extra in ("pages",):
         if (ROOT / "content" / extra).is_dir():

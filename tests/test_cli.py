@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -94,10 +95,81 @@ def test_status_days_gaps_pending_and_spend(site: Path, capsys: pytest.CaptureFi
     assert "stored days: 2 (2026-11-02 .. 2026-11-04), 40 papers" in out
     assert "latest announcement day: 2026-11-10 (not stored yet: run `make update`)" in out
     # announcement days from the first stored day to today that are missing
-    assert "gaps: 5 announcement day(s) not stored: 2026-11-03, 2026-11-05..2026-11-10" in out
+    assert ("gaps: 5 announcement day(s) not stored since the first stored day: "
+            "2026-11-03, 2026-11-05..2026-11-10") in out
     assert "fill them: make backfill FROM=2026-11-03 TO=2026-11-10" in out
+    assert "set ARXIV_DIGEST_START_DATE" in out  # how to count from a later day instead
     assert re.search(r"summaries: \d+ done, 0 pending, 1 failed", out)
     assert "2026-11 │    2 │     40 │" in out and "$0.0123" in out
+
+
+def flat(result: tuple[int, str]) -> tuple[int, str]:
+    """The status output with rich's line wrapping undone."""
+    return result[0], " ".join(result[1].split())
+
+
+def test_status_counts_gaps_from_the_configured_start_date(
+        site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A fresh clone holds an old sample day: a start date bounds the gaps, before or after it."""
+    conf = site / "pelicanconf.py"
+    base = conf.read_text()
+    conf.write_text(base + '\nARXIV_DIGEST_START_DATE = "2026-11-09"\n')
+    code, out = flat(status(site, capsys))
+    assert code == 0
+    # the stored days before the start are still listed, never counted as gaps
+    assert "stored days: 2 (2026-11-02 .. 2026-11-04)" in out
+    assert "gaps: 2 announcement day(s) not stored since ARXIV_DIGEST_START_DATE 2026-11-09: " \
+        "2026-11-09..2026-11-10" in out
+    assert "make backfill FROM=2026-11-09 TO=2026-11-10" in out
+    assert "set ARXIV_DIGEST_START_DATE" not in out
+    # a start date earlier than the first stored day counts the days before it too
+    conf.write_text(base + "\nimport datetime\nARXIV_DIGEST_START_DATE = datetime.date(2026, 10, 29)\n")
+    code, out = flat(status(site, capsys))
+    assert "gaps: 7 announcement day(s) not stored since ARXIV_DIGEST_START_DATE 2026-10-29: " \
+        "2026-10-29..2026-10-30, 2026-11-03, 2026-11-05..2026-11-10" in out
+    # today as the start date: nothing to backfill but today
+    conf.write_text(base + '\nARXIV_DIGEST_START_DATE = "2026-11-10"\n')
+    assert "gaps: 1 announcement day(s) not stored since ARXIV_DIGEST_START_DATE 2026-11-10: " \
+        "2026-11-10" in flat(status(site, capsys))[1]
+    # a start date in the future: no gaps at all
+    conf.write_text(base + '\nARXIV_DIGEST_START_DATE = "2027-01-04"\n')
+    code, out = flat(status(site, capsys))
+    assert code == 0 and "gaps: none" in out and "not stored since" not in out
+    # a start date that is not a date is one line naming the key
+    for bad in ('"last monday"', "20261109", '"2026-13-01"'):
+        conf.write_text(base + f"\nARXIV_DIGEST_START_DATE = {bad}\n")
+        code, out = flat(status(site, capsys))
+        assert code == 2 and "ARXIV_DIGEST_START_DATE: expected an ISO date (YYYY-MM-DD) or None" in out
+
+
+def test_status_on_a_fresh_clone_says_how_to_bound_the_gaps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped sample day (2024-11-28) and a clock two years later, as on a fresh clone."""
+    site = project_copy(tmp_path / "site")
+    day = site / "content" / "digests" / "2024"
+    day.mkdir()
+    (day / "2024-11-28.json").write_bytes((ROOT / "content/digests/2024/2024-11-28.json").read_bytes())
+    monkeypatch.chdir(site)
+    code, out = flat(status(site, capsys, now="2026-11-24T12:00:00+00:00"))
+    assert code == 0 and "not stored since the first stored day" in out
+    assert 'set ARXIV_DIGEST_START_DATE = "YYYY-MM-DD" in pelicanconf.py' in out
+    with open(site / "pelicanconf.py", "a", encoding="utf-8") as f:
+        f.write('\nARXIV_DIGEST_START_DATE = "2026-11-23"\n')
+    code, out = flat(status(site, capsys, now="2026-11-24T12:00:00+00:00"))
+    assert code == 0
+    assert "gaps: 2 announcement day(s) not stored since ARXIV_DIGEST_START_DATE 2026-11-23: " \
+        "2026-11-23..2026-11-24" in out
+    assert "2024-11-29" not in out
+
+
+def test_export_md_of_a_day_that_is_not_stored_exits_5(
+        site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As the README's exit-code table says: a day file that cannot be read (here: is not there)."""
+    code = main(["-s", "pelicanconf.py", "export-md", "--date", "2026-11-03"])
+    err = capsys.readouterr().err
+    assert code == StoreError.exit_code == 5
+    assert err.startswith("error: ") and "2026-11-03.json: 2026-11-03 is not stored" in err
+    assert "update --date 2026-11-03" in err and len(err.strip().splitlines()) == 1
 
 
 def test_status_reports_an_unreadable_day_and_goes_on(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -186,8 +258,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def test_make_help_shows_the_port() -> None:
+    """The targets' help has make's variables filled in, never a literal $(PORT)."""
+    out = subprocess.run(["make", "-s", "help", "PORT=8123"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert "$(" not in out
+    assert re.search(r"^\s+serve\s+serve output/ on http://127\.0\.0\.1:8123\b", out, re.M)
+
+
 def test_make_serve_and_make_status(tmp_path: Path) -> None:
-    """`make serve` serves the built site on 127.0.0.1; `make status` reports on it."""
+    """`make serve` serves the built site on 127.0.0.1, a missing page as the site's 404 page;
+    `make status` reports on it."""
     site = project_copy(tmp_path / "site")
     environ = env(site)
     done = run(["make", "status"], site, environ)
@@ -207,6 +288,19 @@ def test_make_serve_and_make_status(tmp_path: Path) -> None:
             except OSError:
                 assert time.monotonic() < deadline, "make serve did not answer"
                 time.sleep(0.3)
+        # a missing page: status 404 and the theme's 404 page (Pelican's own server sends nothing)
+        for path in ("/no/such/page/", "/2099/01/01/", "/theme/css/nothing.css"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
+            assert missing.value.code == 404
+            body = missing.value.read().decode()
+            assert "<h1>Page not found</h1>" in body and "/theme/css/site.css" in body
+        head = urllib.request.Request(f"http://127.0.0.1:{port}/nothing", method="HEAD")
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(head, timeout=5)
+        assert missing.value.code == 404
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/archives/", timeout=5) as r:
+            assert r.status == 200
     finally:
         import os
 

@@ -248,8 +248,8 @@ def cmd_export_md(args: argparse.Namespace, settings: DigestSettings) -> int:
     from .store import day_path, load_day, write_atomic
 
     digest = load_day(settings.data_dir, args.date)
-    if digest is None:
-        raise DigestError(
+    if digest is None:  # a day file that is not there: exit 5, as for one that cannot be read
+        raise StoreError(
             f"{day_path(settings.data_dir, args.date)}: {args.date} is not stored "
             f"(fetch it with: python -m arxiv_digest update --date {args.date})"
         )

@@ -49,6 +49,12 @@ class Row:
         )
 
     @property
+    def offline(self) -> bool:
+        """No call, no token, no cost: what offline (extractive) summaries record."""
+        return (self.calls == 0 and self.prompt_tokens == 0 and self.completion_tokens == 0
+                and self.total_tokens == 0 and self.cost_usd == 0)
+
+    @property
     def cost(self) -> str:
         """The cost in USD as shown (no "$": a pair of them would start math on the page)."""
         return format_usd(self.cost_usd)

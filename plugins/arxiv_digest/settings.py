@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_DAY_BIB": "bib/{date}.bib",
     "ARXIV_DIGEST_TOPIC_BIB": "bib/topics/{slug}.bib",
     "ARXIV_DIGEST_LOCK_TIMEOUT": 600.0,  # seconds a run waits for another one updating the same day
+    # the first announcement day the archive should hold ("YYYY-MM-DD"): `status` counts missing days
+    # from here; None: from the first stored day
+    "ARXIV_DIGEST_START_DATE": None,
 }
 
 # Environment variables that override a setting.
@@ -164,6 +167,7 @@ class DigestSettings:
     feed_max_entries: int = 250
     day_bib: str = "bib/{date}.bib"  # "" when off
     topic_bib: str = "bib/topics/{slug}.bib"
+    start_date: dt.date | None = None  # where `status` starts counting missing days (None: first stored)
 
 
 def _expect(cond: bool, where: str, what: str, got: Any) -> None:
@@ -371,6 +375,20 @@ def load_settings(
                 f"{where}ARXIV_DIGEST_HOLIDAYS: expected ISO dates (YYYY-MM-DD), got {d!r}"
             ) from e
 
+    start = s["ARXIV_DIGEST_START_DATE"]
+    start_date: dt.date | None = None
+    if isinstance(start, dt.date):
+        start_date = start.date() if isinstance(start, dt.datetime) else start
+    elif start not in (None, ""):
+        try:
+            if not isinstance(start, str):
+                raise ValueError(f"not a string: {start!r}")
+            start_date = dt.date.fromisoformat(start)
+        except ValueError as e:
+            raise ConfigError(
+                f"{where}ARXIV_DIGEST_START_DATE: expected an ISO date (YYYY-MM-DD) or None, got {start!r}"
+            ) from e
+
     content = Path(str(pelican_settings.get("PATH", "content")))
     config_file = Path(str(s["ARXIV_DIGEST_CONFIG"]))
     data_dir = Path(str(s["ARXIV_DIGEST_DATA_DIR"]))
@@ -415,4 +433,5 @@ def load_settings(
         feed_max_entries=s["ARXIV_DIGEST_FEED_MAX_ENTRIES"],
         day_bib=s["ARXIV_DIGEST_DAY_BIB"] or "",
         topic_bib=s["ARXIV_DIGEST_TOPIC_BIB"] or "",
+        start_date=start_date,
     )

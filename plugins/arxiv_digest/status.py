@@ -143,6 +143,7 @@ class Status:
     broken: list[tuple[Path, str]] = field(default_factory=list)
     stale_temp: list[Path] = field(default_factory=list)  # left by killed writes
     latest_expected: dt.date | None = None
+    gaps_from: dt.date | None = None  # where gaps are counted from: the start date, or the first stored day
 
     @property
     def cost(self) -> float:
@@ -180,10 +181,13 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
     while not schedule.is_announcement_day(latest, settings.holidays):
         latest -= dt.timedelta(days=1)
     status.latest_expected = latest
-    if status.days:
+    # a configured start date bounds the gaps (a fresh clone holds one old sample day: counting from
+    # it would ask for years of backfill); without one they count from the first stored day
+    status.gaps_from = settings.start_date or (status.days[0] if status.days else None)
+    if status.gaps_from is not None and status.gaps_from <= latest:
         stored = set(status.days)
         status.gaps = [
-            d for d in schedule.announcement_days(status.days[0], latest, settings.holidays)
+            d for d in schedule.announcement_days(status.gaps_from, latest, settings.holidays)
             if d not in stored
         ]
     return status
@@ -228,16 +232,23 @@ def report(status: Status, settings: DigestSettings, console: Any) -> None:
     if latest is not None:
         state = "stored" if latest in status.days else "[yellow]not stored yet[/]: run `make update`"
         console.print(f"latest announcement day: {latest} ({state})")
+    since = (f"since ARXIV_DIGEST_START_DATE {settings.start_date}" if settings.start_date
+             else "since the first stored day")
     if status.gaps:
         spans = ranges(status.gaps, settings.holidays)
         console.print(
-            f"[yellow]gaps[/]: {len(status.gaps)} announcement day(s) not stored: "
+            f"[yellow]gaps[/]: {len(status.gaps)} announcement day(s) not stored {since}: "
             f"{format_ranges(spans)}"
         )
         console.print(
             f"  fill them: make backfill FROM={status.gaps[0]} TO={status.gaps[-1]}"
             "  (stored days are skipped)"
         )
+        if settings.start_date is None:
+            console.print(
+                "  or start the archive later: set ARXIV_DIGEST_START_DATE = \"YYYY-MM-DD\" in "
+                "pelicanconf.py (days before it are not counted)"
+            )
     elif status.days:
         console.print("gaps: none")
     s = status.summaries
