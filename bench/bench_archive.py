@@ -80,9 +80,8 @@ def _clean(text: str | None) -> str:
 
 def real_texts(fixtures: Path) -> list[Text]:
     """Titles, abstracts and authors from every recorded source that has them."""
-    from lxml import etree
-
     from arxiv_digest.fetch import parse_rss
+    from lxml import etree
 
     out = [Text(r.title, r.abstract, r.authors)
            for r in parse_rss((fixtures / RSS).read_bytes(), "rss").records]

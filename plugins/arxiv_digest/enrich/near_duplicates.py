@@ -43,7 +43,7 @@ import hashlib
 import json
 import logging
 import math
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -80,12 +80,14 @@ class TitleIndex:
     """Distinct processed titles, indexed by word prefix in order of length, for `matches`."""
 
     def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = sorted(set(keys), key=lambda k: (len(k), k))
+        self.keys = sorted(set(keys))
+        self.keys.sort(key=len)  # by length, then text (a stable sort)
         self.lengths = [len(k) for k in self.keys]
-        self.postings: dict[str, list[int]] = {}
+        postings: defaultdict[str, list[int]] = defaultdict(list)
         for j, key in enumerate(self.keys):  # postings come out sorted by j, i.e. by length
             for prefix in _prefixes(key):
-                self.postings.setdefault(prefix, []).append(j)
+                postings[prefix].append(j)
+        self.postings = dict(postings)
 
     def matches(self, key: str, threshold: float) -> list[tuple[str, float]]:
         """(stored key, score) of every indexed title scoring at least `threshold` against `key`."""
@@ -104,10 +106,14 @@ class TitleIndex:
         hits = min(2, shared)
         probe = n - shared + hits
         lists = sorted((self.postings.get(p, []) for p in prefixes), key=len)[:probe]
-        counts: Counter[int] = Counter()
+        seen: set[int] = set()
+        found: set[int] = set()  # in at least `hits` of the lists (1 or 2)
         for postings in lists:
-            counts.update(postings[bisect.bisect_left(postings, low):bisect.bisect_left(postings, high)])
-        return self._score(key, [self.keys[j] for j, c in counts.items() if c >= hits], threshold)
+            part = set(postings[bisect.bisect_left(postings, low):bisect.bisect_left(postings, high)])
+            if hits == 2:
+                found |= part & seen
+            seen |= part
+        return self._score(key, [self.keys[j] for j in (found if hits == 2 else seen)], threshold)
 
     @staticmethod
     def _score(key: str, candidates: Sequence[str], threshold: float) -> list[tuple[str, float]]:
