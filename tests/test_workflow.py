@@ -68,6 +68,7 @@ def test_schedule_dispatch_and_jobs() -> None:
     assert uses(update) == {
         "actions/checkout": "v7", "actions/setup-python": "v7",
         "actions/configure-pages": "v6", "actions/upload-pages-artifact": "v5",
+        "actions/cache": "v5",  # the near-duplicate title index (enrich/near_duplicates.py)
     }
     python = next(s for s in update["steps"] if s.get("uses", "").startswith("actions/setup-python"))
     assert python["with"]["cache"] == "pip"
