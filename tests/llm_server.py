@@ -13,6 +13,10 @@ queue), notice a client that hangs up while its reply is still being generated (
 `disconnects`; generation stops), reject response_format types it does not support
 (`reject_formats`, a 400 naming response_format), and report the response_format each call sent
 (`Call.response_format`).
+
+A summary.v3 prompt offers candidate topics; the default answer echoes each with a verdict that
+agrees with the keyword rules' finding (echo_verdicts), so listings do not change unless a test
+answers otherwise (a Fault with content, or its own `answer`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,25 @@ _TITLE = re.compile(r"^Title: (.*)$", re.M)
 _TOPIC = re.compile(r"^Topic: (.*)$", re.M)
 _SPEEDUP = re.compile(r"\d+(?:\.\d+)?\s?(?:\u00d7|x)(?=[\s,.;)])")
 _LISTED = re.compile(r"^- arXiv id: (\S+)", re.M)
+# summary.v3's offered topics: "- name: definition [keyword rules: about: title; ...]"
+_OFFERED = re.compile(r"^- ([^:\n]+): .*?(?:\[keyword rules: ([^\]\n]*)\])?\s*$", re.M)
+
+
+def offered_topics(user: str) -> list[tuple[str, str]]:
+    """(topic, the keyword rules' finding) of each topic a summary.v3 prompt offers."""
+    _, found, block = user.partition("\nOffered topics")
+    return _OFFERED.findall(block.partition("\n")[2]) if found else []
+
+
+def echo_verdicts(user: str) -> list[dict[str, Any]]:
+    """The default verdicts: one per offered topic, agreeing with the keyword rules."""
+    out = []
+    for topic, rules in offered_topics(user):
+        about = rules.startswith("about")
+        said = "about it" if about else "that it is only mentioned"
+        out.append({"topic": topic, "why": f"the keyword rules say {said}; the test server agrees",
+                    "about": about})
+    return out
 
 
 @dataclass
@@ -98,7 +121,9 @@ def default_answer(kind: str, key: str, user: str) -> dict[str, Any]:
                                      ("kv cache", "kv-cache"), ("spars", "sparsity"))
                       if w in low), None)
     speed = _SPEEDUP.search(user)
+    verdicts = {"topics": echo_verdicts(user)} if "\nOffered topics" in user else {}
     return {
+        **verdicts,
         "tldr": f"Summary of {key}: {title}.",
         "method": f"The method of {key}, in one sentence.",
         "technique": technique,

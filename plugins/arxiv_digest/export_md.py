@@ -25,7 +25,7 @@ from collections.abc import Iterable
 
 from .models import Digest, Paper
 from .settings import DigestSettings
-from .tagging import Span, Tagger, math_ranges
+from .tagging import Span, Tagger, listing, math_ranges
 
 # Escaped everywhere outside math: they start emphasis, code, links, HTML, tables, strikethrough,
 # or close an ATX heading.
@@ -125,14 +125,10 @@ def paragraph(text: str, spans: Iterable[Span] = ()) -> str:
 
 def selected(digest: Digest, settings: DigestSettings, tagger: Tagger, include_all: bool) -> list[Paper]:
     """The papers the day page lists: tagged ones (or all), new before replacements."""
-    keep = [p for p in digest.papers if include_all or settings.list_all or _tagged(p, tagger)]
+    keep = [p for p in digest.papers if include_all or listing(p, settings, tagger).listed]
     fresh = [p for p in keep if not p.is_replacement]
     updated = [p for p in keep if p.is_replacement]
     return fresh + ([] if settings.replacements == "hide" else updated)
-
-
-def _tagged(paper: Paper, tagger: Tagger) -> bool:
-    return bool(tagger.about(paper))  # about a topic, as on the day page (mentions are not listed)
 
 
 def export_day(digest: Digest, settings: DigestSettings, *, include_all: bool = False) -> str:

@@ -19,7 +19,7 @@ from . import schedule, store
 from .errors import StoreError
 from .models import Digest, Paper
 from .settings import DigestSettings
-from .tagging import is_listed
+from .tagging import listing
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +99,12 @@ class SummaryCounts:
 def wants_summary(paper: Paper, settings: DigestSettings | None) -> bool:
     """Whether the summarize stage summarizes this paper: the ones the day page lists.
 
-    Judged on the stored tags (re-tagging every stored day would make `status` slow); they differ
-    from the page only for days stored before a change of topics.
+    Decided as the page decides (tagging.listing: the current topics and any model verdict that
+    still holds), so `status`, `summarize` and the page agree after a change to digest.yaml.
     """
     if settings is None:
         return True
-    return is_listed(paper.is_replacement, tuple(paper.tags), settings)
+    return listing(paper, settings).listed
 
 
 def summary_counts(digest: Digest, settings: DigestSettings | None = None) -> SummaryCounts:

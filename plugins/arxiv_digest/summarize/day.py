@@ -80,24 +80,76 @@ class DaySummarizer:
         self.clock = clock
         self.now = clock()
         self.backoff = Backoff(self.now, self.llm.failed_retry_hours, self.llm.failed_max_runs)
-        from ..tagging import Tagger  # here: tagging imports settings, which imports this package
+        from ..tagging import tagger_for  # here: tagging imports settings, which imports us
 
-        self.tagger = Tagger(settings.topics)
-
-    def topics(self, paper: Paper) -> tuple[str, ...]:
-        """The paper's topics as the page shows them (tagged with the current config)."""
-        return tuple(self.tagger.tag(paper.title, paper.abstract))
+        self.tagger = tagger_for(settings)
+        self.topic_defs = {t.name: t for t in settings.topics}
 
     def listed(self, digest: Digest) -> dict[str, tuple[str, ...]]:
-        """The papers the day page lists, by id, with their topics."""
-        from ..tagging import is_listed
+        """The papers the day page lists, by id, with the topics they are about (tagging.listing)."""
+        from ..tagging import listing
 
         out = {}
         for p in digest.papers:
-            topics = self.topics(p)
-            if is_listed(p.is_replacement, topics, self.settings):
-                out[p.id] = topics
+            decided = listing(p, self.settings, self.tagger)
+            if decided.listed:
+                out[p.id] = decided.about
         return out
+
+    def candidates(self, paper: Paper) -> list[dict[str, str]]:
+        """The topics a term matched (about or mentions), offered to the model with their
+        definitions and the keyword rules' finding; a model cannot add any other."""
+        from ..tagging import why
+
+        return [{"topic": name, "definition": self.topic_defs[name].definition,
+                 "rules": why(d)}
+                for name, d in self.tagger.decide(paper.title, paper.abstract).items()]
+
+    def with_verdicts(self, paper: Paper) -> Paper:
+        """The paper decided with the current config, and the verdicts of its summary record
+        applied where they still hold (same text and definition; enrich.topics.apply_verdict).
+
+        A re-fetch stores fresh offline decisions, so the record is what keeps a model's verdict.
+        """
+        from ..enrich.topics import apply_verdict, verdict_key
+
+        paper = self.tagger.tag_paper(paper)
+        rec = paper.summary
+        if not succeeded(rec) or not isinstance(rec, Mapping):
+            return paper
+        verdicts = rec.get("verdicts")
+        if not isinstance(verdicts, Mapping):
+            return paper
+        for name, v in verdicts.items():
+            topic = self.topic_defs.get(str(name))
+            if (topic is None or not isinstance(v, Mapping) or not isinstance(v.get("about"), bool)
+                    or v.get("key") != verdict_key(topic, paper.title, paper.abstract)):
+                continue  # a topic no longer configured, or its definition or the text changed
+            paper = apply_verdict(paper, topic, v["about"], by=str(rec.get("model") or "model"),
+                                  why=str(v.get("why") or ""))
+        return paper
+
+    def stale_verdicts(self, paper: Paper, offered: list[dict[str, str]]) -> bool:
+        """Whether an offered topic has no verdict in the record that holds for it any more."""
+        from ..enrich.topics import verdict_key
+
+        rec = paper.summary
+        verdicts = rec.get("verdicts") if isinstance(rec, Mapping) else None
+        verdicts = verdicts if isinstance(verdicts, Mapping) else {}
+        for c in offered:
+            v = verdicts.get(c["topic"])
+            if not isinstance(v, Mapping) or v.get("key") != verdict_key(
+                    self.topic_defs[c["topic"]], paper.title, paper.abstract):
+                return True
+        return False
+
+    def keyed(self, paper: Paper, verdicts: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """The verdicts to store in the summary record, each with the key it holds for."""
+        from ..enrich.topics import verdict_key
+
+        return {name: {"about": v["about"], "why": v.get("why") or "",
+                       "key": verdict_key(self.topic_defs[name], paper.title, paper.abstract)}
+                for name, v in sorted(verdicts.items()) if name in self.topic_defs}
 
     def _keys(self, kind: str, content_key: str) -> str:
         r = self.runner
@@ -154,12 +206,18 @@ class DaySummarizer:
         jobs: list[Job] = []
         plan: dict[tuple[str, str], tuple[str, str]] = {}  # (kind, id) -> (content key, verdict)
         kept = held = 0
+        # decided with the current config; a model's stored verdicts applied (tagging.listing)
+        digest = digest.with_papers(tuple(self.with_verdicts(p) for p in digest.papers))
         shown = self.listed(digest)
+        model = self.runner.backend != "extractive"
         for p in digest.papers:
             if p.id not in shown:
-                continue
+                continue  # a paper that only mentions a topic is not summarized: no call for it
+            # with a model, every topic a term matched (about or mentions) is offered for a verdict
+            offered = self.candidates(p) if model else []
             ck = paper_content_key(p.versioned_id, p.abstract)
-            inputs = {"id": p.id, "title": p.title, "abstract": p.abstract, "tags": shown[p.id]}
+            inputs = {"id": p.id, "title": p.title, "abstract": p.abstract, "tags": shown[p.id],
+                      "candidates": offered}
             wanted = [("summary", p.summary)]
             if scoring:
                 wanted.append(("score", p.summary.get("score")
@@ -167,6 +225,10 @@ class DaySummarizer:
             for kind, old in wanted:
                 verdict = decide(old, ck, self._keys(kind, ck), self.runner.backend, resummarize,
                                  self.backoff)
+                if (verdict == "keep" and kind == "summary" and resummarize and offered
+                        and self.runner.asks_verdicts(Job(kind, p.id, inputs))
+                        and self.stale_verdicts(p, offered)):
+                    verdict = "call:verdicts"  # a definition changed since the model judged
                 if verdict == "keep":
                     kept += kind == "summary"
                     continue
@@ -183,7 +245,10 @@ class DaySummarizer:
             rec: Any = p.summary
             if ("summary", p.id) in plan:
                 ck, verdict = plan[("summary", p.id)]
-                rec = self._record("summary", rec, ck, verdict, outcomes[("summary", p.id)])
+                o = outcomes[("summary", p.id)]
+                rec = self._record("summary", rec, ck, verdict, o)
+                if o.ok and o.verdicts is not None and isinstance(rec, dict) and "failure" not in rec:
+                    rec["verdicts"] = self.keyed(p, o.verdicts)
                 old_score = p.summary.get("score") if isinstance(p.summary, Mapping) else None
                 if old_score is not None and rec is not p.summary:
                     rec = {**rec, "score": old_score}
@@ -192,8 +257,11 @@ class DaySummarizer:
                 old_score = rec.get("score") if isinstance(rec, Mapping) else None
                 score = self._record("score", old_score, ck, verdict, outcomes[("score", p.id)])
                 rec = {**(rec or {}), "score": score}
-            papers.append(p if rec is p.summary else replace(p, summary=redact(rec, secrets)))
+            if rec is not p.summary:
+                p = self.with_verdicts(replace(p, summary=redact(rec, secrets)))
+            papers.append(p)
         digest = digest.with_papers(tuple(papers))
+        shown = self.listed(digest)  # the model's verdicts may list or unlist papers
 
         extra = dict(digest.extra)
         briefed = (0, 0)

@@ -187,6 +187,11 @@ class ExtractiveRunner:
         del kind
         return VERSION
 
+    def asks_verdicts(self, job: Job) -> bool:
+        """Never: only a model judges which topics a paper is about."""
+        del job
+        return False
+
     def run(self, jobs: Sequence[Job], spent_usd: float,
             spent_tokens: int = 0) -> dict[tuple[str, str], Outcome]:
         """Summarize and brief locally; score jobs fail (they need an LLM)."""

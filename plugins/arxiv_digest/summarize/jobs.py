@@ -15,7 +15,9 @@ class Job:
 
     kind: str
     key: str
-    inputs: Mapping[str, Any]  # summary/score: id, title, abstract, tags; briefing: topic, papers
+    # summary/score: id, title, abstract, tags (the topics it is about) and, for a summary,
+    # candidates (topic -> definition and the keyword rules' evidence); briefing: topic, papers
+    inputs: Mapping[str, Any]
 
 
 @dataclass
@@ -24,6 +26,8 @@ class Outcome:
 
     data: dict[str, Any] | None = None
     dropped: list[str] = field(default_factory=list)
+    # a summary's topic verdicts: candidate topic -> {"about": bool, "why": str} (checked)
+    verdicts: dict[str, dict[str, Any]] | None = None
     failure_kind: str | None = None
     failure_message: str = ""  # for the log only: never stored (it may be the provider's text)
     status: int | None = None  # the HTTP status of the last failed attempt, if any
@@ -64,6 +68,10 @@ class Runner(Protocol):
 
     def prompt_version(self, kind: str) -> str:
         """The version that goes into the cache key for this kind of job."""
+        ...
+
+    def asks_verdicts(self, job: Job) -> bool:
+        """Whether a summary job also asks which of its candidate topics the paper is about."""
         ...
 
     def run(self, jobs: Sequence[Job], spent_usd: float,

@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..ledger import plausible_cost, plausible_tokens
@@ -38,6 +38,7 @@ from .schema import (
     validate_briefing,
     validate_scores,
     validate_summary,
+    validate_verdicts,
 )
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,14 @@ def retry_after(exc: BaseException) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def offered_topics(candidates: Sequence[Mapping[str, Any]]) -> str:
+    """The $topics of a summary prompt: '- name: definition [keyword rules: about: title]'."""
+    lines = [f"- {c['topic']}: {' '.join(str(c.get('definition') or '').split()) or 'papers about ' + str(c['topic'])}"
+             + (f" [keyword rules: {c['rules']}]" if c.get("rules") else "")
+             for c in candidates]
+    return "\n".join(lines) or "none"
 
 
 class NotCalled(Exception):
@@ -281,6 +290,10 @@ class LiteLLMRunner:
         """The prompt file's version, e.g. summary.v1."""
         return self.prompts[kind].version
 
+    def asks_verdicts(self, job: Job) -> bool:
+        """Whether this job's prompt asks which candidate topics the paper is about ($topics)."""
+        return job.kind == "summary" and self.prompts["summary"].uses("topics")
+
     def messages(self, job: Job) -> list[dict[str, str]]:
         """The chat messages of a job."""
         i = job.inputs
@@ -291,6 +304,8 @@ class LiteLLMRunner:
             values.update(topic=str(i["topic"]), count=str(len(lines)), papers="\n".join(lines))
         else:
             values.update(id=str(i["id"]), title=str(i["title"]), abstract=str(i["abstract"]))
+            if job.kind == "summary":
+                values["topics"] = offered_topics(i.get("candidates") or ())
         allowed = VARIABLES[job.kind]
         return self.prompts[job.kind].messages(**{k: v for k, v in values.items() if k in allowed})
 
@@ -320,8 +335,11 @@ class LiteLLMRunner:
         """The response_format argument for a job under the current format."""
         if self.format == "json_schema":
             ids = [str(p["id"]) for p in job.inputs["papers"]] if job.kind == "briefing" else []
+            topics = None
+            if self.asks_verdicts(job):
+                topics = [str(c["topic"]) for c in job.inputs.get("candidates") or ()]
             return {"type": "json_schema", "json_schema": {
-                "name": job.kind, "strict": True, "schema": json_schema(job.kind, ids)}}
+                "name": job.kind, "strict": True, "schema": json_schema(job.kind, ids, topics)}}
         if self.format == "json_object":
             return {"type": "json_object"}
         return None
@@ -530,6 +548,15 @@ class LiteLLMRunner:
             if job.kind == "summary":
                 source = f"{i['title']}\n{i['abstract']}"
                 out.data, out.dropped = validate_summary(data, source, grounding)
+                if self.asks_verdicts(job):
+                    offered = {str(c["topic"]): str(c.get("definition") or "")
+                               for c in i.get("candidates") or ()}
+                    out.verdicts, dropped, ignored = validate_verdicts(
+                        data.get("topics"), offered, source, grounding)
+                    out.dropped += dropped
+                    if ignored:
+                        logger.debug("summary %s: verdicts ignored (not offered, repeated or not "
+                                     "yes/no): %s", job.key, ", ".join(map(repr, ignored)))
             elif job.kind == "score":
                 out.data = validate_scores(data)
             else:

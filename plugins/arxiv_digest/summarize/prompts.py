@@ -3,6 +3,8 @@
 A prompt file has an optional leading HTML comment, then a `## system` and a `## user` section.
 Placeholders are `$name` (string.Template); values are inserted verbatim, never re-expanded, so an
 abstract with `$` or braces in it is safe. The version is the file name without `.md`.
+A summary prompt that uses `$topics` (summary.v3) is given the paper's candidate topics with their
+definitions and asked which of them the paper is about.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from string import Template
 from ..errors import ConfigError
 
 VARIABLES = {
-    "summary": {"language", "id", "title", "abstract"},
+    "summary": {"language", "id", "title", "abstract", "topics"},
     "score": {"interests", "id", "title", "abstract"},
     "briefing": {"language", "topic", "count", "papers"},
 }
@@ -31,6 +33,11 @@ class Prompt:
     version: str
     system: Template
     user: Template
+
+    def uses(self, name: str) -> bool:
+        """Whether the prompt has the placeholder $name (e.g. a summary prompt asking for verdicts)."""
+        return any(m.group("named") == name or m.group("braced") == name
+                   for t in (self.system, self.user) for m in t.pattern.finditer(t.template))
 
     def messages(self, **values: str) -> list[dict[str, str]]:
         """The chat messages with the values filled in."""

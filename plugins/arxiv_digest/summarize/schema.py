@@ -121,8 +121,10 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def json_schema(kind: str, ids: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON schema of a reply (for response_format json_schema); ids: a briefing's papers."""
+def json_schema(kind: str, ids: Sequence[str] = (),
+                topics: Sequence[str] | None = None) -> dict[str, Any]:
+    """The JSON schema of a reply (for response_format json_schema); ids: a briefing's papers;
+    topics: a summary's candidate topics, when its prompt asks for verdicts (None: it does not)."""
     if kind == "summary":
         text = {"type": "string"}
         props: dict[str, Any] = {
@@ -131,6 +133,14 @@ def json_schema(kind: str, ids: Sequence[str] = ()) -> dict[str, Any]:
             **{k: _nullable(text) for k in EFFICIENCY_TEXT},
             **{k: _nullable({"type": "array", "items": text}) for k in EFFICIENCY_LISTS},
         }
+        if topics is not None:
+            name: dict[str, Any] = {"type": "string"}
+            if topics:
+                name["enum"] = list(topics)  # the model cannot name a topic no term matched
+            props["topics"] = {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["topic", "why", "about"],
+                "properties": {"topic": name, "why": text, "about": {"type": "boolean"}}}}
     elif kind == "score":
         props = {"relevance": {"type": "integer"}, "novelty": {"type": "integer"},
                  "comment": {"type": "string"}}
@@ -191,6 +201,70 @@ def validate_summary(data: Mapping[str, Any], source_text: str,
             names = kept or None
         fields[key] = names
     return fields, dropped
+
+
+_YES = {"true", "yes", "about", "y", "1"}
+_NO = {"false", "no", "not about", "mentions", "only mentions", "n", "0"}
+WHY_LIMIT = 300  # characters of a verdict's reason
+
+
+def _verdict_items(raw: Any) -> list[tuple[Any, Any, Any]]:
+    """(topic, about, why) of each entry: a list of objects, or an object keyed by topic."""
+    if isinstance(raw, Mapping):
+        return [(k, v.get("about"), v.get("why")) if isinstance(v, Mapping) else (k, v, None)
+                for k, v in raw.items()]
+    if isinstance(raw, list):
+        return [(i.get("topic"), i.get("about"), i.get("why")) for i in raw
+                if isinstance(i, Mapping)]
+    return []
+
+
+def _about(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        low = " ".join(value.lower().split())
+        return True if low in _YES else False if low in _NO else None
+    return None
+
+
+def validate_verdicts(raw: Any, candidates: Mapping[str, str], source_text: str,
+                      grounding: Grounding | None = None
+                      ) -> tuple[dict[str, dict[str, Any]], list[str], list[str]]:
+    """Checked topic verdicts: (topic -> {"about", "why"}, dropped, ignored).
+
+    candidates: each topic the paper was offered -> its definition. An entry naming another topic
+    is ignored (the model cannot add a topic); so are a repeated topic and an `about` that is not
+    a yes or no. A reason (`why`) is one line of at most WHY_LIMIT characters and must be grounded
+    in the title, abstract and definitions, or it is dropped (the verdict stays, without it).
+    A reply with no usable verdict gives none: the keyword rules' decision stands.
+    """
+    by_flat = {_squash(name): name for name in candidates}
+    out: dict[str, dict[str, Any]] = {}
+    dropped: list[str] = []
+    ignored: list[str] = []
+    if raw is not None and not isinstance(raw, (list, Mapping)):
+        return {}, ["topics"], []
+    for topic, about_raw, why_raw in _verdict_items(raw):
+        label = str(topic)[:40]
+        name = topic if isinstance(topic, str) and topic in candidates else (
+            by_flat.get(_squash(topic)) if isinstance(topic, str) else None)
+        about = _about(about_raw)
+        if name is None or name in out or about is None:
+            ignored.append(label)
+            continue
+        why_text: str | None
+        try:
+            why_text = _one_line(why_raw, "why", WHY_LIMIT, required=False)
+        except ReplyError:
+            why_text = None
+            dropped.append(f"topics.{name}.why")
+        if why_text is not None and grounding is not None and grounding.check(
+                why_text, f"{source_text}\n{candidates[name]}"):
+            why_text = None
+            dropped.append(f"topics.{name}.why")
+        out[name] = {"about": about, "why": why_text or ""}
+    return out, dropped, ignored
 
 
 def _score(value: Any, key: str) -> int:

@@ -97,8 +97,14 @@ def score_view(record: Any) -> ScoreView | None:
     return ScoreView(r, n, _text(record.get("comment")) or "")
 
 
-def summary_view(record: Any, scoring: bool = False) -> SummaryView:
-    """A paper's stored summary record as the template shows it."""
+def summary_view(record: Any, scoring: bool = False, about: Sequence[str] | None = None,
+                 topics: Sequence[str] = ()) -> SummaryView:
+    """A paper's stored summary record as the template shows it.
+
+    about / topics: the topics the paper is listed under (tagging.listing) / every configured
+    topic. A technique naming a configured topic the paper is not about is not shown: the page
+    never labels a paper with a topic it does not list it under.
+    """
     scores = score_view(record.get("score")) if scoring and isinstance(record, Mapping) else None
     if not isinstance(record, Mapping):
         return SummaryView("pending", "", PENDING)
@@ -113,6 +119,8 @@ def summary_view(record: Any, scoring: bool = False) -> SummaryView:
     details = []
     for key, name in DETAILS:
         value = fields.get(key)
+        if key == "technique" and about is not None and value in topics and value not in about:
+            continue
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value if str(v).strip())
         text = _text(value) if isinstance(value, str) else None
