@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 from lxml import etree
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from . import schedule
@@ -88,8 +89,8 @@ class _Attempt:
         self.expired = True
         while True:  # again until the attempt ends: a socket may appear after the deadline
             for conn in list(self.conns):
-                sock = getattr(conn, "sock", None)
-                if sock is not None:
+                # conn.sock is None once a closing response took the socket over: hence opened
+                for sock in {id(s): s for s in (conn.sock, getattr(conn, "opened", None)) if s}.values():
                     with contextlib.suppress(OSError):
                         sock.shutdown(socket.SHUT_RDWR)
             if self._done.wait(0.1):
@@ -99,8 +100,28 @@ class _Attempt:
 _current = threading.local()
 
 
+class _TrackedHTTPConnection(HTTPConnection):
+    """Keeps the socket it opened: http.client drops `sock` when a response will close it."""
+
+    opened: Any = None
+
+    def connect(self) -> None:
+        super().connect()
+        self.opened = self.sock
+
+
+class _TrackedHTTPSConnection(HTTPSConnection):
+    opened: Any = None
+
+    def connect(self) -> None:
+        super().connect()
+        self.opened = self.sock
+
+
 class _TrackedPool(HTTPConnectionPool):
     """Tells the running attempt which connection it uses, so its watchdog can cut it."""
+
+    ConnectionCls = _TrackedHTTPConnection
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)
@@ -111,6 +132,7 @@ class _TrackedPool(HTTPConnectionPool):
 
 
 class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
     _get_conn = _TrackedPool._get_conn
 
 
@@ -312,8 +334,8 @@ def _retry_after(resp: requests.Response) -> float | None:
 
 
 def _human(seconds: float) -> str:
-    """86400 -> '86400 s (24 h)'; 2.5 -> '2.5 s'."""
-    text = f"{seconds:g} s"
+    """86400 -> '86400 s (24 h)'; 2.5 -> '2.5 s'; 86368.8 -> '86369 s (24 h)'."""
+    text = f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.3g} s"
     if seconds >= 3600:
         text += f" ({seconds / 3600:.3g} h)"
     elif seconds >= 120:
