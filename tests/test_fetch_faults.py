@@ -192,3 +192,17 @@ def test_a_retry_after_past_the_fetch_deadline_fails_at_once(site, arxiv_server,
                          "(ARXIV_DIGEST_FETCH_DEADLINE, 3 s); nothing stored")
     assert took < 2.0
     assert_kept(site, stored)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("ARXIV_DIGEST_MAX_REDIRECTS = -1", "ARXIV_DIGEST_MAX_REDIRECTS: expected an integer >= 0, got -1"),
+     ("ARXIV_DIGEST_REQUEST_DEADLINE = 'soon'",
+      "ARXIV_DIGEST_REQUEST_DEADLINE: expected a number >= 0.001, got 'soon'")],
+    ids=["redirects", "deadline"],
+)
+def test_limit_settings_are_validated(site, arxiv_server, capsys, line, expected):
+    settings_line(site, line)
+    code, err, _ = update(site, capsys)
+    assert code == 2 and expected in err
+    assert arxiv_server.requests == []

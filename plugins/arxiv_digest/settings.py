@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "ARXIV_DIGEST_PAGE_SIZE": 1000,  # API page size (arXiv's maximum is 2000)
     # limits against a slow or hostile server (fetch.py)
     "ARXIV_DIGEST_REQUEST_DEADLINE": 120.0,  # seconds for one request, headers and body (per try)
-    "ARXIV_DIGEST_FETCH_DEADLINE": 900.0,  # seconds for all requests of one day: pages, retries, waits
+    "ARXIV_DIGEST_FETCH_DEADLINE": 600.0,  # seconds for all requests of one day: pages, retries, waits
     "ARXIV_DIGEST_MAX_RETRY_AFTER": 300.0,  # a longer Retry-After fails the fetch instead of waiting
     "ARXIV_DIGEST_MAX_REDIRECTS": 5,  # redirects followed per request (each one spaced as a request)
     "ARXIV_DIGEST_MAX_RESPONSE_BYTES": 50_000_000,  # a larger body is refused, read no further
