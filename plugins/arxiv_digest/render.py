@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,20 +36,26 @@ from .summarize.view import (
     sort_by_score,
     summary_view,
 )
-from .tagging import Span, Tagger, TopicDecision, is_listed
+from .tagging import Span, TopicDecision, gist, listing, tagger_for, why
 
 DAY_TEMPLATE = "digest_day.html"
 logger = logging.getLogger(__name__)
 
 
-def highlight(text: str, spans: Iterable[Span]) -> Markup:
-    """Escape text and wrap each span in <strong class="kw" data-tag="topic">."""
+def highlight(text: str, spans: Iterable[Span], about: Container[str] | None = None) -> Markup:
+    """Escape text and wrap each span in <strong class="kw" data-tag="topic">.
+
+    With `about` (the topics the paper is about), a span of any other topic is only a mention:
+    <strong class="kw kw-mention" data-mention="topic">, bolded quietly, never as a topic match.
+    """
     out: list[str] = []
     pos = 0
     for sp in spans:
         out.append(str(escape(text[pos:sp.start])))
+        attr = "kw" if about is None or sp.topic in about else "kw kw-mention"
+        data = "data-tag" if attr == "kw" else "data-mention"
         out.append(
-            f'<strong class="kw" data-tag="{escape(sp.topic)}">'
+            f'<strong class="{attr}" {data}="{escape(sp.topic)}">'
             f"{escape(text[sp.start:sp.end])}</strong>"
         )
         pos = sp.end
@@ -71,6 +77,22 @@ class PaperView:
     # topic -> decision with its evidence (.tier, .terms, .reasons, .explanation), about and mentions
     decisions: Mapping[str, TopicDecision] = field(default_factory=dict)
 
+    def matched(self, topic: str) -> tuple[str, ...]:
+        """The words of the paper that matched the topic's terms, as written."""
+        d = self.decisions.get(topic)
+        return d.terms if d is not None else ()
+
+    def why(self, topic: str) -> str:
+        """Why the paper is about the topic, or only mentions it (its evidence, any verdict)."""
+        d = self.decisions.get(topic)
+        return why(d) if d is not None else ""
+
+    def gist(self, topic: str) -> str:
+        """What a mention is, in a few words: 'sparse views', or the matched words."""
+        d = self.decisions.get(topic)
+        return gist(d) if d is not None else ""
+
+
 
 @dataclass(frozen=True)
 class DayView:
@@ -86,6 +108,8 @@ class DayView:
     briefing: tuple[BriefingView, ...] = ()  # one paragraph per topic (summarize stage)
     ledger: LedgerView | None = None  # the day's LLM cost table
     scoring: bool = False  # show relevance/novelty scores (llm.scoring.enabled)
+    # papers not listed that mention a topic (its words occur, it is not about it): a quiet list
+    mentioned: tuple[PaperView, ...] = ()
 
     @property
     def listed_total(self) -> int:
@@ -117,18 +141,24 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
             data_link = "/" + settings.data_dir.resolve().relative_to(Path(content_root).resolve()).as_posix()
         except ValueError:  # day files outside PATH: Pelican cannot link them
             data_link = ""
-    tagger = Tagger(settings.topics)
+    tagger = tagger_for(settings)
+    names = tuple(t.name for t in settings.topics)
     views = []
+    mentioned = []
     for p in digest.papers:
-        decisions = tagger.decide_paper(p)  # decided again with the current digest.yaml
-        tags = tuple(n for n, d in decisions.items() if d.about)
-        if not is_listed(p.is_replacement, tags, settings):
+        decided = listing(p, settings, tagger)  # the one decision, with the current digest.yaml
+        decisions, tags = decided.decisions, decided.about
+        if not decided.listed:
+            if decided.mentions and not (p.is_replacement and settings.replacements == "hide"):
+                mentioned.append(PaperView(p, (), highlight(p.title, tagger.spans(p.title), ()),
+                                           Markup(""), mentions=decided.mentions,
+                                           decisions=decisions))
             continue
-        views.append(PaperView(p, tags, highlight(p.title, tagger.spans(p.title)),
-                               highlight(p.abstract, tagger.spans(p.abstract)),
+        views.append(PaperView(p, tags, highlight(p.title, tagger.spans(p.title), tags),
+                               highlight(p.abstract, tagger.spans(p.abstract), tags),
                                related_links(p, digest.date, data_link),
-                               summary_view(p.summary, settings.llm.scoring.enabled),
-                               mentions=tuple(n for n, d in decisions.items() if not d.about),
+                               summary_view(p.summary, settings.llm.scoring.enabled, tags, names),
+                               mentions=decided.mentions,
                                decisions=decisions))
     listed = tuple(v for v in views if not v.paper.is_replacement)
     updated = tuple(v for v in views if v.paper.is_replacement)  # empty when hidden (is_listed)
@@ -146,6 +176,7 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
         briefing=briefing_views(digest, [t.name for t in settings.topics]),
         ledger=day_ledger(digest),
         scoring=settings.llm.scoring.enabled,
+        mentioned=tuple(mentioned),
     )
 
 

@@ -249,7 +249,45 @@
     }
   }
 
+  /* Topic chips: hover and keyboard focus show a chip's explanation through CSS alone; the "?"
+     button shows or hides it on tap, Enter or Space (aria-expanded); Escape or a tap elsewhere
+     hides it. */
+  function initChips() {
+    function close(chip) {
+      var b = chip.querySelector("button.why");
+      if (b) b.setAttribute("aria-expanded", "false");
+    }
+    doc.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest(".chip button.why");
+      all('.chip button.why[aria-expanded="true"]').forEach(function (o) {
+        if (o !== b) close(o.parentNode);
+      });
+      if (!b) return;
+      var open = b.getAttribute("aria-expanded") !== "true";
+      b.setAttribute("aria-expanded", open ? "true" : "false");
+      b.parentNode.classList.toggle("closed", !open);
+    });
+    doc.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape") return;
+      all(".chip").forEach(function (c) {
+        if (c.contains(doc.activeElement) || c.querySelector('button.why[aria-expanded="true"]')) {
+          close(c);
+          c.classList.add("closed");
+        }
+      });
+    });
+    doc.addEventListener("focusout", function (e) {
+      var c = e.target.closest && e.target.closest(".chip");
+      if (c && !c.contains(e.relatedTarget)) { close(c); c.classList.remove("closed"); }
+    });
+    doc.addEventListener("mouseover", function (e) {
+      var c = e.target.closest && e.target.closest(".chip.closed");
+      if (c && !c.contains(doc.activeElement)) c.classList.remove("closed");
+    });
+  }
+
   initTheme();
+  initChips();
   initFilter();
   initCopy();
   initSearch();
