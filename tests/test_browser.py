@@ -336,3 +336,35 @@ def test_a_site_under_a_sub_path_finds_and_links_right(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_topic_chip_explains_itself_on_focus_tap_and_hover(browser: Any, base_url: str) -> None:
+    r = Reader(browser, base_url, has_touch=True)
+    page = r.goto(DAY)
+    chips = page.locator("article.paper .chip")
+    chip = chips.first
+    link, button, tip = chip.locator("a.tag"), chip.locator("button.why"), chip.locator(".why-text")
+    assert link.get_attribute("aria-describedby") == tip.get_attribute("id")
+    assert tip.is_hidden()
+    link.focus()  # keyboard: the explanation shows while the chip has focus
+    assert tip.is_visible()
+    text = tip.inner_text()
+    assert text.startswith("about: ") and "matched “" in text
+    page.keyboard.press("Escape")
+    assert tip.is_hidden()
+    button.tap()  # touch: the "?" button shows it, and a second tap hides it
+    assert button.get_attribute("aria-expanded") == "true" and tip.is_visible()
+    button.tap()
+    assert button.get_attribute("aria-expanded") == "false" and tip.is_hidden()
+    other = chips.nth(1)
+    other.locator("a.tag").hover()  # a mouse: hovering shows it
+    assert other.locator(".why-text").is_visible()
+    # papers that only mention a topic: a folded list, each with its quiet 'also mentions' line
+    mentioned = page.locator("details#also-mentioned")
+    mentioned.locator("> summary").click()
+    line = mentioned.locator("details.mentions").first
+    assert line.locator("summary").inner_text().startswith("also mentions: ")
+    line.locator("summary").click()
+    assert "only mentions: " in line.locator("ul").inner_text()
+    assert page.locator("#also-mentioned strong.kw[data-tag]").count() == 0  # never a topic match
+    r.close()
