@@ -299,3 +299,20 @@ def test_chromium_sees_no_dialog_on_any_page(hostile_site: dict[str, Any]) -> No
         server.server_close()
     assert not dialogs, dialogs
     assert not live, json.dumps(live, indent=1)
+
+
+def test_model_verdict_reasons_reach_the_chips_as_text(hostile_site: dict[str, Any]) -> None:
+    """A model's reasons (summary.v3 verdicts) are stored as written and shown as text only."""
+    site = hostile_site["site"]
+    day = json.loads((site / f"content/digests/{RSS_DAY[:4]}/{RSS_DAY}.json").read_text())
+    judged = [p for p in day["papers"] if (p.get("summary") or {}).get("verdicts")]
+    assert judged, "the hostile model's verdicts were stored"
+    offered = {t for p in judged for t in p["summary"]["verdicts"]}
+    assert offered <= {*TOPICS, "pruning", "quantization", "kv-cache", "sparsity"}  # none invented
+    reasons = [v["why"] for p in judged for v in p["summary"]["verdicts"].values() if v["why"]]
+    assert any("<" in why for why in reasons)
+    page = (hostile_site["out"] / RSS_DAY.replace("-", "/") / "index.html").read_text(encoding="utf-8")
+    doc = html.fromstring(page)
+    shown = " ".join(t.text_content() for t in doc.cssselect(".chip .why-text, details.mentions"))
+    assert any(why in shown for why in reasons)  # the reason, markup and all, as text
+    assert not raw_problems(page)

@@ -122,7 +122,15 @@ def hostile_answer(kind: str, key: str, user: str) -> dict[str, Any]:
     if kind == "briefing":
         return {"sentences": [{"text": f"{p} is what the papers say.", "cites": ids[:2]}
                               for p in (mine[:2] + own[:1])]}
+    # summary.v3: a verdict on every offered topic (agreeing with the keyword rules) whose reason
+    # is markup, and a topic with markup that was never offered (ignored)
+    from llm_server import offered_topics
+
+    verdicts = [{"topic": t, "why": f"{mine[0]} is why", "about": rules.startswith("about")}
+                for t, rules in offered_topics(user)]
+    verdicts.append({"topic": own[1], "why": own[2], "about": True})
     return {
+        "topics": verdicts,
         "tldr": f"{mine[0]} is the result",
         "method": f"{mine[-1]} is the method",
         "technique": "pruning",
