@@ -76,6 +76,10 @@ class PaperView:
     mentions: tuple[str, ...] = ()  # topics whose terms occur but that the paper is not about
     # topic -> decision with its evidence (.tier, .terms, .reasons, .explanation), about and mentions
     decisions: Mapping[str, TopicDecision] = field(default_factory=dict)
+    # the summary's tldr, method and headline with topic keywords bolded (escaped, as the abstract)
+    tldr_html: Markup | None = None
+    method_html: Markup | None = None
+    headline_html: Markup | None = None
 
     def matched(self, topic: str) -> tuple[str, ...]:
         """The words of the paper that matched the topic's terms, as written."""
@@ -121,6 +125,12 @@ class DayView:
         """Topics with at least one paper this day."""
         return tuple(t for t, n in self.topic_counts if n)
 
+    @property
+    def topic_split(self) -> dict[str, tuple[int, int]]:
+        """topic -> (new and cross-listed papers, updated versions) listed: the chip counts both."""
+        return {t: (sum(t in v.tags for v in self.listed), sum(t in v.tags for v in self.updated))
+                for t, _ in self.topic_counts}
+
 
 def related_links(paper: Paper, date: str, data_link: str) -> tuple[tuple[str, str], ...]:
     """Links to near-identical titles: an anchor on the same day, a Pelican {filename} link otherwise."""
@@ -154,12 +164,16 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
                                            Markup(""), mentions=decided.mentions,
                                            decisions=decisions))
             continue
+        summary = summary_view(p.summary, settings.llm.scoring.enabled, tags, names)
+        tldr, method, headline = (None if not text else highlight(text, tagger.spans(text), tags)
+                                  for text in (summary.tldr, summary.method, summary.headline))
         views.append(PaperView(p, tags, highlight(p.title, tagger.spans(p.title), tags),
                                highlight(p.abstract, tagger.spans(p.abstract), tags),
                                related_links(p, digest.date, data_link),
-                               summary_view(p.summary, settings.llm.scoring.enabled, tags, names),
+                               summary,
                                mentions=decided.mentions,
-                               decisions=decisions))
+                               decisions=decisions, tldr_html=tldr, method_html=method,
+                               headline_html=headline))
     listed = tuple(v for v in views if not v.paper.is_replacement)
     updated = tuple(v for v in views if v.paper.is_replacement)  # empty when hidden (is_listed)
     if settings.llm.scoring.enabled and settings.llm.scoring.sort:

@@ -86,8 +86,10 @@
       buttons.forEach(function (b) {
         b.setAttribute("aria-pressed", b.getAttribute("data-topic") === topic ? "true" : "false");
       });
+      var pressed = buttons.filter(function (b) { return b.getAttribute("data-topic") === topic; })[0];
+      var split = pressed && pressed.getAttribute("data-split");  // what the chip's count holds
       var text = topic
-        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + "."
+        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + (split ? " (" + split + ")" : "") + "."
         : "Showing all " + papers.length + " papers.";
       if (status) status.textContent = text;
       if (remember && window.history && history.replaceState) {
@@ -249,6 +251,81 @@
     }
   }
 
+  /* Folds: the briefing (open or closed as the reader left it) and, on narrow screens, the
+     contents. The state is a class on <html> (base.html sets the briefing's before the first paint). */
+  function initFolds() {
+    all("button.fold").forEach(function (b) {
+      var cls = b.closest(".briefing") ? "brief-open" : "toc-open";
+      function sync() { b.setAttribute("aria-expanded", root.classList.contains(cls) ? "true" : "false"); }
+      sync();
+      b.addEventListener("click", function () {
+        root.classList.toggle(cls);
+        sync();
+        if (cls === "brief-open") {
+          try { localStorage.setItem("briefing", root.classList.contains(cls) ? "open" : "closed"); } catch (e) { /* not remembered */ }
+        }
+      });
+    });
+    // a link into a folded part (a TOC entry's target is never folded; a briefing citation is) opens it
+    function reveal() {
+      var id = decodeURIComponent(location.hash.slice(1));
+      var el = id && doc.getElementById(id);
+      if (el && el.closest && el.closest(".briefing .fold-body") && !root.classList.contains("brief-open")) {
+        var b = doc.querySelector(".briefing button.fold");
+        if (b) b.click();
+        el.scrollIntoView();
+      }
+    }
+    window.addEventListener("hashchange", reveal);
+    reveal();
+  }
+
+  /* "Expand all abstracts": the bolded words are in the abstracts, folded under each summary. */
+  function initExpandAll() {
+    var b = doc.querySelector("button.expand-all");
+    if (!b) return;
+    b.addEventListener("click", function () {
+      var open = b.getAttribute("aria-pressed") !== "true";
+      all("article.paper details.abstract").forEach(function (d) { d.open = open; });
+      b.setAttribute("aria-pressed", open ? "true" : "false");
+      b.textContent = open ? "Collapse all abstracts" : "Expand all abstracts";
+    });
+  }
+
+  /* The contents follow the reader: the paper under the reading line is aria-current in the
+     TOC, and the TOC (a sticky column on wide screens) scrolls to keep it in sight. */
+  function initTocFollow() {
+    var toc = doc.querySelector("nav.toc");
+    if (!toc || !("IntersectionObserver" in window)) return;
+    var links = {};
+    all("a[href^='#']", toc).forEach(function (a) { links[decodeURIComponent(a.getAttribute("href").slice(1))] = a; });
+    var papers = all("article.paper[id]").filter(function (p) { return links[p.id]; });
+    if (!papers.length) return;
+    var inBand = {};
+    var current = null;
+    function mark(a) {
+      if (a === current) return;
+      if (current) current.removeAttribute("aria-current");
+      current = a;
+      if (!a) return;
+      a.setAttribute("aria-current", "location");
+      // keep it in sight inside the contents' own scroll area, never scrolling the page
+      if (toc.scrollHeight > toc.clientHeight + 1) {
+        var lr = a.getBoundingClientRect(), br = toc.getBoundingClientRect();
+        if (lr.top < br.top + 40 || lr.bottom > br.bottom - 8) toc.scrollTop += lr.top - br.top - br.height / 3;
+      }
+    }
+    var io = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) { if (e.isIntersecting) inBand[e.target.id] = true; else delete inBand[e.target.id]; });
+      for (var i = 0; i < papers.length; i++) {
+        if (inBand[papers[i].id] && !papers[i].hidden) { mark(links[papers[i].id]); return; }
+      }
+      // nothing in the band: above the first paper nothing is current; between two, the last one stays
+      if (papers[0].getBoundingClientRect().top > window.innerHeight * 0.2) mark(null);
+    }, { rootMargin: "-20% 0px -79% 0px" });  // a reading line a fifth of the way down the screen
+    papers.forEach(function (p) { io.observe(p); });
+  }
+
   /* Topic chips: hover and keyboard focus show a chip's explanation through CSS alone; the "?"
      button shows or hides it on tap, Enter or Space (aria-expanded); Escape or a tap elsewhere
      hides it. */
@@ -288,6 +365,9 @@
 
   initTheme();
   initChips();
+  initFolds();
+  initExpandAll();
+  initTocFollow();
   initFilter();
   initCopy();
   initSearch();
