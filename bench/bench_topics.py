@@ -7,9 +7,15 @@ Columns, per topic and micro-averaged over the four topics ("about" is the posit
           {"id", "topic", "about": true/false}); with --oracle the labels themselves are used as
           the verdicts, which measures the ceiling a perfect model could reach on top of the terms
           (it can only re-decide topics a term matched).
+  +server the same, with the verdicts a model gives through the real summarize stage: summary.v3
+          over litellm and HTTP to the local test server (tests/llm_server.py) on 127.0.0.1, which
+          answers `echo` (it agrees with the keyword rules: a plumbing check, the column equals
+          "new") or `oracle` (it answers from the labels: the ceiling through the real path). Only
+          listed papers are summarized, so a model can raise precision here, not recall.
 Also prints the time to decide the shipped 513-paper day.
 
-Run: .venv/bin/python bench/bench_topics.py [--errors] [--verdicts FILE | --oracle]
+Run: .venv/bin/python bench/bench_topics.py [--errors] [--verdicts FILE | --oracle |
+     --server echo|oracle]
 """
 
 from __future__ import annotations
@@ -107,6 +113,59 @@ def predictors(verdicts: Mapping[tuple[str, str], bool] | None
     return out
 
 
+def server_verdicts(rows: list[dict[str, object]], mode: str) -> dict[tuple[str, str], bool]:
+    """Verdicts from the summarize stage run against the local test server (see --server)."""
+    import os
+    import tempfile
+
+    import yaml
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from arxiv_digest.models import Digest
+    from arxiv_digest.summarize import make_summarizer
+    from llm_server import LLMServer, default_answer, offered_topics
+
+    labels = {str(r["id"]): r["labels"] for r in rows}
+
+    def answer(kind: str, key: str, user: str) -> dict[str, object]:
+        reply = default_answer(kind, key, user)
+        if kind == "summary" and mode == "oracle":
+            gold = labels.get(key)
+            reply["topics"] = [{"topic": t, "why": "the label says so",
+                                "about": isinstance(gold, Mapping) and gold.get(t) == "about"}
+                               for t, _ in offered_topics(user)]
+        return reply
+
+    server = LLMServer()
+    server.answer = answer
+    api_base = server.start()
+    os.environ.setdefault("OPENAI_API_KEY", "sk-bench-local-test-server")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = yaml.safe_load((ROOT / "digest.yaml").read_text(encoding="utf-8"))
+            raw["llm"] = {**raw["llm"], "model": "openai/bench", "api_base": api_base,
+                          "briefing": False, "daily_budget_usd": None, "concurrency": 8}
+            config = Path(tmp) / "digest.yaml"
+            config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+            (Path(tmp) / "content").mkdir()
+            settings = load_settings({"PATH": str(Path(tmp) / "content"),
+                                      "ARXIV_DIGEST_CONFIG": str(config)})
+            papers = tuple(paper_of(r) for r in rows)
+            day = Digest("2024-11-28", ("cs.LG",), "rss", papers, {"new": len(papers)})
+            started = time.perf_counter()
+            done = make_summarizer(settings).summarize(day)
+            took = time.perf_counter() - started
+    finally:
+        server.stop()
+    out = {}
+    for p in done.papers:
+        for topic, v in ((p.summary or {}).get("verdicts") or {}).items():
+            out[(p.id, topic)] = bool(v["about"])
+    print(f"local test server ({mode}): {server.count('summary')} summary calls over HTTP, "
+          f"{len(out)} verdicts, {took:.1f} s")
+    return out
+
+
 def main() -> None:
     """Print the table (and, with --errors, every disagreement with the labels)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -114,6 +173,8 @@ def main() -> None:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--verdicts", type=Path, help="JSON lines {id, topic, about} from a model")
     g.add_argument("--oracle", action="store_true", help="use the labels as the model's verdicts")
+    g.add_argument("--server", choices=("echo", "oracle"),
+                   help="verdicts from summary.v3 through litellm to the local test server")
     args = ap.parse_args()
     rows = load_labels()
     topics = list(OLD_TOPICS)
@@ -121,6 +182,8 @@ def main() -> None:
     if args.oracle:
         verdicts = {(str(r["id"]), t): v == "about" for r in rows
                     for t, v in r["labels"].items()}  # type: ignore[union-attr]
+    elif args.server:
+        verdicts = server_verdicts(rows, args.server)
     elif args.verdicts:
         verdicts = {}
         for line in args.verdicts.read_text(encoding="utf-8").splitlines():
