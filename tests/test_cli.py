@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 from arxiv_digest.cli import main
-from arxiv_digest.errors import ConfigError, DigestError, FetchError, NoAnnouncementError, StoreError
+from arxiv_digest.errors import (
+    BusyError,
+    ConfigError,
+    DigestError,
+    FetchError,
+    NoAnnouncementError,
+    StoreError,
+    SummaryError,
+)
 from arxiv_digest.ledger import add_usage
 from arxiv_digest.status import ledger_cost, summary_state
 from arxiv_server import ArxivServer, paged_feed
@@ -209,7 +217,8 @@ def readme() -> str:
 def test_readme_documents_every_exit_code() -> None:
     text = readme()
     table = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", text, re.M))
-    for error in (ConfigError, FetchError, NoAnnouncementError, StoreError, DigestError):
+    for error in (ConfigError, FetchError, NoAnnouncementError, StoreError, DigestError, SummaryError,
+                  BusyError):
         assert str(error.exit_code) in table, error.__name__
     assert "nothing to publish" in table["0"]
     assert "130" in table
