@@ -8,8 +8,8 @@ AUTHOR = "arxiv-digest"
 SITENAME = "arXiv digest"
 SITESUBTITLE = "New arXiv papers on efficient models, tagged and summarized every announcement day"
 SITEURL = ""
-# Feeds need absolute links: in development they point at `make serve`; publishconf.py sets the
-# real site's URL for both.
+# Feeds need absolute links: in development (SITEURL "") they point at `make serve`; publishconf.py
+# sets the real site's URL for both. With neither absolute, the plugin writes no feed.
 FEED_DOMAIN = "http://127.0.0.1:8000"
 PATH = "content"
 TIMEZONE = "America/New_York"
@@ -50,9 +50,17 @@ SEARCH_URL = "search/"
 SEARCH_SAVE_AS = "search/index.html"
 DIRECT_TEMPLATES = ["index", "tags", "archives", "search", "404"]
 
-# Feeds: full content, stable ids (tag URIs from the day's URL and date)
-FEED_ALL_ATOM = "feeds/all.atom.xml"
-FEED_ALL_RSS = "feeds/all.rss.xml"
+# Feeds: one entry per paper with absolute links and stable ids (tag URIs from the paper page's URL
+# and the announcement date), written by the plugin (plugins/arxiv_digest/site/feeds.py): the site
+# feeds hold the newest ARXIV_DIGEST_FEED_DAYS days (at most ARXIV_DIGEST_FEED_MAX_ENTRIES papers),
+# a topic's feed its newest FEED_MAX_ITEMS papers. Pelican's own feeds (one entry per day, the
+# whole page) are off. Links need an absolute base: SITEURL, else FEED_DOMAIN (below).
+FEED_ALL_ATOM = None
+FEED_ALL_RSS = None
+ARXIV_DIGEST_FEED_ATOM = "feeds/all.atom.xml"
+ARXIV_DIGEST_FEED_RSS = "feeds/all.rss.xml"
+ARXIV_DIGEST_FEED_DAYS = 5
+ARXIV_DIGEST_FEED_MAX_ENTRIES = 250
 TAG_FEED_ATOM = None  # topic feeds (one entry per paper) are ARXIV_DIGEST_TOPIC_FEED_* above
 TAG_FEED_RSS = None
 CATEGORY_FEED_ATOM = None

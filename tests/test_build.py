@@ -101,16 +101,17 @@ def test_counts_in_the_header(built: Path) -> None:
     assert str(listed) in counts
 
 
-def test_feed_has_an_entry_for_the_day(built: Path) -> None:
+def test_feed_has_an_entry_per_paper_of_the_day(built: Path) -> None:
     feed = etree.parse(str(built / "feeds/all.atom.xml")).getroot()
     entries = feed.findall(f"{ATOM}entry")
     links = [e.find(f"{ATOM}link").get("href") for e in entries]
-    assert "https://digest.example.org/2024/11/28/" in links
-    entry = entries[links.index("https://digest.example.org/2024/11/28/")]
-    assert entry.find(f"{ATOM}id").text.startswith("tag:digest.example.org,2024-11-28:")
-    assert "strong" in (entry.find(f"{ATOM}content").text or "")  # full content
+    listed = [a.get("id") for a in page(built).cssselect("article.paper")]
+    assert links == [f"https://digest.example.org/papers/{pid}/" for pid in listed]
+    entry = entries[0]
+    assert entry.find(f"{ATOM}id").text.startswith("tag:digest.example.org,2024-11-28:/papers/")
+    assert "strong" in (entry.find(f"{ATOM}content").text or "")  # keywords bold in the abstract
     rss = etree.parse(str(built / "feeds/all.rss.xml")).getroot()
-    assert rss.find("channel/item/link").text == "https://digest.example.org/2024/11/28/"
+    assert rss.find("channel/item/link").text == links[0]
 
 
 def test_two_builds_are_byte_identical(day_site: Path, built: Path, tmp_path: Path) -> None:

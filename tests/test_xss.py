@@ -86,7 +86,8 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
                 md = site / f"{day}.md"
                 assert main([*conf, "export-md", "--date", day, "--all", "-o", str(md)]) == 0
                 exports[day] = md.read_text(encoding="utf-8")
-            build_site(site, out, SITEURL="", FEED_DOMAIN="")
+            # as `make html` builds it: feeds point at `make serve` (pelicanconf's FEED_DOMAIN)
+            build_site(site, out, SITEURL="", FEED_DOMAIN="http://127.0.0.1:8000")
             index_search(out)
         finally:
             os.chdir(cwd)
@@ -192,14 +193,57 @@ def test_every_feed_carries_escaped_html_that_parses_safely(hostile_site: dict[s
 def test_the_search_index_holds_text_only(hostile_site: dict[str, Any]) -> None:
     """Pagefind indexed the payloads as text: had one been markup on the page, its text would not
     be in the index verbatim. (pagefind.js escapes < and > again before it builds an excerpt;
-    chromium runs a search below.)"""
-    frags = sorted((hostile_site["out"] / "pagefind" / "fragment").glob("*.pf_fragment"))
-    assert len(frags) == 2  # the two day pages
+    chromium runs a search below.) One record per paper page."""
+    out = hostile_site["out"]
+    frags = sorted((out / "pagefind" / "fragment").glob("*.pf_fragment"))
+    assert len(frags) == len(list((out / "papers").rglob("index.html"))) > 20
+    shown = set()
     for path in frags:
         data = gzip.decompress(path.read_bytes())
         content = json.loads(data[data.index(b"{"):])["content"]
-        shown = [p for p in PAYLOADS if p.startswith("<") and p in content]
-        assert len(shown) >= 5, (path.name, shown)
+        shown |= {p for p in PAYLOADS if p.startswith("<") and p in content}
+    assert len(shown) >= 5, shown
+    # Pagefind UI shows filter values as HTML: they are slugs and arXiv categories, never markup
+    for path in (out / "pagefind" / "filter").glob("*.pf_filter"):
+        assert b"<" not in gzip.decompress(path.read_bytes()), path
+
+
+def test_bibtex_and_coins_hold_the_payloads_as_escaped_text(hostile_site: dict[str, Any]) -> None:
+    """Every .bib parses into one entry per listed paper; no payload adds an entry, a field or a
+    TeX command; COinS give the titles back exactly."""
+    from urllib.parse import parse_qs
+
+    import bibtexparser
+    from bibtexparser.bparser import BibTexParser
+
+    out = hostile_site["out"]
+    bibs = sorted(out.glob("bib/**/*.bib"))
+    assert len(bibs) >= 2 + len(TOPICS)
+    for path in bibs:
+        text = path.read_text(encoding="utf-8")
+        entries = bibtexparser.loads(text, parser=BibTexParser(common_strings=True)).entries
+        assert len(entries) == text.count("\n@misc{"), path
+        for e in entries:
+            assert set(e) <= {"ID", "ENTRYTYPE", "title", "author", "year", "month", "eprint",
+                              "archiveprefix", "primaryclass", "url", "doi"}, (path, sorted(e))
+            for value in e.values():
+                bare = re.sub(r"\\(textbackslash|textbraceleft|textbraceright|textasciicircum|"
+                              r"textasciitilde)\{\}|\\[$%&#_]", "", value)
+                assert "\\" not in bare, (path, value)  # no TeX command from the data
+    titles = {p["title"] for day in (RSS_DAY, API_DAY) for p in stored(hostile_site["site"], day)["papers"]}
+    spans = html.fromstring((out / "2024/11/28/index.html").read_bytes()).cssselect("span.Z3988")
+    assert spans
+    for span in spans:
+        assert parse_qs(span.get("title"))["rft.atitle"][0] in {" ".join(t.split()) for t in titles}
+
+
+def test_every_feed_parses_for_a_feed_reader(hostile_site: dict[str, Any]) -> None:
+    import feedparser
+
+    for path in sorted(hostile_site["out"].glob("feeds/**/*.xml")):
+        feed = feedparser.parse(path.read_bytes())
+        assert not feed.bozo, (path, feed.get("bozo_exception"))
+        assert all(e.link.startswith("http://127.0.0.1:8000/") for e in feed.entries), path
 
 
 @pytest.mark.parametrize("day", [RSS_DAY, API_DAY])

@@ -24,6 +24,8 @@ from markupsafe import Markup, escape
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Tag
 
+from .cite import FILTERS as CITE_FILTERS
+from .cite import CiteLinks
 from .models import Digest, Paper
 from .settings import RESOLVED_KEY, DigestSettings, load_settings
 from .store import load
@@ -95,7 +97,6 @@ class PaperView:
         """What a mention is, in a few words: 'sparse views', or the matched words."""
         d = self.decisions.get(topic)
         return gist(d) if d is not None else ""
-
 
 
 @dataclass(frozen=True)
@@ -201,7 +202,7 @@ AUTOESCAPE = select_autoescape(default=True, default_for_string=True)
 @lru_cache(maxsize=8)
 def environment(templates: str) -> Environment:
     """The autoescaping environment the day body is rendered in."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(templates),
         autoescape=AUTOESCAPE,
         undefined=StrictUndefined,
@@ -209,6 +210,8 @@ def environment(templates: str) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(CITE_FILTERS)  # coins, bibtex, math_text: plain text, escaped by the template
+    return env
 
 
 def autoescape_templates(settings: dict[str, Any]) -> None:
@@ -228,14 +231,16 @@ def _same(name: str) -> str:
     return name
 
 
-def render_day(view: DayView, theme: str, tag_slug: Callable[[str], str] = _same) -> str:
+def render_day(view: DayView, theme: str, tag_slug: Callable[[str], str] = _same,
+               cite: CiteLinks | None = None) -> str:
     """The day's HTML body from the theme's digest_day.html.
 
     tag_slug: a topic name -> its Pelican slug, for the {tag} links (Pelican slugifies what follows
     {tag} again, so the escaped form of a name with markup would give another slug).
+    cite: where each paper's page and the day's .bib file are (none when omitted).
     """
     env = environment(str(Path(theme) / "templates"))
-    return env.get_template(DAY_TEMPLATE).render(day=view, tag_slug=tag_slug)
+    return env.get_template(DAY_TEMPLATE).render(day=view, tag_slug=tag_slug, cite=cite or CiteLinks())
 
 
 def digest_settings(settings: dict[str, Any]) -> DigestSettings:
@@ -265,7 +270,9 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         digest = load(Path(source_path))
         view = day_view(digest, settings, self.settings.get("PATH"))
         content = render_day(view, self.settings["THEME"],
-                             lambda name: str(Tag(name, self.settings).slug))
+                             lambda name: str(Tag(name, self.settings).slug),
+                             CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
+                                       settings.day_bib))
         counts = ", ".join(f"{n} {t}" for t, n in view.topic_counts if n)
         summary = (
             f"{digest.announced_total} papers announced in {', '.join(digest.categories)}; "

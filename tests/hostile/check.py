@@ -48,7 +48,11 @@ def element_problems(root: html.HtmlElement, inline_ok: Iterable[str] = ()) -> l
             if n.startswith("on"):
                 out.append(f"<{tag} {n}=...>")
             v = _CTRL.sub("", value).lower()
-            if (n in URL_ATTRS or n.endswith("href")) and (
+            # a <meta name="citation_title" content="..."> holds text; only a refresh or a *url
+            # meta holds a URL in content
+            text_meta = tag == "meta" and n == "content" and not el.get("http-equiv") and "url" not in (
+                (el.get("name") or "") + (el.get("property") or "")).lower()
+            if (n in URL_ATTRS or n.endswith("href")) and not text_meta and (
                     v.startswith(BAD_SCHEMES) or "url=javascript:" in v):
                 out.append(f"<{tag} {n}={value[:60]!r}>")
         if tag in FORBIDDEN:

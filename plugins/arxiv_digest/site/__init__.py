@@ -8,6 +8,9 @@ builds of the same content are byte-identical.
 
     archive.py   days in order (prev/next) and the month calendar
     topics.py    topic views, the topics generator, topic feeds
+    papers.py    a page per listed paper (citation meta, the paper's search record)
+    feeds.py     feeds with one entry per paper: site-wide, and the writer topic feeds use
+    bibtex.py    a .bib file per day and per topic
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from typing import Any
 
 from pelican.generators import Generator
 
+from ..cite import FILTERS as CITE_FILTERS
 from ..render import autoescape_templates, digest_settings
 from .archive import build_calendar, day_articles, link_days
+from .bibtex import BibGenerator
+from .feeds import FeedsGenerator
+from .papers import PapersGenerator
 from .topics import TopicsGenerator
 
 
@@ -32,12 +39,16 @@ def finalize_articles(generator: Any) -> None:
 def autoescape_pelican(pelican: Any) -> None:
     """When Pelican initialises: autoescaping on for every theme template Pelican renders."""
     autoescape_templates(pelican.settings)
+    # coins, bibtex, math_text for the theme's templates (plain text: the templates escape it)
+    pelican.settings["JINJA_FILTERS"] = {**(pelican.settings.get("JINJA_FILTERS") or {}), **CITE_FILTERS}
 
 
-def get_generators(pelican: Any) -> type[Generator]:
-    """Add the topics generator."""
-    return TopicsGenerator
+def get_generators(pelican: Any) -> tuple[type[Generator], ...]:
+    """Add the paper pages, topics, feeds and .bib generators (in this order: each reads the
+    context the ones before it built)."""
+    return PapersGenerator, TopicsGenerator, FeedsGenerator, BibGenerator
 
 
-__all__ = ["TopicsGenerator", "autoescape_pelican", "build_calendar", "finalize_articles",
+__all__ = ["BibGenerator", "FeedsGenerator", "PapersGenerator", "TopicsGenerator",
+           "autoescape_pelican", "build_calendar", "finalize_articles",
            "get_generators", "link_days"]

@@ -7,17 +7,15 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from feedgenerator import Atom1Feed, Rss201rev2Feed, get_tag_uri
-from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.urlwrappers import Tag
 
 from ..errors import ConfigError
 from ..render import DayView, PaperView, digest_settings
 from .archive import day_articles
+from .feeds import FeedWriter, feed_base
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +89,9 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
             if topic.name in v.tags
         )
         fmt = {"slug": tag.slug}
-        atom = ds.topic_feed_atom
-        rss = ds.topic_feed_rss
+        feeds_on = bool(feed_base(settings))  # no absolute base: no feed (site/feeds.py)
+        atom = ds.topic_feed_atom if feeds_on else ""
+        rss = ds.topic_feed_rss if feeds_on else ""
         topics.append(TopicView(
             name=topic.name,
             slug=tag.slug,
@@ -104,37 +103,6 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
             definition=topic.definition,
         ))
     return tuple(topics)
-
-
-class _StableDates:
-    """Feeds whose <updated>/<lastBuildDate> come from the content, never from the clock."""
-
-    fallback: dt.datetime
-
-    def latest_post_date(self) -> dt.datetime:
-        """The newest entry's date; an empty feed uses the site's newest day instead of now()."""
-        dates = [i[k] for i in self.items for k in ("updateddate", "pubdate")  # type: ignore[attr-defined]
-                 if i.get(k)]
-        return max(dates) if dates else self.fallback
-
-
-class StableAtomFeed(_StableDates, Atom1Feed):  # type: ignore[misc]
-    """Atom 1.0 with content-derived dates."""
-
-
-class StableRssFeed(_StableDates, Rss201rev2Feed):  # type: ignore[misc]
-    """RSS 2.0 with content-derived dates."""
-
-
-def _join(base: str, path: str) -> str:
-    return f"{base.rstrip('/')}/{path}" if base else f"/{path}"
-
-
-def entry_author(authors: Sequence[str]) -> str:
-    """'A, B, C et al.' for a feed entry."""
-    names = list(authors[:3])
-    more = " et al." if len(authors) > 3 else ""
-    return ", ".join(names) + more if names else "unknown"
 
 
 class TopicsGenerator(Generator):  # type: ignore[misc]
@@ -152,6 +120,7 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
         # PAGINATED_TEMPLATES["topic"] in pelicanconf wins over ARXIV_DIGEST_TOPIC_PAGE_SIZE
         paginated.setdefault("topic", digest_settings(self.settings).topic_page_size)
         template = self.get_template("topic")
+        feeds = FeedWriter(self)
         for topic in self.topics:
             writer.write_file(
                 topic.save_as, template, self.context,
@@ -159,45 +128,14 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
                 template_name="topic", url=topic.url, topic=topic,
                 relative_urls=self.settings.get("RELATIVE_URLS", False),
             )
-            self.write_feeds(topic)
+            self.write_feeds(topic, feeds)
 
-    def write_feeds(self, topic: TopicView) -> None:
-        """The topic's Atom and RSS feeds: one entry per paper, newest first."""
-        site = str(self.settings.get("SITEURL") or "")
-        domain = str(self.settings.get("FEED_DOMAIN") or site)
+    def write_feeds(self, topic: TopicView, feeds: FeedWriter) -> None:
+        """The topic's Atom and RSS feeds: one entry per paper (site/feeds.py), newest first."""
         limit = self.settings.get("FEED_MAX_ITEMS")
-        entry = self.get_template("feed_paper")
-        days = day_articles(self.context.get("articles", []))
-        fallback = days[-1].date if days else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        for path, cls in ((topic.feed_atom, StableAtomFeed), (topic.feed_rss, StableRssFeed)):
-            if not path:
-                continue
-            feed_url = _join(domain, path)
-            feed = cls(
-                title=f"{self.settings['SITENAME']}: {topic.name}",
-                link=_join(site, topic.url),
-                feed_url=feed_url,
-                feed_guid=feed_url,
-                description=f"New arXiv papers on {topic.name}, newest first.",
-                language=self.settings.get("DEFAULT_LANG", "en"),
-            )
-            feed.fallback = fallback
-            for tp in topic.papers[:limit]:
-                link = _join(site, tp.url)
-                content = entry.render(self.context, tp=tp, topic=topic, SITEURL=site)
-                feed.add_item(
-                    title=Markup(tp.view.title_html).striptags(),
-                    link=link,
-                    unique_id=get_tag_uri(link, tp.date),
-                    description=content if cls is StableRssFeed else None,
-                    content=content if cls is StableAtomFeed else None,
-                    categories=list(tp.view.tags),
-                    author_name=entry_author(tp.paper.authors),
-                    pubdate=tp.published,
-                    updateddate=tp.published,
-                )
-            out = Path(self.output_path) / path
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with open(out, "w", encoding="utf-8") as fp:
-                feed.write(fp, "utf-8")
-            logger.info('Writing "%s"', out)
+        for path in (topic.feed_atom, topic.feed_rss):
+            if path:
+                feeds.write(path, title=f"{self.settings['SITENAME']}: {topic.name}",
+                            link=feeds.link(topic.url),
+                            description=f"New arXiv papers on {topic.name}, newest first.",
+                            papers=topic.papers[:limit])

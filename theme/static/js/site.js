@@ -223,25 +223,22 @@
     })();
   }
 
-  /* Search page: Pagefind's UI over the static index; ?q= runs a search. */
+  /* Search page: Pagefind's UI over the static index (one record per paper page, with topic,
+     category, year and month filters; "Load more results" pages through); ?q= runs a search. */
   function initSearch() {
     var el = doc.getElementById("search");
     if (!el || typeof window.PagefindUI !== "function") return;
-    var toPaper = function (url) { return url.replace("#t-", "#"); };
     var ui = new window.PagefindUI({
       element: "#search",
       bundlePath: el.getAttribute("data-bundle"),
       // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
       baseUrl: new URL(el.getAttribute("data-base") || "/", location.href).pathname,
-      showSubResults: true,
+      showSubResults: false,
       showImages: false,
+      pageSize: 10,
+      openFilters: ["topic"],
       autofocus: !new URLSearchParams(location.search).get("q"),
-      translations: { placeholder: "Search titles, authors and abstracts" },
-      processResult: function (r) {
-        r.url = toPaper(r.url);
-        (r.sub_results || []).forEach(function (s) { s.url = toPaper(s.url); });
-        return r;
-      }
+      translations: { placeholder: "Search titles, authors, abstracts and summaries" }
     });
     var q = new URLSearchParams(location.search).get("q");
     if (q) {
@@ -249,6 +246,30 @@
       var box = doc.getElementById("site-q");
       if (box) box.value = q;
     }
+  }
+
+  /* Cite: a details/pre of BibTeX (readable without JavaScript) gains a button that copies it. */
+  function initCite() {
+    all("details.cite").forEach(function (d) {
+      var pre = d.querySelector("pre");
+      if (!pre || d.querySelector("button.copy-bib")) return;
+      var b = doc.createElement("button");
+      b.type = "button";
+      b.className = "copy-bib";
+      b.textContent = "Copy BibTeX";
+      b.addEventListener("click", function () {
+        copyText(pre.textContent).then(function () {
+          b.textContent = "Copied";
+          announce("BibTeX copied");
+        }, function () {
+          d.open = true;
+          b.textContent = "Select and copy";
+        }).then(function () {
+          setTimeout(function () { b.textContent = "Copy BibTeX"; }, 2000);
+        });
+      });
+      d.parentNode.insertBefore(b, d);
+    });
   }
 
   /* Folds: the briefing (open or closed as the reader left it) and, on narrow screens, the
@@ -370,6 +391,7 @@
   initTocFollow();
   initFilter();
   initCopy();
+  initCite();
   initSearch();
   if (doc.readyState === "complete") initMath();
   else window.addEventListener("load", initMath);

@@ -1,0 +1,141 @@
+"""A page per listed paper: a lean, citable page at a stable URL (ARXIV_DIGEST_PAPER_URL).
+
+It shows the TL;DR, topics, facts, the abstract, links, the paper's day and its other versions,
+carries the citation_* meta that Zotero and Google Scholar read, and is the paper's one search
+record (Pagefind indexes these pages, with topic, category, year and month filters). A paper
+listed on several days (a new version, a cross-list) has one page, showing its newest listing.
+An id that is no arXiv id gets no page (it could not be a safe path); its day lists it as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pelican.generators import Generator
+
+from ..cite import CiteLinks, bibtex_entry, paper_save_as
+from ..render import DayView, PaperView, digest_settings
+from .archive import day_articles
+
+logger = logging.getLogger(__name__)
+CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")  # cs.LG, math-ph, q-bio.NC
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One day a paper was listed on: the day, its page's URL (relative to SITEURL), the version."""
+
+    date: dt.date
+    day_url: str
+    version: int
+    announce_type: str
+
+
+@dataclass(frozen=True)
+class PaperPage:
+    """What paper.html needs: the newest listing's view, every listing, related papers."""
+
+    id: str
+    url: str  # relative to SITEURL
+    save_as: str
+    view: PaperView  # as on its newest day
+    day: DayView
+    day_url: str  # the newest day's page, relative to SITEURL
+    published: dt.datetime  # the newest day's article date (timezone-aware)
+    listings: tuple[Listing, ...]  # oldest first
+    related: tuple[tuple[str, str], ...]  # (href, label): a paper page (absolute) or arXiv
+
+    @property
+    def paper(self) -> Any:
+        """The Paper (newest listing)."""
+        return self.view.paper
+
+    @property
+    def date(self) -> dt.date:
+        """The newest announcement date."""
+        return self.day.date
+
+    @property
+    def search_categories(self) -> tuple[str, ...]:
+        """The categories that are well-formed arXiv categories (search filter values)."""
+        return tuple(c for c in self.view.paper.categories if CATEGORY.fullmatch(c))
+
+    @property
+    def bibtex(self) -> str:
+        """The BibTeX entry."""
+        return bibtex_entry(self.view.paper, self.date)
+
+
+def cite_links(settings: dict[str, Any]) -> CiteLinks:
+    """Where paper pages and .bib files are, from the settings (absolute when SITEURL is)."""
+    ds = digest_settings(settings)
+    return CiteLinks(str(settings.get("SITEURL") or ""), ds.paper_url, ds.day_bib)
+
+
+def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str, PaperPage]:
+    """id -> PaperPage for every listed paper with an arXiv id, in order of first listing."""
+    ds = digest_settings(settings)
+    if not ds.paper_url:
+        return {}
+    links = cite_links(settings)
+    seen: dict[str, list[tuple[PaperView, Any]]] = {}
+    for a in day_articles(articles):  # oldest first
+        for v in (*a.day.listed, *a.day.updated):
+            seen.setdefault(v.paper.id, []).append((v, a))
+    pages: dict[str, PaperPage] = {}
+    skipped = 0
+    for pid, listed in seen.items():
+        save_as = paper_save_as(ds.paper_save_as, pid)
+        if not save_as:
+            skipped += 1
+            logger.warning("no paper page for %.80r: not an arXiv id", pid)
+            continue
+        view, article = listed[-1]
+        related = []
+        for r in view.paper.related:
+            href = links.paper(r.id) if r.id in seen else ""
+            related.append((href or f"https://arxiv.org/abs/{r.id}", f"arXiv:{r.id} ({r.date})"))
+        pages[pid] = PaperPage(
+            id=pid,
+            url=ds.paper_url.format(id=pid),
+            save_as=save_as,
+            view=view,
+            day=article.day,
+            day_url=article.url,
+            published=article.date,
+            listings=tuple(Listing(a.day.date, a.url, v.paper.version, v.paper.announce_type)
+                           for v, a in listed),
+            related=tuple(related),
+        )
+    if skipped:
+        logger.warning("%d listed paper(s) got no page (ids that are no arXiv ids)", skipped)
+    return pages
+
+
+class PapersGenerator(Generator):  # type: ignore[misc]
+    """Writes a page per listed paper (paper.html)."""
+
+    def generate_context(self) -> None:
+        """The paper pages from the day articles (after the ArticlesGenerator)."""
+        self.papers = build_papers(self.context.get("articles", []), self.settings)
+        self.context["digest_papers"] = self.papers
+        links = cite_links(self.settings)
+        self.context["paper_url"] = links.paper
+
+    def generate_output(self, writer: Any) -> None:
+        """Write every paper's page."""
+        if not self.papers:
+            return
+        template = self.get_template("paper")
+        # search filter values: slugs (letters, digits, hyphens), never names (site/search note)
+        slugs = {t.name: t.slug for t in self.context.get("digest_topics", ())}
+        for page in self.papers.values():
+            writer.write_file(page.save_as, template, self.context, template_name="paper",
+                              url=page.url, paper=page, topic_slugs=slugs,
+                              relative_urls=self.settings.get("RELATIVE_URLS", False))
+        logger.info("Wrote %d paper pages", len(self.papers))
