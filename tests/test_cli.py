@@ -310,6 +310,16 @@ def test_make_serve_and_make_status(tmp_path: Path) -> None:
         assert missing.value.code == 404
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/archives/", timeout=5) as r:
             assert r.status == 200
+        # nothing outside output/ is served: a path climbing out is a missing page
+        import http.client
+
+        for raw in ("/../pelicanconf.py", "/%2e%2e/Makefile", "/theme/../../Makefile"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", raw)
+            answer = conn.getresponse()
+            body = answer.read()
+            conn.close()
+            assert answer.status == 404 and b"Page not found" in body, raw
     finally:
         import os
 
