@@ -98,53 +98,88 @@ class Paper:
     @classmethod
     def from_dict(cls, data: Any, where: str = "paper") -> Paper:
         """Rebuild a Paper from its stored JSON form; every field's type is checked."""
-        _check(isinstance(data, Mapping), where, "an object", data)
-        pid = data.get("id")
-        _check(isinstance(pid, str) and bool(pid), f"{where}.id", "a non-empty string", pid)
-        where = f"{where} ({pid})"
-        for key in ("title", "abstract", "primary_category"):
-            _check(isinstance(data.get(key), str), f"{where}.{key}", "a string", data.get(key))
-        version = data.get("version")
-        _check(isinstance(version, int) and not isinstance(version, bool) and version >= 1,
-               f"{where}.version", "an integer >= 1", version)
-        kind = data.get("announce_type")
-        _check(kind in ANNOUNCE_TYPES, f"{where}.announce_type", f"one of {', '.join(ANNOUNCE_TYPES)}",
-               kind)
-        for key in ("authors", "categories"):
-            _check(_str_list(data.get(key)), f"{where}.{key}", "a list of strings", data.get(key))
-        for key in ("comment", "doi", "journal_ref"):
-            _check(data.get(key) is None or isinstance(data[key], str), f"{where}.{key}",
-                   "a string or null", data.get(key))
+        if not _is_valid_paper(data):  # the fast test; the messages are built only for a bad one
+            _explain_invalid_paper(data, where)
         tags = data.get("tags") or {}
-        _check(isinstance(tags, Mapping) and all(_str_list(v) for v in tags.values()),
-               f"{where}.tags", "an object of topic -> list of strings", tags)
-        topics = data.get("topics") or {}  # absent in day files stored before topic decisions
-        _check(isinstance(topics, Mapping) and all(isinstance(v, Mapping) for v in topics.values()),
-               f"{where}.topics", "an object of topic -> decision object", topics)
+        topics = data.get("topics") or {}
         related = data.get("related") or []
-        _check(isinstance(related, list) and all(
-            isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
-            for r in related), f"{where}.related", 'a list of {"date", "id"} objects', related)
-        summary = data.get("summary")
-        _check(summary is None or isinstance(summary, Mapping), f"{where}.summary",
-               "an object or null", summary)
         return cls(
-            id=pid,
-            version=version,
+            id=data["id"],
+            version=data["version"],
             title=data["title"],
             authors=tuple(data["authors"]),
             abstract=data["abstract"],
             categories=tuple(data["categories"]),
             primary_category=data["primary_category"],
-            announce_type=kind,
+            announce_type=data["announce_type"],
             comment=data.get("comment"),
             doi=data.get("doi"),
             journal_ref=data.get("journal_ref"),
             tags={str(k): tuple(v) for k, v in tags.items()},
             topics={str(k): dict(v) for k, v in topics.items()},
             related=tuple(Related(r["date"], r["id"]) for r in related),
-            summary=summary,
+            summary=data.get("summary"),
         )
+
+
+def _is_valid_paper(data: Any) -> bool:
+    """Whether a stored paper passes every check of _explain_invalid_paper (without messages)."""
+    if not isinstance(data, Mapping):
+        return False
+    get = data.get
+    pid, version = get("id"), get("version")
+    tags, topics, related, summary = (get("tags") or {}, get("topics") or {}, get("related") or [],
+                                      get("summary"))
+    return (
+        isinstance(pid, str) and bool(pid)
+        and isinstance(get("title"), str) and isinstance(get("abstract"), str)
+        and isinstance(get("primary_category"), str)
+        and isinstance(version, int) and not isinstance(version, bool) and version >= 1
+        and get("announce_type") in ANNOUNCE_TYPES
+        and _str_list(get("authors")) and _str_list(get("categories"))
+        and all(get(k) is None or isinstance(get(k), str) for k in ("comment", "doi", "journal_ref"))
+        and isinstance(tags, Mapping) and all(_str_list(v) for v in tags.values())
+        and isinstance(topics, Mapping) and all(isinstance(v, Mapping) for v in topics.values())
+        and isinstance(related, list) and all(
+            isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
+            for r in related)
+        and (summary is None or isinstance(summary, Mapping))
+    )
+
+
+def _explain_invalid_paper(data: Any, where: str) -> None:
+    """Raise StoreError naming the first field of a stored paper that is wrong, and why."""
+    _check(isinstance(data, Mapping), where, "an object", data)
+    pid = data.get("id")
+    _check(isinstance(pid, str) and bool(pid), f"{where}.id", "a non-empty string", pid)
+    where = f"{where} ({pid})"
+    for key in ("title", "abstract", "primary_category"):
+        _check(isinstance(data.get(key), str), f"{where}.{key}", "a string", data.get(key))
+    version = data.get("version")
+    _check(isinstance(version, int) and not isinstance(version, bool) and version >= 1,
+           f"{where}.version", "an integer >= 1", version)
+    kind = data.get("announce_type")
+    _check(kind in ANNOUNCE_TYPES, f"{where}.announce_type", f"one of {', '.join(ANNOUNCE_TYPES)}",
+           kind)
+    for key in ("authors", "categories"):
+        _check(_str_list(data.get(key)), f"{where}.{key}", "a list of strings", data.get(key))
+    for key in ("comment", "doi", "journal_ref"):
+        _check(data.get(key) is None or isinstance(data[key], str), f"{where}.{key}",
+               "a string or null", data.get(key))
+    tags = data.get("tags") or {}
+    _check(isinstance(tags, Mapping) and all(_str_list(v) for v in tags.values()),
+           f"{where}.tags", "an object of topic -> list of strings", tags)
+    topics = data.get("topics") or {}  # absent in day files stored before topic decisions
+    _check(isinstance(topics, Mapping) and all(isinstance(v, Mapping) for v in topics.values()),
+           f"{where}.topics", "an object of topic -> decision object", topics)
+    related = data.get("related") or []
+    _check(isinstance(related, list) and all(
+        isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
+        for r in related), f"{where}.related", 'a list of {"date", "id"} objects', related)
+    summary = data.get("summary")
+    _check(summary is None or isinstance(summary, Mapping), f"{where}.summary",
+           "an object or null", summary)
+    raise StoreError(f"{where}: not a valid paper")  # unreachable while both tests agree
 
 
 def _describe(value: Any) -> str:

@@ -44,10 +44,18 @@ def dumps(digest: Digest) -> str:
 def load(path: Path) -> Digest:
     """Read and validate one day file; its `date` must be the date its name says."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) else f"not UTF-8 ({e.reason})"
-        raise StoreError(f"{path}: cannot be read: {reason}") from e
+        raw = path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+    return parse(path, raw)
+
+
+def parse(path: Path, raw: bytes) -> Digest:
+    """Validate the bytes read from one day file (as `load`); `path` names it in errors."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise StoreError(f"{path}: cannot be read: not UTF-8 ({e.reason})") from e
     if not text.strip():
         raise StoreError(f"{path}: the file is empty")
     try:

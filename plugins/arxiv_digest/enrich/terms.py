@@ -82,20 +82,24 @@ class TermMatcher:
         """Non-overlapping keyword spans in text, outside math, leftmost-longest first."""
         if not text:
             return []
-        maths = math_ranges(text)
 
         def overlaps(s: int, e: int, ranges: Sequence[tuple[int, int]]) -> bool:
             return any(rs < e and s < re_ for rs, re_ in ranges)
 
         candidates: list[tuple[int, int, int, str]] = []
         lowered = text.lower()
+        maths: list[tuple[int, int]] | None = None  # found once, at the first term match
         for order, (name, terms, excludes, prefixes) in enumerate(self._compiled):
-            if not any(p in lowered for p in prefixes):
+            if not any(p in lowered for p in prefixes):  # most texts: no term's first word
                 continue
-            blocked = [m.span() for x in excludes for m in x.finditer(text)]
+            blocked: list[tuple[int, int]] | None = None
             for pat in terms:
                 for m in pat.finditer(text):
                     s, e = m.span()
+                    if maths is None:
+                        maths = math_ranges(text) if "$" in text or "\\" in text else []
+                    if blocked is None:
+                        blocked = [b.span() for x in excludes for b in x.finditer(text)]
                     if overlaps(s, e, maths) or overlaps(s, e, blocked):
                         continue
                     candidates.append((s, -(e - s), order, name))

@@ -1,0 +1,190 @@
+"""The build's per-day cache: what the reader made of a day file, kept while nothing it used changed.
+
+An entry holds the reader's output for one day file (the rendered body and the DayView, which
+keeps only the papers the day lists or mentions). It is found by two hashes:
+
+  the day file's   sha256 of its bytes (content, never mtimes: a CI checkout gives every file a
+                   new mtime, and an edit within the same second must still count)
+  the build's      the fingerprint: this plugin's code, the theme's templates, digest.yaml, every
+                   Pelican setting (ARXIV_DIGEST_* and the validated config included) and the
+                   versions of Python, Pelican, Jinja2 and MarkupSafe
+
+so a day is loaded, validated, decided and rendered again exactly when its file, the config or
+the code changed: a digest.yaml edit re-decides the whole archive at the next build, and an
+unchanged day costs one hash of its file and one small read.
+
+Entries live in content/digests/.cache/build/<fingerprint>/<date>.<file hash>.pickle, beside the
+near-duplicate title index (git ignores .cache/, Pelican never reads a hidden folder, and the
+daily workflow keeps the folder with actions/cache). Each entry is written to a temp file and
+renamed into place; an entry that cannot be read is a miss, one that cannot be written a warning.
+The newest few fingerprints are kept (a local build and a publish build differ in SITEURL), the
+older ones removed. The folder is disposable: delete it any time, the next build rebuilds it.
+Only this build writes it (Pelican's own content cache is a pickle for the same reason).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path, PurePath
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CACHE_DIR = ".cache/build"  # under the data folder (content/digests)
+FORMAT = 1  # bump when an entry's shape changes
+KEEP_FINGERPRINTS = 3
+PACKAGE = Path(__file__).resolve().parent
+_DEPENDENCIES = ("pelican", "jinja2", "markupsafe")
+# settings no day's reader output depends on (a build into another folder reuses the cache)
+_NOT_READ = frozenset(("OUTPUT_PATH", "CACHE_PATH", "DELETE_OUTPUT_DIRECTORY", "OUTPUT_RETENTION",
+                       "WRITE_SELECTED", "LOAD_CONTENT_CACHE", "CACHE_CONTENT"))
+
+
+def file_hash(raw: bytes) -> str:
+    """The hex sha256 of a day file's bytes (its cache key)."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _tree_hash(h: Any, root: Path) -> None:
+    """Feed every file under root (relative path and bytes, sorted) into h; caches skipped."""
+    if not root.is_dir():
+        h.update(f"no folder {root}\0".encode())
+        return
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root)
+        if "__pycache__" in rel.parts or path.suffix in (".pyc", ".pyo"):
+            continue
+        h.update(rel.as_posix().encode("utf-8") + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def canonical(obj: Any, depth: int = 0) -> Any:
+    """A JSON-able, run-independent form of a settings value (no memory addresses, sets sorted)."""
+    if depth > 30:
+        return "<deep>"
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, bytes):
+        return obj.hex()
+    if isinstance(obj, PurePath):
+        return str(obj)
+    if isinstance(obj, (dt.date, dt.time)):
+        return obj.isoformat()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"<dataclass>": type(obj).__qualname__,
+                **{f.name: canonical(getattr(obj, f.name), depth + 1) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, Mapping):
+        items = [(json.dumps(canonical(k, depth + 1), sort_keys=True), canonical(v, depth + 1))
+                 for k, v in obj.items()]
+        return [["<map>"], *sorted(items, key=lambda kv: kv[0])]
+    if isinstance(obj, (list, tuple)):
+        return [canonical(x, depth + 1) for x in obj]
+    if isinstance(obj, (set, frozenset)):
+        return ["<set>", *sorted(json.dumps(canonical(x, depth + 1), sort_keys=True) for x in obj)]
+    if isinstance(obj, re.Pattern):
+        return ["<re>", obj.pattern if isinstance(obj.pattern, str) else repr(obj.pattern), obj.flags]
+    name = getattr(obj, "__qualname__", None)
+    if isinstance(name, str):  # a function or class: by name
+        return f"<{getattr(obj, '__module__', '')}.{name}>"
+    return f"<{type(obj).__module__}.{type(obj).__qualname__}>"
+
+
+def fingerprint(settings: Mapping[str, Any], config_file: Path | None, theme: str | None) -> str:
+    """The build's fingerprint: what every day's reader output depends on besides its file."""
+    h = hashlib.sha256(f"daycache {FORMAT}\0python {sys.version_info[:3]}\0".encode())
+    for dist in _DEPENDENCIES:
+        try:
+            version = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            version = "?"
+        h.update(f"{dist} {version}\0".encode())
+    _tree_hash(h, PACKAGE)
+    if theme:
+        _tree_hash(h, Path(theme) / "templates")
+    if config_file is not None and config_file.is_file():
+        h.update(b"config\0" + config_file.read_bytes())
+    kept = {k: v for k, v in settings.items() if k not in _NOT_READ}
+    h.update(json.dumps(canonical(kept), sort_keys=True, default=str).encode("utf-8"))
+    return h.hexdigest()[:20]
+
+
+class DayCache:
+    """One build fingerprint's entries: the reader's output per day file, by the file's hash."""
+
+    def __init__(self, data_dir: Path, fingerprint: str) -> None:
+        self.base = data_dir / CACHE_DIR
+        self.folder = self.base / fingerprint
+        self._pruned = False
+        self._touched = False
+        self._warned = False
+
+    def _entry(self, day: str, key: str) -> Path:
+        return self.folder / f"{day}.{key[:32]}.pickle"
+
+    def get(self, day: str, key: str) -> Any | None:
+        """The stored value for this day file's hash, or None (missing, unreadable, stale format)."""
+        path = self._entry(day, key)
+        if not self._touched:  # this fingerprint is in use: the last to be pruned
+            self._touched = True
+            with contextlib.suppress(OSError):
+                os.utime(self.folder)
+        try:
+            with path.open("rb") as f:
+                fmt, stored_key, value = pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception as e:  # a broken entry (truncated, renamed classes) is a miss
+            logger.debug("%s: unreadable cache entry, rebuilt (%s: %s)", path, type(e).__name__, e)
+            return None
+        if fmt != FORMAT or stored_key != key:
+            return None
+        return value
+
+    def put(self, day: str, key: str, value: Any) -> None:
+        """Store the value for this day file's hash (atomically); drop the day's older entries."""
+        path = self._entry(day, key)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._prune()
+            data = pickle.dumps((FORMAT, key, value), protocol=pickle.HIGHEST_PROTOCOL)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.folder)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            for old in self.folder.glob(f"{day}.*.pickle"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as e:
+            if not self._warned:  # one warning a build: the site is built all the same
+                logger.warning("%s: the build cache cannot be written (%s); the site is built "
+                               "without it", self.folder, e)
+                self._warned = True
+
+    def _prune(self) -> None:
+        """Keep the newest KEEP_FINGERPRINTS fingerprint folders (this one included)."""
+        if self._pruned:
+            return
+        self._pruned = True
+        os.utime(self.folder)  # this fingerprint is in use: the last to be pruned
+        others = sorted((p for p in self.base.iterdir() if p.is_dir() and p != self.folder),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in others[KEEP_FINGERPRINTS - 1:]:
+            shutil.rmtree(stale, ignore_errors=True)
+            logger.debug("%s: removed an old build cache", stale)
