@@ -74,7 +74,9 @@ def test_json_schema_is_sent_to_a_local_server_and_checked(tmp_path, llm_server)
     schema = s["json_schema"]["schema"]
     assert s["json_schema"]["strict"] is True and schema["additionalProperties"] is False
     assert set(schema["required"]) == {"tldr", "method", "technique", "bits_or_sparsity",
-                                       "speedup", "memory", "models", "hardware"}
+                                       "speedup", "memory", "models", "hardware", "topics"}
+    offered = schema["properties"]["topics"]["items"]["properties"]["topic"]["enum"]
+    assert offered and set(offered) <= {"pruning", "quantization", "kv-cache", "sparsity"}
     b = next(c for c in llm_server.calls if c.kind == "briefing")
     cite = b.body["response_format"]["json_schema"]["schema"]["properties"]["sentences"]
     topic = b.key
@@ -355,11 +357,11 @@ def test_failed_papers_back_off_until_time_passes_or_inputs_change(tmp_path, llm
 
 def test_token_budget_caps_a_day(tmp_path, llm_server):
     settings = settings_for(tmp_path, llm_server, daily_budget_usd=None,
-                            daily_budget_tokens=20_000, max_tokens=200, briefing=False)
+                            daily_budget_tokens=15_000, max_tokens=200, briefing=False)
     seed_day(settings)
     day = run(settings)
     ledger = day.extra["ledger"]["models"][MODEL]
-    assert ledger["prompt_tokens"] + ledger["completion_tokens"] <= 20_000
+    assert ledger["prompt_tokens"] + ledger["completion_tokens"] <= 15_000
     made = llm_server.count()
     assert 5 <= made < LISTED
     pending = [p for p in listed(day) if "failure" in p.summary]
