@@ -7,6 +7,10 @@ Grounding (grounding.py): a summary whose tldr or method states a number, name o
 and abstract do not, or copies the prompt, is refused (`ungrounded`, `prompt_copy`); a figure field
 (speed-up, memory, bits, models, hardware) the abstract does not state is dropped to null. A
 briefing sentence must cite listed papers (`uncited` otherwise) and be grounded in their text.
+
+Topic verdicts (summary.v3's "topics"): only offered topics count, `about` must be yes or no, and a
+reason that is not grounded in the title, abstract and definition is dropped (validate_verdicts);
+a broken verdict never refuses the summary: the keyword rules' decision stands for that topic.
 """
 
 from __future__ import annotations
