@@ -121,7 +121,7 @@ class FeedWriter:
             abstract = math_as_text(p.abstract)
             content = self.entry.render(
                 self.context, fp=fp, p=p, page_link=page, day_link=day_link,
-                abstract_html=highlight(abstract, self.tagger.spans(abstract)))
+                abstract_html=highlight(abstract, self.tagger.spans(abstract), fp.view.tags))
             self._rendered[key] = (math_as_text(" ".join(p.title.split())), page or day_link, content)
         return self._rendered[key]
 
