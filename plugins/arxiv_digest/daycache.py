@@ -30,13 +30,16 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import pickle
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path, PurePath
 from typing import Any
@@ -130,6 +133,21 @@ class DayCache:
         self._pruned = False
         self._touched = False
         self._warned = False
+        self._keys: dict[Path, tuple[int, int, str]] = {}  # this build's file hashes
+
+    def key_of(self, path: Path) -> str:
+        """The day file's hash (file_hash of its bytes), computed once per build and file."""
+        st = path.stat()
+        known = self._keys.get(path)
+        if known is not None and known[:2] == (st.st_size, st.st_mtime_ns):
+            return known[2]
+        key = file_hash(path.read_bytes())
+        self._keys[path] = (st.st_size, st.st_mtime_ns, key)
+        return key
+
+    def has(self, day: str, key: str) -> bool:
+        """Whether an entry for this day file's hash exists (it may still turn out unreadable)."""
+        return self._entry(day, key).is_file()
 
     def _entry(self, day: str, key: str) -> Path:
         return self.folder / f"{day}.{key[:32]}.pickle"
@@ -188,3 +206,59 @@ class DayCache:
         for stale in others[KEEP_FINGERPRINTS - 1:]:
             shutil.rmtree(stale, ignore_errors=True)
             logger.debug("%s: removed an old build cache", stale)
+
+
+# (cache, make) while prefill runs: the forked workers inherit it (nothing to pickle)
+_JOB: tuple[DayCache, Callable[[Path, bytes], Any]] | None = None
+
+
+def _fill_one(path: str) -> bool:
+    """In a worker: compute one day's entry and store it; False when the day cannot be made."""
+    assert _JOB is not None
+    cache, make = _JOB
+    try:
+        raw = Path(path).read_bytes()
+        value = make(Path(path), raw)
+    except Exception as e:  # a broken day: the build reads it again itself, and says what is wrong
+        logger.debug("%s: not prefilled (%s: %s)", path, type(e).__name__, e)
+        return False
+    cache.put(Path(path).stem, file_hash(raw), value)
+    return True
+
+
+def workers() -> int:
+    """The CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def prefill(cache: DayCache, paths: Iterable[Path], make: Callable[[Path, bytes], Any],
+            processes: int) -> int:
+    """Compute the entries missing for these day files in parallel (forked processes, one per
+    CPU), so that the build then finds every day in the cache. Returns how many were made.
+
+    A cold build or a digest.yaml edit re-decides every day: on two cores this halves its time.
+    Without fork (Windows), with one CPU or in a process running threads (a test's servers),
+    nothing is done here and the reader fills the cache day by day.
+    """
+    global _JOB
+    if processes < 2 or threading.active_count() > 1:  # forking a threaded process is unsafe
+        return 0
+    missing = [p for p in paths if not cache.has(p.stem, cache.key_of(p))]
+    if len(missing) < 2:
+        return 0
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return 0
+    _JOB = (cache, make)
+    try:
+        with ProcessPoolExecutor(max_workers=min(processes, len(missing)), mp_context=context) as pool:
+            made = sum(pool.map(_fill_one, [str(p) for p in missing]))
+    finally:
+        _JOB = None
+    logger.info("Build cache: %d of %d day(s) decided and rendered in %d processes",
+                made, len(missing), min(processes, len(missing)))
+    return made

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,9 +26,11 @@ from pelican.urlwrappers import Tag
 
 from .cite import FILTERS as CITE_FILTERS
 from .cite import CiteLinks
+from .daycache import DayCache, file_hash, fingerprint, prefill, workers
+from .errors import StoreError
 from .models import Digest, Paper
 from .settings import RESOLVED_KEY, DigestSettings, load_settings
-from .store import load
+from .store import iter_days, parse
 from .summarize.view import (
     BriefingView,
     LedgerView,
@@ -195,6 +197,14 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
     )
 
 
+def slim(view: DayView) -> DayView:
+    """The view as the build keeps it: its digest holds only the papers the day lists or mentions
+    (the rest were needed only to decide; an archive of every stored paper would not fit in memory)."""
+    kept = {id(v.paper) for v in (*view.listed, *view.updated, *view.mentioned)}
+    papers = tuple(p for p in view.digest.papers if id(p) in kept)
+    return replace(view, digest=view.digest.with_papers(papers))
+
+
 # Every template of the theme, whatever its name (.html, .xml, a string): escape by default.
 AUTOESCAPE = select_autoescape(default=True, default_for_string=True)
 
@@ -264,15 +274,49 @@ class DigestReader(BaseReader):  # type: ignore[misc]
     enabled = True
     file_extensions: ClassVar[list[str]] = ["json"]
 
-    def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
-        """Return (content, metadata) for Pelican."""
-        settings = digest_settings(self.settings)
-        digest = load(Path(source_path))
-        view = day_view(digest, settings, self.settings.get("PATH"))
+    _cache: DayCache | None = None
+    _prefilled = False
+
+    def day_cache(self, settings: DigestSettings) -> DayCache:
+        """This build's per-day cache (daycache.py), its fingerprint computed at the first day."""
+        if self._cache is None:
+            self._cache = DayCache(settings.data_dir, fingerprint(
+                self.settings, settings.config_file, self.settings.get("THEME")))
+        return self._cache
+
+    def render(self, path: Path, raw: bytes, settings: DigestSettings) -> tuple[str, DayView]:
+        """The day's body and view, from the day file's bytes: load, decide, highlight, render."""
+        view = day_view(parse(path, raw), settings, self.settings.get("PATH"))
         content = render_day(view, self.settings["THEME"],
                              lambda name: str(Tag(name, self.settings).slug),
                              CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
                                        settings.day_bib))
+        return content, slim(view)
+
+    def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
+        """Return (content, metadata) for Pelican: from the build cache while the day file, the
+        config and the code are unchanged (daycache.py), else rendered and cached."""
+        settings = digest_settings(self.settings)
+        path = Path(source_path)
+        cache = self.day_cache(settings)
+        if not self._prefilled:  # the first day: every missing day made in parallel first
+            self._prefilled = True
+            prefill(cache, iter_days(settings.data_dir),
+                    lambda p, raw: self.render(p, raw, settings), workers())
+        try:
+            hit = cache.get(path.stem, cache.key_of(path))
+        except OSError:
+            hit = None  # read below, which says what is wrong with the file
+        if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[1], DayView):
+            content, view = hit
+        else:
+            try:
+                raw = path.read_bytes()
+            except OSError as e:
+                raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+            content, view = self.render(path, raw, settings)
+            cache.put(path.stem, file_hash(raw), (content, view))
+        digest = view.digest
         counts = ", ".join(f"{n} {t}" for t, n in view.topic_counts if n)
         summary = (
             f"{digest.announced_total} papers announced in {', '.join(digest.categories)}; "
