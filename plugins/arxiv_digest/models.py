@@ -26,6 +26,30 @@ class Related:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link to code, a model, a data set, a demo or a project page (enrich.links): kind and URL."""
+
+    kind: str
+    url: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON form."""
+        return {"kind": self.kind, "url": self.url}
+
+
+@dataclass(frozen=True, order=True)
+class VersionRef:
+    """Another stored version of the same paper (enrich.versions): its day and its version."""
+
+    date: str
+    version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"date": self.date, "version": self.version}
+
+
+@dataclass(frozen=True)
 class Paper:
     """One arXiv paper as announced on one day, keyed by its version-less id."""
 
@@ -49,6 +73,12 @@ class Paper:
     related: tuple[Related, ...] = ()
     # summary and its bookkeeping: a plain JSON-able mapping owned by the summarize stage
     summary: Mapping[str, Any] | None = None
+    # links to code, models, data sets, demos and project pages found in the abstract and comment
+    links: tuple[Link, ...] = ()
+    # the other stored versions of this id on other days (earlier and later: both pages link)
+    versions: tuple[VersionRef, ...] = ()
+    # what changed since the latest earlier stored version (enrich.versions), on a replacement
+    changes: Mapping[str, Any] | None = None
 
     @property
     def versioned_id(self) -> str:
@@ -93,6 +123,9 @@ class Paper:
             "topics": {topic: dict(d) for topic, d in sorted(self.topics.items())},
             "related": [r.to_dict() for r in self.related],
             "summary": dict(self.summary) if self.summary is not None else None,
+            "links": [link.to_dict() for link in self.links],
+            "versions": [v.to_dict() for v in self.versions],
+            "changes": dict(self.changes) if self.changes is not None else None,
         }
 
     @classmethod
@@ -119,6 +152,10 @@ class Paper:
             topics={str(k): dict(v) for k, v in topics.items()},
             related=tuple(Related(r["date"], r["id"]) for r in related),
             summary=data.get("summary"),
+            # absent in day files stored before code links and version diffs
+            links=tuple(Link(x["kind"], x["url"]) for x in data.get("links") or []),
+            versions=tuple(VersionRef(x["date"], x["version"]) for x in data.get("versions") or []),
+            changes=data.get("changes"),
         )
 
 
@@ -144,7 +181,22 @@ def _is_valid_paper(data: Any) -> bool:
             isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
             for r in related)
         and (summary is None or isinstance(summary, Mapping))
+        and _links_ok(get("links")) and _versions_ok(get("versions"))
+        and (get("changes") is None or isinstance(get("changes"), Mapping))
     )
+
+
+def _links_ok(links: Any) -> bool:
+    return links is None or (isinstance(links, list) and all(
+        isinstance(x, Mapping) and isinstance(x.get("kind"), str) and isinstance(x.get("url"), str)
+        for x in links))
+
+
+def _versions_ok(versions: Any) -> bool:
+    return versions is None or (isinstance(versions, list) and all(
+        isinstance(x, Mapping) and isinstance(x.get("date"), str)
+        and isinstance(x.get("version"), int) and not isinstance(x.get("version"), bool)
+        for x in versions))
 
 
 def _explain_invalid_paper(data: Any, where: str) -> None:
@@ -179,6 +231,12 @@ def _explain_invalid_paper(data: Any, where: str) -> None:
     summary = data.get("summary")
     _check(summary is None or isinstance(summary, Mapping), f"{where}.summary",
            "an object or null", summary)
+    _check(_links_ok(data.get("links")), f"{where}.links", 'a list of {"kind", "url"} objects',
+           data.get("links"))
+    _check(_versions_ok(data.get("versions")), f"{where}.versions",
+           'a list of {"date", "version"} objects', data.get("versions"))
+    _check(data.get("changes") is None or isinstance(data["changes"], Mapping), f"{where}.changes",
+           "an object or null", data.get("changes"))
     raise StoreError(f"{where}: not a valid paper")  # unreachable while both tests agree
 
 

@@ -1,4 +1,5 @@
-"""update_day(): fetch -> normalize -> tag -> link duplicates -> summarize -> merge -> store."""
+"""update_day(): fetch -> normalize -> tag -> link duplicates and code -> compare versions ->
+summarize -> merge -> store -> links back into earlier days."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import fetch, schedule, store
-from .enrich import near_duplicates
+from .enrich import backlinks, links, near_duplicates, versions
 from .errors import NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
@@ -54,6 +55,7 @@ def build_digest(
     papers = link_near_duplicates(
         papers, settings.duplicate_threshold, fetched.date.isoformat(), earlier or ()
     )
+    papers = links.link_papers(papers)  # code, models, data sets, demos, project pages
     counts = Counter(p.announce_type for p in papers)
     tagged = Counter(t for p in papers for t in p.tags)
     logger.info(
@@ -128,6 +130,8 @@ def update_day(
         logger.info("no announcement: %s", fetched)
         return UpdateResult(day=day or schedule.expected_day(now), reason=fetched)
     digest = build_digest(fetched, settings, recent_titles(settings, fetched.date))
+    # a replacement whose earlier version is stored: what changed, and that version's day
+    digest = versions.link_versions(digest, settings.data_dir)
     # read, merge, summarize and write under the day's lock: a second run at the same time waits,
     # then merges into what this one stored (and finds its summaries in the cache: no second bill)
     with store.day_lock(settings.data_dir, digest.date, settings.lock_timeout):
@@ -137,6 +141,10 @@ def update_day(
             digest = store.merge(stored, digest)
         digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)
+        versions.remember(settings.data_dir, path, digest)
+    # the other direction, written into the earlier days (each under its own lock, after this
+    # day's lock is released): their pages link forward to this day
+    backlinks.link_back(settings.data_dir, digest, settings.lock_timeout)
     added = len(digest.papers) - before
     logger.info("%s: stored %d papers (%+d) in %s", digest.date, len(digest.papers), added, path)
     return UpdateResult(day=fetched.date, path=path, digest=digest, added=added)

@@ -27,6 +27,8 @@ from pelican.urlwrappers import Tag
 from .cite import FILTERS as CITE_FILTERS
 from .cite import CiteLinks
 from .daycache import DayCache, file_hash, fingerprint, prefill, workers
+from .enrich.links import ARTEFACT_KINDS, Badge, badges
+from .enrich.versions import page_changes, version_links
 from .errors import StoreError
 from .models import Digest, Paper
 from .settings import RESOLVED_KEY, DigestSettings, load_settings
@@ -84,6 +86,16 @@ class PaperView:
     tldr_html: Markup | None = None
     method_html: Markup | None = None
     headline_html: Markup | None = None
+    # links to code, models, data sets, demos and project pages (enrich.links; hrefs checked
+    # again here: only http(s)), the other stored versions' days, what changed since the last one
+    artefacts: tuple[Badge, ...] = ()
+    versions: tuple[tuple[str, str], ...] = ()  # (href, label)
+    changes: Mapping[str, Any] | None = None
+
+    @property
+    def has_code(self) -> bool:
+        """Whether the paper links code, a model, a data set or a demo (the 'has code' filter)."""
+        return any(b.kind in ARTEFACT_KINDS for b in self.artefacts)
 
     def matched(self, topic: str) -> tuple[str, ...]:
         """The words of the paper that matched the topic's terms, as written."""
@@ -176,7 +188,8 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
                                summary,
                                mentions=decided.mentions,
                                decisions=decisions, tldr_html=tldr, method_html=method,
-                               headline_html=headline))
+                               headline_html=headline, artefacts=badges(p.links),
+                               versions=version_links(p, data_link), changes=page_changes(p)))
     listed = tuple(v for v in views if not v.paper.is_replacement)
     updated = tuple(v for v in views if v.paper.is_replacement)  # empty when hidden (is_listed)
     if settings.llm.scoring.enabled and settings.llm.scoring.sort:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schedule, store
+from .enrich.links import has_artefacts
 from .errors import StoreError
 from .models import Digest, Paper
 from .settings import DigestSettings
@@ -144,6 +145,8 @@ class Status:
     stale_temp: list[Path] = field(default_factory=list)  # left by killed writes
     latest_expected: dt.date | None = None
     gaps_from: dt.date | None = None  # where gaps are counted from: the start date, or the first stored day
+    # (day, listed papers that link code/a model/data/a demo, listed papers): code-link coverage
+    code: list[tuple[dt.date, int, int]] = field(default_factory=list)
 
     @property
     def cost(self) -> float:
@@ -175,6 +178,8 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
         month.papers += len(digest.papers)
         month.summaries += counts.done
         month.cost += day_cost(digest)
+        listed = [p for p in digest.papers if wants_summary(p, settings)]
+        status.code.append((day, sum(1 for p in listed if has_artefacts(p.links)), len(listed)))
     status.days.sort()
     today = schedule.expected_day(now)
     latest = today
@@ -258,6 +263,14 @@ def report(status: Status, settings: DigestSettings, console: Any) -> None:
         line += " (the next update of a day retries them; most: " + ", ".join(
             f"{d} {n}" for d, n in worst) + ")"
     console.print(line)
+    if status.code:
+        recent = sorted(status.code)[-7:]
+        with_code, listed = sum(c for _, c, _ in status.code), sum(n for _, _, n in status.code)
+        console.print(
+            "code links (listed papers that link code, a model, data or a demo): "
+            + ", ".join(f"{d} {c}/{n}" for d, c, n in recent)
+            + (f"; all {len(status.code)} days {with_code:,}/{listed:,}" if len(status.code) > 7 else "")
+            + (f" ({with_code / listed:.0%})" if listed else ""))
     for path, error in status.broken:
         message = error if error.startswith(str(path)) else f"{path}: {error}"
         console.print(f"[red]unreadable[/]: {escape(message)}")

@@ -183,14 +183,20 @@ def save(data_dir: Path, digest: Digest) -> Path:
 
 def merge_paper(old: Paper, new: Paper) -> Paper:
     """A re-fetched paper: newer metadata wins, nothing the stored one had is lost."""
+    # links between days (near-duplicates, other versions) are unions: another day's update may
+    # have added one to the stored paper (enrich.backlinks)
+    related = tuple(sorted(set(old.related) | set(new.related)))
+    versions = tuple(sorted(set(old.versions) | set(new.versions)))
     if new.version < old.version:
         return replace(old, tags=new.tags or old.tags, topics=new.topics or old.topics,
-                       related=new.related or old.related)
+                       related=related, versions=versions)
     return replace(
         new,
         # a summary is kept; the summarize stage decides from its cache key whether it still holds
         summary=new.summary if new.summary is not None else old.summary,
-        related=tuple(sorted(set(old.related) | set(new.related))),
+        related=related,
+        versions=versions,
+        changes=new.changes if new.changes is not None else old.changes,
     )
 
 

@@ -68,8 +68,9 @@
       if (!known) topic = "";
       current = topic;
       var shown = 0;
+      var codeOnly = root.classList.contains("code-only");  // the "has code" toggle (initCodeFilter)
       papers.forEach(function (p) {
-        var show = !topic || hasTag(p, topic);
+        var show = (!topic || hasTag(p, topic)) && (!codeOnly || p.hasAttribute("data-code"));
         p.hidden = !show;
         if (show) shown++;
         if (tocItem[p.id]) tocItem[p.id].hidden = !show;
@@ -89,7 +90,8 @@
       var pressed = buttons.filter(function (b) { return b.getAttribute("data-topic") === topic; })[0];
       var split = pressed && pressed.getAttribute("data-split");  // what the chip's count holds
       var text = topic
-        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + (split ? " (" + split + ")" : "") + "."
+        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + (split ? " (" + split + ")" : "") + (codeOnly ? ", with code" : "") + "."
+        : codeOnly ? "Showing " + shown + " of " + papers.length + " papers: with code."
         : "Showing all " + papers.length + " papers.";
       if (status) status.textContent = text;
       if (remember && window.history && history.replaceState) {
@@ -111,11 +113,50 @@
       }
     }
     window.addEventListener("hashchange", revealTarget);
+    doc.addEventListener("digest:filter", function () { apply(current, true); });
     var wanted = new URLSearchParams(location.search).get("topic") || "";
     if (wanted) apply(wanted, false);
     else if (status) status.textContent = "Showing all " + papers.length + " papers.";  // as served
     revealTarget();
     return current;
+  }
+
+  /* "has code": only the papers that link code, a model, a data set or a demo (article[data-code]),
+     together with the topic filter; kept in the address as ?code=1. A page with the topic filter
+     re-applies it (the "digest:filter" event); a topic page hides its papers here. */
+  function initCodeFilter() {
+    var b = doc.querySelector("button.has-code");
+    if (!b) return;
+    var withFilter = !!doc.querySelector(".filter");
+    var status = doc.querySelector(".filter-status");
+    function set(on, remember) {
+      root.classList.toggle("code-only", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      if (remember && window.history && history.replaceState) {
+        var url = new URL(location.href);
+        if (on) url.searchParams.set("code", "1"); else url.searchParams.delete("code");
+        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+      }
+      if (withFilter) { doc.dispatchEvent(new CustomEvent("digest:filter")); return; }
+      var papers = all("article.paper"), shown = 0;
+      papers.forEach(function (p) {
+        p.hidden = on && !p.hasAttribute("data-code");
+        if (!p.hidden) shown++;
+      });
+      all("section.topic-day").forEach(function (s) { s.hidden = !s.querySelector("article.paper:not([hidden])"); });
+      if (status) status.textContent = on ? "Showing " + shown + " of " + papers.length + " papers on this page: with code." : "";
+    }
+    b.addEventListener("click", function () { if (!b.disabled) set(b.getAttribute("aria-pressed") !== "true", true); });
+    // a link to a paper without code shows it (the topic filter lets go of its topic the same way)
+    window.addEventListener("hashchange", function () {
+      var id = decodeURIComponent(location.hash.slice(1));
+      var el = id && doc.getElementById(id);
+      if (el && root.classList.contains("code-only") && el.closest && el.closest("[hidden]")) {
+        set(false, true);
+        el.scrollIntoView();
+      }
+    });
+    if (new URLSearchParams(location.search).get("code") === "1" && !b.disabled) set(true, false);
   }
 
   /* Copy-link buttons: the paper's permanent address on its day page. */
@@ -390,6 +431,7 @@
   initExpandAll();
   initTocFollow();
   initFilter();
+  initCodeFilter();
   initCopy();
   initCite();
   initSearch();

@@ -1,0 +1,340 @@
+"""What changed between two stored versions of a paper, decided at update.
+
+When a day announces a replacement (v2 and later) and an earlier version of the same id is stored
+on an earlier day, the replacement records (`Paper.changes`):
+
+    since     {"date", "version"}: the stored version it is compared with (the latest earlier one)
+    title     word diff, or null when unchanged
+    abstract  word diff with long unchanged runs elided ("…"), or null when unchanged
+    notes     [{"field", "old", "new"}]: a comment, journal reference or DOI the new version states
+              and the old one did not, or stated otherwise ("accepted at …", a new journal ref)
+    figures   [[old, new]]: numbers with units (45.2%, 2.3x, 4-bit, 7B, 12 GB, 30 ms, …) of the
+              abstract that changed (both set), appeared (old null) or went away (new null)
+
+A diff is a list of [op, text] segments: "=" unchanged words, "-" removed, "+" added, "…" a run of
+unchanged words left out. The page renders them with <ins>/<del> through the autoescaping template,
+so the text is never markup. Both papers also list each other's day in `versions` ({"date",
+"version"}): the replacement at once, the earlier day's record through enrich.backlinks after the
+day is stored, so the two pages link to each other.
+
+Finding the earlier version: an id -> version index per stored day,
+`content/digests/.cache/versions/YYYY-MM-DD.ids` (JSON: the day file's sha256, its size, mtime and
+inode, and its {id: version}), derived from the day file like the near-duplicate title index:
+rebuilt when missing, unreadable or stale, written atomically, git-ignored, never read by Pelican.
+While the file's size, mtime (ns) and inode are those recorded, the entry is used without hashing
+(every write of a day file renames a new file into place: a new inode); otherwise the file is hashed,
+and a matching hash only refreshes the recorded stat. Deleting the folder costs the next update one
+read of each stored day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .. import store
+from ..errors import StoreError
+from ..models import Digest, Paper, VersionRef
+
+logger = logging.getLogger(__name__)
+
+CACHE_DIR = ".cache/versions"  # under the data folder (content/digests)
+CACHE_FORMAT = 1
+CONTEXT = 8  # unchanged words kept on each side of a change in the abstract's diff
+MAX_DIFF_WORDS = 4000  # longer texts are not compared word by word (hostile input only)
+NOTE_FIELDS = ("comment", "journal_ref", "doi")
+
+Segment = list[str]  # [op, text]
+
+
+# --- word diffs -------------------------------------------------------------------------------
+
+def word_diff(old: str, new: str, context: int | None = None) -> list[Segment] | None:
+    """[op, text] segments turning old into new word by word; None when the words are the same.
+
+    With `context`, runs of unchanged words longer than 2 * context keep `context` words on each
+    side of a change and the rest becomes one "…" segment.
+    """
+    a, b = old.split(), new.split()
+    if a == b:
+        return None
+    if len(a) > MAX_DIFF_WORDS or len(b) > MAX_DIFF_WORDS:
+        return [["-", " ".join(a[:context or 40]) + " …"], ["+", " ".join(b[:context or 40]) + " …"]]
+    out: list[Segment] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    opcodes = matcher.get_opcodes()
+    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            words = a[i1:i2]
+            if context is not None and len(words) > 2 * context:
+                head = words[:context] if n > 0 else []
+                tail = words[-context:] if n < len(opcodes) - 1 else []
+                if head:
+                    out.append(["=", " ".join(head)])
+                out.append(["…", ""])
+                if tail:
+                    out.append(["=", " ".join(tail)])
+            else:
+                out.append(["=", " ".join(words)])
+            continue
+        if i2 > i1:
+            out.append(["-", " ".join(a[i1:i2])])
+        if j2 > j1:
+            out.append(["+", " ".join(b[j1:j2])])
+    return out
+
+
+# --- figures: numbers with units ----------------------------------------------------------------
+
+TIMES = "\u00d7"  # the multiplication sign: 2.3x, 2.3\\times and 2.3-fold are written 2.3 TIMES
+_NUMBER = r"(?<![\w.])[-+\u00b1]?\d+(?:,\d{3})*(?:\.\d+)?"
+_FIGURE = re.compile(
+    _NUMBER + r"(?:\s*(?P<unit>"
+    r"\\?%|\$?\\times\$?|\u00d7|x(?![\w-])|-?fold\b|times\b"
+    r"|-?bits?\b|[KMGT]i?B\b|bytes\b"
+    r"|[KMBT](?=\s|[-,.;:)]|$)|(?:million|billion|trillion)\b"
+    r"|ms\b|s\b|sec(?:onds?)?\b|min(?:utes?)?\b|h(?:ours?)?\b|days?\b"
+    r"|FPS\b|fps\b|[KMGTP]?FLOPs\b|dB\b|Hz\b|[kMG]Hz\b|W\b|kWh\b|tokens?\b|points?\b|pp\b"
+    r"|(?:BLEU|ROUGE(?:-\w+)?|F1|mAP|AP|AUC|PSNR|SSIM|FID|Elo)\b"
+    r"))")
+
+
+def _unit(raw: str) -> str:
+    """The canonical unit: % for \\%, TIMES for x, \\times, times and -fold, -bit for bits."""
+    unit = raw.strip("$\\-")
+    if unit in ("times", "x", "fold", TIMES):
+        return TIMES
+    if unit in ("bit", "bits"):
+        return "-bit"
+    return unit
+
+
+def figures(text: str) -> list[tuple[str, str]]:
+    """(unit, figure) of every number with a unit in the text, in order: ('%', '45.2%'), ..."""
+    out = []
+    for m in _FIGURE.finditer(text):
+        unit = _unit(m.group("unit"))
+        number = text[m.start():m.start("unit")].strip()
+        glue = "" if unit in ("%", TIMES, "-bit") or len(unit) == 1 else " "
+        out.append((unit, f"{number}{glue}{unit}"))
+    return out
+
+
+def _left(items: list[tuple[str, str]], budget: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The items the budget still counts, in order (each taken once per count)."""
+    out = []
+    for item in items:
+        if budget[item] > 0:
+            budget[item] -= 1
+            out.append(item)
+    return out
+
+
+def figure_changes(old: str, new: str) -> list[list[str | None]]:
+    """[[old, new]] for figures that changed (paired by unit, in order), appeared or went away."""
+    before, after = figures(old), figures(new)
+    removed = _left(before, Counter(before) - Counter(after))
+    added = _left(after, Counter(after) - Counter(before))
+    out: list[list[str | None]] = []
+    for unit in dict.fromkeys(u for u, _ in removed + added):
+        olds = [f for u, f in removed if u == unit]
+        news = [f for u, f in added if u == unit]
+        for i in range(max(len(olds), len(news))):
+            out.append([olds[i] if i < len(olds) else None, news[i] if i < len(news) else None])
+    return out
+
+
+# --- the change record --------------------------------------------------------------------------
+
+def changes(old: Paper, new: Paper, since: str) -> dict[str, Any]:
+    """What changed from `old` (stored on day `since`) to `new`, as stored in Paper.changes."""
+    notes = []
+    for name in NOTE_FIELDS:
+        before, after = getattr(old, name), getattr(new, name)
+        if after and after != before:  # a source that does not carry the field (RSS) says nothing
+            notes.append({"field": name, "old": before, "new": after})
+    abstract = word_diff(old.abstract, new.abstract, CONTEXT)
+    return {
+        "since": {"date": since, "version": old.version},
+        "title": word_diff(old.title, new.title),
+        "abstract": abstract,
+        "notes": notes,
+        "figures": figure_changes(old.abstract, new.abstract) if abstract else [],
+    }
+
+
+def valid_changes(data: Any) -> bool:
+    """Whether a stored `changes` value has the shape `changes` writes (or is null)."""
+    if data is None:
+        return True
+    if not isinstance(data, Mapping):
+        return False
+    since = data.get("since")
+    ok = (isinstance(since, Mapping) and isinstance(since.get("date"), str)
+          and isinstance(since.get("version"), int))
+    for key in ("title", "abstract"):
+        diff = data.get(key)
+        ok = ok and (diff is None or (isinstance(diff, list) and all(
+            isinstance(s, list) and len(s) == 2 and s[0] in ("=", "-", "+", "…")
+            and isinstance(s[1], str) for s in diff)))
+    notes = data.get("notes") or []
+    ok = ok and isinstance(notes, list) and all(
+        isinstance(n, Mapping) and n.get("field") in NOTE_FIELDS and isinstance(n.get("new"), str)
+        and (n.get("old") is None or isinstance(n.get("old"), str)) for n in notes)
+    figs = data.get("figures") or []
+    return ok and isinstance(figs, list) and all(
+        isinstance(f, list) and len(f) == 2 and all(x is None or isinstance(x, str) for x in f)
+        for f in figs)
+
+
+# --- the id index of stored days ----------------------------------------------------------------
+
+def cache_path(data_dir: Path, day: str) -> Path:
+    """content/digests/.cache/versions/YYYY-MM-DD.ids"""
+    return data_dir / CACHE_DIR / f"{day}.ids"
+
+
+def _stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _write_index(data_dir: Path, path: Path, sha: str, ids: Mapping[str, int]) -> None:
+    text = json.dumps({"format": CACHE_FORMAT, "sha256": sha, "stat": _stat(path),
+                       "ids": dict(sorted(ids.items()))}, separators=(",", ":")) + "\n"
+    try:
+        store.write_atomic(cache_path(data_dir, path.stem), text)
+    except StoreError as e:  # a cache: the update goes on without it
+        logger.warning("version index not written (%s); the next update reads the day file again", e)
+
+
+def day_ids(data_dir: Path, path: Path) -> dict[str, int]:
+    """{id: version} of one stored day, from its index file (rebuilt when missing or stale)."""
+    try:
+        stat = _stat(path)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+    entry: Any = None
+    try:
+        entry = json.loads(cache_path(data_dir, path.stem).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        entry = None
+    ok = (isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT
+          and isinstance(entry.get("ids"), dict) and isinstance(entry.get("sha256"), str))
+    if ok and entry["stat"] == stat:
+        return {str(k): int(v) for k, v in entry["ids"].items()}
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+    sha = hashlib.sha256(raw).hexdigest()
+    if ok and entry["sha256"] == sha:  # touched, not changed (a checkout): refresh the stat
+        ids = {str(k): int(v) for k, v in entry["ids"].items()}
+    else:
+        ids = {p.id: p.version for p in store.load(path).papers}
+    _write_index(data_dir, path, sha, ids)
+    return ids
+
+
+def remember(data_dir: Path, path: Path, digest: Digest) -> None:
+    """Record a day file just written (its ids are known): the next lookup needs no read."""
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return
+    _write_index(data_dir, path, sha, {p.id: p.version for p in digest.papers})
+
+
+def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper]) -> dict[str, tuple[str, Paper]]:
+    """id -> (day, stored paper): the latest stored version, before `date`, of each replacement."""
+    wanted = {p.id: p.version for p in papers if p.is_replacement and p.version > 1}
+    if not wanted:
+        return {}
+    where: dict[str, str] = {}
+    days = [path for path in store.iter_days(data_dir) if path.stem < date]
+    for path in days:  # oldest first: a later day overwrites
+        try:
+            ids = day_ids(data_dir, path)
+        except StoreError as e:
+            logger.warning("%s; its papers are not compared with new versions", e)
+            continue
+        for pid in wanted.keys() & ids.keys():
+            if ids[pid] < wanted[pid]:
+                where[pid] = path.stem
+    _prune(data_dir, {p.stem for p in days} | {date})
+    out: dict[str, tuple[str, Paper]] = {}
+    for day in sorted(set(where.values())):
+        try:
+            stored = store.load(store.day_path(data_dir, day))
+        except StoreError as e:
+            logger.warning("%s; its papers are not compared with new versions", e)
+            continue
+        for p in stored.papers:
+            if where.get(p.id) == day:
+                out[p.id] = (day, p)
+    return out
+
+
+def _prune(data_dir: Path, days: set[str]) -> None:
+    """Drop index files whose day file is gone."""
+    folder = data_dir / CACHE_DIR
+    if not folder.is_dir():
+        return
+    for old in folder.glob("*.ids"):
+        if old.stem not in days:
+            old.unlink(missing_ok=True)
+
+
+def link_versions(digest: Digest, data_dir: Path) -> Digest:
+    """Each replacement with an earlier stored version: what changed, and that version's day."""
+    found = earlier_versions(data_dir, digest.date, digest.papers)
+    if not found:
+        return digest
+    papers = []
+    for p in digest.papers:
+        if p.id in found:
+            day, old = found[p.id]
+            p = replace(p, changes=changes(old, p, day),
+                        versions=tuple(sorted({*p.versions, VersionRef(day, old.version)})))
+        papers.append(p)
+    logger.info("%s: %d updated versions compared with the stored earlier version", digest.date,
+                len(found))
+    return digest.with_papers(tuple(papers))
+
+
+def date_label(iso: str) -> str:
+    """'Thu 21 Nov 2024'"""
+    d = dt.date.fromisoformat(iso)
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def version_links(paper: Paper, data_link: str) -> tuple[tuple[str, str], ...]:
+    """(href, label) of the paper's other stored versions: a Pelican {filename} link to each day."""
+    return tuple(
+        (f"{{filename}}{data_link}/{v.date[:4]}/{v.date}.json#{paper.id}",
+         f"v{v.version} · {date_label(v.date)}")
+        for v in paper.versions if v.date and _is_iso(v.date))
+
+
+def page_changes(paper: Paper) -> Mapping[str, Any] | None:
+    """The stored changes when they have the shape `changes` writes (a hand-edited file: none)."""
+    if paper.changes is None or not valid_changes(paper.changes) or not _is_iso(
+            str(paper.changes["since"]["date"])):
+        return None
+    return paper.changes
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        return len(text) == 10 and bool(dt.date.fromisoformat(text))
+    except ValueError:
+        return False
