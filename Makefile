@@ -13,8 +13,10 @@ GITHUB_PAGES_REMOTE ?= origin
 GITHUB_PAGES_COMMIT_MESSAGE ?= Generate Pelican site
 STAMP := $(VENV)/.installed
 # Whole-archive search: Pagefind's bundled binary indexes the built site into $(OUTPUTDIR)/pagefind/.
-# Run it after every Pelican build that is published (html, publish).
-SEARCH_INDEX = $(PYTHON) -m pagefind --site $(OUTPUTDIR) --silent
+# Run it after every Pelican build that is published (html, publish). The old index goes first:
+# Pagefind writes new fragment files (content-hashed names) beside any it finds, so a kept
+# output/ would otherwise pile up every earlier index.
+SEARCH_INDEX = rm -rf $(OUTPUTDIR)/pagefind && $(PYTHON) -m pagefind --site $(OUTPUTDIR) --silent
 
 ifeq ($(shell command -v $(PY) 2>/dev/null),)
 PY := python3

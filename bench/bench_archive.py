@@ -10,8 +10,9 @@ Everything is seeded: the same flags give the same archive.
 
 For each size it measures, as subprocesses run the way the Makefile runs them:
 
-  cold    `pelican content -o output -s pelicanconf.py`, then `python -m pagefind --site output`,
-          with no output/ and no caches
+  cold    `pelican content -o output -s pelicanconf.py`, then `python -m pagefind --site output`
+          (after removing output/pagefind, as `make html` does), with no output/ and no caches
+          (the build cache content/digests/.cache/build included)
   daily   one more announcement day added, both again with the output/ and caches of the cold build
   memory  peak RSS of each child (os.wait4's rusage; pagefind's binary is a grandchild it reaps)
   output  size and file count of output/
@@ -311,7 +312,10 @@ def pelican_cmd() -> list[str]:
 
 
 def search_cmd() -> list[str]:
-    return [sys.executable, "-m", "pagefind", "--site", "output", "--silent"]
+    """As the Makefile's SEARCH_INDEX: the old index removed, then Pagefind over output/."""
+    return [sys.executable, "-c", "import runpy, shutil, sys; shutil.rmtree('output/pagefind', "
+            "ignore_errors=True); sys.argv = ['pagefind', '--site', 'output', '--silent']; "
+            "runpy.run_module('pagefind', run_name='__main__')"]
 
 
 def measure(site: Path, add_day: Callable[[], None], remove_day: Callable[[], None],
