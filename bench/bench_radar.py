@@ -1,0 +1,164 @@
+"""Benchmark the radar: ranking quality on a real day against a real library, and index size.
+
+Quality. The profile is a real public BibTeX library (tests/data/radar/kvcache_thesis_references.bib,
+provenance in SOURCES.md there); the day is the shipped content/digests/2024/2024-11-28.json (513
+papers); the relevance of its papers to the library was judged by hand (labels-2024-11-28.json,
+grades 0/1/2). The radar ranks with theme/static/js/radar.js run in node (tests/radar_node.js):
+the browser's own code. It is compared with
+
+  topics     the keyword baseline readers have today: papers the digest's keyword topics
+             (digest.yaml) tag as about a topic first, by the number of topic words matched,
+             then those that only mention one
+  keywords   the radar with a few typed keywords and no library ("KV cache", "quantization",
+             "LLM inference", "long context"), to show what the library adds
+
+and prints NDCG@10 (graded gains 2^g - 1) and precision@10 (grade >= 1), for each TOP_TERMS
+setting given (terms kept per paper in the index).
+
+Size. An archive of 30 calendar days of announcement days up to 2024-11-27 (21 or 22 days) at
+--per-day papers a day, from recombined real titles, abstracts and authors (bench_archive.py's
+generator: the project's own stages and store), indexed by site/radar.py; prints the idx and meta
+bytes per 30 days, raw and gzipped (level 6, what web servers use, and 9).
+
+Run:  .venv/bin/python bench/bench_radar.py
+      .venv/bin/python bench/bench_radar.py --top 3 4 6 8 --per-day 513
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"
+DATA = ROOT / "tests" / "data" / "radar"
+LIBRARY = DATA / "kvcache_thesis_references.bib"
+LABELS = DATA / "labels-2024-11-28.json"
+NODE_RUNNER = ROOT / "tests" / "radar_node.js"
+TYPED_KEYWORDS = ["KV cache", "quantization", "LLM inference", "long context"]
+
+
+def node_rank(manifest: dict[str, Any], days: list[dict[str, Any]], library: Path | None,
+              profile: dict[str, Any] | None = None, limit: int = 0) -> dict[str, Any]:
+    """Rank with radar.js in node; the answer of tests/radar_node.js."""
+    job = {"mode": "rank", "manifest": manifest, "days": days, "profile": profile or {}, "limit": limit,
+           "library": {"name": library.name, "text": library.read_text(encoding="utf-8")} if library else None}
+    proc = subprocess.run(["node", str(NODE_RUNNER)], input=json.dumps(job), capture_output=True,
+                          text=True, check=False)
+    if proc.returncode:
+        raise SystemExit(f"radar_node.js failed: {proc.stderr[-2000:]}")
+    return dict(json.loads(proc.stdout))
+
+
+def ndcg(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    """NDCG@k with gains 2^g - 1."""
+    dcg = sum((2 ** grades.get(pid, 0) - 1) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def precision(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    """Share of the top k with grade >= 1."""
+    return sum(1 for pid in ranked[:k] if grades.get(pid, 0) >= 1) / k
+
+
+def topics_baseline(digest: Any) -> list[str]:
+    """The digest's keyword topics: 'about' papers first, by topic words matched, then mentions."""
+    scored = []
+    for i, p in enumerate(digest.papers):
+        about = sum(len(d.get("terms", ())) for d in p.topics.values() if d.get("tier") == "about")
+        mentions = sum(len(d.get("terms", ())) for d in p.topics.values() if d.get("tier") != "about")
+        if about or mentions:
+            scored.append((-(1000 * about + mentions), i, p.id))
+    return [pid for _, _, pid in sorted(scored)]
+
+
+def quality(tops: list[int]) -> None:
+    from arxiv_digest.site import radar
+    from arxiv_digest.store import load
+
+    digest = load(DAY)
+    labels = json.loads(LABELS.read_text(encoding="utf-8"))
+    grades = {pid: int(g[0]) for pid, g in labels["grades"].items()}
+    print(f"quality: {DAY.relative_to(ROOT)} ({len(digest.papers)} papers), library "
+          f"{LIBRARY.name}; labels: {sum(g == 2 for g in grades.values())} x grade 2, "
+          f"{sum(g == 1 for g in grades.values())} x grade 1, the other "
+          f"{len(digest.papers) - len(grades)} grade 0")
+    base = topics_baseline(digest)
+    print(f"  {'ranker':34} {'NDCG@10':>8} {'P@10':>6}")
+    print(f"  {'topics (keyword baseline)':34} {ndcg(base, grades):8.3f} {precision(base, grades):6.2f}")
+    for top in tops:
+        index = radar.build_day(digest, top=top)
+        manifest = json.loads(radar.manifest([(digest.date, index.papers, "")]))
+        days = [{"idx": json.loads(index.idx), "meta": json.loads(index.meta)}]
+        lib = [r["id"] for r in node_rank(manifest, days, LIBRARY)["results"]]
+        kw = [r["id"] for r in node_rank(manifest, days, None, {"keywords": TYPED_KEYWORDS})["results"]]
+        print(f"  {f'radar, library (top {top} terms)':34} {ndcg(lib, grades):8.3f} {precision(lib, grades):6.2f}")
+        print(f"  {f'radar, 4 keywords (top {top} terms)':34} {ndcg(kw, grades):8.3f} {precision(kw, grades):6.2f}")
+    top10 = node_rank(json.loads(radar.manifest([(digest.date, len(digest.papers), "")])),
+                      [{"idx": json.loads(radar.build_day(digest).idx),
+                        "meta": json.loads(radar.build_day(digest).meta)}], LIBRARY, limit=10)
+    print(f"  radar's top 10 (default, top {radar.TOP_TERMS} terms), grade, first reason:")
+    for r in top10["results"]:
+        print(f"    {grades.get(r['id'], 0)} {r['id']} {r['score']:6.1f}  {r['reasons'][0][:90] if r['reasons'] else ''}")
+
+
+def size(tops: list[int], per_day: int, seed: int) -> None:
+    from bench_archive import Generator, archive_days, skeleton
+
+    from arxiv_digest.site import radar
+    from arxiv_digest.store import load
+
+    last = dt.date(2024, 11, 27)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        skeleton(ROOT, site)
+        gen = Generator(site, per_day, seed, ROOT.parent / "shared" / "fixtures" / "arxiv")
+        days = [d for d in archive_days(40) if (last - d).days < 30]
+        paths = [gen.write_day(d) for d in days]
+        digests = [load(p) for p in paths]
+        papers = sum(len(d.papers) for d in digests)
+        print(f"size: {len(days)} announcement days in the 30 days to {last}, {papers} papers "
+              f"({per_day} a day, recombined real text)")
+        for top in tops:
+            idx = meta = idx6 = idx9 = meta6 = 0
+            for d in digests:
+                x = radar.build_day(d, top=top)
+                for text, which in ((x.idx, "idx"), (x.meta, "meta")):
+                    raw = text.encode("utf-8")
+                    z6, z9 = len(gzip.compress(raw, 6)), len(gzip.compress(raw, 9))
+                    if which == "idx":
+                        idx, idx6, idx9 = idx + len(raw), idx6 + z6, idx9 + z9
+                    else:
+                        meta, meta6 = meta + len(raw), meta6 + z6
+            print(f"  top {top:2} terms: index {idx / 1e3:7.1f} KB raw, {idx6 / 1e3:6.1f} KB gzip -6, "
+                  f"{idx9 / 1e3:6.1f} KB gzip -9 | titles+authors {meta / 1e3:7.1f} KB raw, "
+                  f"{meta6 / 1e3:6.1f} KB gzip")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--top", type=int, nargs="+", default=[3, 4, 6, 8])
+    ap.add_argument("--per-day", type=int, default=513)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--no-size", action="store_true")
+    args = ap.parse_args()
+    quality(args.top)
+    if not args.no_size:
+        size(args.top, args.per_day, args.seed)
+
+
+if __name__ == "__main__":
+    main()

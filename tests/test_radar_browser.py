@@ -1,0 +1,218 @@
+"""The radar in a real browser (Debian chromium via Playwright), the site served on 127.0.0.1 under
+a sub-path, as on GitHub Pages.
+
+A reader uploads a real public BibTeX library (tests/data/radar, provenance in SOURCES.md) and gets
+the real day's papers ranked with reasons; exports the profile and imports it back; nothing leaves
+the page (every request is routed: any that is not to the local server fails the test, and none
+may be a POST), and localStorage is the only storage used. A hostile library (markup in titles and
+names, malformed entries, a huge field, a file over the limit) never runs script.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, build_site
+from sitedata import make_site
+from test_browser import CHROMIUM, LAUNCH_ARGS, Reader, _QuietHandler
+
+pytestmark = pytest.mark.browser
+
+DATA = ROOT / "tests" / "data" / "radar"
+BIB = DATA / "kvcache_thesis_references.bib"
+LABELS = {pid: g[0] for pid, g in json.loads((DATA / "labels-2024-11-28.json").read_text())["grades"].items()}
+SUB = "/arxiv-digest"
+STORE_KEY = "arxiv-digest-radar"
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The shipped day built with an absolute SITEURL under a sub-path, served from 127.0.0.1."""
+    root = tmp_path_factory.mktemp("radar-www")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    site = make_site(tmp_path_factory.mktemp("radar-site"), days={})
+    build_site(site, root / SUB.strip("/"), SITEURL=url + SUB, FEED_DOMAIN=url + SUB)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+class RadarReader(Reader):
+    """A reader that also records every request's method and URL."""
+
+    def __init__(self, browser: Any, base_url: str, **options: Any) -> None:
+        super().__init__(browser, base_url, accept_downloads=True, **options)
+        self.requests: list[tuple[str, str]] = []
+        self.page.on("request", lambda r: self.requests.append((r.method, r.url)))
+
+    def close(self) -> None:
+        assert [r for r in self.requests if r[0] != "GET"] == [], "only GET requests"
+        super().close()
+
+    def storage(self) -> dict[str, Any]:
+        """Every kind of storage the page could use."""
+        return dict(self.page.evaluate("""async () => ({
+            local: Object.keys(localStorage).sort(),
+            session: sessionStorage.length,
+            cookie: document.cookie,
+            idb: indexedDB.databases ? (await indexedDB.databases()).length : 0,
+            caches: window.caches ? (await caches.keys()).length : 0,
+        })"""))
+
+    def results(self) -> list[str]:
+        return list(self.page.locator(".radar-result").evaluate_all("els => els.map(e => e.dataset.id)"))
+
+
+@pytest.fixture
+def reader(browser: Any, base_url: str) -> Iterator[RadarReader]:
+    r = RadarReader(browser, base_url)
+    yield r
+    r.close()
+
+
+def upload_library(reader: RadarReader, path: Path) -> list[str]:
+    page = reader.goto(f"{SUB}/radar/")
+    page.set_input_files("#radar-file", str(path))
+    page.wait_for_selector(".radar-result")
+    return reader.results()
+
+
+def test_library_upload_ranks_the_day_with_reasons(reader: RadarReader) -> None:
+    ids = upload_library(reader, BIB)
+    page = reader.page
+    assert page.locator(".radar-library").text_content() == f"79 papers from {BIB.name}"
+    top10 = ids[:10]
+    assert sum(1 for i in top10 if LABELS.get(i, 0) >= 1) >= 7, top10
+    assert all(LABELS.get(i, 0) == 2 for i in top10[:4]), top10[:4]
+    # the reasons, as text
+    first = page.locator(".radar-result").first
+    assert first.locator(".reason-liked").text_content() == "a paper you like"  # 2411.17691 is in the library
+    kv = page.locator('.radar-result[data-id="2411.18077"]')
+    library = kv.locator(".reason-library").text_content() or ""
+    assert library.startswith("close to ") and " papers in your library: " in library
+    assert "KV Cache" in library
+    assert (kv.locator(".reason-matches").text_content() or "").startswith("matches: ")
+    assert "kv cache" in (kv.locator(".reason-matches").text_content() or "")
+    # a listed paper links to its day page (under the sub-path), any other to arXiv
+    href = kv.locator("a.radar-title").get_attribute("href") or ""
+    assert href in ("../2024/11/28/#2411.18077", "https://arxiv.org/abs/2411.18077v1")
+    # follow an author: the reason names them
+    page.fill("#radar-authors", "Kaiming He\nLiu, Zirui")
+    page.click(".radar-profile button[type=submit]")
+    authored = [i for i in reader.results()
+                if page.locator(f'.radar-result[data-id="{i}"] .reason-author').count()]
+    for pid in authored:
+        text = page.locator(f'.radar-result[data-id="{pid}"] .reason-author').text_content() or ""
+        assert text.startswith("by an author you follow: ")
+    # the data files are the same for every reader: only days.json and the day's two files
+    radar_files = sorted({u.rsplit("/", 1)[-1] for m, u in reader.requests if "/radar/" in u and u.endswith(".json")})
+    assert radar_files == ["2024-11-28.idx.json", "2024-11-28.meta.json", "days.json"]
+    store = reader.storage()
+    assert store == {"local": [STORE_KEY], "session": 0, "cookie": "", "idb": 0, "caches": 0}
+
+
+def test_export_then_import_restores_the_profile(reader: RadarReader, tmp_path: Path) -> None:
+    before = upload_library(reader, BIB)
+    page = reader.page
+    page.fill("#radar-keywords", "speculative decoding")
+    page.click(".radar-profile button[type=submit]")
+    before = reader.results()
+    with page.expect_download() as info:
+        page.click(".radar-export")
+    saved = tmp_path / "profile.json"
+    info.value.save_as(saved)
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    assert data["format"] == "arxiv-digest-radar" and len(data["profile"]["library"]["items"]) == 79
+    assert data["profile"]["keywords"] == ["speculative decoding"]
+    page.click(".radar-clear")
+    assert reader.results() == []
+    assert reader.storage()["local"] == []
+    page.set_input_files("#radar-import", str(saved))
+    page.wait_for_selector(".radar-result")
+    assert reader.results() == before
+    assert page.input_value("#radar-keywords") == "speculative decoding"
+    page.reload()  # kept in localStorage across visits
+    page.wait_for_selector(".radar-result")
+    assert reader.results() == before
+
+
+def test_day_page_links_its_for_you_view_and_loads_no_radar_code(reader: RadarReader) -> None:
+    page = reader.goto(f"{SUB}/2024/11/28/")
+    assert not [u for _, u in reader.requests if "radar" in u], "the day page loads nothing of the radar"
+    link = page.locator("a.radar-entry")
+    assert link.get_attribute("href") == f"{reader.base}{SUB}/radar/?day=2024-11-28"
+    link.click()
+    page.wait_for_load_state("load")
+    page.set_input_files("#radar-file", str(BIB))
+    page.wait_for_selector(".radar-result")
+    assert page.locator(".radar-period").text_content() == "For you on 2024-11-28"
+    assert "in 1 day" in (page.locator(".radar-status").text_content() or "")
+
+
+HOSTILE = r"""
+@article{x1, title = {<img src=x onerror="window.__pwned=1"> KV cache quantization for LLM inference},
+  author = {<script>window.__pwned=2</script>, Mallory and O'Brien, <b>Eve</b>}, year = {2024}}
+@inproceedings{x2, title = "Quantization {\"u}ber alles <iframe src=javascript:window.__pwned=3>",
+  author = "Bobby \"Tables\" Drop", note = {arXiv:2411.18077}}
+@article{broken, title = {unbalanced {braces KV cache
+@misc{nocomma title = {missing comma}}
+@article{x3, title = {<svg onload=window.__pwned=4>LLM serving KV cache}, abstract = {%s}}
+@string{foo = "bar"}
+@comment{ @article{inside, title={commented out}} }
+@article{x4, title = {\href{javascript:alert(1)}{click} low-bit quantization}, author = {{\L}ukasz and  and }}
+"""
+
+
+def test_hostile_library_never_runs_script(reader: RadarReader, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.bib"
+    hostile.write_text(HOSTILE.replace("%s", "quantization " * 400_000), encoding="utf-8")  # ~5.6 MB
+    ids = upload_library(reader, hostile)
+    page = reader.page
+    assert ids, "the hostile library still ranks"
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#radar img, #radar script, #radar iframe, #radar svg, #radar b").count() == 0
+    text = page.locator(".radar-results").text_content() or ""
+    assert "<img src=x" in text or "<svg onload" in text  # shown as text in a reason
+    lib = page.locator(".radar-library").text_content() or ""
+    assert lib.endswith("from hostile.bib")
+    # a file over 10 MB is refused with a message, and the profile kept
+    huge = tmp_path / "huge.bib"
+    huge.write_text("@article{h, title={x}}\n" + "%" * (11 * 1024 * 1024), encoding="utf-8")
+    page.set_input_files("#radar-file", str(huge))
+    page.wait_for_function("document.querySelector('.radar-status').textContent.includes('larger than 10 MB')")
+    assert (page.locator(".radar-library").text_content() or "").endswith("from hostile.bib")
+    # a hostile profile file to import: wrong shapes are dropped, markup stays text
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "arxiv-digest-radar", "version": 1, "profile": {
+        "keywords": ["<img src=x onerror=window.__pwned=5>", 7, {"x": 1}], "authors": "not a list",
+        "ids": ["2411.18077", "javascript:alert(1)"],
+        "library": {"name": "<b>lib</b>", "items": [{"t": "<script>window.__pwned=6</script> KV cache"}, 5]}}}))
+    page.set_input_files("#radar-import", str(bad))
+    page.wait_for_selector(".radar-result")
+    assert page.evaluate("window.__pwned") is None
+    assert page.input_value("#radar-keywords") == "<img src=x onerror=window.__pwned=5>"
+    assert page.input_value("#radar-ids") == "2411.18077"
+    assert page.locator(".radar-library").text_content() == "1 papers from <b>lib</b>"
+    assert page.locator("#radar img, #radar script, #radar b").count() == 0

@@ -1,0 +1,518 @@
+/* The radar: a private, personal ranking of the digest's papers, computed in the browser.
+ *
+ * The reader's profile (keywords, authors to follow, arXiv ids they like, an uploaded BibTeX,
+ * RIS or CSL-JSON library) is parsed here and kept in localStorage only; it is never sent
+ * anywhere. The page fetches the same files for every reader (radar/days.json, then each day's
+ * .idx.json and .meta.json), so what the server sees does not depend on the profile.
+ *
+ * Ranking: the profile's terms (tokenized exactly as plugins/arxiv_digest/site/radar.py does:
+ * same stop words, stemmer, pairs and FNV-1a hash) weighted by how often the library uses them,
+ * matched against each paper's indexed terms with idf over the days loaded; plus followed
+ * authors and liked papers. bench/bench_radar.py runs this file in node: one ranker.
+ *
+ * Everything the page shows is set with textContent: nothing from a library or a paper is ever
+ * parsed as HTML.
+ */
+(function (root) {
+  "use strict";
+
+  var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  var STORE_KEY = "arxiv-digest-radar";
+  var FORMAT = "arxiv-digest-radar";
+  var MAX_FILE = 10 * 1024 * 1024;      // a library file larger than this is refused
+  var MAX_ITEMS = 20000;                // entries kept from one library
+  var MAX_FIELD = 20000;                // characters kept from one field
+  var W = {keyword: 3, liked: 2, author: 8, titleBoost: 1.5, closeMin: 3.0};
+
+  // ---- tokenizer: the same function as radar.py `terms` ----
+  var MATH = /\$\$[\s\S]*?\$\$|\$[^$]*\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
+  function fold(text) {
+    return String(text || "").replace(MATH, " ").toLowerCase().normalize("NFKD").replace(/\p{Mn}/gu, "");
+  }
+  function stem(w) {
+    if (w.length > 3 && /ies$/.test(w) && !/(eies|aies)$/.test(w)) return w.slice(0, -3) + "y";
+    if (w.length > 3 && /es$/.test(w) && !/(aes|ees|oes)$/.test(w)) return w.slice(0, -1);
+    if (w.length > 2 && /s$/.test(w) && !/(us|ss|is)$/.test(w)) return w.slice(0, -1);
+    return w;
+  }
+  function makeTerms(stopwords) {
+    var stop = new Set(stopwords);
+    return function terms(text) {
+      var out = [], prev = "", words = fold(text).match(/[a-z0-9]+/g) || [];
+      for (var i = 0; i < words.length; i++) {
+        var raw = words[i];
+        if (raw.length < 2 || stop.has(raw) || /^[0-9]+$/.test(raw)) { prev = ""; continue; }
+        var w = stem(raw);
+        out.push(w);
+        if (prev) out.push(prev + " " + w);
+        prev = w;
+      }
+      return out;
+    };
+  }
+  function hash(term, bits) {
+    var h = 0x811c9dc5;
+    var bytes = unescape(encodeURIComponent(term));
+    for (var i = 0; i < bytes.length; i++) {
+      h ^= bytes.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return h >>> (32 - bits);
+  }
+  function unvarints(s) {
+    var out = [], v = 0, shift = 0;
+    for (var i = 0; i < s.length; i++) {
+      var d = B64.indexOf(s.charAt(i));
+      if (d < 0) throw new Error("radar index: bad digit");
+      v += (d & 31) * Math.pow(2, shift);
+      if (d & 32) { shift += 5; } else { out.push(v); v = 0; shift = 0; }
+    }
+    return out;
+  }
+
+  // ---- one day's index: postings by hash, and each paper's hashes ----
+  function decodeDay(idx) {
+    var flat = unvarints(idx.t), post = new Map(), docs = [], h = 0, i = 0;
+    for (var d = 0; d < idx.n; d++) docs.push([]);
+    while (i < flat.length) {
+      h += flat[i]; var m = flat[i + 1]; i += 2;
+      var list = [], doc = 0;
+      for (var k = 0; k < m; k++, i++) {
+        doc += flat[i] >> 1;
+        var title = flat[i] & 1;
+        list.push(doc, title);
+        if (doc < docs.length) docs[doc].push(h, title);
+      }
+      post.set(h, list);
+    }
+    return {date: idx.date, n: idx.n, post: post, docs: docs};
+  }
+
+  // ---- author names: "Han, Song", "Song Han", "S. Han" -> "s han" ----
+  function authorKey(name) {
+    var s = fold(name).replace(/[{}\\]/g, "");
+    if (s.indexOf(",") >= 0) { var p = s.split(","); s = p.slice(1).join(" ") + " " + p[0]; }
+    var words = s.match(/[a-z0-9]+/g) || [];
+    if (!words.length) return "";
+    return (words.length > 1 ? words[0].charAt(0) + " " : "") + words[words.length - 1];
+  }
+
+  // ---- library parsers ----
+  var ACCENT = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b", "r": "\u030a", "k": "\u0328"};
+  var SPECIAL = {L: "\u0141", l: "\u0142", o: "\u00f8", O: "\u00d8", ss: "\u00df", aa: "\u00e5", AA: "\u00c5",
+    ae: "\u00e6", AE: "\u00c6", oe: "\u0153", OE: "\u0152", i: "\u0131", j: "\u0237"};
+  function detex(s) {
+    s = String(s).slice(0, MAX_FIELD);
+    s = s.replace(/\\([`'^"~=.])\s*\{?\s*\\?([A-Za-z])\s*\}?/g, function (_, a, ch) { return ch + ACCENT[a]; });
+    s = s.replace(/\\([cvuHrk])\s*\{\s*\\?([A-Za-z])\s*\}/g, function (_, a, ch) { return ch + ACCENT[a]; });
+    s = s.replace(/\\(ss|aa|AA|ae|AE|oe|OE|L|l|o|O|i|j)(?![A-Za-z])\s*/g, function (_, c) { return SPECIAL[c]; });
+    s = s.replace(/\\([&%#_$])/g, "$1");
+    s = s.replace(/\\[A-Za-z]+\*?/g, " ");
+    s = s.replace(/[{}]/g, "").replace(/~/g, " ");
+    return s.normalize("NFC").replace(/\s+/g, " ").trim();
+  }
+  function splitAuthors(raw) {
+    var out = [], depth = 0, cur = "", s = String(raw);
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charAt(i);
+      if (c === "{") depth++;
+      else if (c === "}") depth = Math.max(0, depth - 1);
+      if (depth === 0 && /\s/.test(c) && /^and\s/i.test(s.slice(i + 1, i + 5))) {
+        out.push(cur); cur = ""; i += 4; continue;
+      }
+      cur += c;
+    }
+    out.push(cur);
+    return out.map(function (a) {
+      var name = detex(a);
+      if (name.indexOf(",") >= 0) {
+        var parts = name.split(",");
+        name = (parts.slice(1).join(" ").trim() + " " + parts[0].trim()).trim();
+      }
+      return name;
+    }).filter(function (a) { return a && a.toLowerCase() !== "others"; });
+  }
+  function arxivIn(text) {
+    var s = String(text || "");
+    if (!/arxiv/i.test(s)) return "";
+    var m = /(\d{4}\.\d{4,5})/.exec(s);
+    return m ? m[1] : "";
+  }
+  function item(title, authors, abstract, arxiv) {
+    return {t: String(title || "").slice(0, MAX_FIELD), a: authors.slice(0, 200).map(function (x) { return String(x).slice(0, 200); }),
+            ab: String(abstract || "").slice(0, MAX_FIELD), x: arxiv || ""};
+  }
+  function readValue(s, i) {
+    // one BibTeX value at s[i]: {...}, "..." or a bare word, joined by #
+    var parts = [];
+    for (;;) {
+      while (i < s.length && /\s/.test(s.charAt(i))) i++;
+      var c = s.charAt(i), start, depth;
+      if (c === "{") {
+        depth = 0; start = i + 1;
+        for (; i < s.length; i++) {
+          if (s.charAt(i) === "{") depth++;
+          else if (s.charAt(i) === "}" && --depth === 0) break;
+        }
+        parts.push(s.slice(start, i)); i++;
+      } else if (c === '"') {
+        depth = 0; start = i + 1; i++;
+        for (; i < s.length; i++) {
+          var d = s.charAt(i);
+          if (d === "{") depth++; else if (d === "}") depth--; else if (d === '"' && depth <= 0) break;
+        }
+        parts.push(s.slice(start, i)); i++;
+      } else {
+        start = i;
+        while (i < s.length && /[^\s,#}]/.test(s.charAt(i))) i++;
+        parts.push(s.slice(start, i));
+      }
+      while (i < s.length && /\s/.test(s.charAt(i))) i++;
+      if (s.charAt(i) === "#") { i++; continue; }
+      return {value: parts.join(""), end: i};
+    }
+  }
+  function parseBibtex(text) {
+    var s = String(text), out = [], i = 0, re = /@\s*([A-Za-z]+)\s*[{(]/g, m;
+    while (out.length < MAX_ITEMS && (m = re.exec(s))) {
+      var type = m[1].toLowerCase();
+      i = re.lastIndex;
+      if (type === "comment" || type === "preamble" || type === "string") continue;
+      var comma = s.indexOf(",", i);
+      if (comma < 0) break;
+      i = comma + 1;
+      var fields = {}, guard = 0;
+      while (i < s.length && guard++ < 500) {
+        var fm = /^\s*([A-Za-z][\w:.+-]*)\s*=\s*/.exec(s.slice(i, i + 200));
+        if (!fm) break;
+        var v = readValue(s, i + fm[0].length);
+        fields[fm[1].toLowerCase()] = v.value;
+        i = v.end;
+        if (s.charAt(i) === ",") i++;
+      }
+      re.lastIndex = Math.max(re.lastIndex, i);
+      if (!fields.title) continue;
+      var arxiv = "";
+      ["eprint", "note", "journal", "url", "doi", "howpublished", "booktitle", "archiveprefix"].forEach(function (k) {
+        if (!arxiv && fields[k]) arxiv = arxivIn((k === "eprint" ? "arxiv " : "") + fields[k]);
+      });
+      out.push(item(detex(fields.title), fields.author ? splitAuthors(fields.author) : [],
+                    fields.abstract ? detex(fields.abstract) : "", arxiv));
+    }
+    return out;
+  }
+  function parseRis(text) {
+    var out = [], cur = null;
+    String(text).split(/\r?\n/).forEach(function (line) {
+      if (out.length >= MAX_ITEMS) return;
+      var m = /^([A-Z][A-Z0-9])  -\s?(.*)$/.exec(line);
+      if (!m) return;
+      var tag = m[1], val = m[2].trim();
+      if (tag === "TY") cur = {t: "", a: [], ab: "", x: ""};
+      else if (!cur) return;
+      else if (tag === "ER") { if (cur.t) out.push(item(cur.t, cur.a, cur.ab, cur.x)); cur = null; }
+      else if ((tag === "TI" || tag === "T1") && !cur.t) cur.t = val;
+      else if (tag === "AU" || tag === "A1") cur.a.push(splitAuthors(val)[0] || val);
+      else if (tag === "AB" || tag === "N2") cur.ab = cur.ab ? cur.ab + " " + val : val;
+      else if (!cur.x && /^(UR|DO|M3|N1|JO|T2|L1|L2)$/.test(tag)) cur.x = arxivIn(val);
+    });
+    return out;
+  }
+  function parseCsl(text) {
+    var data = JSON.parse(text);
+    if (data && !Array.isArray(data) && Array.isArray(data.items)) data = data.items;
+    if (!Array.isArray(data)) throw new Error("not a CSL-JSON list of items");
+    return data.slice(0, MAX_ITEMS).filter(function (it) { return it && typeof it.title === "string"; }).map(function (it) {
+      var authors = Array.isArray(it.author) ? it.author.map(function (a) {
+        if (!a || typeof a !== "object") return "";
+        return typeof a.literal === "string" ? a.literal : [a.given, a.family].filter(function (x) { return typeof x === "string"; }).join(" ");
+      }).filter(Boolean) : [];
+      var arxiv = "";
+      ["URL", "DOI", "note", "number", "archive_location", "container-title"].forEach(function (k) {
+        if (!arxiv && typeof it[k] === "string") arxiv = arxivIn(it[k]);
+      });
+      return item(it.title, authors, typeof it.abstract === "string" ? it.abstract : "", arxiv);
+    });
+  }
+  function parseLibrary(text, name) {
+    if (text.length > MAX_FILE) throw new Error("the file is larger than 10 MB");
+    var t = text.replace(/^\uFEFF/, "").trim();
+    if (/\.json$/i.test(name || "") || t.charAt(0) === "[" || t.charAt(0) === "{") return parseCsl(t);
+    if (/\.ris$/i.test(name || "") || /^TY  - /m.test(t)) return parseRis(t);
+    return parseBibtex(t);
+  }
+
+  // ---- the profile ----
+  function emptyProfile() { return {keywords: [], authors: [], ids: [], library: {name: "", items: []}}; }
+  function strings(list, max, len) {
+    return (Array.isArray(list) ? list : []).filter(function (x) { return typeof x === "string"; })
+      .map(function (x) { return x.trim().slice(0, len); }).filter(Boolean).slice(0, max);
+  }
+  function cleanProfile(p) {
+    // whatever was stored or imported, keep only the expected shape (strings, bounded)
+    var out = emptyProfile();
+    if (!p || typeof p !== "object") return out;
+    out.keywords = strings(p.keywords, 500, 200);
+    out.authors = strings(p.authors, 500, 200);
+    out.ids = strings(p.ids, 2000, 40).map(function (x) { return (/(\d{4}\.\d{4,5})/.exec(x) || [""])[0]; }).filter(Boolean);
+    var lib = p.library && typeof p.library === "object" ? p.library : {};
+    out.library.name = typeof lib.name === "string" ? lib.name.slice(0, 200) : "";
+    out.library.items = (Array.isArray(lib.items) ? lib.items : []).slice(0, MAX_ITEMS)
+      .filter(function (it) { return it && typeof it.t === "string"; })
+      .map(function (it) { return item(it.t, strings(it.a, 200, 200), typeof it.ab === "string" ? it.ab : "", typeof it.x === "string" ? it.x : ""); });
+    return out;
+  }
+  function exportProfile(p) { return JSON.stringify({format: FORMAT, version: 1, profile: cleanProfile(p)}); }
+  function importProfile(text) {
+    var data = JSON.parse(text);
+    if (!data || data.format !== FORMAT || data.version !== 1) throw new Error("not a radar profile file");
+    return cleanProfile(data.profile);
+  }
+
+  // ---- ranking ----
+  function Radar(params) {
+    this.bits = params.bits;
+    this.titleWeight = params.title_weight;
+    this.terms = makeTerms(params.stopwords);
+  }
+  Radar.prototype.query = function (profile) {
+    var self = this, w = new Map(), words = new Map(), lib = [], kw = new Set();
+    function add(map, t, v) { var h = hash(t, self.bits); map.set(h, (map.get(h) || 0) + v); if (!words.has(h)) words.set(h, t); return h; }
+    var counts = new Map();
+    profile.library.items.forEach(function (it) {
+      var set = new Set();
+      self.terms(it.t).forEach(function (t) { set.add(add(counts, t, self.titleWeight)); });
+      self.terms(it.ab).forEach(function (t) { set.add(add(counts, t, 1)); });
+      lib.push(set);
+    });
+    counts.forEach(function (v, h) { w.set(h, 1 + Math.log(v)); });
+    profile.keywords.forEach(function (k) {
+      self.terms(k).forEach(function (t) { var h = add(w, t, W.keyword); kw.add(h); words.set(h, t); });
+    });
+    var follow = new Map();
+    profile.authors.forEach(function (a) { var k = authorKey(a); if (k) follow.set(k, a); });
+    var liked = new Set(profile.ids);
+    profile.library.items.forEach(function (it) { if (it.x) liked.add(it.x); });
+    return {w: w, words: words, lib: lib, kw: kw, follow: follow, liked: liked};
+  };
+  // days: [{idx: decodeDay(...), meta: {...} or null}]; returns results, best first
+  Radar.prototype.rank = function (profile, days, limit) {
+    var q = this.query(profile), cnt = new Map(), total = 0;
+    days.forEach(function (d) {
+      total += d.idx.n;
+      d.idx.post.forEach(function (list, h) { cnt.set(h, (cnt.get(h) || 0) + list.length / 2); });
+    });
+    function idf(h) { return Math.log(1 + total / (cnt.get(h) || 1)); }
+    // liked papers found in the loaded days lend their terms to the query
+    var lw = new Map(), likedHere = new Set();
+    days.forEach(function (d, di) {
+      if (!d.meta) return;
+      d.meta.id.forEach(function (id, doc) {
+        if (!q.liked.has(id)) return;
+        likedHere.add(di + ":" + doc);
+        var hs = d.idx.docs[doc];
+        for (var k = 0; k < hs.length; k += 2) lw.set(hs[k], (lw.get(hs[k]) || 0) + W.liked);
+      });
+    });
+    var out = [];
+    days.forEach(function (d, di) {
+      for (var doc = 0; doc < d.idx.n; doc++) {
+        var hs = d.idx.docs[doc], score = 0, matched = [];
+        for (var k = 0; k < hs.length; k += 2) {
+          var h = hs[k], wq = (q.w.get(h) || 0) + (lw.get(h) || 0);
+          if (!wq) continue;
+          var c = wq * idf(h) * (hs[k + 1] ? W.titleBoost : 1);
+          score += c;
+          matched.push([h, c]);
+        }
+        var authors = [];
+        if (d.meta && q.follow.size) {
+          (d.meta.au[doc] || []).forEach(function (a) { if (q.follow.has(authorKey(a))) authors.push(a); });
+          score += W.author * authors.length;
+        }
+        var liked = likedHere.has(di + ":" + doc);
+        if (score <= 0 && !liked) continue;
+        out.push({day: di, date: d.idx.date, doc: doc, score: score, matched: matched, authors: authors, liked: liked});
+      }
+    });
+    out.sort(function (a, b) { return b.score - a.score || (a.date < b.date ? 1 : a.date > b.date ? -1 : 0) || a.doc - b.doc; });
+    return limit ? out.slice(0, limit) : out;
+  };
+  // why a result is there: followed authors, the library papers it is close to, the words matched
+  Radar.prototype.reasons = function (profile, r) {
+    var q = this.query(profile), out = [];
+    if (r.liked) out.push({kind: "liked", text: "a paper you like"});
+    if (r.authors.length) out.push({kind: "author", text: "by an author you follow: " + r.authors.join(", ")});
+    var matched = r.matched.slice().sort(function (a, b) { return b[1] - a[1]; });
+    var close = [];
+    q.lib.forEach(function (set, k) {
+      var s = 0;
+      matched.forEach(function (m) { if (set.has(m[0])) s += m[1]; });
+      if (s >= W.closeMin) close.push([s, k]);
+    });
+    close.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
+    if (close.length) {
+      out.push({kind: "library", text: "close to " + close.length + (close.length === 1 ? " paper" : " papers") +
+        " in your library: " + close.slice(0, 3).map(function (c) { return profile.library.items[c[1]].t; }).join("; ")});
+    }
+    var words = matched.map(function (m) { return q.words.get(m[0]); }).filter(Boolean);
+    if (words.length) out.push({kind: "matches", text: "matches: " + words.slice(0, 6).join(", ")});
+    return out;
+  };
+
+  var api = {terms: function (stopwords, text) { return makeTerms(stopwords)(text); }, hash: hash, stem: stem,
+    unvarints: unvarints, decodeDay: decodeDay, parseBibtex: parseBibtex, parseRis: parseRis, parseCsl: parseCsl,
+    parseLibrary: parseLibrary, cleanProfile: cleanProfile, exportProfile: exportProfile, importProfile: importProfile,
+    emptyProfile: emptyProfile, authorKey: authorKey, Radar: Radar, weights: W};
+  if (typeof module === "object" && module.exports) { module.exports = api; return; }
+  root.ArxivRadar = api;
+
+  // ---- the page (radar/index.html) ----
+  var doc = root.document;
+  var page = doc && doc.getElementById("radar");
+  if (!page) return;
+  var $ = function (sel) { return page.querySelector(sel); };
+  var state = {manifest: null, days: [], loaded: 0, period: 30, profile: load()};
+
+  function load() {
+    try { return cleanProfile(JSON.parse(root.localStorage.getItem(STORE_KEY) || "null")); } catch (e) { return emptyProfile(); }
+  }
+  function save() {
+    try { root.localStorage.setItem(STORE_KEY, JSON.stringify(state.profile)); }
+    catch (e) { status("Could not save the profile in this browser (" + e.name + ")."); }
+  }
+  function status(text) { $(".radar-status").textContent = text; }
+  function el(tag, cls, text) {
+    var e = doc.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function lines(text) { return String(text).split(/\r?\n|;/).map(function (s) { return s.trim(); }).filter(Boolean); }
+  function fillForm() {
+    $("#radar-keywords").value = state.profile.keywords.join("\n");
+    $("#radar-authors").value = state.profile.authors.join("\n");
+    $("#radar-ids").value = state.profile.ids.join("\n");
+    var lib = state.profile.library;
+    $(".radar-library").textContent = lib.items.length ?
+      lib.items.length + " papers from " + (lib.name || "your library") : "No library loaded.";
+  }
+  function readForm() {
+    state.profile.keywords = lines($("#radar-keywords").value).slice(0, 500);
+    state.profile.authors = lines($("#radar-authors").value).slice(0, 500);
+    state.profile.ids = lines($("#radar-ids").value);
+    state.profile = cleanProfile(state.profile);
+  }
+  function fetchJson(url) {
+    return root.fetch(url, {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.json();
+    });
+  }
+  function wantedDays() {
+    var all = state.manifest.days, only = new URLSearchParams(root.location.search).get("day");
+    if (only) return all.filter(function (d) { return d.date === only; });
+    if (!all.length) return [];
+    var newest = new Date(all[0].date + "T00:00:00Z"), from = new Date(newest.getTime() - (state.period - 1) * 864e5);
+    var iso = from.toISOString().slice(0, 10);
+    return all.filter(function (d) { return d.date >= iso; });
+  }
+  function loadDays() {
+    var want = wantedDays().filter(function (d) { return !state.days.some(function (x) { return x.date === d.date; }); });
+    status("Loading " + want.length + (want.length === 1 ? " day" : " days") + "…");
+    return Promise.all(want.map(function (d) {
+      return Promise.all([fetchJson(d.idx), fetchJson(d.meta)]).then(function (pair) {
+        return {date: d.date, url: d.url, idx: decodeDay(pair[0]), meta: pair[1]};
+      });
+    })).then(function (loaded) {
+      state.days = state.days.concat(loaded).sort(function (a, b) { return a.date < b.date ? 1 : -1; });
+    });
+  }
+  function render() {
+    var list = $(".radar-results");
+    list.textContent = "";
+    var p = state.profile;
+    if (!p.keywords.length && !p.authors.length && !p.ids.length && !p.library.items.length) {
+      status("Add keywords, authors, arXiv ids or a library to see your ranking.");
+      return;
+    }
+    var radar = new Radar(state.manifest);
+    var results = radar.rank(p, state.days, 50);
+    var papers = state.days.reduce(function (n, d) { return n + d.idx.n; }, 0);
+    status(results.length ? "Your top " + results.length + " of " + papers + " papers in " + state.days.length +
+      (state.days.length === 1 ? " day" : " days") + "." : "Nothing in these " + papers + " papers matches your profile.");
+    results.forEach(function (r) {
+      var d = state.days[r.day], m = d.meta, li = el("li", "radar-result");
+      var id = m.id[r.doc], listed = m.listed.indexOf(r.doc) >= 0;
+      var a = el("a", "radar-title", m.title[r.doc]);
+      a.href = listed && d.url ? "../" + d.url + "#" + id : "https://arxiv.org/abs/" + id + "v" + m.ver[r.doc];
+      var h = el("h3", "radar-h");
+      h.appendChild(a);
+      li.appendChild(h);
+      li.setAttribute("data-id", id);
+      li.setAttribute("data-score", r.score.toFixed(2));
+      var meta = el("p", "radar-meta");
+      meta.appendChild(el("span", "radar-score", "score " + r.score.toFixed(1)));
+      meta.appendChild(doc.createTextNode(" · " + d.date + " · arXiv:" + id + (m.type[r.doc].indexOf("replace") === 0 ? " (updated)" : "")));
+      li.appendChild(meta);
+      li.appendChild(el("p", "radar-authors", (m.au[r.doc] || []).join(", ")));
+      var why = el("ul", "radar-reasons");
+      radar.reasons(p, r).forEach(function (x) { why.appendChild(el("li", "reason reason-" + x.kind, x.text)); });
+      li.appendChild(why);
+      list.appendChild(li);
+    });
+  }
+  function refresh() { return loadDays().then(render, function (e) { status("Could not load the radar index: " + e.message); }); }
+  function readFile(input, then) {
+    var f = input.files && input.files[0];
+    if (!f) return;
+    if (f.size > MAX_FILE) { status(f.name + " is larger than 10 MB: not loaded."); input.value = ""; return; }
+    var reader = new root.FileReader();
+    reader.onload = function () { then(f.name, String(reader.result)); input.value = ""; };
+    reader.onerror = function () { status("Could not read " + f.name + "."); };
+    reader.readAsText(f);
+  }
+
+  page.addEventListener("submit", function (e) { e.preventDefault(); readForm(); save(); render(); });
+  $("#radar-file").addEventListener("change", function () {
+    readFile(this, function (name, text) {
+      try {
+        var items = parseLibrary(text, name);
+        state.profile.library = {name: name.slice(0, 200), items: items};
+        state.profile = cleanProfile(state.profile);
+        save(); fillForm(); render();
+        if (!items.length) status("No entry with a title in " + name + ".");
+      } catch (err) { status("Could not read " + name + ": " + err.message); }
+    });
+  });
+  $("#radar-import").addEventListener("change", function () {
+    readFile(this, function (name, text) {
+      try { state.profile = importProfile(text); save(); fillForm(); render(); }
+      catch (err) { status("Could not import " + name + ": " + err.message); }
+    });
+  });
+  $(".radar-export").addEventListener("click", function () {
+    readForm(); save();
+    var blob = new root.Blob([exportProfile(state.profile)], {type: "application/json"});
+    var a = el("a");
+    a.href = root.URL.createObjectURL(blob);
+    a.download = "radar-profile.json";
+    doc.body.appendChild(a); a.click(); a.remove();
+    setTimeout(function () { root.URL.revokeObjectURL(a.href); }, 1000);
+  });
+  $(".radar-clear-library").addEventListener("click", function () {
+    state.profile.library = {name: "", items: []}; save(); fillForm(); render();
+  });
+  $(".radar-clear").addEventListener("click", function () {
+    try { root.localStorage.removeItem(STORE_KEY); } catch (e) { /* nothing stored */ }
+    state.profile = emptyProfile(); fillForm(); render();
+  });
+  $(".radar-more").addEventListener("click", function () { state.period += 30; refresh(); });
+
+  var day = new URLSearchParams(root.location.search).get("day");
+  if (day) { $(".radar-period").textContent = "For you on " + day; $(".radar-more").hidden = true; }
+  fillForm();
+  fetchJson("days.json").then(function (m) { state.manifest = m; return refresh(); },
+    function (e) { status("Could not load the radar index: " + e.message); });
+})(typeof window !== "undefined" ? window : globalThis);
