@@ -105,21 +105,22 @@ def quality(tops: list[int]) -> None:
         days = [{"idx": json.loads(index.idx), "meta": json.loads(index.meta)}]
         lib = [r["id"] for r in node_rank(manifest, days, LIBRARY)["results"]]
         kw = [r["id"] for r in node_rank(manifest, days, None, {"keywords": TYPED_KEYWORDS})["results"]]
-        print(f"  {f'radar, library (top {top} terms)':34} {ndcg(lib, grades):8.3f} {precision(lib, grades):6.2f}")
+        name = f"radar, library (top {top} terms)"
+        print(f"  {name:34} {ndcg(lib, grades):8.3f} {precision(lib, grades):6.2f}")
         print(f"  {f'radar, 4 keywords (top {top} terms)':34} {ndcg(kw, grades):8.3f} {precision(kw, grades):6.2f}")
     top10 = node_rank(json.loads(radar.manifest([(digest.date, len(digest.papers), "")])),
                       [{"idx": json.loads(radar.build_day(digest).idx),
                         "meta": json.loads(radar.build_day(digest).meta)}], LIBRARY, limit=10)
     print(f"  radar's top 10 (default, top {radar.TOP_TERMS} terms), grade, first reason:")
     for r in top10["results"]:
-        print(f"    {grades.get(r['id'], 0)} {r['id']} {r['score']:6.1f}  {r['reasons'][0][:90] if r['reasons'] else ''}")
+        why = r["reasons"][0][:90] if r["reasons"] else ""
+        print(f"    {grades.get(r['id'], 0)} {r['id']} {r['score']:7.1f}  {why}")
 
 
 def size(tops: list[int], per_day: int, seed: int) -> None:
-    from bench_archive import Generator, archive_days, skeleton
-
     from arxiv_digest.site import radar
     from arxiv_digest.store import load
+    from bench_archive import Generator, archive_days, skeleton
 
     last = dt.date(2024, 11, 27)
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ process.stdin.on("end", () => {
   }
   const profile = radar.cleanProfile(job.profile || {});
   if (job.library) profile.library = {name: job.library.name, items: radar.parseLibrary(job.library.text, job.library.name)};
-  const days = job.days.map((d) => ({idx: radar.decodeDay(d.idx), meta: d.meta}));
+  const days = job.days.map((d) => ({idx: radar.decodeDay(d.idx, d.meta, job.manifest), meta: d.meta}));
   const r = new radar.Radar(job.manifest);
   const results = r.rank(profile, days, job.limit || 0).map((x) => ({
     id: days[x.day].meta.id[x.doc], date: x.date, score: x.score,

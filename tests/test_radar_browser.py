@@ -118,14 +118,15 @@ def test_library_upload_ranks_the_day_with_reasons(reader: RadarReader) -> None:
     # a listed paper links to its day page (under the sub-path), any other to arXiv
     href = kv.locator("a.radar-title").get_attribute("href") or ""
     assert href in ("../2024/11/28/#2411.18077", "https://arxiv.org/abs/2411.18077v1")
-    # follow an author: the reason names them
-    page.fill("#radar-authors", "Kaiming He\nLiu, Zirui")
+    # follow authors ("Last, First" or "First Last"): their papers rise, and the reason names them
+    page.fill("#radar-authors", "Schuetz, Martin J. A.\nPiyush Rai")
     page.click(".radar-profile button[type=submit]")
-    authored = [i for i in reader.results()
-                if page.locator(f'.radar-result[data-id="{i}"] .reason-author').count()]
-    for pid in authored:
-        text = page.locator(f'.radar-result[data-id="{pid}"] .reason-author').text_content() or ""
-        assert text.startswith("by an author you follow: ")
+    ids = reader.results()
+    for pid, name in (("2411.17796", "Martin J. A. Schuetz"), ("2411.18385", "Piyush Rai")):
+        assert pid in ids[:12], (pid, ids[:12])
+        reason = page.locator(f'.radar-result[data-id="{pid}"] .reason-author').text_content()
+        assert reason == f"by an author you follow: {name}"
+    assert page.locator(".reason-author").count() == 2
     # the data files are the same for every reader: only days.json and the day's two files
     radar_files = sorted({u.rsplit("/", 1)[-1] for m, u in reader.requests if "/radar/" in u and u.endswith(".json")})
     assert radar_files == ["2024-11-28.idx.json", "2024-11-28.meta.json", "days.json"]

@@ -1,35 +1,38 @@
-"""The radar's index: per day, a compact term index of every stored paper, for ranking in the browser.
+"""The radar's index: per day, what the browser needs to rank every stored paper against a profile.
 
 The reader's profile (keywords, authors, arXiv ids, an uploaded library) never leaves the browser;
 theme/static/js/radar.js ranks the papers against it. For that the build writes, per announcement
-day, two small JSON files under radar/ (RADAR_DIR):
+day, two JSON files under radar/ (RADAR_DIR), fetched alike for every reader:
 
-  YYYY-MM-DD.idx.json    the ranking index: for the day's top terms, sorted by hash, the term's
-                         hash (delta-coded), its document frequency in the day, and its postings
-                         (paper number, quantized term weight), all as one array of integers
-  YYYY-MM-DD.meta.json   what a result shows: ids, versions, titles, authors, announce types,
-                         and which papers the day page lists
+  YYYY-MM-DD.meta.json   ids, versions, titles, authors and announce types of all the day's
+                         papers, and which of them the day page lists; radar.js indexes the
+                         titles itself (the same tokenizer) and matches followed authors
+  YYYY-MM-DD.idx.json    what the titles miss: each paper's TOP_TERMS best abstract terms (BM25
+                         weight in the day, idf floored at DF_FLOOR papers) that are not in its
+                         title, as 22-bit FNV-1a hashes (no vocabulary is shipped), sorted and
+                         delta-coded with the paper numbers, as base64 varints
 
-and radar/days.json, the list of days with their file names (newest first) and the tokenizer's
+and radar/days.json: the days (newest first) with their files and page URL, and the tokenizer's
 parameters (stop words, hash bits), so the browser tokenizes the profile exactly as the build did.
 
 Every stored paper of a day is indexed, not only the listed ones: a reader's niche is narrower
-than the topics and often outside them. To fit 30 days in about 100 KB gzipped, a paper keeps its
-TOP_TERMS best terms by BM25 weight (title words count double), terms are 24-bit FNV-1a hashes
-(no vocabulary is shipped), and a weight is one of 4 levels.
+than the topics and often outside them. bench/bench_radar.py measures the trade-off: 2 abstract
+terms a paper keep the index of 30 days (22 announcement days of 513 papers) near 80 KB gzipped.
 
-Each day's files are a pure function of the day file and these parameters (no clock, no other
-day, no dict order), so a rebuild is byte-identical and a day's output can be cached on its hash.
-The archive-wide term statistics are the per-day document frequencies: the browser sums them over
-the days it ranks (idf over the period).
+Each day's files are a pure function of the day file, the ids its page lists and this module
+(no clock, no other day), so a rebuild is byte-identical and a day is cached on those (DayFiles).
+The term statistics over the archive are document frequencies: the browser counts them over the
+days it ranks (idf over the period).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
 import re
+import shutil
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -42,37 +45,44 @@ from pelican.generators import Generator
 from ..errors import StoreError
 from ..models import Digest
 from ..render import digest_settings
-from ..store import iter_days, load
+from ..store import iter_days, parse
 
 logger = logging.getLogger(__name__)
 
 FORMAT = 1
 RADAR_DIR = "radar"
 HASH_BITS = 22
-TOP_TERMS = 6  # terms kept per paper (see bench/bench_radar.py for the size/quality trade-off)
+TOP_TERMS = 2  # abstract terms kept per paper beside its title (bench/bench_radar.py: size and quality)
 DF_FLOOR = 3  # selection treats a term used by fewer papers of the day as if this many used it
 TITLE_WEIGHT = 2  # a title word counts as this many abstract words
 K1, B = 1.2, 0.75  # BM25
 
 # English function words and the boilerplate of abstracts: they say nothing about a topic.
-STOPWORDS: tuple[str, ...] = tuple(sorted(set("""
-a about above across after again against all almost along also although always am among an and
-another any are around as at be because been before being below between both but by can cannot
-could did do does doing done down during each either else enough even ever every few for from
-further had has have having he her here hers him his how however i if in into is it its itself
-just less like made make makes many may me might more most much must my neither no nor not now of
-off often on once one only onto or other others our ours out over own per rather same several
-she should since so some such than that the their theirs them themselves then there these they
-this those though through thus to too toward towards under until up upon us use used uses using
-very via was we well were what when where whether which while who whom whose why will with
-within without would yet you your
-paper propose proposed proposes present presents introduce introduces approach approaches method
-methods result results show shows shown demonstrate demonstrates based novel new existing work
-works study studies task tasks problem problems performance experiment experiments experimental
-outperform outperforms state art achieve achieves achieved significant significantly effective
-effectively furthermore moreover recent recently various different however first second two three
-code available https http github com www org
-""".split())))
+STOPWORDS: tuple[str, ...] = (
+    "a", "about", "above", "achieve", "achieved", "achieves", "across", "after", "again", "against",
+    "all", "almost", "along", "also", "although", "always", "am", "among", "an", "and", "another",
+    "any", "approach", "approaches", "are", "around", "art", "as", "at", "available", "based", "be",
+    "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "cannot",
+    "code", "com", "could", "demonstrate", "demonstrates", "did", "different", "do", "does",
+    "doing", "done", "down", "during", "each", "effective", "effectively", "either", "else",
+    "enough", "even", "ever", "every", "existing", "experiment", "experimental", "experiments",
+    "few", "first", "for", "from", "further", "furthermore", "github", "had", "has", "have",
+    "having", "he", "her", "here", "hers", "him", "his", "how", "however", "http", "https", "i",
+    "if", "in", "into", "introduce", "introduces", "is", "it", "its", "itself", "just", "less",
+    "like", "made", "make", "makes", "many", "may", "me", "method", "methods", "might", "more",
+    "moreover", "most", "much", "must", "my", "neither", "new", "no", "nor", "not", "novel", "now",
+    "of", "off", "often", "on", "once", "one", "only", "onto", "or", "org", "other", "others",
+    "our", "ours", "out", "outperform", "outperforms", "over", "own", "paper", "per", "performance",
+    "present", "presents", "problem", "problems", "propose", "proposed", "proposes", "rather",
+    "recent", "recently", "result", "results", "same", "second", "several", "she", "should", "show",
+    "shown", "shows", "significant", "significantly", "since", "so", "some", "state", "studies",
+    "study", "such", "task", "tasks", "than", "that", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "these", "they", "this", "those", "though", "three", "through",
+    "thus", "to", "too", "toward", "towards", "two", "under", "until", "up", "upon", "us", "use",
+    "used", "uses", "using", "various", "very", "via", "was", "we", "well", "were", "what", "when",
+    "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within",
+    "without", "work", "works", "would", "www", "yet", "you", "your",
+)
 
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -177,7 +187,11 @@ def select_terms(tf: Counter[str], length: int, avg: float, df: Counter[str], n:
 
 
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS) -> DayIndex:
-    """The day's index and meta files: a pure function of the day (and the ids the page lists)."""
+    """The day's index and meta files: a pure function of the day (and the ids the page lists).
+
+    The meta file carries every title, and radar.js indexes the titles itself with the same
+    tokenizer; the index adds, per paper, its `top` best abstract terms that are not in its title.
+    """
     papers = list(digest.papers)
     docs = [_paper_tf(p.title, p.abstract) for p in papers]
     n = len(papers)
@@ -186,20 +200,19 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS) 
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = (sum(lengths) / n) if n else 1.0
-    postings: dict[int, dict[int, int]] = {}
+    postings: dict[int, set[int]] = {}
     for i, (tf, in_title) in enumerate(docs):
-        for t in select_terms(tf, lengths[i], avg, df, n, top):
-            flag = 1 if t in in_title else 0
-            plist = postings.setdefault(term_hash(t), {})
-            plist[i] = max(plist.get(i, 0), flag)  # two terms of a paper on one hash: one posting
+        rest: Counter[str] = Counter({t: f for t, f in tf.items() if t not in in_title})
+        for t in select_terms(rest, lengths[i], avg, df, n, top):
+            postings.setdefault(term_hash(t), set()).add(i)  # two terms on one hash: one posting
     flat: list[int] = []
     last = 0
     for h in sorted(postings):
-        plist = postings[h]
+        plist = sorted(postings[h])
         flat += [h - last, len(plist)]
         prev = 0
-        for doc in sorted(plist):
-            flat.append(((doc - prev) << 1) | plist[doc])
+        for doc in plist:
+            flat.append(doc - prev)
             prev = doc
         last = h
     idx = _dumps({"v": FORMAT, "date": digest.date, "n": n, "bits": HASH_BITS, "t": varints(flat)})
@@ -233,6 +246,58 @@ def manifest(days: Sequence[tuple[str, int, str]]) -> str:
     }) + "\n"
 
 
+CACHE_DIR = ".cache/radar"  # under the data folder, beside the build cache (git ignores .cache/)
+
+
+def fingerprint() -> str:
+    """What a day's radar files depend on besides the day: this module's code and parameters."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(_dumps([FORMAT, HASH_BITS, TOP_TERMS, DF_FLOOR, TITLE_WEIGHT, K1, B, STOPWORDS]).encode())
+    return h.hexdigest()[:16]
+
+
+class DayFiles:
+    """Each day's radar files, cached on disk by the day file's bytes and the ids its page lists.
+
+    A day is tokenized again only when its file, what its page lists, or this module changed; an
+    unchanged day costs a hash of its file and one small read. The folder is disposable.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / CACHE_DIR
+        self.dir = self.root / fingerprint()
+
+    def get(self, path: Path, listed: Sequence[str]) -> DayIndex:
+        """The day's files, from the cache or computed (and cached)."""
+        raw = path.read_bytes()
+        key = hashlib.sha256(raw).hexdigest()[:24] + "." + hashlib.sha256("\n".join(listed).encode()).hexdigest()[:12]
+        entry = self.dir / f"{path.stem}.{key}.radar"  # not .json: Pelican would read it as a day
+        try:
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            return DayIndex(str(data["date"]), int(data["papers"]), str(data["idx"]), str(data["meta"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        index = build_day(parse(path, raw), listed)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for old in self.dir.glob(f"{path.stem}.*.radar"):
+                old.unlink(missing_ok=True)
+            tmp = entry.with_suffix(".tmp")
+            tmp.write_text(_dumps({"date": index.date, "papers": index.papers, "idx": index.idx,
+                                   "meta": index.meta}), encoding="utf-8")
+            tmp.replace(entry)
+        except OSError as e:
+            logger.warning("radar: could not cache %s: %s", path.name, e)
+        return index
+
+    def prune(self) -> None:
+        """Remove the entries of other fingerprints (an older radar.py)."""
+        if self.root.is_dir():
+            for other in self.root.iterdir():
+                if other != self.dir and other.is_dir():
+                    shutil.rmtree(other, ignore_errors=True)
+
+
 class RadarGenerator(Generator):  # type: ignore[misc]
     """Writes radar/<day>.idx.json, radar/<day>.meta.json, radar/days.json and the radar page."""
 
@@ -245,26 +310,25 @@ class RadarGenerator(Generator):  # type: ignore[misc]
         ds = digest_settings(self.settings)
         out = Path(self.output_path) / RADAR_DIR
         out.mkdir(parents=True, exist_ok=True)
-        pages = {a.date.date().isoformat() if hasattr(a.date, "date") else str(a.date): a
-                 for a in self.context.get("articles", []) if getattr(a, "day", None) is not None}
+        pages = {str(getattr(a, "slug", "")): a for a in self.context.get("articles", [])
+                 if getattr(a, "day", None) is not None}
+        cache = DayFiles(ds.data_dir)
         days: list[tuple[str, int, str]] = []
         for path in iter_days(ds.data_dir):
-            try:
-                digest = load(path)
-            except StoreError:  # fail_on_broken_days has stopped the build already; be safe
+            article = pages.get(path.stem)
+            if article is None:  # not a day the articles generator read (broken days stop the build)
                 continue
-            article = pages.get(digest.date)
-            listed: list[str] = []
-            url = ""
-            if article is not None:
-                view = article.day
-                listed = [v.paper.id for v in (*view.listed, *view.updated)]
-                url = article.url
-            index = build_day(digest, listed)
-            files = day_files(digest.date)
+            view = article.day
+            listed = [v.paper.id for v in (*view.listed, *view.updated)]
+            try:
+                index = cache.get(path, listed)
+            except (OSError, StoreError) as e:
+                raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
+            files = day_files(index.date)
             _write(out / files["idx"], index.idx)
             _write(out / files["meta"], index.meta)
-            days.append((digest.date, index.papers, url))
+            days.append((index.date, index.papers, article.url))
+        cache.prune()
         _write(out / "days.json", manifest(days))
         writer.write_file(f"{RADAR_DIR}/index.html", self.get_template("radar"), self.context,
                           page_name="radar", relative_urls=self.settings.get("RELATIVE_URLS", False))

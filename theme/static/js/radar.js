@@ -22,7 +22,7 @@
   var MAX_FILE = 10 * 1024 * 1024;      // a library file larger than this is refused
   var MAX_ITEMS = 20000;                // entries kept from one library
   var MAX_FIELD = 20000;                // characters kept from one field
-  var W = {keyword: 3, liked: 2, author: 8, titleBoost: 1.5, closeMin: 3.0};
+  var W = {keyword: 3, liked: 2, author: 30, titleBoost: 1.5, closeShare: 0.25};
 
   // ---- tokenizer: the same function as radar.py `terms` ----
   var MATH = /\$\$[\s\S]*?\$\$|\$[^$]*\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
@@ -70,20 +70,34 @@
     return out;
   }
 
-  // ---- one day's index: postings by hash, and each paper's hashes ----
-  function decodeDay(idx) {
-    var flat = unvarints(idx.t), post = new Map(), docs = [], h = 0, i = 0;
-    for (var d = 0; d < idx.n; d++) docs.push([]);
+  // ---- one day: the index's abstract terms plus the titles' terms (from the meta file) ----
+  // post: hash -> [doc, inTitle, doc, inTitle, ...]; docs[doc]: [hash, inTitle, ...]
+  function decodeDay(idx, meta, params) {
+    var flat = unvarints(idx.t), post = new Map(), docs = [], h = 0, i = 0, doc, k;
+    for (doc = 0; doc < idx.n; doc++) docs.push([]);
+    function put(hh, d, title) {
+      var list = post.get(hh);
+      if (!list) { list = []; post.set(hh, list); }
+      list.push(d, title);
+      docs[d].push(hh, title);
+    }
     while (i < flat.length) {
       h += flat[i]; var m = flat[i + 1]; i += 2;
-      var list = [], doc = 0;
-      for (var k = 0; k < m; k++, i++) {
-        doc += flat[i] >> 1;
-        var title = flat[i] & 1;
-        list.push(doc, title);
-        if (doc < docs.length) docs[doc].push(h, title);
+      doc = 0;
+      for (k = 0; k < m; k++, i++) {
+        doc += flat[i];
+        if (doc < docs.length) put(h, doc, 0);
       }
-      post.set(h, list);
+    }
+    if (meta && params) {
+      var terms = makeTerms(params.stopwords);
+      for (doc = 0; doc < idx.n && doc < meta.title.length; doc++) {
+        var seen = new Set();
+        terms(meta.title[doc]).forEach(function (t) {
+          var th = hash(t, params.bits);
+          if (!seen.has(th)) { seen.add(th); put(th, doc, 1); }
+        });
+      }
     }
     return {date: idx.date, n: idx.n, post: post, docs: docs};
   }
@@ -303,7 +317,7 @@
       total += d.idx.n;
       d.idx.post.forEach(function (list, h) { cnt.set(h, (cnt.get(h) || 0) + list.length / 2); });
     });
-    function idf(h) { return Math.log(1 + total / (cnt.get(h) || 1)); }
+    function idf(h) { var x = Math.log(1 + total / (cnt.get(h) || 1)); return x * x; }  // idf on both sides (tf-idf cosine)
     // liked papers found in the loaded days lend their terms to the query
     var lw = new Map(), likedHere = new Set();
     days.forEach(function (d, di) {
@@ -329,13 +343,15 @@
         var authors = [];
         if (d.meta && q.follow.size) {
           (d.meta.au[doc] || []).forEach(function (a) { if (q.follow.has(authorKey(a))) authors.push(a); });
-          score += W.author * authors.length;
         }
         var liked = likedHere.has(di + ":" + doc);
-        if (score <= 0 && !liked) continue;
+        if (score <= 0 && !liked && !authors.length) continue;
         out.push({day: di, date: d.idx.date, doc: doc, score: score, matched: matched, authors: authors, liked: liked});
       }
     });
+    // a followed author lifts a paper by half the best text score (at least W.author) per author
+    var best = out.reduce(function (m, r) { return Math.max(m, r.score); }, 0);
+    out.forEach(function (r) { r.score += r.authors.length * Math.max(W.author, best / 2); });
     out.sort(function (a, b) { return b.score - a.score || (a.date < b.date ? 1 : a.date > b.date ? -1 : 0) || a.doc - b.doc; });
     return limit ? out.slice(0, limit) : out;
   };
@@ -349,7 +365,7 @@
     q.lib.forEach(function (set, k) {
       var s = 0;
       matched.forEach(function (m) { if (set.has(m[0])) s += m[1]; });
-      if (s >= W.closeMin) close.push([s, k]);
+      if (s >= W.closeShare * r.score) close.push([s, k]);
     });
     close.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
     if (close.length) {
@@ -423,7 +439,7 @@
     status("Loading " + want.length + (want.length === 1 ? " day" : " days") + "…");
     return Promise.all(want.map(function (d) {
       return Promise.all([fetchJson(d.idx), fetchJson(d.meta)]).then(function (pair) {
-        return {date: d.date, url: d.url, idx: decodeDay(pair[0]), meta: pair[1]};
+        return {date: d.date, url: d.url, idx: decodeDay(pair[0], pair[1], state.manifest), meta: pair[1]};
       });
     })).then(function (loaded) {
       state.days = state.days.concat(loaded).sort(function (a, b) { return a.date < b.date ? 1 : -1; });
@@ -439,6 +455,7 @@
     }
     var radar = new Radar(state.manifest);
     var results = radar.rank(p, state.days, 50);
+    var top = results.length ? results[0].score : 1;  // scores shown out of 100 (the best result)
     var papers = state.days.reduce(function (n, d) { return n + d.idx.n; }, 0);
     status(results.length ? "Your top " + results.length + " of " + papers + " papers in " + state.days.length +
       (state.days.length === 1 ? " day" : " days") + "." : "Nothing in these " + papers + " papers matches your profile.");
@@ -453,7 +470,7 @@
       li.setAttribute("data-id", id);
       li.setAttribute("data-score", r.score.toFixed(2));
       var meta = el("p", "radar-meta");
-      meta.appendChild(el("span", "radar-score", "score " + r.score.toFixed(1)));
+      meta.appendChild(el("span", "radar-score", "score " + Math.max(1, Math.round(100 * r.score / top))));
       meta.appendChild(doc.createTextNode(" · " + d.date + " · arXiv:" + id + (m.type[r.doc].indexOf("replace") === 0 ? " (updated)" : "")));
       li.appendChild(meta);
       li.appendChild(el("p", "radar-authors", (m.au[r.doc] || []).join(", ")));
