@@ -1,0 +1,204 @@
+"""Precision and recall of the efficiency claims (issue 14), per field, on the hand-labelled set.
+
+Scored on tests/data/claims/labels.jsonl (155 real abstracts, README beside it). A value counts as
+one (field, span) of an abstract: a predicted value is right when a labelled value of the same field
+overlaps its span and agrees on what it says (the factor or percentage, the bits, the name); the
+context fields a claim repeats are counted once. So precision is "of the values the atlas would
+show, how many are right", and recall "of the labelled values, how many it shows".
+
+Column: rules, enrich/claims.py's offline rules (what `update` stores). A "rules+model" column
+needs claims read from the summary call (summary.v4), which is not built yet: see the README.
+
+Run: .venv/bin/python bench/bench_claims.py [--errors FIELD]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "plugins")]
+
+from arxiv_digest.enrich import claims as claims_mod  # noqa: E402  (after the path)
+from arxiv_digest.models import Paper  # noqa: E402
+
+LABELS = ROOT / "tests" / "data" / "claims" / "labels.jsonl"
+FIELDS = claims_mod.FIELDS
+Value = tuple[str, str, tuple[int, int], Any]  # (paper id, field, span, value)
+
+
+def load_rows(path: Path = LABELS) -> list[dict[str, Any]]:
+    """The labelled abstracts."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def paper_of(row: Mapping[str, Any]) -> Paper:
+    """A Paper as the pipeline stores it (title and abstract as labelled; no topics)."""
+    return Paper(id=row["id"], version=1, title=row["title"], authors=("A. Author",),
+                 abstract=row["abstract"], categories=("cs.LG",), primary_category="cs.LG",
+                 announce_type="new")
+
+
+def values(pid: str, records: Iterable[Mapping[str, Any]]) -> list[Value]:
+    """Each (field, span) once."""
+    seen: dict[tuple[str, tuple[int, int]], Value] = {}
+    for c in records:
+        for f, item in c["fields"].items():
+            span = (int(item["span"][0]), int(item["span"][1]))
+            seen.setdefault((f, span), (pid, f, span, item["value"]))
+    return list(seen.values())
+
+
+def _fold(x: Any) -> Any:
+    if isinstance(x, str):
+        return " ".join(x.casefold().replace("-", " ").split())
+    if isinstance(x, list):
+        return {_fold(v) for v in x}
+    return x
+
+
+def _device(name: str) -> str:
+    return name.removesuffix("s").removesuffix(" gpu").removesuffix(" gpus")
+
+
+_NUMBER_KEYS = ("factor", "percent_reduction", "percent_speedup", "remaining_percent", "percent",
+                "absolute", "delta", "retained", "weights", "activations", "kv", "bits")
+
+
+def _numbers(v: Any) -> dict[str, Any]:
+    if not isinstance(v, Mapping):
+        return {"_": _fold(v)}
+    out = {k: v[k] for k in _NUMBER_KEYS if v.get(k) is not None}
+    if "from" in v and "to" in v:
+        out = {"from": v["from"], "to": v["to"]}
+    return out
+
+
+def agree(field: str, pred: Any, gold: Any) -> bool:
+    """Whether a predicted value says what the labelled one says."""
+    if field in ("model", "hardware", "baseline"):
+        p, g = _fold(pred), _fold(gold)
+        if isinstance(g, set) and not isinstance(p, set):
+            return p in g
+        if isinstance(g, str) and isinstance(p, str) and field in ("hardware", "baseline"):
+            # "FPGAs" is "FPGA"; "NVIDIA 4090 GPU" is "NVIDIA 4090" (the labels keep the word
+            # "GPU" where the abstract's phrase needs it: "A100 GPU")
+            return _device(p) == _device(g)
+        return bool(p == g)
+    if field == "model_size":
+        return bool(_fold(pred) == _fold(gold))
+    p, g = _numbers(pred), _numbers(gold)
+    if field == "speedup":
+        return bool(p) and p == g
+    if field == "accuracy_change" and "delta" in p and "delta" in g:
+        return abs(float(p["delta"])) == abs(float(g["delta"])) and (
+            float(p["delta"]) * float(g["delta"]) > 0)
+    return bool(p) and p == g
+
+
+def score(gold: list[Value], pred: list[Value]) -> dict[str, dict[str, Any]]:
+    """field -> {tp, fp, fn, wrong: [...], missed: [...]}."""
+    by_paper: dict[tuple[str, str], list[Value]] = {}
+    for g in gold:
+        by_paper.setdefault((g[0], g[1]), []).append(g)
+    out = {f: {"tp": 0, "fp": 0, "fn": 0, "wrong": [], "missed": []} for f in FIELDS}
+    found: set[tuple[str, str, tuple[int, int]]] = set()
+    for p in pred:
+        hit = None
+        for g in by_paper.get((p[0], p[1]), []):
+            if p[2][0] < g[2][1] and g[2][0] < p[2][1] and agree(p[1], p[3], g[3]):
+                hit = g
+                break
+        if hit is None:
+            out[p[1]]["fp"] += 1
+            out[p[1]]["wrong"].append(p)
+        else:
+            out[p[1]]["tp"] += 1
+            found.add(hit[:3])
+    for g in gold:
+        if g[:3] not in found:
+            out[g[1]]["fn"] += 1
+            out[g[1]]["missed"].append(g)
+    return out
+
+
+def rules_claims(row: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The rules' records of one labelled abstract."""
+    return claims_mod.extract(paper_of(row))
+
+
+def run(rows: list[dict[str, Any]], predict: Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]]]
+        ) -> dict[str, dict[str, Any]]:
+    """Score `predict` over the rows."""
+    gold: list[Value] = []
+    pred: list[Value] = []
+    for row in rows:
+        gold += values(row["id"], row["claims"])
+        pred += values(row["id"], predict(row))
+    return score(gold, pred)
+
+
+def _freeze(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    if isinstance(v, list):
+        return tuple(_freeze(x) for x in v)
+    return v
+
+
+def table(columns: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Per-field precision and recall, one pair of columns per run."""
+    head = f"{'field':<17}" + "".join(f"{name + ' P':>16}{'R':>7}{'n':>5}" for name in columns)
+    lines = [head, "-" * len(head)]
+    totals = {name: Counter() for name in columns}
+    for f in FIELDS:
+        cells = []
+        for name, res in columns.items():
+            r = res[f]
+            totals[name].update({"tp": r["tp"], "fp": r["fp"], "fn": r["fn"]})
+            p = r["tp"] / (r["tp"] + r["fp"]) if r["tp"] + r["fp"] else float("nan")
+            rc = r["tp"] / (r["tp"] + r["fn"]) if r["tp"] + r["fn"] else float("nan")
+            cells.append(f"{p:>16.2f}{rc:>7.2f}{r['tp'] + r['fp']:>5}")
+        lines.append(f"{f:<17}" + "".join(cells))
+    cells = []
+    for name in columns:
+        t = totals[name]
+        p = t["tp"] / (t["tp"] + t["fp"]) if t["tp"] + t["fp"] else float("nan")
+        rc = t["tp"] / (t["tp"] + t["fn"]) if t["tp"] + t["fn"] else float("nan")
+        cells.append(f"{p:>16.2f}{rc:>7.2f}{t['tp'] + t['fp']:>5}")
+    lines.append(f"{'all values':<17}" + "".join(cells))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table; --errors FIELD lists that field's wrong and missed values (rules)."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--errors", metavar="FIELD", help="list the rules' wrong and missed values")
+    args = ap.parse_args(argv)
+    rows = load_rows()
+    gold_n = sum(len(values(r["id"], r["claims"])) for r in rows)
+    started = time.perf_counter()
+    columns = {"rules": run(rows, rules_claims)}
+    took = time.perf_counter() - started
+    print(f"{len(rows)} labelled abstracts, {gold_n} labelled values; rules in {took * 1000:.0f} ms")
+    print(table(columns))
+    if args.errors:
+        res = columns["rules"][args.errors]
+        text = {r["id"]: r["abstract"] for r in rows}
+        for kind in ("wrong", "missed"):
+            print(f"\n{kind}:")
+            for pid, _f, span, value in res[kind]:
+                a, b = span
+                print(f"  {pid} {text[pid][a:b]!r} {json.dumps(value)}   ...{text[pid][max(0, a - 50):b + 40]!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
