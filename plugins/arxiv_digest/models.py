@@ -79,6 +79,8 @@ class Paper:
     versions: tuple[VersionRef, ...] = ()
     # what changed since the latest earlier stored version (enrich.versions), on a replacement
     changes: Mapping[str, Any] | None = None
+    # efficiency claims (enrich.claims): records whose every value keeps its span of the abstract
+    claims: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def versioned_id(self) -> str:
@@ -126,6 +128,7 @@ class Paper:
             "links": [link.to_dict() for link in self.links],
             "versions": [v.to_dict() for v in self.versions],
             "changes": dict(self.changes) if self.changes is not None else None,
+            "claims": [dict(c) for c in self.claims],
         }
 
     @classmethod
@@ -156,6 +159,7 @@ class Paper:
             links=tuple(Link(x["kind"], x["url"]) for x in data.get("links") or []),
             versions=tuple(VersionRef(x["date"], x["version"]) for x in data.get("versions") or []),
             changes=data.get("changes"),
+            claims=tuple(data.get("claims") or ()),  # absent in day files stored before claims
         )
 
 
@@ -183,6 +187,7 @@ def _is_valid_paper(data: Any) -> bool:
         and (summary is None or isinstance(summary, Mapping))
         and _links_ok(get("links")) and _versions_ok(get("versions"))
         and (get("changes") is None or isinstance(get("changes"), Mapping))
+        and _claims_ok(get("claims"))
     )
 
 
@@ -190,6 +195,19 @@ def _links_ok(links: Any) -> bool:
     return links is None or (isinstance(links, list) and all(
         isinstance(x, Mapping) and isinstance(x.get("kind"), str) and isinstance(x.get("url"), str)
         for x in links))
+
+
+def _claims_ok(claims: Any) -> bool:
+    return claims is None or (isinstance(claims, list) and all(
+        isinstance(c, Mapping) and isinstance(c.get("by"), str) and isinstance(c.get("fields"), Mapping)
+        and all(isinstance(v, Mapping) and isinstance(v.get("text"), str) and _span_ok(v.get("span"))
+                for v in c["fields"].values())
+        for c in claims))
+
+
+def _span_ok(span: Any) -> bool:
+    return isinstance(span, list) and len(span) == 2 and all(
+        isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in span)
 
 
 def _versions_ok(versions: Any) -> bool:
@@ -237,6 +255,9 @@ def _explain_invalid_paper(data: Any, where: str) -> None:
            'a list of {"date", "version"} objects', data.get("versions"))
     _check(data.get("changes") is None or isinstance(data["changes"], Mapping), f"{where}.changes",
            "an object or null", data.get("changes"))
+    _check(_claims_ok(data.get("claims")), f"{where}.claims",
+           'a list of {"by", "fields": {name: {"value", "span": [a, b], "text"}}} objects',
+           data.get("claims"))
     raise StoreError(f"{where}: not a valid paper")  # unreachable while both tests agree
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import fetch, schedule, store
-from .enrich import backlinks, links, near_duplicates, versions
+from .enrich import backlinks, claims, links, near_duplicates, versions
 from .errors import NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
@@ -56,6 +56,7 @@ def build_digest(
         papers, settings.duplicate_threshold, fetched.date.isoformat(), earlier or ()
     )
     papers = links.link_papers(papers)  # code, models, data sets, demos, project pages
+    papers = claims.extract_papers(papers)  # efficiency claims, each value with its span
     counts = Counter(p.announce_type for p in papers)
     tagged = Counter(t for p in papers for t in p.tags)
     logger.info(
