@@ -291,6 +291,12 @@
     this.terms = makeTerms(params.stopwords);
   }
   Radar.prototype.query = function (profile) {
+    if (this._q && this._qFor === profile) return this._q;  // reasons() asks again for every result
+    this._qFor = profile;
+    this._q = this.buildQuery(profile);
+    return this._q;
+  };
+  Radar.prototype.buildQuery = function (profile) {
     var self = this, w = new Map(), words = new Map(), lib = [], kw = new Set();
     function add(map, t, v) { var h = hash(t, self.bits); map.set(h, (map.get(h) || 0) + v); if (!words.has(h)) words.set(h, t); return h; }
     var counts = new Map();
