@@ -88,6 +88,29 @@ def test_changes_record() -> None:
     assert not versions.valid_changes({**c, "title": [["<script>", "x"]]})
 
 
+def test_stored_fields_old_files_and_hostile_values() -> None:
+    from arxiv_digest.errors import StoreError
+    from arxiv_digest.models import VersionRef
+
+    old_form = paper().to_dict()
+    for key in ("links", "versions", "changes"):
+        del old_form[key]  # a day file stored before code links and version diffs
+    p = Paper.from_dict(old_form)
+    assert (p.links, p.versions, p.changes) == ((), (), None)
+    assert Paper.from_dict(p.to_dict()) == p
+    with pytest.raises(StoreError, match=r"\.versions: expected"):
+        Paper.from_dict({**old_form, "versions": [{"date": EARLIER, "version": "2"}]})
+    with pytest.raises(StoreError, match=r"\.links: expected"):
+        Paper.from_dict({**old_form, "links": ["https://github.com/a/b"]})
+    # the page shows only well-formed values: a bad change record or a date that is no date is dropped
+    bad = paper(version=2, changes={"since": {"date": "../../etc", "version": 1}, "title": None,
+                                    "abstract": None, "notes": [], "figures": []},
+                versions=(VersionRef("../../etc/passwd", 1), VersionRef(EARLIER, 1)))
+    assert versions.page_changes(bad) is None
+    assert versions.version_links(bad, "/digests") == (
+        (f"{{filename}}/digests/2024/{EARLIER}.json#2411.00001", "v1 \u00b7 Thu 21 Nov 2024"),)
+
+
 # --- the real path: backfill an earlier day, update the feed's day ------------------------------
 
 def _v1(entry: bytes, i: int) -> bytes:
