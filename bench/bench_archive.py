@@ -13,6 +13,8 @@ For each size it measures, as subprocesses run the way the Makefile runs them:
   cold    `pelican content -o output -s pelicanconf.py`, then `python -m pagefind --site output`
           (after removing output/pagefind, as `make html` does), with no output/ and no caches
           (the build cache content/digests/.cache/build included)
+  update  the new day's update stages on the stored archive (normalize, tag, link near-duplicates,
+          the offline summarizer, store), timed in-process: no fetch, no interpreter start
   daily   one more announcement day added, both again with the output/ and caches of the cold build
   memory  peak RSS of each child (os.wait4's rusage; pagefind's binary is a grandchild it reaps)
   output  size and file count of output/
@@ -476,6 +478,13 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
         if day != extra:
             stored += len(digest.papers)
             listed += sum(is_listed(p.is_replacement, tuple(p.tags), gen.settings) for p in digest.papers)
+    # the daily update's own stages for the new day, on the stored archive (in this process: no
+    # fetch, no interpreter start): normalize, tag, link near-duplicates, summarize, store
+    updates = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        gen.write_day(extra)
+        updates.append(time.perf_counter() - t0)
     # the daily case's new day waits outside content/ until it is "announced"
     day_file = store.day_path(gen.settings.data_dir, extra)
     parked = where / day_file.name
@@ -485,6 +494,8 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
     shutil.move(plain_file, plain_parked)
     print(f"\n{n} days + 1 generated in {time.perf_counter() - started:.1f} s "
           f"({stored:,} papers, {listed:,} listed; the daily case adds {extra})")
+    print(f"daily case, update stages for {extra} (normalize, tag, link, offline summary, store; "
+          f"no fetch, in-process): {mm(updates, '{:.2f}')} s (min / median)")
 
     def add(src: Path, dst: Path) -> Callable[[], None]:
         return lambda: shutil.copy(src, dst)
