@@ -13,6 +13,7 @@ from .ledger import get_generators as ledger_generator
 from .render import DigestReader
 from .settings import RESOLVED_KEY, load_settings
 from .site import autoescape_pelican, finalize_articles, get_generators
+from .site.atlas import get_generators as atlas_generator
 from .site.radar import get_generators as radar_generator
 from .store import load
 
@@ -69,3 +70,4 @@ def register() -> None:
     signals.get_generators.connect(get_generators)
     signals.get_generators.connect(ledger_generator)
     signals.get_generators.connect(radar_generator)
+    signals.get_generators.connect(atlas_generator)

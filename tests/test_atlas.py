@@ -1,0 +1,214 @@
+"""The efficiency atlas: pages, chart, downloads (CSV typed and formula-safe, JSON per year), escaping.
+
+The archive is the real 2024-11-28 day (claims extracted by the real enrich step from its 513
+stored abstracts), a day in 2023 with written abstracts for the cases the recordings lack
+(W4A8, 2:4 sparsity, LLaMA-2-7B on H100 against FlashAttention) and a hostile day whose abstracts
+put markup and spreadsheet formulas right next to the numbers. Built with Pelican into a temp dir.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arxiv_digest.enrich import claims
+from arxiv_digest.models import Digest
+from arxiv_digest.site.atlas import COLUMNS, NUMERIC, csv_cell
+from arxiv_digest.store import save
+from conftest import build_site
+from hostile import ALERT, PAYLOADS
+from hostile.check import element_problems, raw_problems, theme_inline_scripts
+from lxml import html
+from sitedata import REAL_DAY, day, make_site, paper
+
+WRITTEN = {
+    "2023.00001": ("W4A8 quantization of LLaMA-2-7B",
+                   "We quantize LLaMA-2-7B to W4A8 and run it on NVIDIA H100 GPUs, achieving up to "
+                   "2.4x higher throughput compared to FlashAttention, with less than 1% accuracy drop."),
+    "2023.00002": ("Semi-structured pruning",
+                   "Our 2:4 sparsity pruning of OPT-13B reaches 50% sparsity and a 1.4\u201311.2\u00d7 "
+                   "lower latency than dense inference."),
+}
+HOSTILE = {
+    "2023.10001": (f"Post-training quantization of <script>{ALERT}</script> models",
+                   f"We quantize <img src=x onerror={ALERT}> to 4-bit weights, giving a 3.5x speedup over "
+                   f"=HYPERLINK(\"http://x\") and 40% less memory on <svg onload={ALERT}> devices."),
+    "2023.10002": ("KV cache quantization with formulas in cells",
+                   "Our method is 2.0x faster than @SUM(A1:A9) and reduces latency by 30% compared to "
+                   "+cmd|' /C calc'!A0 with 8-bit KV cache, at a 2.5x speedup (-23% mAP)."),
+}
+# a stored record as a model (or a hand edit) could write it: grounded, its text a formula
+FORMULA = '=HYPERLINK("http://x")'
+
+
+def _with_formula_claim(d: Digest) -> Digest:
+    papers = []
+    for p in d.papers:
+        if FORMULA in p.abstract:
+            at = p.abstract.index(FORMULA)
+            speed = p.abstract.index("3.5x")
+            record = {"by": "model:test", "technique": "quantization", "subkind": None, "fields": {
+                "speedup": {"value": {"factor": 3.5}, "span": [speed, speed + 4], "text": "3.5x"},
+                "baseline": {"value": FORMULA, "span": [at, at + len(FORMULA)], "text": FORMULA}}}
+            p = replace(p, claims=(*p.claims, record))
+        papers.append(p)
+    return d.with_papers(tuple(papers))
+
+
+def _stored(record: dict[str, Any]) -> Digest:
+    return claims.apply(Digest.from_dict(record))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("atlas")
+    site = make_site(root / "site", days={}, real=False)
+    data = site / "content" / "digests"
+    real = json.loads(REAL_DAY.read_text(encoding="utf-8"))
+    digests = [_stored(real),
+               _stored(day("2023-11-28", [paper(pid, t, a) for pid, (t, a) in WRITTEN.items()])),
+               _with_formula_claim(_stored(day("2023-11-29", [paper(pid, t, a)
+                                                              for pid, (t, a) in HOSTILE.items()])))]
+    for d in digests:
+        save(data, d)
+    out = build_site(site, root / "out", SITEURL="", FEED_DOMAIN="http://127.0.0.1:8000")
+    return {"site": site, "out": out, "digests": digests}
+
+
+def doc(path: Path) -> Any:
+    return html.fromstring(path.read_bytes())
+
+
+def test_the_enrich_step_stores_grounded_claims(built: dict[str, Any]) -> None:
+    real = built["digests"][0]
+    with_claims = [p for p in real.papers if p.claims]
+    assert len(with_claims) >= 10
+    for p in real.papers:
+        for c in p.claims:
+            assert c["by"] == "rules"
+            assert c["technique"] in claims.TECHNIQUES
+            for item in c["fields"].values():
+                a, b = item["span"]
+                assert p.abstract[a:b] == item["text"]
+    # the day file round-trips the claims (and an older file without them still loads)
+    again = Digest.from_dict(json.loads(json.dumps(real.to_dict())))
+    assert [p.claims for p in again.papers] == [p.claims for p in real.papers]
+    old = copy.deepcopy(real.to_dict())
+    for p in old["papers"]:
+        p.pop("claims")
+    assert all(p.claims == () for p in Digest.from_dict(old).papers)
+
+
+def test_the_atlas_lists_every_listed_claim_with_links_that_resolve(built: dict[str, Any]) -> None:
+    out = built["out"]
+    page = doc(out / "atlas" / "index.html")
+    rows = page.cssselect("table.atlas-table tbody tr")
+    # the newest year only on the page (2024); 2023 is in 2023.json
+    dates = {r.get("data-date") for r in rows}
+    assert dates == {"2024-11-28"}
+    # one row per claim of each paper the day page lists (about a topic): every value links there
+    listed = {a.get("id") for a in doc(out / "2024" / "11" / "28" / "index.html").cssselect("article.paper")}
+    expected = sum(len(p.claims) for p in built["digests"][0].papers if p.id in listed)
+    assert len(rows) == expected >= 4
+    for a in page.cssselect("table.atlas-table tbody a"):
+        href = a.get("href")
+        path, _, anchor = href.partition("#")
+        if "/papers/" in path:
+            continue
+        target = out / path.lstrip("/") / "index.html"
+        assert target.exists(), href
+        assert doc(target).get_element_by_id(anchor) is not None, href
+    # a value cell carries its sentence as a tooltip
+    assert any(a.get("title") for a in page.cssselect("td.num a"))
+    # every topic has its page; the nav links them
+    scopes = [a.get("href") for a in page.cssselect("nav.atlas-scopes a")]
+    assert "/atlas/" in scopes and "/atlas/quantization/" in scopes
+    for s in scopes:
+        assert (out / s.lstrip("/") / "index.html").exists()
+    # the chart: an inline SVG, a point per speed-up factor of every year, no script
+    factors = [r for r in _csv_rows((out / "atlas" / "claims.csv").read_text(encoding="utf-8"))
+               if r["speedup"]]
+    svg = page.cssselect("svg.atlas-chart")
+    assert svg and len(svg[0].cssselect("circle")) == len(factors) >= 4
+    assert not svg[0].cssselect("script") and svg[0].cssselect("title")
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_parses_and_its_columns_are_typed(built: dict[str, Any]) -> None:
+    out = built["out"]
+    text = (out / "atlas" / "claims.csv").read_text(encoding="utf-8")
+    rows = _csv_rows(text)
+    assert list(rows[0]) == [name for name, _ in COLUMNS]
+    assert len(rows) >= 8
+    for r in rows:
+        dt.date.fromisoformat(r["date"])
+        for name in NUMERIC:
+            if r[name]:
+                float(r[name])  # a number, never text
+        for name, kind in COLUMNS:
+            if kind == "text":
+                assert not r[name].startswith(("=", "+", "-", "@")), (name, r[name])
+    by_id = {r["id"]: r for r in rows}
+    w4a8 = by_id["2023.00001"]
+    assert w4a8["precision"] == "W4A8" and float(w4a8["bits"]) == 4
+    assert float(w4a8["speedup"]) == 2.4 and w4a8["hardware"].startswith("NVIDIA H100")
+    assert w4a8["model"] == "LLaMA-2-7B" and w4a8["model_size"] == "7B"
+    assert w4a8["baseline"] == "FlashAttention"
+    # per topic CSV, and the JSON: whole and per year
+    topic = _csv_rows((out / "atlas" / "quantization" / "claims.csv").read_text(encoding="utf-8"))
+    assert topic and all("quantization" in r["topics"].split() for r in topic)
+    whole = json.loads((out / "atlas" / "claims.json").read_text(encoding="utf-8"))
+    assert [c["name"] for c in whole["columns"]] == [n for n, _ in COLUMNS]
+    assert len(whole["rows"]) == len(rows)
+    y2023 = json.loads((out / "atlas" / "2023.json").read_text(encoding="utf-8"))
+    assert y2023["year"] == "2023" and all(r[0].startswith("2023") for r in y2023["rows"])
+    idx = [c["name"] for c in whole["columns"]]
+    for r in whole["rows"]:
+        for name in NUMERIC:
+            v = r[idx.index(name)]
+            assert v is None or (isinstance(v, float) and not isinstance(v, bool))
+
+
+def test_csv_cells_neutralise_formulas() -> None:
+    for bad in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
+        assert csv_cell("baseline", bad).startswith("'")
+    assert csv_cell("accuracy_change", -5.6) == "-5.6"  # a number stays a number
+    assert csv_cell("speedup", "=1+1") == ""  # text in a numeric column is dropped
+    assert csv_cell("speedup", float("nan")) == ""
+
+
+def test_hostile_claims_are_text_on_every_atlas_page_and_in_the_downloads(built: dict[str, Any]) -> None:
+    out, site = built["out"], built["site"]
+    hostile = built["digests"][2]
+    texts = [item["text"] for p in hostile.papers for c in p.claims for item in c["fields"].values()]
+    assert any("=HYPERLINK" in t or "@SUM" in t or "+cmd" in t for t in texts), texts
+    inline = theme_inline_scripts(site / "theme")
+    for path in sorted((out / "atlas").rglob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        assert not raw_problems(source) + element_problems(html.fromstring(source), inline), path
+    for payload in PAYLOADS:
+        for path in (out / "atlas").rglob("*.json"):
+            assert payload not in path.read_text(encoding="utf-8") or json.loads(path.read_text())
+    rows = _csv_rows((out / "atlas" / "claims.csv").read_text(encoding="utf-8"))
+    hostile_rows = [r for r in rows if r["id"].startswith("2023.1")]
+    assert hostile_rows
+    for r in hostile_rows:
+        for name, kind in COLUMNS:
+            if kind == "text" and r[name]:
+                assert r[name][0] not in "=+-@", (name, r[name])
+    assert any(r["baseline"] == "'" + FORMULA for r in hostile_rows), hostile_rows
+    assert any(r["accuracy_text"] == "'-23%" and float(r["accuracy_change"]) == -23
+               for r in hostile_rows), hostile_rows
+    # on the page the formula and the markup are text
+    page = (out / "atlas" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;img src=x onerror" not in page or "<img" not in page
