@@ -74,6 +74,9 @@ _SPACE_IN_HOST = re.compile(
 _SPACE_AFTER_HOST = re.compile(
     r"(?<![\w.])((?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co))/\s(?=[\w.-]+/)",
     re.IGNORECASE)
+_TLD_AFTER_SPACE = re.compile(r"\.\s(?:com|io|co|org)")
+_SPACED_HOSTS = ("github.com", "gitlab.com", "huggingface.co")
+_BARE_HINTS = ("github", "gitlab", "huggingface", "hf.co", "bitbucket", "codeberg")
 # a candidate: a URL with a scheme, or a bare artefact host (github.com/…, x.github.io, …)
 _URL = re.compile(r"https?://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
 _BARE = re.compile(
@@ -127,11 +130,16 @@ def _untex(text: str) -> str:
     return text.replace("{", " ").replace("}", " ")
 
 
-def _unwrap(text: str) -> str:
-    """Join links that line wrapping broke with a space."""
-    text = _SPACE_AFTER_SCHEME.sub(r"\1", text)
-    text = _SPACE_IN_HOST.sub(r"\1.", text)
-    return _SPACE_AFTER_HOST.sub(r"\1/", text)
+def _unwrap(text: str, low: str) -> str:
+    """Join links that line wrapping broke with a space (`low`: the text in lower case, to skip
+    the patterns that cannot match: most abstracts hold no link at all)."""
+    if ":// " in low or "://\n" in low:
+        text = _SPACE_AFTER_SCHEME.sub(r"\1", text)
+    if _TLD_AFTER_SPACE.search(low):
+        text = _SPACE_IN_HOST.sub(r"\1.", text)
+    if "/ " in low and any(h in low for h in _SPACED_HOSTS):
+        text = _SPACE_AFTER_HOST.sub(r"\1/", text)
+    return text
 
 
 def _trim(url: str) -> str:
@@ -199,12 +207,17 @@ def find_links(*texts: str | None) -> tuple[Link, ...]:
     for raw in texts:
         if not raw:
             continue
-        text = _unwrap(_untex(raw[:MAX_TEXT]))
+        text = raw[:MAX_TEXT]
+        low = text.lower()
+        if "http" not in low and not any(h in low for h in _BARE_HINTS):
+            continue  # no link to find (most abstracts): none of the patterns below can match
+        text = _unwrap(_untex(text), low)
         found: list[tuple[int, str]] = [(m.start(), m.group()) for m in _URL.finditer(text)]
         taken = [(m.start(), m.end()) for m in _URL.finditer(text)]
-        for m in _BARE.finditer(text):
-            if not any(a <= m.start() < b for a, b in taken):
-                found.append((m.start(), "https://" + m.group()))
+        if any(h in low for h in _BARE_HINTS):
+            for m in _BARE.finditer(text):
+                if not any(a <= m.start() < b for a, b in taken):
+                    found.append((m.start(), "https://" + m.group()))
         for start, candidate in sorted(found):
             url = _trim(candidate)
             if len(url) > MAX_URL or safe_url(url) is None:

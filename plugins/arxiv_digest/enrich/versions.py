@@ -273,15 +273,27 @@ def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper]) -> dict
     _prune(data_dir, {p.stem for p in days} | {date})
     out: dict[str, tuple[str, Paper]] = {}
     for day in sorted(set(where.values())):
+        path = store.day_path(data_dir, day)
         try:
-            stored = store.load(store.day_path(data_dir, day))
+            for p in _stored_papers(path, {pid for pid, d in where.items() if d == day}):
+                out[p.id] = (day, p)
         except StoreError as e:
             logger.warning("%s; its papers are not compared with new versions", e)
-            continue
-        for p in stored.papers:
-            if where.get(p.id) == day:
-                out[p.id] = (day, p)
     return out
+
+
+def _stored_papers(path: Path, ids: set[str]) -> list[Paper]:
+    """The papers with these ids in one day file, each validated as store.load validates it (the
+    other papers of the day are not built: a replacement's earlier day is read for a few papers)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as e:
+        raise StoreError(f"{path}: cannot be read as a day file: {e}") from e
+    papers = data.get("papers") if isinstance(data, dict) else None
+    if not isinstance(papers, list) or data.get("date") != path.stem:
+        raise StoreError(f"{path}: not a day file of {path.stem}")
+    return [Paper.from_dict(p, f"{path}: papers[{i}]") for i, p in enumerate(papers)
+            if isinstance(p, dict) and p.get("id") in ids]
 
 
 def _prune(data_dir: Path, days: set[str]) -> None:
