@@ -249,10 +249,13 @@ _MEM_NOUN = (r"(?:(?:GPU |peak |activation |KV[- ]cache )?memory(?: usage| consu
 _SIZE_NOUN = r"(?:model size|parameters|parameter count|the number of parameters|model parameters)"
 _ACC_NOUN = r"(?:accuracy|performance|top-1(?: accuracy)?|mAP|F1|BLEU)"
 _BY = r"(?:\s+(?:[\w-]+\s+){0,4}?by\s+)"
-_RED_OF = rf"\b(?:reduction|decrease|cut|drop)\s+(?:of|by)\s+(?:{_UPTO})?(?:{_QUAL})?$"
+_RED_OF = (rf"\b(?:(?:reduction|decrease|cut|drop)\s+(?:of|by)|sav(?:es|ing|e|ed))\s+"
+           rf"(?:{_UPTO})?(?:{_QUAL})?$")
 _PCT_BEFORE = (
     ("speed_reduction", re.compile(rf"\b{_REDUCE}\s+(?:the\s+|its\s+|their\s+)?(?:[\w-]+\s+){{0,3}}?"
-                                   rf"{_TIME_NOUN}{_BY}(?:{_UPTO})?(?:{_QUAL})?$", re.I)),
+                                   rf"{_TIME_NOUN}{_BY}(?:{_UPTO})?(?:{_QUAL})?$"
+                                   rf"|\b{_TIME_NOUN}\s+(?:is|are|was|were)\s+(?:\w+\s+)?{_REDUCE}\s+by\s+"
+                                   rf"(?:{_UPTO})?(?:{_QUAL})?$", re.I)),
     ("speed_up", re.compile(rf"\b(?:{_RAISE}|speeds?\s+up|accelerates?)\s+(?:the\s+)?(?:[\w-]+\s+){{0,3}}?"
                             rf"(?:throughput|speed|inference|decoding|training){_BY}"
                             rf"(?:{_UPTO})?(?:{_QUAL})?$", re.I)),
