@@ -212,3 +212,85 @@ def test_hostile_claims_are_text_on_every_atlas_page_and_in_the_downloads(built:
     # on the page the formula and the markup are text
     page = (out / "atlas" / "index.html").read_text(encoding="utf-8")
     assert "&lt;img src=x onerror" not in page or "<img" not in page
+
+
+# --- in a real browser (Playwright + Debian chromium, as tests/test_browser.py) -------------------
+
+
+@pytest.fixture(scope="module")
+def served(built: dict[str, Any]) -> Any:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(built["out"])))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+def test_sort_filter_and_older_years_in_chromium(served: str) -> None:
+    import shutil
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    shots = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        ctx = b.new_context(viewport={"width": 1366, "height": 900})
+        foreign: list[str] = []
+        ctx.route("**/*", lambda r: r.continue_() if r.request.url.startswith(served) else (
+            foreign.append(r.request.url), r.abort()))
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{served}/atlas/", wait_until="load")
+        rows = page.locator("table.atlas-table tbody tr")
+        n = rows.count()
+        assert n >= 4 and page.locator("form.atlas-filters").is_visible()
+        # sort by speed-up: descending first, empty cells last
+        page.get_by_role("button", name="Speed-up").click()
+        vals = page.eval_on_selector_all("table.atlas-table tbody tr td:nth-child(4)",
+                                         "tds => tds.map(t => t.getAttribute('data-sort'))")
+        nums = [float(v) for v in vals if v]
+        assert nums == sorted(nums, reverse=True) and vals[:len(nums)] == [v for v in vals if v]
+        assert page.locator("th[aria-sort=descending]").count() == 1
+        # older years on request, then filter by technique and date
+        page.get_by_role("button", name="Load all years").click()
+        page.wait_for_function(f"document.querySelectorAll('table.atlas-table tbody tr').length > {n}")
+        total = rows.count()
+        page.select_option("select[name=technique]", "quantization")
+        visible = page.eval_on_selector_all("table.atlas-table tbody tr:not([hidden])",
+                                            "trs => trs.map(t => t.getAttribute('data-technique'))")
+        assert visible and set(visible) == {"quantization"}
+        page.fill("input[name=from]", "2024-01-01")
+        page.dispatch_event("input[name=from]", "change")
+        dates = page.eval_on_selector_all("table.atlas-table tbody tr:not([hidden])",
+                                          "trs => trs.map(t => t.getAttribute('data-date'))")
+        assert all(d >= "2024-01-01" for d in dates)
+        assert str(total) in page.locator(".atlas-filters .filter-status").inner_text()
+        # hostile rows loaded from JSON are text: no dialog, no element from the payloads
+        assert dialogs == [] and page.locator("table.atlas-table img, table.atlas-table svg").count() == 0
+        page.select_option("select[name=technique]", "")
+        page.fill("input[name=from]", "")
+        page.dispatch_event("input[name=from]", "change")
+        for scheme in ("light", "dark"):
+            for name, size in (("desktop", {"width": 1366, "height": 900}), ("phone", {"width": 390, "height": 844})):
+                page.emulate_media(color_scheme=scheme)
+                page.set_viewport_size(size)
+                page.screenshot(path=str(shots / f"atlas-{name}-{scheme}.png"), full_page=False)
+        assert errors == [] and foreign == []
+        ctx.close()
+        b.close()

@@ -232,8 +232,8 @@ def chart_svg(rows: Sequence[AtlasRow], title: str) -> Markup:
                    f'stroke="currentColor" stroke-opacity="0.12"/><text x="{PAD_L - 7}" y="{ty + 4:.1f}" '
                    f'text-anchor="end" fill="currentColor" font-size="11">{tick:g}&#215;</text></g>')
         tick *= 10 if top > 30 else 2
-    for d in sorted({d0, d1}):
-        out.append(f'<text x="{x(d):.1f}" y="{H - 12}" text-anchor="middle" fill="currentColor" '
+    for d, anchor in ((d0, "start"), (d1, "end")) if d1 > d0 else ((d0, "middle"),):
+        out.append(f'<text x="{x(d):.1f}" y="{H - 12}" text-anchor="{anchor}" fill="currentColor" '
                    f'font-size="11">{d.isoformat()}</text>')
     for d, v, r in sorted(pts, key=lambda p: (p[0], p[1])):
         tip = escape(f"{r.cells['title']} ({r.cells['id']}, {d.isoformat()}): "
