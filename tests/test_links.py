@@ -208,3 +208,48 @@ def test_update_stores_links_from_abstracts_and_comments(site, arxiv_server, cap
     assert main(["-s", str(site / "pelicanconf.py"), "status"]) in (0, 5)
     out = capsys.readouterr().out
     assert "code links" in out and "2024-11-28 " in out
+
+
+LINK_PAYLOADS = (
+    'Code: https://github.com/ok/repo"><script>alert(1)</script>',
+    "Project page: javascript:alert(1)//x.github.io",
+    "Code: https://g\u0456thub.com/lookalike/repo",
+    "Code: https://github.com/long/" + "a" * 10_000,
+    "Project page: https://evil.example/<svg onload=alert(1)>",
+    "Models: https://huggingface.co/org/model'onmouseover='alert(1)",
+    r"Code: \href{javascript:alert(1)}{https://github.com/tex/repo}",
+)
+
+
+def test_hostile_links_through_update_and_build(site, arxiv_server, capsys, tmp_path):
+    """Link payloads appended to real abstracts go through fetch, update, store and the build: only
+    safe http(s) links are stored, and the pages show no markup or script link from them."""
+    from xml.sax.saxutils import escape
+
+    from conftest import build_site
+    from lxml import html
+
+    raw = (FIXTURES / RSS_DAY).read_text(encoding="utf-8")
+    parts = raw.split("</description>")
+    for i in range(1, len(parts) - 1, 9):  # one item in nine, every payload in turn
+        parts[i - 1] += " " + escape(LINK_PAYLOADS[(i // 9) % len(LINK_PAYLOADS)])
+    feed = tmp_path / "hostile.xml"
+    feed.write_text("</description>".join(parts), encoding="utf-8")
+    arxiv_server.route(f"/rss/{CATS}", feed)
+    assert main(["-s", str(site / "pelicanconf.py"), "update", "--now", "2024-11-28T10:17:00+00:00"]) == 0
+    day = json.loads((site / "content/digests/2024/2024-11-28.json").read_text())
+    stored = [x["url"] for p in day["papers"] for x in p["links"]]
+    assert "https://github.com/ok/repo" in stored and "https://huggingface.co/org/model" in stored
+    # \href's target is javascript: its shown text (a GitHub URL) is a decoy, not the link
+    assert "https://github.com/tex/repo" not in stored
+    assert all(safe_url(u) == u for u in stored)
+    assert not [u for u in stored if "lookalike" in u or "long/" in u]
+    # the text called https://evil.example/ a project page: kept as written, cut before the markup
+    assert [u for u in stored if "evil" in u] == ["https://evil.example/"] * stored.count("https://evil.example/")
+    out = build_site(site, tmp_path / "out")
+    for path in [out / "2024/11/28/index.html", *out.glob("topics/*/index.html")]:
+        doc = html.fromstring(path.read_bytes())
+        assert not doc.cssselect("main script, main svg, [onmouseover], [onload]"), path
+        hrefs = [a.get("href") for a in doc.cssselect("a.artefact")]
+        assert all(h.startswith("https://") and safe_url(h) == h for h in hrefs), path
+    capsys.readouterr()
