@@ -17,6 +17,8 @@ For each size it measures, as subprocesses run the way the Makefile runs them:
           the offline summarizer, store), timed in-process: no fetch, no interpreter start
   daily   one more announcement day added, both again with the output/ and caches of the cold build
   memory  peak RSS of each child (os.wait4's rusage; pagefind's binary is a grandchild it reaps)
+  cpu     user + system CPU seconds of each child and what it reaped (steadier than wall time on
+          a shared machine; the build's forked workers included)
   output  size and file count of output/
   plain   plain Pelican on the same listed papers: one Markdown article per day, default theme,
           no plugin (cold and daily, the same way)
@@ -251,6 +253,7 @@ class Child:
 
     seconds: float
     maxrss_mb: float
+    cpu: float = 0.0  # user + system seconds of the child and the processes it reaped
 
 
 # A small launcher between this (large) process and the measured one: a child's peak RSS starts at
@@ -262,7 +265,7 @@ import os, subprocess, sys
 proc = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(proc.pid, 0)
 with open(sys.argv[1], "w") as f:
-    f.write(str(usage.ru_maxrss))
+    f.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -277,8 +280,8 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> Child:
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed in {cwd} (exit {proc.returncode}):\n"
                              f"{proc.stderr.decode(errors='replace')[-3000:]}")
-        maxrss_kb = int(Path(rss.name).read_text() or 0)
-    return Child(seconds, maxrss_kb / 1024)
+        fields = (Path(rss.name).read_text() or "0 0").split()
+    return Child(seconds, int(fields[0]) / 1024, float(fields[1]))
 
 
 def output_size(out: Path) -> tuple[float, int]:
@@ -359,6 +362,9 @@ def report(s: Sized, runs: int) -> None:
     def m(builds: list[Build], get: Callable[[Build], Child | None]) -> list[float]:
         return [c.maxrss_mb for b in builds if (c := get(b)) is not None]
 
+    def cpu(builds: list[Build], get: Callable[[Build], Child | None]) -> list[float]:
+        return [c.cpu for b in builds if (c := get(b)) is not None]
+
     o, p = s.ours, s.plain
     print(f"\n== {s.days} days, {s.papers:,} papers stored, {s.listed:,} listed "
           f"({runs} run(s); min / median) ==")
@@ -375,6 +381,11 @@ def report(s: Sized, runs: int) -> None:
         ("daily (+1 day): pelican + pagefind, s",
          [b.daily_pelican.seconds + (b.daily_search.seconds if b.daily_search else 0) for b in o],
          t(p, lambda b: b.daily_pelican), "{:.2f}"),
+        ("cold: pelican CPU (user+sys), s", cpu(o, lambda b: b.cold_pelican),
+         cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
+        ("daily: pelican CPU (user+sys), s", cpu(o, lambda b: b.daily_pelican),
+         cpu(p, lambda b: b.daily_pelican), "{:.2f}"),
+        ("daily: pagefind CPU (user+sys), s", cpu(o, lambda b: b.daily_search), None, "{:.2f}"),
         ("peak RSS pelican (cold), MB", m(o, lambda b: b.cold_pelican), m(p, lambda b: b.cold_pelican),
          "{:.0f}"),
         ("peak RSS pagefind (cold), MB", m(o, lambda b: b.cold_search), None, "{:.0f}"),
