@@ -209,10 +209,11 @@ def test_update_asks_the_model_once_per_listed_paper_with_the_schema(scenario: S
     assert sorted(ids) == sorted(s.chosen + s.unlisted)
     asked = Counter(paper_of(r, ids) for r in s.first.requests)
     briefings = asked.pop(None, 0)
-    # each listed paper once (twice only if a call timed out: it is retried once, longer)
+    # each listed paper once; twice only if the first call timed out (retried once, longer)
     assert set(asked) == set(listed), s.first.proc.stderr[-2000:]
-    timeouts = sum(1 for r in s.first.requests if r.get("aborted"))
-    assert sum(asked.values()) == len(listed) + (timeouts - min(timeouts, briefings))
+    timed_out = Counter(paper_of(r, ids) for r in s.first.requests if r.get("aborted"))
+    for pid in listed:
+        assert asked[pid] == 1 + min(timed_out[pid], 1), (pid, asked[pid], timed_out[pid])
     topics = {t for p in s.first.day["papers"] if p["id"] in listed for t in p["tags"]}
     assert 1 <= briefings <= len(topics) * 2
     # constrained decoding: the summarizer sends its JSON schema, and the engine honours it
@@ -256,7 +257,7 @@ def test_every_shown_summary_is_validated_or_a_labelled_fallback(scenario: Scena
             assert box[0].get("data-backend") == "extractive" and "extractive" in text.lower()
             shown["fallback"] += 1
     assert sum(shown.values()) == len(listed_ids(s))
-    for b in s.page.xpath('//section[@class="briefing"]/p'):
+    for b in s.page.xpath('//section[contains(@class, "briefing")]//p[@data-topic]'):
         label = " ".join(b.text_content().split())
         topic = b.get("data-topic")
         stored = s.first.day["briefing"]["topics"][topic]
@@ -362,3 +363,25 @@ def test_accepted_figure_fields_hold_figures_and_names_from_the_abstract(scenari
         for key in ("models", "hardware"):
             for name in fields.get(key) or []:
                 assert name != p["title"] and name in p["abstract"], f"{pid}.{key}: {name!r}"
+
+
+@pytest.mark.xfail(strict=False, reason=(
+    "issue 10: a call that timed out was made (the engine worked on it until litellm closed the "
+    "connection), so the ledger should count it; the summarizer counts only calls that answered"))
+def test_timed_out_calls_are_counted_in_the_ledger(scenario: Scenario, engine: Engine,
+                                                    tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(scenario.site, site, ignore=shutil.ignore_patterns("output"))
+    write_config(site, engine.api_base, timeout=0.2, timeout_retry_factor=1.0, retries=0,
+                 failed_retry_hours=0)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ARXIV_DIGEST_")}
+    environ.update({"PYTHONPATH": str(ROOT / "plugins"), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                    "OPENAI_API_KEY": "sk-local-no-key"})
+    before = json.loads(_day_file(site).read_text(encoding="utf-8"))["ledger"]["models"][MODEL]["calls"]
+    seen = len(engine.requests())
+    proc = cli(site, environ, "summarize", "--date", "2024-11-28", "--resummarize")
+    assert proc.returncode in (0, 6), proc.stdout + proc.stderr
+    made = engine.requests()[seen:]
+    assert made and all(r.get("aborted") for r in made)  # every call timed out
+    after = json.loads(_day_file(site).read_text(encoding="utf-8"))["ledger"]["models"][MODEL]["calls"]
+    assert after - before == len(made)
