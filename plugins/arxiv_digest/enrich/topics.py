@@ -68,6 +68,7 @@ CONTRIBUTION = re.compile(
     r"|\b(?:is|are)\s+(?:proposed|introduced|presented|developed)\b",
     re.IGNORECASE,
 )
+MEMO_SIZE = 4096  # decisions a decider remembers (a day's papers, several times over)
 MAX_TEXT = 100_000  # characters of title or abstract read (a hostile abstract is cut, not parsed whole)
 
 
@@ -182,6 +183,9 @@ class TopicDecider:
         self.matcher = TermMatcher(self.topics)
         self._rules = {t.name: _Rules(t) for t in self.topics}
         self._by_name = {t.name: t for t in self.topics}
+        # (title, abstract) -> decisions: update decides each paper up to four times (tag, the
+        # summarize stage's listing twice, verdicts), and the build's bolding needs the same spans
+        self._memo: dict[tuple[str, str], dict[str, TopicDecision]] = {}
 
     def spans(self, text: str) -> list[Span]:
         """Non-overlapping keyword spans in text, outside math, leftmost-longest first (bolding)."""
@@ -189,6 +193,16 @@ class TopicDecider:
 
     def decide(self, title: str, abstract: str) -> dict[str, TopicDecision]:
         """topic -> decision, for every topic a term matched, in config order (no model)."""
+        key = (title, abstract)
+        known = self._memo.get(key)
+        if known is None:
+            known = self._decide(title, abstract)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = known
+        return dict(known)  # the caller's own dict (decide_paper replaces entries in it)
+
+    def _decide(self, title: str, abstract: str) -> dict[str, TopicDecision]:
         title, abstract = title[:MAX_TEXT], abstract[:MAX_TEXT]
         title_spans = self.matcher.spans(title)
         abstract_spans = self.matcher.spans(abstract)
