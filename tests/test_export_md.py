@@ -202,5 +202,5 @@ def test_export_all_and_a_missing_day(recorded_day: Path, capsys: pytest.Capture
     assert everything.count("\n## ") == 513
     code = main(["-s", "pelicanconf.py", "export-md", "--date", "2024-11-29"])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 5  # a day file that is not there: StoreError, as the README's exit codes say
     assert "2024-11-29 is not stored (fetch it with: python -m arxiv_digest update --date 2024-11-29)" in err

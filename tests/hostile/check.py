@@ -14,7 +14,7 @@ URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poste
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 FORBIDDEN = {"base", "iframe", "frame", "frameset", "object", "embed", "applet", "img"}
 # The theme's own external scripts (KaTeX is added at run time, never in the built HTML).
-OWN_SCRIPTS = ("/theme/js/site.js", "/pagefind/pagefind-ui.js", "/theme/js/atlas.js")
+OWN_SCRIPTS = ("/theme/js/site.js", "/pagefind/pagefind-ui.js", "/theme/js/atlas.js", "/theme/js/radar.js")
 # Raw text that only a payload that escaped escaping can produce.
 RAW = ("<script>alert", "<img src=x", "<svg onload", "<base href", "<meta http-equiv=\"refresh\"",
        "<iframe src=\"javascript", "<details open ontoggle", "<a href=\"javascript", "<a href=\"data:",
@@ -73,3 +73,41 @@ def fragment_problems(text: str, inline_ok: Iterable[str] = ()) -> list[str]:
     """Problems of an HTML fragment (a feed entry's content), parsed the way a reader would."""
     root = html.fragment_fromstring(text, create_parent="div") if text.strip() else html.Element("div")
     return raw_problems(text) + element_problems(root, inline_ok)
+
+
+def cbor_strings(data: bytes) -> list[str]:
+    """Every text string in a CBOR document (Pagefind's index files): maps, arrays, ints, bytes."""
+    out: list[str] = []
+
+    def item(i: int) -> int:
+        head = data[i]
+        major, info = head >> 5, head & 31
+        i += 1
+        if info < 24:
+            n = info
+        elif info in (24, 25, 26, 27):
+            size = 1 << (info - 24)
+            n = int.from_bytes(data[i:i + size], "big")
+            i += size
+        else:
+            raise ValueError(f"unsupported CBOR item {head:#x} at {i - 1}")
+        if major in (0, 1, 7):  # integers, simple values
+            return i
+        if major in (2, 3):  # bytes, text
+            if major == 3:
+                out.append(data[i:i + n].decode("utf-8"))
+            return i + n
+        if major == 4:
+            for _ in range(n):
+                i = item(i)
+            return i
+        if major == 5:
+            for _ in range(2 * n):
+                i = item(i)
+            return i
+        return item(i)  # major 6: a tag, then its item
+
+    pos = 0
+    while pos < len(data):
+        pos = item(pos)
+    return out

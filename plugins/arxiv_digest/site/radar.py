@@ -239,6 +239,7 @@ def manifest(days: Sequence[tuple[str, int, str]]) -> str:
     tokenizer's parameters for radar.js."""
     return _dumps({
         "v": FORMAT,
+        "abs_url": ABS_URL,
         "bits": HASH_BITS, "title_weight": TITLE_WEIGHT,
         "stopwords": list(STOPWORDS),
         "days": [{"date": d, "n": n, "url": url, **day_files(d)}
@@ -246,6 +247,7 @@ def manifest(days: Sequence[tuple[str, int, str]]) -> str:
     }) + "\n"
 
 
+ABS_URL = "https://arxiv.org/abs/"  # where an unlisted paper links (the JS holds no host names)
 CACHE_DIR = ".cache/radar"  # under the data folder, beside the build cache (git ignores .cache/)
 
 

@@ -469,7 +469,7 @@
       var d = state.days[r.day], m = d.meta, li = el("li", "radar-result");
       var id = m.id[r.doc], listed = m.listed.indexOf(r.doc) >= 0;
       var a = el("a", "radar-title", m.title[r.doc]);
-      a.href = listed && d.url ? "../" + d.url + "#" + id : "https://arxiv.org/abs/" + id + "v" + m.ver[r.doc];
+      a.href = listed && d.url ? "../" + d.url + "#" + id : state.manifest.abs_url + id + "v" + m.ver[r.doc];
       var h = el("h3", "radar-h");
       h.appendChild(a);
       li.appendChild(h);
