@@ -173,6 +173,19 @@ def write_atomic(path: Path, text: str) -> None:
         raise StoreError(f"{path}: cannot be written: {e.strerror}") from e
 
 
+def write_if_changed(path: Path, text: str) -> None:
+    """Write a generated output file only when its bytes differ, so an unchanged file keeps its
+    mtime (incremental deploys upload less); parent folders are created."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
 def save(data_dir: Path, digest: Digest) -> Path:
     """Write the day atomically (see write_atomic); returns its path. Hold its day_lock."""
     path = day_path(data_dir, digest.date)

@@ -33,6 +33,7 @@ from markupsafe import Markup, escape
 from pelican.generators import Generator
 
 from ..enrich.claims import grounded
+from ..store import write_if_changed
 from .archive import day_articles
 
 logger = logging.getLogger(__name__)
@@ -271,17 +272,6 @@ class AtlasPage:
         return out
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.write_bytes(data)
-
-
 class AtlasGenerator(Generator):  # type: ignore[misc]
     """Writes the atlas pages, their charts (inline SVG) and the CSV/JSON downloads."""
 
@@ -316,12 +306,12 @@ class AtlasGenerator(Generator):  # type: ignore[misc]
         for r in self.rows:
             by_year.setdefault(r.cells["date"][:4], []).append(r)
         for year, rows in by_year.items():
-            _write(out / f"{year}.json", to_json(rows, year=year))
-        _write(out / "claims.csv", to_csv(self.rows))
-        _write(out / "claims.json", to_json(self.rows))
+            write_if_changed(out / f"{year}.json", to_json(rows, year=year))
+        write_if_changed(out / "claims.csv", to_csv(self.rows))
+        write_if_changed(out / "claims.json", to_json(self.rows))
         for page in pages:
             if page.slug:
-                _write(out / page.slug / "claims.csv", to_csv(r for r in self.rows if page.name in r.topics))
+                write_if_changed(out / page.slug / "claims.csv", to_csv(r for r in self.rows if page.name in r.topics))
             writer.write_file(f"{page.url}index.html", template, self.context, url=page.url,
                               atlas=page, atlas_pages=pages, atlas_columns=COLUMNS,
                               page_name="atlas", relative_urls=self.settings.get("RELATIVE_URLS", False))

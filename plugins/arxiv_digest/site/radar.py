@@ -45,7 +45,7 @@ from pelican.generators import Generator
 from ..errors import StoreError
 from ..models import Digest
 from ..render import digest_settings
-from ..store import iter_days, parse
+from ..store import iter_days, parse, write_if_changed
 
 logger = logging.getLogger(__name__)
 
@@ -327,25 +327,14 @@ class RadarGenerator(Generator):  # type: ignore[misc]
             except (OSError, StoreError) as e:
                 raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
             files = day_files(index.date)
-            _write(out / files["idx"], index.idx)
-            _write(out / files["meta"], index.meta)
+            write_if_changed(out / files["idx"], index.idx)
+            write_if_changed(out / files["meta"], index.meta)
             days.append((index.date, index.papers, article.url))
         cache.prune()
-        _write(out / "days.json", manifest(days))
+        write_if_changed(out / "days.json", manifest(days))
         writer.write_file(f"{RADAR_DIR}/index.html", self.get_template("radar"), self.context,
                           page_name="radar", relative_urls=self.settings.get("RELATIVE_URLS", False))
         logger.info("radar: indexed %d days", len(days))
-
-
-def _write(path: Path, text: str) -> None:
-    """Write only when the bytes differ (keeps mtimes of unchanged days for incremental deploys)."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    path.write_bytes(data)
 
 
 def get_generators(pelican: Any) -> type[Generator]:
