@@ -37,7 +37,6 @@ import re
 import shutil
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
@@ -212,18 +211,56 @@ class DayCache:
 _JOB: tuple[DayCache, Callable[[Path, bytes], Any]] | None = None
 
 
-def _fill_one(path: str) -> bool:
-    """In a worker: compute one day's entry and store it; False when the day cannot be made."""
+class _Captured(logging.Handler):
+    """A worker's log records, kept to be logged by the parent (plain data, picklable)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None
+        record.exc_info = record.exc_text = None
+        self.records.append(record)
+
+
+_CAPTURED: _Captured | None = None
+
+
+def _worker_init() -> None:
+    """In a new worker: log nowhere but into _CAPTURED.
+
+    The parent may run threads (Pelican's CLI shows a rich status spinner): a lock one of them
+    held at the fork (the console's, a stream's) stays held in the worker, so the worker never
+    touches the inherited handlers or streams; the parent logs what the worker said.
+    """
+    global _CAPTURED
+    _CAPTURED = _Captured()
+    for existing in list(logging.Logger.manager.loggerDict.values()):
+        if isinstance(existing, logging.Logger):
+            existing.handlers = []
+            existing.propagate = True
+    logging.getLogger().handlers = [_CAPTURED]
+
+
+def _fill_one(path: str) -> tuple[bool, list[logging.LogRecord]]:
+    """In a worker: compute one day's entry and store it (False when the day cannot be made),
+    with what was logged meanwhile."""
     assert _JOB is not None
     cache, make = _JOB
+    if _CAPTURED is not None:
+        _CAPTURED.records = []
+    made = False
     try:
         raw = Path(path).read_bytes()
         value = make(Path(path), raw)
     except Exception as e:  # a broken day: the build reads it again itself, and says what is wrong
         logger.debug("%s: not prefilled (%s: %s)", path, type(e).__name__, e)
-        return False
-    cache.put(Path(path).stem, file_hash(raw), value)
-    return True
+        return False, []  # the parent logs the same when it reads the day
+    else:
+        cache.put(Path(path).stem, file_hash(raw), value)
+        made = True
+    return made, list(_CAPTURED.records) if _CAPTURED is not None else []
 
 
 def workers() -> int:
@@ -240,11 +277,11 @@ def prefill(cache: DayCache, paths: Iterable[Path], make: Callable[[Path, bytes]
     CPU), so that the build then finds every day in the cache. Returns how many were made.
 
     A cold build or a digest.yaml edit re-decides every day: on two cores this halves its time.
-    Without fork (Windows), with one CPU or in a process running threads (a test's servers),
+    What a worker logs is logged here, day by day. Without fork (Windows) or with one CPU,
     nothing is done here and the reader fills the cache day by day.
     """
     global _JOB
-    if processes < 2 or threading.active_count() > 1:  # forking a threaded process is unsafe
+    if processes < 2:
         return 0
     missing = [p for p in paths if not cache.has(p.stem, cache.key_of(p))]
     if len(missing) < 2:
@@ -253,12 +290,17 @@ def prefill(cache: DayCache, paths: Iterable[Path], make: Callable[[Path, bytes]
         context = multiprocessing.get_context("fork")
     except ValueError:
         return 0
+    n = min(processes, len(missing))
+    made = 0
     _JOB = (cache, make)
     try:
-        with ProcessPoolExecutor(max_workers=min(processes, len(missing)), mp_context=context) as pool:
-            made = sum(pool.map(_fill_one, [str(p) for p in missing]))
+        with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_worker_init) as pool:
+            for ok, records in pool.map(_fill_one, [str(p) for p in missing]):
+                made += ok
+                for record in records:
+                    logging.getLogger(record.name).handle(record)
     finally:
         _JOB = None
     logger.info("Build cache: %d of %d day(s) decided and rendered in %d processes",
-                made, len(missing), min(processes, len(missing)))
+                made, len(missing), n)
     return made
