@@ -171,3 +171,34 @@ def test_fast_validation_rejects_exactly_what_the_detailed_checks_reject() -> No
     assert invalid > 150
     assert _is_valid_paper(GOOD)
     assert {k: v for k, v in Paper.from_dict(GOOD).to_dict().items() if k in GOOD} == GOOD
+
+
+def test_prefill_relays_what_workers_log_and_fills_the_cache(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Missing days are made in forked workers; what they log reaches the build's log once."""
+    from arxiv_digest.daycache import DayCache, file_hash, prefill
+
+    days = []
+    for n in range(1, 6):
+        path = tmp_path / "2024" / f"2024-11-0{n}.json"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps({"n": n}), encoding="utf-8")
+        days.append(path)
+    broken = days[-1]
+
+    def make(path: Path, raw: bytes) -> dict[str, int]:
+        if path == broken:
+            raise ValueError("a broken day: the reader reports it")
+        logging.getLogger("arxiv_digest.render").warning("%s: made in a worker", path.stem)
+        return {"n": json.loads(raw)["n"], "pid": os.getpid()}
+
+    cache = DayCache(tmp_path, "f" * 20)
+    with caplog.at_level(logging.INFO):
+        made = prefill(cache, days, make, processes=2)
+    assert made == 4
+    for path in days[:-1]:
+        value = cache.get(path.stem, file_hash(path.read_bytes()))
+        assert value is not None and value["pid"] != os.getpid()  # made in a worker
+        assert caplog.text.count(f"{path.stem}: made in a worker") == 1
+    assert cache.get(broken.stem, file_hash(broken.read_bytes())) is None  # left to the reader
+    assert prefill(cache, days, make, processes=2) == 0  # only the broken day is missing
