@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..ledger import add_usage, model_rows, spent_usd, total
 from ..models import Digest, Paper
-from .extractive import briefing_text
+from .extractive import briefing_text, extractive_items
 from .jobs import Job, Outcome, Runner, Usage
 from .records import (
     Backoff,
@@ -323,7 +323,9 @@ class DaySummarizer:
             o = outcomes[("briefing", name)]
             rec = self._record("briefing", old_topics.get(name), ck, verdict, o)
             if isinstance(rec, dict) and "failure" in rec:
-                rec["text"] = briefing_text(name, [(i["title"], i["fields"]) for i in items])
+                # labelled extractive: only what the offline backend reads from the abstracts,
+                # never a model's figure fields
+                rec["text"] = briefing_text(name, extractive_items(items))
                 rec["fallback"] = "extractive"
                 rec.pop("sentences", None)
             if isinstance(rec, dict) and rec is not old_topics.get(name):

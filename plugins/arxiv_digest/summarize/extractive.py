@@ -8,7 +8,7 @@ made up. The briefing fallback lists a topic's papers and their figures.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .jobs import Job, Outcome, Usage
@@ -173,6 +173,13 @@ def briefing_text(topic: str, papers: Sequence[tuple[str, dict[str, Any] | None]
     return text
 
 
+def extractive_items(papers: Sequence[Mapping[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(title, extractive fields) of a briefing's papers, read from their abstracts: the
+    extractive briefing never quotes a model's fields (a kept model summary's included)."""
+    return [(str(p["title"]), summarize_abstract(str(p["title"]), str(p.get("abstract") or ""), ()))
+            for p in papers]
+
+
 class ExtractiveRunner:
     """The offline backend as a Runner: no calls, no tokens, no cost; scoring is not offered."""
 
@@ -203,8 +210,7 @@ class ExtractiveRunner:
                 data = summarize_abstract(str(i["title"]), str(i["abstract"]), list(i["tags"]))
                 out[(job.kind, job.key)] = Outcome(data=data)
             elif job.kind == "briefing":
-                papers = [(p["title"], p["fields"]) for p in i["papers"]]
-                text = briefing_text(str(i["topic"]), papers)
+                text = briefing_text(str(i["topic"]), extractive_items(i["papers"]))
                 out[(job.kind, job.key)] = Outcome(data={"text": text})
             else:
                 out[(job.kind, job.key)] = Outcome(

@@ -547,7 +547,8 @@ class LiteLLMRunner:
             data = parse_reply(choice.message.content)
             if job.kind == "summary":
                 source = f"{i['title']}\n{i['abstract']}"
-                out.data, out.dropped = validate_summary(data, source, grounding)
+                out.data, out.dropped = validate_summary(
+                    data, source, grounding, title=str(i["title"]), abstract=str(i["abstract"]))
                 if self.asks_verdicts(job):
                     offered = {str(c["topic"]): str(c.get("definition") or "")
                                for c in i.get("candidates") or ()}

@@ -4,9 +4,16 @@ A reply that is not one JSON object is `malformed`; one that breaks the schema i
 The JSON schemas sent to providers that constrain decoding are built here too (json_schema).
 
 Grounding (grounding.py): a summary whose tldr or method states a number, name or venue the title
-and abstract do not, or copies the prompt, is refused (`ungrounded`, `prompt_copy`); a figure field
-(speed-up, memory, bits, models, hardware) the abstract does not state is dropped to null. A
-briefing sentence must cite listed papers (`uncited` otherwise) and be grounded in their text.
+and abstract do not, or copies the prompt, is refused (`ungrounded`, `prompt_copy`). A figure
+field (speedup, memory, bits_or_sparsity) is kept only if it is short (FIGURE_LIMIT characters,
+FIGURE_WORDS words) and states a figure (a number with its unit, an N:M pattern or a format such as W4A8 or INT4)
+that the abstract states, every number in it included; a name (models, hardware) only if it is
+short (NAME_LIMIT), is not the title, and is found in the abstract (it is stored as the abstract
+spells it). Anything else is dropped to null and listed in `dropped`. A briefing sentence must
+cite listed papers (`uncited` otherwise) and be grounded in their text.
+
+The limits are sent as maxLength/maxItems in the JSON schema too (json_schema), so an engine that
+constrains decoding to the schema closes a string at its limit instead of running to max_tokens.
 
 Topic verdicts (summary.v3's "topics"): only offered topics count, `about` must be yes or no, and a
 reason that is not grounded in the title, abstract and definition is dropped (validate_verdicts);
@@ -35,6 +42,22 @@ _FIGURE = re.compile(
 _UNITS = {"\u00d7": "x", "times": "x", "\\times": "x", "fold": "x", "-fold": "x", "bits": "bit",
           "\\%": "%", "%": "%", "percent": "%"}
 _ALNUM = re.compile(r"[^0-9a-z]+")
+# figures that carry their unit in their shape: N:M sparsity, weight/activation formats
+_SHAPED = re.compile(r"(?<![\w.:])\d+:\d+(?![\w:])|\bW\d+A\d+(?:KV\d+)?\b|"
+                     r"\b(?:INT|FP|NF|MXFP|MXINT|E\dM)\d+\b", re.I)
+
+# Limits, in characters (after whitespace is collapsed) and items; the JSON schema says the same.
+TLDR_LIMIT = 400
+METHOD_LIMIT = 700
+FIGURE_LIMIT = 60  # a figure field: "2.5x faster decoding", not a sentence
+FIGURE_WORDS = 8  # ... in at most this many words
+NAME_LIMIT = 40  # a model or hardware name: "LLaMA-2-7B", "NVIDIA A100"
+NAMES_MAX = 8  # names per list
+TECHNIQUE_LIMIT = 40
+COMMENT_LIMIT = 240
+SENTENCE_LIMIT = 600  # a briefing sentence
+SENTENCES_MAX = 12
+WHY_LIMIT = 300  # characters of a verdict's reason
 
 
 class ReplyError(ValueError):
@@ -75,18 +98,28 @@ def _one_line(value: Any, key: str, limit: int, required: bool) -> str | None:
     return text
 
 
-def _names(value: Any, key: str) -> list[str] | None:
+def _names(value: Any, key: str) -> tuple[list[str] | None, bool]:
+    """The names of a list field (None: none), and whether any item was dropped as unusable
+    (too long, not a string); a list of more than NAMES_MAX x 2 names is invalid."""
     if value is None or value == [] or (isinstance(value, str) and value.strip().lower() in _NULLISH):
-        return None
+        return None, False
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or len(items) > 16:
-        raise ReplyError("invalid", f"{key} must be a list of at most 16 names")
-    out = []
-    for item in items:
-        name = _one_line(item, key, 80, required=False)
-        if name and name not in out:
+    if not isinstance(items, list) or len(items) > NAMES_MAX * 2:
+        raise ReplyError("invalid", f"{key} must be a list of at most {NAMES_MAX} names")
+    out: list[str] = []
+    lost = len(items) > NAMES_MAX
+    for item in items[:NAMES_MAX]:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            lost = True
+            continue
+        name = " ".join(str(item).split())
+        if name.lower() in _NULLISH:
+            continue
+        if len(name) > NAME_LIMIT:
+            lost = True
+        elif name not in out:
             out.append(name)
-    return out or None
+    return out or None, lost
 
 
 def _squash(text: str) -> str:
@@ -112,17 +145,53 @@ def grounded_number(value: str, abstract: str) -> bool:
     return unitless <= have_nums and pairs <= have_pairs
 
 
+def grounded_figure(value: str, abstract: str) -> bool:
+    """value states a figure (a number with its unit, an N:M pattern, a format like W4A8) and
+    everything it states is in the abstract: a sentence with no figure is not a figure field."""
+    _, pairs = _figures(value)
+    shaped = {_squash(m.group(0)) for m in _SHAPED.finditer(value)}
+    if not pairs and not shaped:
+        return False
+    flat_shapes = {_squash(m.group(0)) for m in _SHAPED.finditer(abstract)}
+    return grounded_number(value, abstract) and shaped <= flat_shapes
+
+
+def _squashed_index(text: str) -> tuple[str, list[int]]:
+    """text squashed (_squash) and, for each character kept, its position in text."""
+    kept = [(c, i) for i, c in enumerate(text.lower()) if c.isascii() and c.isalnum()]
+    return "".join(c for c, _ in kept), [i for _, i in kept]
+
+
+def name_in(name: str, abstract: str, title: str = "") -> str | None:
+    """The abstract's own spelling of a short name (NAME_LIMIT), found there as one phrase
+    (ignoring case and punctuation); None if it is not there, too long, or the title."""
+    flat = _squash(name)
+    if not flat or len(name) > NAME_LIMIT or (title and flat == _squash(title)):
+        return None
+    squashed, where = _squashed_index(abstract)
+    at = squashed.find(flat)
+    if at < 0:
+        return None
+    start, end = where[at], where[at + len(flat) - 1] + 1
+    found = abstract[start:end]
+    for opening, closing in ("()", "[]"):  # "LLaMA-2 (7B" -> "LLaMA-2 (7B)"
+        if found.count(opening) > found.count(closing) and abstract[end:end + 1] == closing:
+            found += closing
+            end += 1
+    return found
+
+
 def grounded_name(name: str, abstract: str) -> bool:
-    """The name (or each of its words) appears in the abstract, ignoring case and punctuation."""
-    flat = _squash(abstract)
-    if _squash(name) and _squash(name) in flat:
-        return True
-    words = [_squash(w) for w in re.split(r"[\s\-/(),]+", name) if len(_squash(w)) >= 2]
-    return bool(words) and all(w in flat for w in words)
+    """The name appears in the abstract as one phrase, ignoring case and punctuation."""
+    return name_in(name, abstract) is not None
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _text(limit: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limit}
 
 
 def json_schema(kind: str, ids: Sequence[str] = (),
@@ -130,32 +199,37 @@ def json_schema(kind: str, ids: Sequence[str] = (),
     """The JSON schema of a reply (for response_format json_schema); ids: a briefing's papers;
     topics: a summary's candidate topics, when its prompt asks for verdicts (None: it does not)."""
     if kind == "summary":
-        text = {"type": "string"}
         props: dict[str, Any] = {
-            "tldr": text, "method": text,
+            "tldr": _text(TLDR_LIMIT), "method": _text(METHOD_LIMIT),
             "technique": _nullable({"type": "string", "enum": list(TECHNIQUES)}),
-            **{k: _nullable(text) for k in EFFICIENCY_TEXT},
-            **{k: _nullable({"type": "array", "items": text}) for k in EFFICIENCY_LISTS},
+            **{k: _nullable(_text(FIGURE_LIMIT)) for k in EFFICIENCY_TEXT},
+            **{k: _nullable({"type": "array", "items": _text(NAME_LIMIT), "maxItems": NAMES_MAX})
+               for k in EFFICIENCY_LISTS},
         }
         if topics is not None:
             name: dict[str, Any] = {"type": "string"}
             if topics:
                 name["enum"] = list(topics)  # the model cannot name a topic no term matched
-            props["topics"] = {"type": "array", "items": {
+            verdicts: dict[str, Any] = {"type": "array", "items": {
                 "type": "object", "additionalProperties": False,
                 "required": ["topic", "why", "about"],
-                "properties": {"topic": name, "why": text, "about": {"type": "boolean"}}}}
+                "properties": {"topic": name, "why": _text(WHY_LIMIT),
+                               "about": {"type": "boolean"}}}}
+            if topics:
+                verdicts["maxItems"] = len(topics)
+            props["topics"] = verdicts
     elif kind == "score":
         props = {"relevance": {"type": "integer"}, "novelty": {"type": "integer"},
-                 "comment": {"type": "string"}}
+                 "comment": _text(COMMENT_LIMIT)}
     else:
         cite: dict[str, Any] = {"type": "string"}
+        cites: dict[str, Any] = {"type": "array", "items": cite}
         if ids:
             cite["enum"] = list(ids)
-        props = {"sentences": {"type": "array", "items": {
+            cites["maxItems"] = len(ids)
+        props = {"sentences": {"type": "array", "maxItems": SENTENCES_MAX, "items": {
             "type": "object", "additionalProperties": False, "required": ["text", "cites"],
-            "properties": {"text": {"type": "string"},
-                           "cites": {"type": "array", "items": cite}}}}}
+            "properties": {"text": _text(SENTENCE_LIMIT), "cites": cites}}}}
     return {"type": "object", "properties": props, "required": list(props),
             "additionalProperties": False}
 
@@ -169,18 +243,22 @@ def _grounded(value: str | None, key: str, source: str, grounding: Grounding | N
 
 
 def validate_summary(data: Mapping[str, Any], source_text: str,
-                     grounding: Grounding | None = None) -> tuple[dict[str, Any], list[str]]:
+                     grounding: Grounding | None = None, *, title: str = "",
+                     abstract: str | None = None) -> tuple[dict[str, Any], list[str]]:
     """Checked summary fields, and the names of fields dropped as not stated in the source.
 
+    source_text: the title and abstract (tldr and method are checked against it); abstract: what
+    figure fields and names must be found in (default source_text); title: what a name must not be.
     With grounding, a tldr or method that is not grounded refuses the whole summary.
     """
+    abstract = source_text if abstract is None else abstract
     fields: dict[str, Any] = {
-        "tldr": _one_line(data.get("tldr"), "tldr", 400, required=True),
-        "method": _one_line(data.get("method"), "method", 700, required=True),
+        "tldr": _one_line(data.get("tldr"), "tldr", TLDR_LIMIT, required=True),
+        "method": _one_line(data.get("method"), "method", METHOD_LIMIT, required=True),
     }
     for key in ("tldr", "method"):
         _grounded(fields[key], key, source_text, grounding)
-    technique = _one_line(data.get("technique"), "technique", 40, required=False)
+    technique = _one_line(data.get("technique"), "technique", TECHNIQUE_LIMIT, required=False)
     if technique is not None:
         technique = technique.lower().replace(" ", "-").replace("_", "-")
         technique = {"kv-caching": "kv-cache", "kvcache": "kv-cache"}.get(technique, technique)
@@ -189,27 +267,38 @@ def validate_summary(data: Mapping[str, Any], source_text: str,
     fields["technique"] = technique
     dropped = []
     for key in EFFICIENCY_TEXT:
-        value = _one_line(data.get(key), key, 160, required=False)
-        if value is not None and (not grounded_number(value, source_text) or (
-                grounding is not None and grounding.copied(value, source_text))):
-            dropped.append(key)
+        raw = data.get(key)
+        value = None if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) else (
+            " ".join(str(raw).split()))
+        if value is not None and (
+                value.lower() in _NULLISH or len(value) > FIGURE_LIMIT
+                or len(value.split()) > FIGURE_WORDS
+                or not grounded_figure(value, abstract)
+                or (grounding is not None and grounding.copied(value, source_text))):
             value = None
+        if value is None and raw is not None and not (
+                isinstance(raw, str) and raw.strip().lower() in _NULLISH):
+            dropped.append(key)
         fields[key] = value
     for key in EFFICIENCY_LISTS:
-        names = _names(data.get(key), key)
+        names, lost = _names(data.get(key), key)
         if names is not None:
-            kept = [n for n in names if grounded_name(n, source_text)
-                    and not (grounding and grounding.copied(n, source_text))]
-            if len(kept) < len(names):
-                dropped.append(key)
+            kept: list[str] = []
+            for n in names:
+                found = name_in(n, abstract, title)
+                if found is not None and found not in kept and not (
+                        grounding and grounding.copied(n, source_text)):
+                    kept.append(found)
+            lost = lost or len(kept) < len(names)
             names = kept or None
+        if lost:
+            dropped.append(key)
         fields[key] = names
     return fields, dropped
 
 
 _YES = {"true", "yes", "about", "y", "1"}
 _NO = {"false", "no", "not about", "mentions", "only mentions", "n", "0"}
-WHY_LIMIT = 300  # characters of a verdict's reason
 
 
 def _verdict_items(raw: Any) -> list[tuple[Any, Any, Any]]:
@@ -286,7 +375,7 @@ def validate_scores(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "relevance": _score(data.get("relevance"), "relevance"),
         "novelty": _score(data.get("novelty"), "novelty"),
-        "comment": _one_line(data.get("comment"), "comment", 240, required=True),
+        "comment": _one_line(data.get("comment"), "comment", COMMENT_LIMIT, required=True),
     }
 
 
@@ -318,13 +407,13 @@ def validate_briefing(data: Mapping[str, Any], papers: Mapping[str, str], ground
     raw = data.get("sentences")
     if not isinstance(raw, list) or not raw:
         raise ReplyError("invalid", "sentences must be a non-empty list")
-    if len(raw) > 12:
-        raise ReplyError("invalid", "sentences: at most 12")
+    if len(raw) > SENTENCES_MAX:
+        raise ReplyError("invalid", f"sentences: at most {SENTENCES_MAX}")
     sentences = []
     for n, item in enumerate(raw, 1):
         if not isinstance(item, Mapping):
             raise ReplyError("invalid", f"sentence {n} must be an object with text and cites")
-        text = _one_line(item.get("text"), f"sentence {n}", 600, required=True) or ""
+        text = _one_line(item.get("text"), f"sentence {n}", SENTENCE_LIMIT, required=True) or ""
         text, inline = _inline_cites(text)
         cites_raw = item.get("cites")
         cites_raw = [cites_raw] if isinstance(cites_raw, str) else cites_raw
