@@ -11,6 +11,10 @@ from .errors import StoreError
 
 SCHEMA_VERSION = 1
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
+# where a paper comes from: arXiv (id: 2411.17700) or a preprint server (id: the DOI, 10.1101/...)
+SOURCES = ("arxiv", "biorxiv", "medrxiv")
+_SERVER_HOSTS = {"biorxiv": "www.biorxiv.org", "medrxiv": "www.medrxiv.org"}
+_SOURCE_LABELS = {"arxiv": "arXiv", "biorxiv": "bioRxiv", "medrxiv": "medRxiv"}
 
 
 @dataclass(frozen=True, order=True)
@@ -81,25 +85,46 @@ class Paper:
     changes: Mapping[str, Any] | None = None
     # efficiency claims (enrich.claims): records whose every value keeps its span of the abstract
     claims: tuple[Mapping[str, Any], ...] = ()
+    # "arxiv", "biorxiv" or "medrxiv" (absent in day files stored before other sources: arxiv)
+    source: str = "arxiv"
+    # the licence a preprint server gives (e.g. "cc_by"); None when it gives none (and for arXiv)
+    license: str | None = None
+
+    @property
+    def source_label(self) -> str:
+        """The source as readers spell it: arXiv, bioRxiv, medRxiv."""
+        return _SOURCE_LABELS.get(self.source, self.source)
 
     @property
     def versioned_id(self) -> str:
-        """The id with its version, e.g. 2411.17700v2."""
+        """The id with its version, e.g. 2411.17700v2 or 10.1101/2021.09.30.462652v2."""
         return f"{self.id}v{self.version}"
 
     @property
+    def anchor(self) -> str:
+        """A stable HTML id: the arXiv id as it is; a DOI with '/' made '-' (10.1101-2020.01.01.1)."""
+        return self.id if self.source == "arxiv" else self.id.replace("/", "-")
+
+    @property
     def abs_url(self) -> str:
-        """The abstract page on arxiv.org."""
+        """The abstract page on arxiv.org or on the preprint server."""
+        host = _SERVER_HOSTS.get(self.source)
+        if host:
+            return f"https://{host}/content/{self.versioned_id}"
         return f"https://arxiv.org/abs/{self.versioned_id}"
 
     @property
     def pdf_url(self) -> str:
-        """The PDF on arxiv.org."""
+        """The PDF on arxiv.org or on the preprint server."""
+        if self.source in _SERVER_HOSTS:
+            return f"{self.abs_url}.full.pdf"
         return f"https://arxiv.org/pdf/{self.versioned_id}"
 
     @property
     def html_url(self) -> str:
-        """The HTML (LaTeXML) rendering on arxiv.org."""
+        """The HTML rendering on arxiv.org (LaTeXML) or the full text on the preprint server."""
+        if self.source in _SERVER_HOSTS:
+            return f"{self.abs_url}.full"
         return f"https://arxiv.org/html/{self.versioned_id}"
 
     @property
@@ -129,6 +154,9 @@ class Paper:
             "versions": [v.to_dict() for v in self.versions],
             "changes": dict(self.changes) if self.changes is not None else None,
             "claims": [dict(c) for c in self.claims],
+            # written only off their defaults, so arXiv-only day files stay as they were
+            **({"source": self.source} if self.source != "arxiv" else {}),
+            **({"license": self.license} if self.license is not None else {}),
         }
 
     @classmethod
@@ -160,6 +188,8 @@ class Paper:
             versions=tuple(VersionRef(x["date"], x["version"]) for x in data.get("versions") or []),
             changes=data.get("changes"),
             claims=tuple(data.get("claims") or ()),  # absent in day files stored before claims
+            source=data.get("source") or "arxiv",  # absent before other sources
+            license=data.get("license"),
         )
 
 
@@ -188,6 +218,8 @@ def _is_valid_paper(data: Any) -> bool:
         and _links_ok(get("links")) and _versions_ok(get("versions"))
         and (get("changes") is None or isinstance(get("changes"), Mapping))
         and _claims_ok(get("claims"))
+        and get("source", "arxiv") in SOURCES
+        and (get("license") is None or isinstance(get("license"), str))
     )
 
 
@@ -258,6 +290,10 @@ def _explain_invalid_paper(data: Any, where: str) -> None:
     _check(_claims_ok(data.get("claims")), f"{where}.claims",
            'a list of {"by", "fields": {name: {"value", "span": [a, b], "text"}}} objects',
            data.get("claims"))
+    _check(data.get("source", "arxiv") in SOURCES, f"{where}.source", f"one of {', '.join(SOURCES)}",
+           data.get("source"))
+    _check(data.get("license") is None or isinstance(data["license"], str), f"{where}.license",
+           "a string or null", data.get("license"))
     raise StoreError(f"{where}: not a valid paper")  # unreachable while both tests agree
 
 

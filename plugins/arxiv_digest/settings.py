@@ -65,13 +65,103 @@ DEFAULTS: dict[str, Any] = {
     # the first announcement day the archive should hold ("YYYY-MM-DD"): `status` counts missing days
     # from here; None: from the first stored day
     "ARXIV_DIGEST_START_DATE": None,
+    # the bioRxiv/medRxiv API (the `sources:` section of the YAML config says what to fetch from it)
+    "ARXIV_DIGEST_BIORXIV_API_URL": "https://api.biorxiv.org",
 }
 
 # Environment variables that override a setting.
 ENV_OVERRIDES = {
     "ARXIV_DIGEST_RSS_URL": "ARXIV_DIGEST_RSS_URL",
     "ARXIV_DIGEST_API_URL": "ARXIV_DIGEST_API_URL",
+    "ARXIV_DIGEST_BIORXIV_API_URL": "ARXIV_DIGEST_BIORXIV_API_URL",
 }
+
+# The subject categories of each preprint server, as the API spells them in a record's `category`
+# (lower case). The API quietly returns every record for a category it does not know, so the config
+# is checked against these lists. Sources: bioRxiv's subject collections
+# (https://www.biorxiv.org/collection) and medRxiv's (https://www.medrxiv.org/collection), in the
+# API's short spelling; every category seen in the recorded responses (../shared/fixtures/biorxiv)
+# is among them. Extend with care: a category missing here is refused with the list in the message.
+SERVER_CATEGORIES: dict[str, frozenset[str]] = {
+    "biorxiv": frozenset({
+        "animal behavior and cognition", "biochemistry", "bioengineering", "bioinformatics",
+        "biophysics", "cancer biology", "cell biology", "clinical trials", "developmental biology",
+        "ecology", "epidemiology", "evolutionary biology", "genetics", "genomics", "immunology",
+        "microbiology", "molecular biology", "neuroscience", "paleontology", "pathology",
+        "pharmacology and toxicology", "physiology", "plant biology",
+        "scientific communication and education", "synthetic biology", "systems biology", "zoology",
+    }),
+    "medrxiv": frozenset({
+        "addiction medicine", "allergy and immunology", "anesthesia", "cardiovascular medicine",
+        "dentistry and oral medicine", "dermatology", "emergency medicine", "endocrinology",
+        "epidemiology", "forensic medicine", "gastroenterology", "genetic and genomic medicine",
+        "geriatric medicine", "health economics", "health informatics", "health policy",
+        "health systems and quality improvement", "hematology", "hiv aids", "infectious diseases",
+        "intensive care and critical care medicine", "medical education", "medical ethics",
+        "nephrology", "neurology", "nursing", "nutrition", "obstetrics and gynecology",
+        "occupational and environmental health", "oncology", "ophthalmology", "orthopedics",
+        "otolaryngology", "pain medicine", "palliative medicine", "pathology", "pediatrics",
+        "pharmacology and therapeutics", "primary care research", "psychiatry and clinical psychology",
+        "public and global health", "radiology and imaging",
+        "rehabilitation medicine and physical therapy", "respiratory medicine", "rheumatology",
+        "sexual and reproductive health", "sports medicine", "surgery", "toxicology",
+        "transplantation", "urology",
+    }),
+}
+SOURCE_NAMES = ("arxiv", *SERVER_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One configured source: its name and its categories (arXiv's come from ARXIV_DIGEST_CATEGORIES).
+
+    For bioRxiv and medRxiv, no categories means every category.
+    """
+
+    name: str
+    categories: tuple[str, ...] = ()
+
+
+def category_key(name: str) -> str:
+    """'Cell_Biology' or ' cell  biology' -> 'cell biology', the API's spelling in records."""
+    return " ".join(name.replace("_", " ").lower().split())
+
+
+def parse_sources(raw: Any, source: str, arxiv_categories: tuple[str, ...]) -> tuple[Source, ...]:
+    """Validate the `sources:` section: arxiv (categories from the settings), biorxiv, medrxiv."""
+    if raw is None:
+        return (Source("arxiv", arxiv_categories),)
+    _expect(isinstance(raw, dict) and bool(raw), f"{source}: sources",
+            f"a mapping of source names ({', '.join(SOURCE_NAMES)}) to their settings", raw)
+    out: list[Source] = []
+    for name, body in raw.items():
+        where = f"{source}: sources.{name}"
+        _expect(name in SOURCE_NAMES, where, f"one of the sources {', '.join(SOURCE_NAMES)}", name)
+        _expect(body is None or isinstance(body, dict), where, "a mapping (or nothing)", body)
+        body = body or {}
+        if name == "arxiv":
+            _expect(not body, where,
+                    "no keys (arXiv's categories are the setting ARXIV_DIGEST_CATEGORIES)", sorted(body))
+            out.append(Source("arxiv", arxiv_categories))
+            continue
+        unknown = sorted(set(body) - {"categories"})
+        _expect(not unknown, where, "only the key 'categories'", unknown)
+        cats = body.get("categories")
+        if cats is None:
+            out.append(Source(name, ()))
+            continue
+        _expect(isinstance(cats, list) and bool(cats) and all(isinstance(c, str) for c in cats),
+                where + ".categories", f"a non-empty list of {name} subject categories", cats)
+        keys: list[str] = []
+        for c in cats:
+            key = category_key(c)
+            _expect(key in SERVER_CATEGORIES[name], where + ".categories",
+                    f"{name} subject categories, one of: {', '.join(sorted(SERVER_CATEGORIES[name]))}",
+                    c)
+            if key not in keys:
+                keys.append(key)
+        out.append(Source(name, tuple(keys)))
+    return tuple(out)
 
 # Topics used when the YAML config has none.
 DEFAULT_TOPICS: dict[str, dict[str, list[Any]]] = {
@@ -168,6 +258,8 @@ class DigestSettings:
     day_bib: str = "bib/{date}.bib"  # "" when off
     topic_bib: str = "bib/topics/{slug}.bib"
     start_date: dt.date | None = None  # where `status` starts counting missing days (None: first stored)
+    sources: tuple[Source, ...] = ()  # the `sources:` section (always holds arxiv when absent)
+    biorxiv_api_url: str = "https://api.biorxiv.org"
 
 
 def _expect(cond: bool, where: str, what: str, got: Any) -> None:
@@ -291,7 +383,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     if data is None:
         return {}
     _expect(isinstance(data, dict), str(path), "a mapping at the top level", type(data).__name__)
-    known = {"topics", "llm"}
+    known = {"topics", "llm", "sources"}
     unknown = set(data) - known
     _expect(not unknown, str(path), f"only the top-level keys {sorted(known)}", sorted(unknown))
     return dict(data)
@@ -321,7 +413,7 @@ def load_settings(
         isinstance(cats, (list, tuple)) and bool(cats) and all(isinstance(c, str) and c for c in cats),
         where + "ARXIV_DIGEST_CATEGORIES", "a non-empty list of arXiv categories such as 'cs.LG'", cats,
     )
-    for key in ("ARXIV_DIGEST_RSS_URL", "ARXIV_DIGEST_API_URL"):
+    for key in ("ARXIV_DIGEST_RSS_URL", "ARXIV_DIGEST_API_URL", "ARXIV_DIGEST_BIORXIV_API_URL"):
         url = s[key]
         _expect(
             isinstance(url, str) and url.startswith(("http://", "https://")),
@@ -397,6 +489,7 @@ def load_settings(
     raw = read_config_file(config_file)
     topics = parse_topics(raw.get("topics", DEFAULT_TOPICS), str(config_file))
     llm = parse_llm(raw.get("llm"), str(config_file), env)
+    sources = parse_sources(raw.get("sources"), str(config_file), tuple(cats))
     return DigestSettings(
         categories=tuple(cats),
         rss_url=str(s["ARXIV_DIGEST_RSS_URL"]).rstrip("/"),
@@ -434,4 +527,6 @@ def load_settings(
         day_bib=s["ARXIV_DIGEST_DAY_BIB"] or "",
         topic_bib=s["ARXIV_DIGEST_TOPIC_BIB"] or "",
         start_date=start_date,
+        sources=sources,
+        biorxiv_api_url=str(s["ARXIV_DIGEST_BIORXIV_API_URL"]).rstrip("/"),
     )
