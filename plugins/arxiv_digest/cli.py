@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("update", help="fetch the latest announcement (or --date) and store it")
     up.add_argument("--date", type=_date, help="backfill this announcement day through the API")
+    up.add_argument("--source", choices=("arxiv", "biorxiv", "medrxiv"), default="arxiv",
+                    help="the source to fetch (bioRxiv/medRxiv: --date is the posting day, "
+                    "default yesterday; listed under `sources:` in digest.yaml)")
     up.add_argument("--now", type=_now, help=argparse.SUPPRESS)  # tests: pretend the clock says this
     up.add_argument("--resummarize", action="store_true",
                     help="summarize again papers whose prompt or model changed")
@@ -131,7 +134,13 @@ def cmd_update(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`update`: one day, from the feed or the API."""
     from .pipeline import update_day
 
-    result = update_day(settings, day=args.date, now=args.now, resummarize=args.resummarize)
+    if args.source != "arxiv":
+        from .pipeline import update_preprints
+
+        result = update_preprints(settings, args.source, day=args.date, now=args.now,
+                                  resummarize=args.resummarize)
+    else:
+        result = update_day(settings, day=args.date, now=args.now, resummarize=args.resummarize)
     if result.reason:
         print(f"no announcement: {result.reason}; nothing to publish")
         return EXIT_OK

@@ -6,7 +6,7 @@ answers `/details/{server}/{from}/{to}/{cursor}[?category=...]` with a `messages
 with the count each page reports, check that each page holds as many records as it says and that
 the pages add up to the reported total, and refuse a record outside the requested category (the
 API quietly returns everything for a category it does not know). One paper per DOI: the highest
-version posted in the interval; the earlier ones are kept as known versions.
+version posted in the interval (a version above 1 is a replacement, as on arXiv).
 
 A posting day is the server's `date`: they post every day, weekends included.
 """
@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +24,7 @@ import requests
 
 from .errors import FetchError
 from .fetch import describe, make_session
-from .models import Paper, VersionRef
+from .models import Paper
 from .normalize import clean_text
 from .settings import SERVER_CATEGORIES, DigestSettings, category_key
 
@@ -178,20 +177,21 @@ def to_paper(rec: Mapping[str, Any], server: str, where: str) -> tuple[Paper, st
 
 
 def latest_versions(pairs: list[tuple[Paper, str]]) -> list[Paper]:
-    """One paper per DOI, the highest version; the other versions seen become `versions`."""
-    by_doi: dict[str, list[tuple[Paper, str]]] = {}
+    """One paper per DOI, the highest version in the interval, by DOI.
+
+    A version above 1 is a replacement, as on arXiv ("replace": an updated version). Links to the
+    other versions are made at update from the stored days (enrich.versions), as for arXiv, so a
+    version whose posting day is not stored is never linked.
+    """
+    best: dict[str, Paper] = {}
     for paper, date in pairs:
-        by_doi.setdefault(paper.id, []).append((paper, date))
-    out = []
-    for doi in sorted(by_doi):
-        seen = {p.version: (p, d) for p, d in by_doi[doi]}  # a version listed twice counts once
-        top = max(seen)
-        paper = seen[top][0]
-        earlier = tuple(sorted(VersionRef(d, v) for v, (_, d) in seen.items() if v != top))
-        if earlier:
-            paper = replace(paper, versions=earlier)
-        out.append(paper)
-    return out
+        held = best.get(paper.id)
+        if held is None or paper.version > held.version:
+            best[paper.id] = paper
+        if held is not None:
+            logger.debug("%s: versions %d and %d in the interval (v%d posted %s)", paper.id,
+                         held.version, paper.version, paper.version, date)
+    return [best[doi] for doi in sorted(best)]
 
 
 def fetch_day(settings: DigestSettings, server: str, day: dt.date,

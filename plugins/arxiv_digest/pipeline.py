@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import fetch, schedule, store
 from .enrich import backlinks, claims, links, near_duplicates, versions
-from .errors import NoAnnouncementError, StoreError
+from .errors import ConfigError, NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
 from .settings import DigestSettings
@@ -173,3 +173,56 @@ def summarize_stored(
             path = store.save(settings.data_dir, digest)
         out.append((day, digest, path))
     return out
+
+
+def update_preprints(
+    settings: DigestSettings,
+    server: str,
+    *,
+    day: dt.date | None = None,
+    now: dt.datetime | None = None,
+    summarizer: Summarizer | None = None,
+    resummarize: bool = False,
+) -> UpdateResult:
+    """Fetch one posting day of bioRxiv or medRxiv (default: yesterday, UTC) into that day's file.
+
+    They post every day, weekends included, and their day is the posting date. The papers join the
+    day's file (arXiv's, when that day has one) under the day's lock, as a re-run of update does.
+    """
+    from . import fetch_biorxiv  # only this path talks to api.biorxiv.org
+
+    source = next((s for s in settings.sources if s.name == server), None)
+    if source is None:
+        configured = ", ".join(s.name for s in settings.sources)
+        raise ConfigError(
+            f"{settings.config_file}: sources: expected {server} to be listed to fetch it "
+            f"(listed: {configured})"
+        )
+    now = now or dt.datetime.now(dt.UTC)
+    day = day or (now.date() - dt.timedelta(days=1))
+    if day > now.date():
+        raise NoAnnouncementError(f"{day} is in the future: {server} has not posted it yet")
+    papers = tuple(fetch_biorxiv.fetch_day(settings, server, day, source.categories))
+    if not papers:
+        reason = f"{server} posted nothing in {', '.join(source.categories) or 'any category'} on {day}"
+        return UpdateResult(day=day, reason=reason)
+    date = day.isoformat()
+    papers = tag_papers(papers, Tagger(settings.topics))
+    papers = link_near_duplicates(papers, settings.duplicate_threshold, date,
+                                  recent_titles(settings, day))
+    papers = claims.extract_papers(links.link_papers(papers))
+    # categories and counts stay arXiv's: the merge keeps the stored day's, and adds these papers
+    digest = Digest(date=date, categories=(), source="api", papers=papers)
+    digest = versions.link_versions(digest, settings.data_dir)
+    with store.day_lock(settings.data_dir, date, settings.lock_timeout):
+        stored = store.load_day(settings.data_dir, date)
+        before = len(stored.papers) if stored else 0
+        if stored is not None:
+            digest = store.merge(stored, digest)
+        digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
+        path = store.save(settings.data_dir, digest)
+        versions.remember(settings.data_dir, path, digest)
+    backlinks.link_back(settings.data_dir, digest, settings.lock_timeout)
+    added = len(digest.papers) - before
+    logger.info("%s: %s: stored %d papers (%+d) in %s", date, server, len(digest.papers), added, path)
+    return UpdateResult(day=day, path=path, digest=digest, added=added)

@@ -1,0 +1,132 @@
+"""`update --source medrxiv|biorxiv` into the day's file, and a tiny site with arXiv and medRxiv papers
+on one day: recorded answers over real local HTTP (tests/biorxiv_server.py, tests/arxiv_server.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from arxiv_digest import store
+from arxiv_digest.cli import main
+from arxiv_digest.fetch_biorxiv import fetch_interval
+from arxiv_digest.settings import load_settings
+from arxiv_server import ArxivServer
+from biorxiv_server import by_doi_records, interval_records, serve_interval
+from conftest import CATS, build_site
+from lxml import html
+
+SOURCES = "\nsources:\n  arxiv:\n  medrxiv:\n"
+DAY = "2020-01-02"
+
+
+@pytest.fixture
+def site(site_dir: Path, arxiv_server: ArxivServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site listing arXiv and medRxiv, whose update talks to the local server."""
+    with open(site_dir / "pelicanconf.py", "a", encoding="utf-8") as f:
+        f.write("\nARXIV_DIGEST_REQUEST_DELAY = 0.0\nARXIV_DIGEST_RETRIES = 1\n"
+                "ARXIV_DIGEST_TIMEOUT = 2.0\nARXIV_DIGEST_LIST_ALL = True\n")
+    with open(site_dir / "digest.yaml", "a", encoding="utf-8") as f:
+        f.write(SOURCES)
+    base = arxiv_server.base_url  # type: ignore[attr-defined]
+    monkeypatch.setenv("ARXIV_DIGEST_RSS_URL", f"{base}/rss")
+    monkeypatch.setenv("ARXIV_DIGEST_BIORXIV_API_URL", base)
+    monkeypatch.chdir(site_dir)
+    return site_dir
+
+
+def update(site: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["-s", str(site / "pelicanconf.py"), "update", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_update_source_stores_the_posting_day_and_reruns_lose_nothing(
+        site: Path, arxiv_server: ArxivServer, capsys: pytest.CaptureFixture[str]) -> None:
+    records = [r for r in interval_records("medrxiv") if r["date"] == DAY]
+    serve_interval(arxiv_server, "medrxiv", DAY, DAY, records, sizes=(8,))
+    code, out, err = update(site, capsys, "--source", "medrxiv", "--date", DAY, "--now",
+                            "2020-01-03T08:00:00+00:00")
+    assert code == 0, err
+    path = site / "content/digests/2020/2020-01-02.json"
+    assert f"{DAY}: {len({r['doi'] for r in records})} papers stored" in out
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert {p["source"] for p in data["papers"]} == {"medrxiv"}
+    assert {p["id"] for p in data["papers"]} == {r["doi"] for r in records}
+    first = path.read_bytes()
+    code, out, _ = update(site, capsys, "--source", "medrxiv", "--date", DAY, "--now",
+                          "2020-01-03T08:00:00+00:00")
+    assert code == 0 and "(+0 new)" in out
+    assert path.read_bytes() == first
+    # a source that digest.yaml does not list is a config error, not a fetch
+    code, _, err = update(site, capsys, "--source", "biorxiv", "--date", DAY)
+    assert code != 0 and "sources: expected biorxiv to be listed" in err
+    code, _, err = update(site, capsys, "--source", "medrxiv", "--date", "2020-01-05",
+                          "--now", "2020-01-03T08:00:00+00:00")
+    assert code != 0 and "in the future" in err
+
+
+def test_site_with_arxiv_and_medrxiv_on_one_day(site: Path, arxiv_server: ArxivServer,
+                                                capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    """The arXiv fixture day (the real-size RSS feed of 2024-11-28) and the recorded medRxiv records, merged into
+    that day under its lock (the recorded medRxiv records are from 2020: placed on the arXiv day
+    here only to build both sources on one page)."""
+    arxiv_server.route(f"/rss/{CATS}", "rss_all-archives_2024-11-28.xml")
+    code, _, err = update(site, capsys, "--now", "2024-11-28T10:17:00+00:00")
+    assert code == 0, err
+    records = interval_records("medrxiv")
+    serve_interval(arxiv_server, "medrxiv", "2020-01-01", "2022-12-31", records, sizes=(17,))
+    settings = load_settings({"PATH": str(site / "content"), "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml"),
+                              "ARXIV_DIGEST_BIORXIV_API_URL": arxiv_server.base_url,  # type: ignore[attr-defined]
+                              "ARXIV_DIGEST_REQUEST_DELAY": 0.0}, env={})
+    med = fetch_interval(settings, "medrxiv", dt.date(2020, 1, 1), dt.date(2022, 12, 31))
+    with store.day_lock(settings.data_dir, "2024-11-28", 10):
+        day = store.load_day(settings.data_dir, "2024-11-28")
+        assert day is not None
+        n_arxiv = len(day.papers)
+        merged = store.merge(day, type(day)(date=day.date, categories=(), source="api", papers=tuple(med)))
+        store.save(settings.data_dir, merged)
+    out = build_site(site, tmp_path / "out", ARXIV_DIGEST_LIST_ALL=True)
+    page = out / "2024" / "11" / "28" / "index.html"
+    tree = html.fromstring(page.read_bytes())
+    cards = tree.xpath("//article[contains(concat(' ', @class, ' '), ' paper ')]")
+    sources = [c.get("data-source") for c in cards]
+    assert sources.count("medrxiv") == len(med) and sources.count("arxiv") >= 1
+    assert len(cards) <= n_arxiv + len(med)
+    ids = [c.get("id") for c in cards]
+    assert len(ids) == len(set(ids))
+    for c in cards:
+        if c.get("data-source") == "medrxiv":
+            assert c.get("id").startswith("10.1101-") and "/" not in c.get("id")
+            label = c.xpath(".//span[contains(@class, 'arxiv-id')]")[0].text_content()
+            assert label.startswith("medRxiv:10.1101/")
+            anchor = c.xpath(".//a[@class='anchor']")[0]
+            assert anchor.get("href") == "#" + c.get("id")
+            assert c.xpath(".//a[text()='abs']")[0].get("href").startswith(
+                "https://www.medrxiv.org/content/10.1101/")
+
+
+def test_versions_on_their_posting_days_are_linked(site: Path, arxiv_server: ArxivServer,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The three recorded versions of one medRxiv DOI, each updated on its own posting day: the
+    later days know the earlier versions (enrich.versions), as for arXiv replacements."""
+    doi = "10.1101/2021.12.11.21267504"
+    rows = [r for r in by_doi_records("medrxiv") if r["doi"] == doi]
+    assert [r["version"] for r in rows] == ["1", "2", "3"]
+    for r in rows:
+        serve_interval(arxiv_server, "medrxiv", r["date"], r["date"], [r])
+        code, _, err = update(site, capsys, "--source", "medrxiv", "--date", r["date"],
+                              "--now", "2022-05-01T00:00:00+00:00")
+        assert code == 0, err
+    last = store.load_day(site / "content" / "digests", rows[-1]["date"])
+    assert last is not None
+    (p,) = last.papers
+    assert (p.id, p.version, p.announce_type) == (doi, 3, "replace")
+    assert (rows[1]["date"], 2) in [(v.date, v.version) for v in p.versions]
+    middle = store.load_day(site / "content" / "digests", rows[1]["date"])
+    assert middle is not None
+    assert {(v.date, v.version) for v in middle.papers[0].versions} == {
+        (rows[0]["date"], 1), (rows[2]["date"], 3)}
