@@ -211,11 +211,13 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
 
 
 def slim(view: DayView) -> DayView:
-    """The view as the build keeps it: its digest holds only the papers the day lists or mentions
-    (the rest were needed only to decide; an archive of every stored paper would not fit in memory)."""
-    kept = {id(v.paper) for v in (*view.listed, *view.updated, *view.mentioned)}
+    """The view as the build keeps it once the day body is rendered: its digest holds only the
+    papers the day lists, and `mentioned` is empty (those papers appear only in the body). The rest
+    were needed only to decide; an archive of every stored paper would not fit in memory, and the
+    build cache (daycache.py) stores this view for every day."""
+    kept = {id(v.paper) for v in (*view.listed, *view.updated)}
     papers = tuple(p for p in view.digest.papers if id(p) in kept)
-    return replace(view, digest=view.digest.with_papers(papers))
+    return replace(view, digest=view.digest.with_papers(papers), mentioned=())
 
 
 # Every template of the theme, whatever its name (.html, .xml, a string): escape by default.
