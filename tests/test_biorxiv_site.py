@@ -96,6 +96,10 @@ def test_site_with_arxiv_and_medrxiv_on_one_day(site: Path, arxiv_server: ArxivS
     sources = [c.get("data-source") for c in cards]
     assert sources.count("medrxiv") == len(med) and sources.count("arxiv") >= 1
     assert len(cards) <= n_arxiv + len(med)
+    buttons = {b.get("data-source"): b for b in tree.xpath("//div[@class='filter']/button[@data-source]")}
+    assert set(buttons) == {"arxiv", "medrxiv"}
+    assert buttons["medrxiv"].text_content().split() == ["medRxiv", str(len(med))]
+    assert buttons["arxiv"].text_content().split() == ["arXiv", str(sources.count("arxiv"))]
     ids = [c.get("id") for c in cards]
     assert len(ids) == len(set(ids))
     for c in cards:

@@ -62,6 +62,10 @@
       tocItem[decodeURIComponent(a.getAttribute("href").slice(1))] = a.parentNode;
     });
     var current = "";
+    var sourceLabel = {};
+    all("button.source[data-source]").forEach(function (b) {
+      sourceLabel[b.getAttribute("data-source")] = b.getAttribute("data-label") || b.getAttribute("data-source");
+    });
 
     function apply(topic, remember) {
       var known = buttons.some(function (b) { return b.getAttribute("data-topic") === topic && !b.disabled; });
@@ -69,8 +73,11 @@
       current = topic;
       var shown = 0;
       var codeOnly = root.classList.contains("code-only");  // the "has code" toggle (initCodeFilter)
+      var onlySource = root.getAttribute("data-only-source") || "";  // the source buttons (initSourceFilter)
+      var fromText = onlySource ? ", from " + (sourceLabel[onlySource] || onlySource) : "";
       papers.forEach(function (p) {
-        var show = (!topic || hasTag(p, topic)) && (!codeOnly || p.hasAttribute("data-code"));
+        var show = (!topic || hasTag(p, topic)) && (!codeOnly || p.hasAttribute("data-code"))
+          && (!onlySource || p.getAttribute("data-source") === onlySource);
         p.hidden = !show;
         if (show) shown++;
         if (tocItem[p.id]) tocItem[p.id].hidden = !show;
@@ -90,8 +97,9 @@
       var pressed = buttons.filter(function (b) { return b.getAttribute("data-topic") === topic; })[0];
       var split = pressed && pressed.getAttribute("data-split");  // what the chip's count holds
       var text = topic
-        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + (split ? " (" + split + ")" : "") + (codeOnly ? ", with code" : "") + "."
-        : codeOnly ? "Showing " + shown + " of " + papers.length + " papers: with code."
+        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + (split ? " (" + split + ")" : "") + (codeOnly ? ", with code" : "") + fromText + "."
+        : codeOnly ? "Showing " + shown + " of " + papers.length + " papers: with code" + fromText + "."
+        : onlySource ? "Showing " + shown + " of " + papers.length + " papers" + fromText + "."
         : "Showing all " + papers.length + " papers.";
       if (status) status.textContent = text;
       if (remember && window.history && history.replaceState) {
@@ -119,6 +127,45 @@
     else if (status) status.textContent = "Showing all " + papers.length + " papers.";  // as served
     revealTarget();
     return current;
+  }
+
+  /* Source buttons on a day with papers from more than one source (arXiv, bioRxiv, medRxiv): show
+     only one source's papers (article[data-source]), together with the topic and code filters;
+     kept in the address as ?source=. Pressing the pressed button again shows every source. */
+  function initSourceFilter() {
+    var buttons = all("button.source[data-source]");
+    if (!buttons.length || !doc.querySelector(".filter")) return;
+    function set(source, remember) {
+      var known = buttons.some(function (b) { return b.getAttribute("data-source") === source && !b.disabled; });
+      if (!known) source = "";
+      if (source) root.setAttribute("data-only-source", source); else root.removeAttribute("data-only-source");
+      buttons.forEach(function (b) {
+        b.setAttribute("aria-pressed", b.getAttribute("data-source") === source ? "true" : "false");
+      });
+      if (remember && window.history && history.replaceState) {
+        var url = new URL(location.href);
+        if (source) url.searchParams.set("source", source); else url.searchParams.delete("source");
+        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+      }
+      doc.dispatchEvent(new CustomEvent("digest:filter"));
+    }
+    buttons.forEach(function (b) {
+      b.addEventListener("click", function () {
+        if (b.disabled) return;
+        set(b.getAttribute("aria-pressed") === "true" ? "" : b.getAttribute("data-source"), true);
+      });
+    });
+    // a link to a paper of another source shows it
+    window.addEventListener("hashchange", function () {
+      var id = decodeURIComponent(location.hash.slice(1));
+      var el = id && doc.getElementById(id);
+      if (el && root.hasAttribute("data-only-source") && el.closest && el.closest("[hidden]")) {
+        set("", true);
+        el.scrollIntoView();
+      }
+    });
+    var wanted = new URLSearchParams(location.search).get("source");
+    if (wanted) set(wanted, false);
   }
 
   /* "has code": only the papers that link code, a model, a data set or a demo (article[data-code]),
@@ -432,6 +479,7 @@
   initTocFollow();
   initFilter();
   initCodeFilter();
+  initSourceFilter();
   initCopy();
   initCite();
   initSearch();
