@@ -12,6 +12,7 @@ import pytest
 from arxiv_digest import store
 from arxiv_digest.cli import main
 from arxiv_digest.fetch_biorxiv import fetch_interval
+from arxiv_digest.models import Digest, Paper
 from arxiv_digest.settings import load_settings
 from arxiv_server import ArxivServer
 from biorxiv_server import by_doi_records, interval_records, serve_interval
@@ -68,12 +69,12 @@ def test_update_source_stores_the_posting_day_and_reruns_lose_nothing(
     assert code != 0 and "in the future" in err
 
 
-def test_site_with_arxiv_and_medrxiv_on_one_day(site: Path, arxiv_server: ArxivServer,
-                                                capsys: pytest.CaptureFixture[str],
-                                                tmp_path: Path) -> None:
-    """The arXiv fixture day (the real-size RSS feed of 2024-11-28) and the recorded medRxiv records, merged into
-    that day under its lock (the recorded medRxiv records are from 2020: placed on the arXiv day
-    here only to build both sources on one page)."""
+def build_mixed_day(site: Path, arxiv_server: ArxivServer, capsys: pytest.CaptureFixture[str],
+                    out: Path, **overrides: object) -> tuple[Path, list[Paper], int]:
+    """The arXiv fixture day (the real-size RSS feed of 2024-11-28) and the recorded medRxiv records,
+    merged into that day under its lock (the recorded medRxiv records are from 2020: placed on the
+    arXiv day here only to build both sources on one page); returns (output, medRxiv papers, arXiv
+    papers stored)."""
     arxiv_server.route(f"/rss/{CATS}", "rss_all-archives_2024-11-28.xml")
     code, _, err = update(site, capsys, "--now", "2024-11-28T10:17:00+00:00")
     assert code == 0, err
@@ -87,9 +88,16 @@ def test_site_with_arxiv_and_medrxiv_on_one_day(site: Path, arxiv_server: ArxivS
         day = store.load_day(settings.data_dir, "2024-11-28")
         assert day is not None
         n_arxiv = len(day.papers)
-        merged = store.merge(day, type(day)(date=day.date, categories=(), source="api", papers=tuple(med)))
+        merged = store.merge(day, Digest(date=day.date, categories=(), source="api", papers=tuple(med)))
         store.save(settings.data_dir, merged)
-    out = build_site(site, tmp_path / "out", ARXIV_DIGEST_LIST_ALL=True)
+    return build_site(site, out, ARXIV_DIGEST_LIST_ALL=True, **overrides), med, n_arxiv
+
+
+def test_site_with_arxiv_and_medrxiv_on_one_day(site: Path, arxiv_server: ArxivServer,
+                                                capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    """Both sources on one day page: cards, labels, DOI-safe anchors, links and source buttons."""
+    out, med, n_arxiv = build_mixed_day(site, arxiv_server, capsys, tmp_path / "out")
     page = out / "2024" / "11" / "28" / "index.html"
     tree = html.fromstring(page.read_bytes())
     cards = tree.xpath("//article[contains(concat(' ', @class, ' '), ' paper ')]")
@@ -134,3 +142,58 @@ def test_versions_on_their_posting_days_are_linked(site: Path, arxiv_server: Arx
     assert middle is not None
     assert {(v.date, v.version) for v in middle.papers[0].versions} == {
         (rows[0]["date"], 1), (rows[2]["date"], 3)}
+
+
+def test_source_buttons_filter_in_a_browser(site: Path, arxiv_server: ArxivServer,
+                                            capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Debian's chromium (as tests/test_browser.py): a source button shows only its papers, the
+    address keeps it, pressing it again shows all, and a link to a hidden paper shows it."""
+    import functools
+    import shutil
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
+    out, med, _ = build_mixed_day(site, arxiv_server, capsys, tmp_path / "out", SITEURL="", FEED_DOMAIN="")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(out)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    errors: list[str] = []
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update"])
+            page = browser.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page.goto(base + "/2024/11/28/", wait_until="load")
+            visible = ("() => Array.from(document.querySelectorAll('article.paper'))"
+                       ".filter(a => !a.hidden).map(a => a.dataset.source)")
+            page.click("button.source[data-source=medrxiv]")
+            shown = page.evaluate(visible)
+            assert shown and set(shown) == {"medrxiv"} and len(shown) == len(med)
+            assert "source=medrxiv" in page.url
+            assert "from medRxiv" in page.inner_text(".filter-status")
+            arxiv_card = page.evaluate("() => document.querySelector('article.paper[data-source=arxiv]').id")
+            page.evaluate("id => { location.hash = id; }", arxiv_card)
+            page.wait_for_function("id => !document.getElementById(id).hidden", arg=arxiv_card)
+            page.click("button.source[data-source=arxiv]")
+            assert set(page.evaluate(visible)) == {"arxiv"}
+            page.click("button.source[data-source=arxiv]")
+            assert set(page.evaluate(visible)) == {"arxiv", "medrxiv"}
+            page.goto(base + "/2024/11/28/?source=medrxiv", wait_until="load")
+            assert set(page.evaluate(visible)) == {"medrxiv"}
+            browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert errors == []
