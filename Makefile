@@ -79,6 +79,21 @@ github: publish ## publish, then push output/ to gh-pages as one commit (no hist
 		--remote $(GITHUB_PAGES_REMOTE) --branch $(GITHUB_PAGES_BRANCH) \
 		--message "$(GITHUB_PAGES_COMMIT_MESSAGE)" $(OUTPUTDIR)
 
+# The interface's catalogs (theme/translations/<locale>/LC_MESSAGES/messages.po): extract every
+# _()/ngettext()/N_() string of the templates and the plugin into messages.pot, merge it into each
+# catalog (new strings arrive untranslated), and report what is left to translate. The build reads
+# the .po files themselves (compiled in memory), so no .mo file is kept. A new language:
+# `make translations NEW_LANG=fr`.
+PYBABEL := $(VENV)/bin/pybabel
+translations: $(STAMP) ## extract the interface strings and update every catalog (NEW_LANG=xx adds one)
+	$(PYBABEL) extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ \
+		--no-location --sort-output --omit-header -o theme/translations/messages.pot .
+	$(if $(NEW_LANG),$(PYBABEL) init -i theme/translations/messages.pot -d theme/translations -l $(NEW_LANG) --no-wrap,)
+	$(PYBABEL) update -i theme/translations/messages.pot -d theme/translations \
+		--ignore-obsolete --no-fuzzy-matching
+	for po in theme/translations/*/LC_MESSAGES/messages.po; do \
+		$(PYBABEL) compile -i $$po -o /dev/null --statistics || exit 1; done
+
 test: $(STAMP) ## run the whole test suite (offline)
 	$(PYTHON) -m pytest
 
@@ -88,4 +103,4 @@ lint: $(STAMP) ## ruff, mypy and actionlint
 	$(VENV)/bin/actionlint -shellcheck $(VENV)/bin/shellcheck .github/workflows/*.yml
 	$(VENV)/bin/shellcheck .github/scripts/*.sh
 
-.PHONY: help install html clean regenerate serve devserver update backfill status publish publish-html github test lint
+.PHONY: help install html clean regenerate serve devserver update backfill status publish publish-html github test lint translations

@@ -9,6 +9,7 @@ from typing import Any
 from pelican import signals
 
 from .errors import BrokenDaysError, StoreError
+from .i18n import install_on_generator
 from .ledger import get_generators as ledger_generator
 from .render import DigestReader
 from .settings import RESOLVED_KEY, load_settings
@@ -64,6 +65,7 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(validate_settings)
     signals.initialized.connect(autoescape_pelican)
+    signals.generator_init.connect(install_on_generator)
     signals.readers_init.connect(add_reader)
     signals.article_generator_finalized.connect(fail_on_broken_days)
     signals.article_generator_finalized.connect(finalize_articles)

@@ -30,6 +30,8 @@ from .daycache import DayCache, file_hash, fingerprint, prefill, workers
 from .enrich.links import ARTEFACT_KINDS, Badge, badges
 from .enrich.versions import page_changes, version_links
 from .errors import StoreError
+from .i18n import Formatter, catalog_hash, gettext_for
+from .i18n import install as install_i18n
 from .models import Digest, Paper
 from .settings import RESOLVED_KEY, DigestSettings, load_settings
 from .store import iter_days, parse
@@ -225,8 +227,9 @@ AUTOESCAPE = select_autoescape(default=True, default_for_string=True)
 
 
 @lru_cache(maxsize=8)
-def environment(templates: str) -> Environment:
-    """The autoescaping environment the day body is rendered in."""
+def environment(templates: str, lang: str | None = None) -> Environment:
+    """The autoescaping environment the day body is rendered in, with DEFAULT_LANG's catalog
+    (the theme's translations/, beside templates/) and locale filters installed."""
     env = Environment(
         loader=FileSystemLoader(templates),
         autoescape=AUTOESCAPE,
@@ -236,6 +239,7 @@ def environment(templates: str) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(CITE_FILTERS)  # coins, bibtex, math_text: plain text, escaped by the template
+    install_i18n(env, Path(templates).parent, lang)
     return env
 
 
@@ -257,14 +261,15 @@ def _same(name: str) -> str:
 
 
 def render_day(view: DayView, theme: str, tag_slug: Callable[[str], str] = _same,
-               cite: CiteLinks | None = None) -> str:
+               cite: CiteLinks | None = None, lang: str | None = None) -> str:
     """The day's HTML body from the theme's digest_day.html.
 
     tag_slug: a topic name -> its Pelican slug, for the {tag} links (Pelican slugifies what follows
     {tag} again, so the escaped form of a name with markup would give another slug).
     cite: where each paper's page and the day's .bib file are (none when omitted).
+    lang: DEFAULT_LANG (the interface's language; English when omitted).
     """
-    env = environment(str(Path(theme) / "templates"))
+    env = environment(str(Path(theme) / "templates"), lang)
     return env.get_template(DAY_TEMPLATE).render(day=view, tag_slug=tag_slug, cite=cite or CiteLinks())
 
 
@@ -278,9 +283,13 @@ def digest_settings(settings: dict[str, Any]) -> DigestSettings:
     return resolved
 
 
-def day_title(date: dt.date) -> str:
-    """'arXiv digest for Thursday, 28 November 2024'"""
-    return f"arXiv digest for {date:%A}, {date.day} {date:%B %Y}"
+def day_title(date: dt.date, settings: dict[str, Any] | None = None) -> str:
+    """'arXiv digest for Thursday, 28 November 2024' (in DEFAULT_LANG with Pelican's settings)."""
+    if settings is None:
+        return f"arXiv digest for {date:%A}, {date.day} {date:%B %Y}"
+    tr = gettext_for(settings)
+    when = Formatter(settings.get("DEFAULT_LANG"), tr).long_date(date)
+    return tr.gettext("arXiv digest for %(date)s") % {"date": when}
 
 
 class DigestReader(BaseReader):  # type: ignore[misc]
@@ -295,8 +304,11 @@ class DigestReader(BaseReader):  # type: ignore[misc]
     def day_cache(self, settings: DigestSettings) -> DayCache:
         """This build's per-day cache (daycache.py), its fingerprint computed at the first day."""
         if self._cache is None:
+            theme = self.settings.get("THEME")
+            keyed = {**self.settings, "ARXIV_DIGEST_CATALOG": catalog_hash(
+                theme, self.settings.get("DEFAULT_LANG"))}  # a catalog edit re-renders the days
             self._cache = DayCache(settings.data_dir, fingerprint(
-                self.settings, settings.config_file, self.settings.get("THEME")))
+                keyed, settings.config_file, theme))
         return self._cache
 
     def render(self, path: Path, raw: bytes, settings: DigestSettings) -> tuple[str, DayView]:
@@ -305,7 +317,8 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         content = render_day(view, self.settings["THEME"],
                              lambda name: str(Tag(name, self.settings).slug),
                              CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
-                                       settings.day_bib))
+                                       settings.day_bib),
+                             self.settings.get("DEFAULT_LANG"))
         return content, slim(view)
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
@@ -332,13 +345,17 @@ class DigestReader(BaseReader):  # type: ignore[misc]
             content, view = self.render(path, raw, settings)
             cache.put(path.stem, file_hash(raw), (content, view))
         digest = view.digest
-        counts = ", ".join(f"{n} {t}" for t, n in view.topic_counts if n)
-        summary = (
-            f"{digest.announced_total} papers announced in {', '.join(digest.categories)}; "
-            f"{view.listed_total} listed" + (f" ({counts})" if counts else "") + "."
-        )
+        tr = gettext_for(self.settings)
+        counts = tr.gettext(", ").join(f"{n} {t}" for t, n in view.topic_counts if n)
+        summary = tr.ngettext(
+            "%(n)d paper announced in %(categories)s; %(listed)d listed",
+            "%(n)d papers announced in %(categories)s; %(listed)d listed",
+            digest.announced_total,
+        ) % {"n": digest.announced_total, "categories": ", ".join(digest.categories),
+             "listed": view.listed_total}
+        summary += (tr.gettext(" (%(counts)s)") % {"counts": counts} if counts else "") + tr.gettext(".")
         metadata: dict[str, Any] = {
-            "title": day_title(view.date),
+            "title": day_title(view.date, self.settings),
             "date": self.process_metadata("date", digest.date),
             "slug": digest.date,
             "category": self.process_metadata("category", "digest"),

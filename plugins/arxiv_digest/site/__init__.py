@@ -20,6 +20,7 @@ from typing import Any
 from pelican.generators import Generator
 
 from ..cite import FILTERS as CITE_FILTERS
+from ..i18n import enable_extension
 from ..render import autoescape_templates, digest_settings
 from .archive import build_calendar, day_articles, link_days
 from .bibtex import BibGenerator
@@ -39,6 +40,7 @@ def finalize_articles(generator: Any) -> None:
 def autoescape_pelican(pelican: Any) -> None:
     """When Pelican initialises: autoescaping on for every theme template Pelican renders."""
     autoescape_templates(pelican.settings)
+    enable_extension(pelican.settings)  # jinja2.ext.i18n; the catalog is installed on generator_init
     # coins, bibtex, math_text for the theme's templates (plain text: the templates escape it)
     pelican.settings["JINJA_FILTERS"] = {**(pelican.settings.get("JINJA_FILTERS") or {}), **CITE_FILTERS}
 

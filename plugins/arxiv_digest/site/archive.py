@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import N_
 from ..render import DayView
 
 # Calendar cell kinds
@@ -48,11 +49,11 @@ class CalendarDay:
         if self.kind == DIGEST:
             return f"{self.listed} paper{'' if self.listed == 1 else 's'}"
         if self.kind == WEEKEND:
-            return "no announcement"
+            return N_("no announcement")
         if self.kind == HOLIDAY:
-            return "no announcement (holiday)"
+            return N_("no announcement (holiday)")
         if self.kind == MISSING:
-            return "not archived"
+            return N_("not archived")
         return ""
 
 

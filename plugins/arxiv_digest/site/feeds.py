@@ -22,6 +22,7 @@ from feedgenerator import Atom1Feed, Rss201rev2Feed, get_tag_uri
 from pelican.generators import Generator
 
 from ..cite import CiteLinks, math_as_text
+from ..i18n import lang_tag
 from ..render import DayView, PaperView, digest_settings, highlight
 from ..tagging import Tagger
 from .archive import day_articles
@@ -132,7 +133,7 @@ class FeedWriter:
         cls = StableRssFeed if rss else StableAtomFeed
         feed_url = self.link(path)
         feed = cls(title=title, link=link, feed_url=feed_url, feed_guid=feed_url,
-                   description=description, language=self.settings.get("DEFAULT_LANG", "en"))
+                   description=description, language=lang_tag(self.settings.get("DEFAULT_LANG")))
         feed.fallback = self.fallback
         for fp in papers:
             entry_title, entry_link, content = self._entry(fp)

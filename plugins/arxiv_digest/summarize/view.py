@@ -9,28 +9,35 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from ..i18n import N_
 from ..ledger import Row, format_usd, model_rows, total
 from ..models import Digest
 
-PENDING = "summary pending"
+PENDING = N_("summary pending")
+EXTRACTIVE = N_("extractive")  # the label of an offline summary: it is in the abstract's language
 # Why the model's text is not shown, in words (failure kinds; never the provider's own text).
+# Every text is a msgid of the theme's catalogs: the templates translate it (the `why` filter, i18n.py).
 WHY = {
-    "ungrounded": "it stated something its sources do not", "prompt_copy": "it copied the prompt",
-    "uncited": "it did not cite the listed papers", "invalid": "it broke the reply format",
-    "malformed": "the reply was not JSON", "truncated": "the reply was cut off",
-    "timeout": "the model timed out", "budget": "the daily budget was reached",
-    "rate_limit": "the provider's rate limit", "server_error": "a server error",
-    "connection": "the server was unreachable", "auth": "the API key was refused",
-    "bad_request": "the provider refused the request",
+    "ungrounded": N_("it stated something its sources do not"),
+    "prompt_copy": N_("it copied the prompt"),
+    "uncited": N_("it did not cite the listed papers"), "invalid": N_("it broke the reply format"),
+    "malformed": N_("the reply was not JSON"), "truncated": N_("the reply was cut off"),
+    "timeout": N_("the model timed out"), "budget": N_("the daily budget was reached"),
+    "rate_limit": N_("the provider's rate limit"), "server_error": N_("a server error"),
+    "connection": N_("the server was unreachable"), "auth": N_("the API key was refused"),
+    "bad_request": N_("the provider refused the request"),
 }
+FAILED = N_("it failed")
+SUMMARY_FALLBACK = N_("fallback: the model's summary failed (%(why)s)")
+BRIEFING_FALLBACK = N_("fallback: the model's briefing was not used (%(why)s)")
 
 
 def why(kind: Any) -> str:
     """A failure kind in words."""
-    return WHY.get(str(kind), "it failed")
-DETAILS = (("technique", "Technique"), ("bits_or_sparsity", "Bits / sparsity"),
-           ("speedup", "Speed-up"), ("memory", "Memory"), ("models", "Models"),
-           ("hardware", "Hardware"))
+    return WHY.get(str(kind), FAILED)
+DETAILS = (("technique", N_("Technique")), ("bits_or_sparsity", N_("Bits / sparsity")),
+           ("speedup", N_("Speed-up")), ("memory", N_("Memory")), ("models", N_("Models")),
+           ("hardware", N_("Hardware")))
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class BriefingView:
     papers: int
     sentences: tuple[tuple[str, tuple[str, ...]], ...] = ()
     fallback: str | None = None  # the model's briefing failed or was refused: why, in words
+    reason: str | None = None  # the failure kind behind the fallback (the templates translate it)
 
 
 @dataclass(frozen=True)
@@ -126,10 +134,10 @@ def summary_view(record: Any, scoring: bool = False, about: Sequence[str] | None
         text = _text(value) if isinstance(value, str) else None
         if text:
             details.append((name, text))
-    label = "extractive" if backend == "extractive" else str(record.get("model") or backend)
+    label = EXTRACTIVE if backend == "extractive" else str(record.get("model") or backend)
     fallback = None
     if failed is not None:  # the model's summary failed: the extractive one stands in for it
-        fallback = f"fallback: the model's summary failed ({why(reason)})"
+        fallback = SUMMARY_FALLBACK % {"why": why(reason)}
     return SummaryView("done", backend, label, _text(fields.get("tldr")),
                        _text(fields.get("method")), _text(fields.get("headline")),
                        tuple(details), scores, str(reason) if reason else None, fallback)
@@ -149,15 +157,16 @@ def briefing_views(digest: Digest, topics: Sequence[str]) -> tuple[BriefingView,
             continue
         failed = rec.get("failure")
         extractive = rec.get("backend") == "extractive" or failed is not None
-        label = "extractive" if extractive else str(rec.get("model") or "")
+        label = EXTRACTIVE if extractive else str(rec.get("model") or "")
         papers = rec.get("papers")
         text = _text(rec.get("text")) or ""
         sentences = _sentences(rec.get("sentences"), ids) if failed is None else ()
         fallback = None
         if isinstance(failed, Mapping):
-            fallback = f"fallback: the model's briefing was not used ({why(failed.get('kind'))})"
+            fallback = BRIEFING_FALLBACK % {"why": why(failed.get("kind"))}
         out.append(BriefingView(topic, text, label, papers if isinstance(papers, int) else 0,
-                                sentences or ((text, ()),), fallback))
+                                sentences or ((text, ()),), fallback,
+                                str(failed.get("kind")) if isinstance(failed, Mapping) else None))
     return tuple(out)
 
 

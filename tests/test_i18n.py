@@ -1,0 +1,252 @@
+"""A second interface language: the zh-CN catalog, a zh-CN build, its feeds, search and browser view.
+
+The interface is translated through Pelican's conventions (DEFAULT_LANG, jinja2.ext.i18n, gettext
+catalogs in theme/translations/); these tests build the tiny archive (with the real 2024-11-28 day)
+in Chinese and check what a reader gets, and that the catalog covers every string the templates
+and the plugin mark for translation.
+"""
+
+# Chinese text uses full-width punctuation (comma, colon, question mark): the language, not a look-alike.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arxiv_digest.errors import ConfigError
+from arxiv_digest.i18n import install, lang_tag, locale_name, translations
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from conftest import ROOT, build_site
+from jinja2 import Environment
+from lxml import etree, html
+from sitedata import index_search, make_site, summarize_days
+
+CATALOG = ROOT / "theme" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+POT = ROOT / "theme" / "translations" / "messages.pot"
+ZH_PAPER = "2411.90002"  # its stored model summary is in Chinese (below)
+ZH_TLDR = "通过令牌合并对视觉Transformer进行结构化剪枝，每层只保留少量令牌。"
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def extracted() -> dict[str | tuple[str, ...], set[str]]:
+    """Every msgid marked in the templates and the plugin (as `make translations` extracts them)."""
+    method_map = [("plugins/arxiv_digest/**.py", "python"), ("theme/templates/**.html", "jinja2")]
+    options = {"theme/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    out: dict[str | tuple[str, ...], set[str]] = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options, keywords=keywords):
+        out.setdefault(message, set()).add(filename)
+    return out
+
+
+def test_every_marked_string_is_in_the_catalog_and_translated() -> None:
+    with CATALOG.open("rb") as f:
+        catalog = read_po(f)
+    marked = extracted()
+    assert len(marked) > 150
+    missing, untranslated, bad = [], [], []
+    for msgid, files in marked.items():
+        key = msgid[0] if isinstance(msgid, tuple) else msgid
+        message = catalog.get(key)
+        if message is None:
+            missing.append((key, sorted(files)))
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy or not all(s.strip() for s in strings):
+            untranslated.append(key)
+        source = set(PLACEHOLDER.findall(" ".join(msgid if isinstance(msgid, tuple) else (msgid,))))
+        if any(set(PLACEHOLDER.findall(s)) - source for s in strings):
+            bad.append(key)  # a msgstr naming a variable the msgid does not pass
+    assert missing == [], "run `make translations` and translate the new strings"
+    assert untranslated == []
+    assert bad == []
+    assert list(catalog.check()) == []  # Babel's own python-format checks
+    # the catalog holds nothing the code no longer marks, and messages.pot is current
+    marked_ids = {m[0] if isinstance(m, tuple) else m for m in marked}
+    assert {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog if m.id} == marked_ids
+    with POT.open("rb") as f:
+        assert {m.id[0] if isinstance(m.id, tuple) else m.id for m in read_po(f) if m.id} == marked_ids
+
+
+def test_language_names_and_a_missing_or_broken_catalog(tmp_path: Path) -> None:
+    assert [lang_tag(x) for x in ("zh_CN", "zh-cn", "en", None)] == ["zh-CN", "zh-CN", "en", "en"]
+    assert locale_name("zh-cn") == "zh_CN"
+    assert translations(ROOT / "theme", "en").gettext("Search") == "Search"
+    with pytest.raises(ConfigError, match=r"DEFAULT_LANG 'fr': no catalog at .*fr/LC_MESSAGES/messages.po"):
+        translations(tmp_path, "fr")
+    broken = tmp_path / "translations" / "de" / "LC_MESSAGES" / "messages.po"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b'msgid "Search"\nmsgstr "Suche\n\xff\xfe garbage "unterminated')
+    with pytest.raises(ConfigError, match="cannot read the gettext catalog"):
+        translations(tmp_path, "de")
+
+
+def test_translated_strings_escape_what_they_are_given() -> None:
+    """Hostile values (a topic name with markup) stay text inside a translated string."""
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    install(env, ROOT / "theme", "zh-CN")
+    out = env.from_string('<b aria-label="{{ _("Why %(topic)s?", topic=t) }}">'
+                          '{{ ngettext("%(num)s paper", "%(num)s papers", n) }}</b>').render(
+        t='"><script>alert(1)</script>', n=1504)
+    assert out == ('<b aria-label="为什么是 &#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;？">'
+                   "1504 篇论文</b>")
+    # English: the msgids themselves, plural forms by count
+    env_en = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    install(env_en, ROOT / "theme", "en")
+    tpl = env_en.from_string('{{ ngettext("%(num)s paper", "%(num)s papers", n) }} {{ d|ldate }}')
+    import datetime as dt
+    assert tpl.render(n=1, d=dt.date(2024, 11, 28)) == "1 paper Thursday, 28 November 2024"
+    assert tpl.render(n=2, d=dt.date(2024, 11, 28)) == "2 papers Thursday, 28 November 2024"
+
+
+def _chinese_model_summary(site: Path) -> None:
+    """A stored model summary written in Chinese (as `language: Chinese` in digest.yaml makes)."""
+    path = site / "content" / "digests" / "2024" / "2024-11-27.json"
+    day = json.loads(path.read_text(encoding="utf-8"))
+    for p in day["papers"]:
+        if p["id"] == ZH_PAPER:
+            s = p["summary"]
+            s.update(backend="litellm", model="test-model", prompt_version="summary.v3")
+            s["fields"]["tldr"] = ZH_TLDR
+    path.write_text(json.dumps(day, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def zh_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny archive plus the real 2024-11-28 day, built in Chinese like `make html`."""
+    site = make_site(tmp_path_factory.mktemp("zh-site"))
+    summarize_days(site)
+    _chinese_model_summary(site)
+    out = build_site(site, tmp_path_factory.mktemp("zh-out"), DEFAULT_LANG="zh-CN", SITEURL="",
+                     FEED_DOMAIN="https://digest.example.org")
+    index_search(out)
+    return out
+
+
+def page(out: Path, rel: str) -> html.HtmlElement:
+    return html.fromstring((out / rel / "index.html").read_bytes())
+
+
+def text(el: html.HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def test_every_page_is_zh_cn_with_the_chinese_interface(zh_out: Path) -> None:
+    pages = ["", "2024/11/28", "2024/11/27", "archives", "topics", "topics/sparsity", "search",
+             f"papers/{ZH_PAPER}"]
+    for rel in pages:
+        doc = page(zh_out, rel)
+        assert doc.get("lang") == "zh-CN", rel
+        nav = [text(a) for a in doc.cssselect(".site-nav a")]
+        assert nav[:3] == ["最新", "归档", "主题"], rel
+        assert doc.cssselect(".search-form button")[0].text == "搜索"
+        assert doc.cssselect("#site-q")[0].get("placeholder") == "搜索全部论文"
+        body = text(doc)
+        for english in ("Skip to content", "Search the archive", "Subscribe:", "Latest day"):
+            assert english not in body, (rel, english)
+    day = page(zh_out, "2024/11/28")
+    assert text(day.cssselect("h1")[0]) == "arXiv 每日摘要：2024年11月28日 星期四"
+    assert day.cssselect("title")[0].text.startswith("arXiv 每日摘要：2024年11月28日 星期四")
+    counts = text(day.cssselect(".day-header .counts")[0])
+    assert re.search(r"公布 \d+ 篇论文 · 列出 \d+ 篇", counts), counts
+    assert text(day.cssselect(".filter button")[0]).startswith("全部")
+    assert text(day.cssselect(".day-nav .all")[0]) == "所有日期"
+    nav = text(day.cssselect(".day-nav a[rel=prev]")[0])
+    assert re.fullmatch(r"← 11月27日 周三 2024", nav), nav
+    # the offline summary is in the abstract's language and says so
+    labels = {text(e) for e in day.cssselect(".paper .summary-label")}
+    assert labels == {"总结 · 英文原文摘录"}
+    # a model summary written in Chinese shows as it is, under its model's name
+    card = page(zh_out, "2024/11/27").cssselect(f"article[id='{ZH_PAPER}']")[0]
+    assert text(card.cssselect(".summary-label")[0]) == "总结 · test-model"
+    assert text(card.cssselect(".tldr")[0]) == ZH_TLDR
+    archive = page(zh_out, "archives")
+    assert "2024年11月" in [text(h).split(" ")[0] for h in archive.cssselect(".month h2")]
+    assert text(archive.cssselect(".calendar thead abbr")[0]) == "周一"
+    topics = page(zh_out, "topics")
+    assert re.fullmatch(r"\d+ 篇论文 分布在 \d+ 天，最近一次 \d{4}-\d\d-\d\d",
+                        text(topics.cssselect(".topic-list li p")[0]))
+
+
+def test_feeds_carry_the_language(zh_out: Path) -> None:
+    atom = etree.parse(str(zh_out / "feeds" / "all.atom.xml")).getroot()
+    assert atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
+    rss = etree.parse(str(zh_out / "feeds" / "all.rss.xml")).getroot()
+    assert rss.findtext("channel/language") == "zh-CN"
+    entry = atom.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}content")
+    assert entry is not None and "公布于 " in (entry.text or "")
+    topic = etree.parse(str(zh_out / "feeds" / "topics" / "sparsity.atom.xml")).getroot()
+    assert topic.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
+
+
+def test_the_search_index_is_chinese(zh_out: Path) -> None:
+    meta = json.loads((zh_out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(meta["languages"]) == ["zh-cn"]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def zh_url(zh_out: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(zh_out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.browser
+def test_browser_chinese_interface_and_search_for_a_chinese_word(zh_url: str) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        context = browser.new_context()
+        foreign: list[str] = []
+        errors: list[str] = []
+
+        def route(r: Any) -> None:
+            if r.request.url.startswith(zh_url + "/"):
+                r.continue_()
+            else:
+                foreign.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        p = context.new_page()
+        p.on("pageerror", lambda e: errors.append(str(e)))
+        p.goto(zh_url + "/2024/11/28/", wait_until="load")
+        assert p.locator("html").get_attribute("lang") == "zh-CN"
+        assert p.locator(".site-nav a").all_inner_texts()[:3] == ["最新", "归档", "主题"]
+        assert p.locator(".expand-all").inner_text() == "展开全部摘要"
+        # a word of the Chinese summary, through the header's search form
+        p.locator("#site-q").fill("剪枝")
+        p.locator(".search-form button").click()
+        p.wait_for_url("**/search/?q=*")
+        results = p.locator(".pagefind-ui__results")
+        results.locator("a").first.wait_for(timeout=15000)
+        hrefs = results.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        assert f"/papers/{ZH_PAPER}/" in hrefs
+        assert p.locator("h1").inner_text() == "搜索归档"
+        context.close()
+        browser.close()
+        assert foreign == [] and errors == []
