@@ -40,6 +40,13 @@ html: $(STAMP) ## build the site into output/ (offline, from content/), with its
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 	$(SEARCH_INDEX)
 
+html-zh: $(STAMP) ## the Chinese edition into output/zh/ (zhconf.py; after `make html`), with its search index
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR)/zh -s $(CURDIR)/zhconf.py
+	rm -rf $(OUTPUTDIR)/zh/pagefind && $(PYTHON) -m pagefind --site $(OUTPUTDIR)/zh --silent
+
+publish-zh: $(STAMP) ## the Chinese edition with the publish settings (after `make publish-html`)
+	PUBLISH=1 $(MAKE) html-zh
+
 clean: ## remove the generated site
 	rm -rf $(OUTPUTDIR)
 
@@ -103,4 +110,4 @@ lint: $(STAMP) ## ruff, mypy and actionlint
 	$(VENV)/bin/actionlint -shellcheck $(VENV)/bin/shellcheck .github/workflows/*.yml
 	$(VENV)/bin/shellcheck .github/scripts/*.sh
 
-.PHONY: help install html clean regenerate serve devserver update backfill status publish publish-html github test lint translations
+.PHONY: help install html clean regenerate serve devserver update backfill status publish publish-html github test lint translations html-zh publish-zh

@@ -13,7 +13,12 @@ SITEURL = ""
 FEED_DOMAIN = "http://127.0.0.1:8000"
 PATH = "content"
 TIMEZONE = "America/New_York"
+# The interface's language (theme/translations/<locale>/LC_MESSAGES/messages.po; English needs none):
+# "zh-CN" publishes the Chinese edition. zhconf.py builds it beside the English one, into output/zh/.
 DEFAULT_LANG = "en"
+# Editions published side by side, linked from every page's header to the same page in the other:
+# (language, name, the edition's SITEURL). Empty: one edition, no links. See zhconf.py.
+EDITIONS: tuple[tuple[str, str, str], ...] = ()
 DEFAULT_DATE_FORMAT = "%A, %d %B %Y"
 THEME = "theme"
 

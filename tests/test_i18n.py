@@ -123,16 +123,28 @@ def _chinese_model_summary(site: Path) -> None:
     path.write_text(json.dumps(day, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
+EDITIONS = (("en", "English", ""), ("zh-CN", "中文", "/zh"))
+
+
 @pytest.fixture(scope="module")
-def zh_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny archive plus the real 2024-11-28 day, built in Chinese like `make html`."""
+def editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny archive plus the real 2024-11-28 day, built like `make html` and `make html-zh`:
+    the English edition at the root, the Chinese one in zh/, each linking to the other."""
     site = make_site(tmp_path_factory.mktemp("zh-site"))
     summarize_days(site)
     _chinese_model_summary(site)
-    out = build_site(site, tmp_path_factory.mktemp("zh-out"), DEFAULT_LANG="zh-CN", SITEURL="",
-                     FEED_DOMAIN="https://digest.example.org")
+    out = tmp_path_factory.mktemp("editions")
+    build_site(site, out, SITEURL="", FEED_DOMAIN="https://digest.example.org", EDITIONS=EDITIONS)
+    build_site(site, out / "zh", DEFAULT_LANG="zh-CN", SITEURL="/zh", EDITIONS=EDITIONS,
+               FEED_DOMAIN="https://digest.example.org/zh", DELETE_OUTPUT_DIRECTORY=False)
+    index_search(out / "zh")
     index_search(out)
     return out
+
+
+@pytest.fixture(scope="module")
+def zh_out(editions: Path) -> Path:
+    return editions / "zh"
 
 
 def page(out: Path, rel: str) -> html.HtmlElement:
@@ -201,9 +213,26 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+def test_editions_link_to_the_same_page_in_the_other_language(editions: Path) -> None:
+    for rel in ("", "2024/11/28", "topics/sparsity", "archives", f"papers/{ZH_PAPER}"):
+        en, zh = page(editions, rel), page(editions / "zh", rel)
+        assert en.get("lang") == "en" and zh.get("lang") == "zh-CN"
+        target = f"/{rel}/" if rel else "/"
+        assert [(a.get("href"), a.get("hreflang"), text(a)) for a in en.cssselect(".editions a")] == [
+            ("/zh" + target, "zh-CN", "中文")]
+        assert [(a.get("href"), a.get("hreflang"), text(a)) for a in zh.cssselect(".editions a")] == [
+            (target, "en", "English")]
+        assert text(en.cssselect(".editions [aria-current]")[0]) == "English"
+        assert en.cssselect("link[rel=alternate][hreflang=zh-CN]")[0].get("href") == "/zh" + target
+    # the English edition is the English interface; the Chinese one links its own pages under /zh
+    en_day = page(editions, "2024/11/28")
+    assert text(en_day.cssselect("h1")[0]) == "arXiv digest for Thursday, 28 November 2024"
+    assert page(editions / "zh", "2024/11/28").cssselect(".day-nav .all")[0].get("href") == "/zh/archives/"
+
+
 @pytest.fixture(scope="module")
-def zh_url(zh_out: Path) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(zh_out)))
+def zh_url(editions: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(editions)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -234,7 +263,7 @@ def test_browser_chinese_interface_and_search_for_a_chinese_word(zh_url: str) ->
         context.route("**/*", route)
         p = context.new_page()
         p.on("pageerror", lambda e: errors.append(str(e)))
-        p.goto(zh_url + "/2024/11/28/", wait_until="load")
+        p.goto(zh_url + "/zh/2024/11/28/", wait_until="load")
         assert p.locator("html").get_attribute("lang") == "zh-CN"
         assert p.locator(".site-nav a").all_inner_texts()[:3] == ["最新", "归档", "主题"]
         assert p.locator(".expand-all").inner_text() == "展开全部摘要"
@@ -245,8 +274,17 @@ def test_browser_chinese_interface_and_search_for_a_chinese_word(zh_url: str) ->
         results = p.locator(".pagefind-ui__results")
         results.locator("a").first.wait_for(timeout=15000)
         hrefs = results.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-        assert f"/papers/{ZH_PAPER}/" in hrefs
+        assert f"/zh/papers/{ZH_PAPER}/" in hrefs
         assert p.locator("h1").inner_text() == "搜索归档"
+        # the language link leads to the same page in English, and back
+        p.goto(zh_url + "/zh/2024/11/28/", wait_until="load")
+        p.locator(".editions a[hreflang=en]").click()
+        p.wait_for_url(zh_url + "/2024/11/28/")
+        assert p.locator("html").get_attribute("lang") == "en"
+        assert p.locator(".expand-all").inner_text() == "Expand all abstracts"
+        p.locator(".editions a[hreflang=zh-CN]").click()
+        p.wait_for_url(zh_url + "/zh/2024/11/28/")
+        assert p.locator("h1").inner_text() == "arXiv 每日摘要：2024年11月28日 星期四"
         context.close()
         browser.close()
         assert foreign == [] and errors == []

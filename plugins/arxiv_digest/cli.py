@@ -231,7 +231,8 @@ def cmd_summarize(args: argparse.Namespace, settings: DigestSettings) -> int:
             print(f"no stored day since {first} has pending or failed summaries; nothing to do")
             return EXIT_OK
     failed = 0
-    for day, digest, _path in summarize_stored(settings, days, resummarize=args.resummarize):
+    for day, digest, _path in summarize_stored(settings, days, resummarize=args.resummarize,
+                                               now=args.now):
         s = summary_counts(digest, settings)
         failed += s.failed
         print(f"{day}: summaries {s.done} done, {s.pending} pending, {s.failed} failed")

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
 from .settings import DigestSettings
 from .summarize import Summarizer, make_summarizer
+from .summarize.day import utc_now
 from .tagging import Tagger
 
 logger = logging.getLogger(__name__)
@@ -116,6 +118,14 @@ def fetch_day(
     return fetched
 
 
+def _clock(now: dt.datetime | None) -> Callable[[], dt.datetime]:
+    """The summarizer's clock: a fixed `now` (the command's --now), else the real time."""
+    if now is None:
+        return utc_now
+    fixed = now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+    return lambda: fixed
+
+
 def update_day(
     settings: DigestSettings,
     *,
@@ -124,7 +134,11 @@ def update_day(
     summarizer: Summarizer | None = None,
     resummarize: bool = False,
 ) -> UpdateResult:
-    """Run the whole update for the latest announcement (or `day`) and store it atomically."""
+    """Run the whole update for the latest announcement (or `day`) and store it atomically.
+
+    now: the command's clock (`--now`); it also stamps summary failures and decides their backoff.
+    """
+    clock = _clock(now)
     now = now or dt.datetime.now(dt.UTC)
     fetched = fetch_day(settings, day, now)
     if isinstance(fetched, str):
@@ -140,7 +154,8 @@ def update_day(
         before = len(stored.papers) if stored else 0
         if stored is not None:
             digest = store.merge(stored, digest)
-        digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
+        digest = (summarizer or make_summarizer(settings, clock=clock)).summarize(
+            digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)
         versions.remember(settings.data_dir, path, digest)
     # the other direction, written into the earlier days (each under its own lock, after this
@@ -157,9 +172,13 @@ def summarize_stored(
     *,
     summarizer: Summarizer | None = None,
     resummarize: bool = False,
+    now: dt.datetime | None = None,
 ) -> list[tuple[dt.date, Digest, Path]]:
-    """Summarize stored days again, without asking arXiv: retries pending and failed summaries."""
-    summarizer = summarizer or make_summarizer(settings)
+    """Summarize stored days again, without asking arXiv: retries pending and failed summaries.
+
+    now: the command's clock (`--now`): failures are stamped with it and back off from it.
+    """
+    summarizer = summarizer or make_summarizer(settings, clock=_clock(now))
     out = []
     for day in days:
         missing = StoreError(f"{store.day_path(settings.data_dir, day)}: {day} is not stored")
