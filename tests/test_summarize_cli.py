@@ -24,7 +24,9 @@ def test_summarize_retries_failed_summaries_of_stored_days(site_dir: Path, llm_s
     broken = listed(store.load_day(settings.data_dir, "2024-11-28"))[0].id
     llm_server.always[broken] = Fault(status=500)
 
-    assert main(["-s", conf, "summarize", "--date", "2024-11-28"]) == 6  # stored, 1 failed
+    # --now is the summarizer's clock too: the failure is stamped with it
+    assert main(["-s", conf, "summarize", "--date", "2024-11-28",
+                 "--now", "2024-11-28T12:00:00+00:00"]) == 6  # stored, 1 failed
     assert capsys.readouterr().out.strip() == (
         f"2024-11-28: summaries {LISTED - 1} done, 0 pending, 1 failed")
 

@@ -93,22 +93,36 @@ def plausible_cost(cost: float, ceiling: float) -> tuple[float, str | None]:
 
 
 def add_usage(ledger: Any, model: str, calls: int, prompt: int, completion: int,
-              cost: float) -> dict[str, Any]:
-    """The day's ledger with one run's usage for one model added (a negative amount adds 0)."""
-    if min(calls, prompt, completion, cost) < 0:
+              cost: float, *, timed_out: int = 0,
+              estimated_prompt_tokens: int = 0) -> dict[str, Any]:
+    """The day's ledger with one run's usage for one model added (a negative amount adds 0).
+
+    calls: requests the provider received (answered, refused, or abandoned after the timeout);
+    timed_out: how many of them were abandoned; estimated_prompt_tokens: the part of prompt
+    tokens (and of the cost) that is an estimate, for calls that got no answer to report usage
+    (their completion tokens are unknown and counted as 0). The two are stored only once nonzero.
+    """
+    if min(calls, prompt, completion, cost, timed_out, estimated_prompt_tokens) < 0:
         logger.warning("ledger %s: a negative amount (calls %s, tokens %s+%s, $%s) is counted as 0",
                        model, calls, prompt, completion, cost)
         calls, prompt, completion, cost = (max(0, calls), max(0, prompt), max(0, completion),
                                            max(0.0, cost))
+        timed_out, estimated_prompt_tokens = max(0, timed_out), max(0, estimated_prompt_tokens)
     models = dict(ledger.get("models", {})) if isinstance(ledger, Mapping) else {}
     old = models.get(model) or {}
-    models[model] = {
+    row: dict[str, Any] = {
         "calls": int(old.get("calls", 0)) + calls,
         "prompt_tokens": int(old.get("prompt_tokens", 0)) + prompt,
         "completion_tokens": int(old.get("completion_tokens", 0)) + completion,
         "total_tokens": int(old.get("total_tokens", 0)) + prompt + completion,
         "cost_usd": round(float(old.get("cost_usd", 0.0)) + cost, 10),
     }
+    for key, amount in (("timed_out", timed_out),
+                        ("estimated_prompt_tokens", estimated_prompt_tokens)):
+        value = int(old.get(key, 0)) + amount
+        if value:
+            row[key] = value
+    models[model] = row
     return {"models": dict(sorted(models.items()))}
 
 

@@ -238,7 +238,8 @@ def update_preprints(
         before = len(stored.papers) if stored else 0
         if stored is not None:
             digest = store.merge(stored, digest)
-        digest = (summarizer or make_summarizer(settings)).summarize(digest, resummarize=resummarize)
+        digest = (summarizer or make_summarizer(settings, clock=_clock(now))).summarize(
+            digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)
         versions.remember(settings.data_dir, path, digest)
     backlinks.link_back(settings.data_dir, digest, settings.lock_timeout)

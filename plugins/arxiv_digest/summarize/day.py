@@ -274,12 +274,15 @@ class DaySummarizer:
             extra["briefing"] = redact(briefing, secrets)
         else:
             extra.pop("briefing", None)
-        run = Usage(*(getattr(self.runner.usage, f) - getattr(before, f)
-                      for f in ("calls", "prompt_tokens", "completion_tokens", "cost_usd")))
+        run = Usage(**{f: getattr(self.runner.usage, f) - getattr(before, f)
+                       for f in ("calls", "prompt_tokens", "completion_tokens", "cost_usd",
+                                 "timed_out", "estimated_prompt_tokens")})
         row = self.runner.model or EXTRACTIVE_LEDGER_ROW
         if run.calls or (self.runner.backend == "extractive" and outcomes):
             extra["ledger"] = add_usage(extra.get("ledger"), row, run.calls, run.prompt_tokens,
-                                        run.completion_tokens, run.cost_usd)
+                                        run.completion_tokens, run.cost_usd,
+                                        timed_out=run.timed_out,
+                                        estimated_prompt_tokens=run.estimated_prompt_tokens)
         pending = sum(1 for p in digest.papers if p.id in shown and not succeeded(p.summary))
         fallback = sum(1 for p in digest.papers
                        if p.id in shown and not succeeded(p.summary) and has_fields(p.summary))

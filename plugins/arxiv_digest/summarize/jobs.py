@@ -33,8 +33,13 @@ class Outcome:
     status: int | None = None  # the HTTP status of the last failed attempt, if any
     attempts: int = 0  # calls made (retries included)
     responses: int = 0  # calls answered (and billed)
+    requests: int = 0  # calls that reached the provider: answered, HTTP errors, timed out
+    timed_out: int = 0  # of those, abandoned after their timeout (no answer, maybe billed)
+    # prompt and completion tokens: what the provider reported, plus the estimated prompt tokens
+    # of timed-out calls (estimated_prompt_tokens of them; their completion tokens are unknown: 0)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    estimated_prompt_tokens: int = 0
     cost_usd: float = 0.0
 
     @property
@@ -45,19 +50,24 @@ class Outcome:
 
 @dataclass
 class Usage:
-    """What a run spent: responses received, tokens and dollars (one model)."""
+    """What a run spent: requests made (answered, refused, timed out), tokens and dollars (one
+    model); timed_out and estimated_prompt_tokens say how much of it is estimated."""
 
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    timed_out: int = 0
+    estimated_prompt_tokens: int = 0
 
     def add(self, o: Outcome) -> None:
         """Count one job's outcome."""
-        self.calls += o.responses
+        self.calls += o.requests
         self.prompt_tokens += o.prompt_tokens
         self.completion_tokens += o.completion_tokens
         self.cost_usd += o.cost_usd
+        self.timed_out += o.timed_out
+        self.estimated_prompt_tokens += o.estimated_prompt_tokens
 
 
 class Runner(Protocol):

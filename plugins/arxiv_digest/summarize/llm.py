@@ -13,6 +13,16 @@ set first). API keys come from the provider's environment variables, read by lit
   calls; it halves on a timeout and never exceeds llm.concurrency (AIMD).
 - A timed-out call is abandoned (its HTTP connection is closed, so a local server stops
   generating) and retried once with timeout x timeout_retry_factor.
+- Every request that reached the provider is a call in the ledger: answered, refused with an HTTP
+  error, or abandoned after its timeout. An abandoned call still cost the server its prompt (and a
+  paid API may bill it): it is counted with its prompt tokens estimated (from the characters per
+  token the provider reported for this run's answered calls, else 3 characters a token) and 0
+  completion tokens (unknown: generation was cut off), and the ledger records how many calls
+  timed out and how many of its prompt tokens are estimates. A call that never left (no API key,
+  refused connection, budget) is not a call.
+- No API key (litellm reports a missing key as a 500 "Missing credentials", or an
+  AuthenticationError) is `auth`, like a 401/403: not retried, no further call this run, and one
+  error line naming the environment variable to set (litellm.validate_environment).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import asyncio
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -76,12 +87,25 @@ def _named(exc: BaseException, name: str) -> bool:
     return any(c.__name__ == name for c in type(exc).__mro__)
 
 
+# what litellm and the OpenAI client say when no key was given (litellm wraps it in a 500)
+_NO_KEY = re.compile(r"missing credentials|api_key client option must be set|"
+                     r"no api[ _-]?key|api[ _-]?key (?:is )?(?:missing|required|not (?:set|provided|found))",
+                     re.I)
+
+
+def missing_key(exc: BaseException) -> bool:
+    """The call failed before it was sent because no API key was found."""
+    return any(_NO_KEY.search(str(e)) for e in _chain(exc))
+
+
 def failure_kind(exc: BaseException, litellm: Any) -> tuple[str, bool]:
     """The failure kind of an exception, and whether retrying it within the run may help."""
     chain = _chain(exc)
     if isinstance(exc, (asyncio.TimeoutError, litellm.Timeout)) or any(
             _named(e, "APITimeoutError") for e in chain):
         return "timeout", False
+    if missing_key(exc):  # litellm reports it as a 500 InternalServerError
+        return "auth", False
     if any(_named(e, "APIConnectionError") or isinstance(e, ConnectionError) for e in chain):
         return "connection", True  # litellm reports a refused connection as a 500
     status = getattr(exc, "status_code", None)
@@ -284,6 +308,7 @@ class LiteLLMRunner:
         self._rates: tuple[float, float] | None = None  # USD per prompt, completion token
         self.format: str | None = None  # the response_format in use (decided at the first run)
         self._undercount = 1.0  # actual / estimated prompt tokens, when the estimate was low
+        self._seen = [0, 0]  # prompt characters and prompt tokens of the answered calls
         self.limiter: AdaptiveLimit | None = None  # kept across runs: what the server sustained
 
     def prompt_version(self, kind: str) -> str:
@@ -367,6 +392,32 @@ class LiteLLMRunner:
         """Worst-case prompt tokens of a call: 3 characters a token and the chat overhead, scaled
         up if the provider has counted more than that for an earlier prompt of this run."""
         return math.ceil((sum(len(m["content"]) for m in messages) / 3 + 16) * self._undercount)
+
+    def unanswered_tokens(self, messages: list[dict[str, str]]) -> int:
+        """Prompt tokens of a call that got no answer: at the characters per token the provider
+        reported for this run's answered calls, or estimate_tokens before the first answer."""
+        chars, tokens = self._seen
+        if not chars or not tokens:
+            return self.estimate_tokens(messages)
+        return math.ceil(sum(len(m["content"]) for m in messages) * tokens / chars)
+
+    def auth_message(self, exc: BaseException) -> str:
+        """One line for the user: which key is missing or refused, and what to do."""
+        try:
+            env = self._litellm.validate_environment(model=self.model, api_base=self.llm.api_base)
+            keys = [str(k) for k in env.get("missing_keys") or () if str(k).endswith("_KEY")]
+        except Exception:  # litellm raises for a provider it does not know
+            keys = []
+        local = (f" For a local server (llm.api_base {self.llm.api_base}) any value works, or "
+                 "name the model hosted_vllm/<name>, which needs no key." if self.llm.api_base else "")
+        if missing_key(exc) or keys:
+            var = " or ".join(keys) or "the provider's API key variable"
+            return (f"{self.model}: no API key: set {var} in the environment (litellm reads it "
+                    f"there); no summary was asked for.{local}")
+        status = status_of(exc)
+        return (f"{self.model}: the provider refused the API key ({type(exc).__name__}"
+                f"{f', HTTP {status}' if status else ''}): check the key in the environment; "
+                "no further call this run.")
 
     def estimate_usd(self, messages: list[dict[str, str]]) -> float:
         """Worst-case cost of a call: the prompt (at 3 characters a token) plus max_tokens."""
@@ -468,7 +519,8 @@ class LiteLLMRunner:
             except Exception as e:  # classified below; never lets one paper stop the day
                 kind, retryable = failure_kind(e, litellm)
                 out.failure_kind, out.failure_message = kind, f"{type(e).__name__}: {e}"
-                out.status = status_of(e)
+                out.status = None if kind == "auth" and missing_key(e) else status_of(e)
+                self._count_failed(kind, e, messages, out)
                 # the provider's text goes to the debug log only, redacted: never to a day file
                 logger.debug("%s %s: attempt %d: %s (HTTP %s): %s", job.kind, job.key, attempt,
                              kind, out.status, scrub(out.failure_message, self._secrets))
@@ -481,8 +533,9 @@ class LiteLLMRunner:
                                        self.model, fmt, out.status, self.format)
                     attempt -= 1  # not the paper's fault: ask again in the format that works
                     continue
-                if kind == "auth":
+                if kind == "auth" and not self._auth_failed:
                     self._auth_failed = f"authentication failed ({type(e).__name__})"
+                    logger.error("%s", self.auth_message(e))
                 if kind == "timeout" and not timeouts:
                     timeouts += 1  # once, with a longer deadline (the connection was closed)
                     kwargs["timeout"] = llm.timeout * llm.timeout_retry_factor
@@ -501,6 +554,25 @@ class LiteLLMRunner:
             self._accept(job, messages, response, out)
             return
 
+    def _count_failed(self, kind: str, exc: BaseException, messages: list[dict[str, str]],
+                      out: Outcome) -> None:
+        """Count a failed attempt that reached the provider: a timed-out call with its prompt
+        tokens estimated and 0 completion tokens (the server worked on it until the connection
+        was closed, and a paid API may bill it); an HTTP error with no tokens."""
+        if kind == "connection" or missing_key(exc):
+            return  # never reached the provider
+        if kind == "timeout":
+            tokens = self.unanswered_tokens(messages)
+            cost = self.price(tokens, 0)
+            out.requests += 1
+            out.timed_out += 1
+            out.prompt_tokens += tokens
+            out.estimated_prompt_tokens += tokens
+            out.cost_usd += cost
+            return
+        if status_of(exc) is not None:
+            out.requests += 1
+
     def _count_usage(self, job: Job, messages: list[dict[str, str]], response: Any,
                      out: Outcome) -> None:
         """The call's tokens and cost, made plausible: a provider's negative or absurd counts
@@ -516,10 +588,15 @@ class LiteLLMRunner:
         prompt, bad_prompt = plausible_tokens(getattr(usage, "prompt_tokens", None), prompt_max)
         completion, bad_completion = plausible_tokens(getattr(usage, "completion_tokens", None),
                                                       completion_max)
-        out.prompt_tokens, out.completion_tokens = prompt, completion
+        out.prompt_tokens += prompt
+        out.completion_tokens += completion
+        if prompt and not bad_prompt:
+            self._seen[0] += sum(len(str(m.get("content", ""))) for m in messages)
+            self._seen[1] += prompt
         cost = (self.price(prompt, completion) if bad_prompt or bad_completion
                 else self.cost_of(response, prompt, completion))
-        out.cost_usd, bad_cost = plausible_cost(cost, self.price(prompt_max, completion_max))
+        cost, bad_cost = plausible_cost(cost, self.price(prompt_max, completion_max))
+        out.cost_usd += cost
         problems = [f"{name}: {why}" for name, why in (("prompt tokens", bad_prompt),
                     ("completion tokens", bad_completion), ("cost", bad_cost)) if why]
         if problems:  # a warning the first time in a run, then debug lines
@@ -527,15 +604,18 @@ class LiteLLMRunner:
             self._implausible += 1
             log("%s %s: %s reported implausible usage (%s); counted as %d+%d tokens, $%.6f%s",
                 job.kind, job.key, self.model, "; ".join(problems), prompt, completion,
-                out.cost_usd, "" if self._implausible > 1 else " (further calls: debug log)")
+                cost, "" if self._implausible > 1 else " (further calls: debug log)")
 
     def _accept(self, job: Job, messages: list[dict[str, str]], response: Any,
                 out: Outcome) -> None:
         out.responses += 1
+        out.requests += 1
+        answered = out.prompt_tokens
         self._count_usage(job, messages, response, out)
         estimate = self.estimate_tokens(messages)
-        if out.prompt_tokens > estimate:  # learn a tokenizer that counts more than we assumed
-            self._undercount *= out.prompt_tokens / estimate
+        prompt = out.prompt_tokens - answered
+        if prompt > estimate:  # learn a tokenizer that counts more than we assumed
+            self._undercount *= prompt / estimate
         out.failure_kind, out.failure_message = None, ""
         i = job.inputs
         vocabulary = [self.llm.language, *map(str, i.get("tags") or ()), str(i.get("topic", ""))]
