@@ -187,6 +187,8 @@ def test_every_page_is_zh_cn_with_the_chinese_interface(zh_out: Path) -> None:
     archive = page(zh_out, "archives")
     assert "2024年11月" in [text(h).split(" ")[0] for h in archive.cssselect(".month h2")]
     assert text(archive.cssselect(".calendar thead abbr")[0]) == "周一"
+    assert text(page(zh_out, "radar").cssselect("h1")[0]) == "你的雷达"
+    assert text(page(zh_out, "ledger").cssselect("h1")[0]) == "费用账本"
     topics = page(zh_out, "topics")
     assert re.fullmatch(r"\d+ 篇论文 分布在 \d+ 天，最近一次 \d{4}-\d\d-\d\d",
                         text(topics.cssselect(".topic-list li p")[0]))
