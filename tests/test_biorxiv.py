@@ -250,3 +250,13 @@ def test_old_day_files_load_as_arxiv_and_new_fields_round_trip() -> None:
     from arxiv_digest.errors import StoreError
     with pytest.raises(StoreError, match=r"\.source: expected one of arxiv, biorxiv, medrxiv"):
         Paper.from_dict({**old, "source": "chemrxiv"})
+
+
+def test_anchor_and_label_of_any_id() -> None:
+    from arxiv_digest.models import anchor_of, id_label
+    assert anchor_of("10.1101/2020.01.01.123456") == "10.1101-2020.01.01.123456"
+    assert anchor_of("10.1101/19004184") == "10.1101-19004184"  # old-style medRxiv DOI
+    assert anchor_of("2411.17700") == "2411.17700"
+    assert anchor_of("hep-th/9901001") == "hep-th/9901001"
+    assert id_label("10.1101/19004184") == "doi:10.1101/19004184"
+    assert id_label("2411.17700") == "arXiv:2411.17700"

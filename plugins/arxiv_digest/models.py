@@ -17,6 +17,20 @@ _SERVER_HOSTS = {"biorxiv": "www.biorxiv.org", "medrxiv": "www.medrxiv.org"}
 _SOURCE_LABELS = {"arxiv": "arXiv", "biorxiv": "bioRxiv", "medrxiv": "medRxiv"}
 
 
+def anchor_of(paper_id: str) -> str:
+    """A stable HTML id for a paper id: an arXiv id as it is, a DOI with '/' as '-'.
+
+    '10.1101/2020.01.01.123456' -> '10.1101-2020.01.01.123456'. An arXiv id never starts with
+    '10.' (new-style ids are YYMM.NNNNN; old-style ones such as 'hep-th/9901001' keep their '/').
+    """
+    return paper_id.replace("/", "-") if paper_id.startswith("10.") else paper_id
+
+
+def id_label(paper_id: str) -> str:
+    """How an id is shown beside a link: 'arXiv:2411.17700' or 'doi:10.1101/...'."""
+    return f"doi:{paper_id}" if paper_id.startswith("10.") else f"arXiv:{paper_id}"
+
+
 @dataclass(frozen=True, order=True)
 class Related:
     """A near-identical title under another id: the paper's id and the day it was announced."""
@@ -103,7 +117,7 @@ class Paper:
     @property
     def anchor(self) -> str:
         """A stable HTML id: the arXiv id as it is; a DOI with '/' made '-' (10.1101-2020.01.01.1)."""
-        return self.id if self.source == "arxiv" else self.id.replace("/", "-")
+        return anchor_of(self.id)
 
     @property
     def abs_url(self) -> str:
