@@ -197,3 +197,24 @@ def test_source_buttons_filter_in_a_browser(site: Path, arxiv_server: ArxivServe
         httpd.shutdown()
         httpd.server_close()
     assert errors == []
+
+
+def test_a_preprint_only_day_builds_and_an_empty_weekend_stores_nothing(
+        site: Path, arxiv_server: ArxivServer, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A day with medRxiv papers only (no arXiv file) is a day page of its own; a posting day with
+    nothing posted (the API's "no posts found") stores nothing and says so."""
+    serve_interval(arxiv_server, "medrxiv", "2020-01-04", "2020-01-04", [])
+    code, out, _ = update(site, capsys, "--source", "medrxiv", "--date", "2020-01-04",
+                          "--now", "2020-01-05T08:00:00+00:00")
+    assert code == 0 and "medrxiv posted nothing in any category on 2020-01-04" in out
+    assert not list((site / "content" / "digests").rglob("*.json"))
+    records = [r for r in interval_records("medrxiv") if r["date"] == DAY]
+    serve_interval(arxiv_server, "medrxiv", DAY, DAY, records, sizes=(5,))
+    code, _, err = update(site, capsys, "--source", "medrxiv", "--date", DAY, "--now", "2020-01-03T08:00:00+00:00")
+    assert code == 0, err
+    out_dir = build_site(site, tmp_path / "out", ARXIV_DIGEST_LIST_ALL=True)
+    tree = html.fromstring((out_dir / "2020" / "01" / "02" / "index.html").read_bytes())
+    cards = tree.xpath("//article[contains(concat(' ', @class, ' '), ' paper ')]")
+    assert len(cards) == len({r["doi"] for r in records})
+    assert {c.get("data-source") for c in cards} == {"medrxiv"}
+    assert not tree.xpath("//button[@data-source]")  # one source: no source buttons
