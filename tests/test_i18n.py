@@ -290,3 +290,47 @@ def test_browser_chinese_interface_and_search_for_a_chinese_word(zh_url: str) ->
         context.close()
         browser.close()
         assert foreign == [] and errors == []
+
+
+def test_a_new_language_is_summarized_again_and_then_cached(tmp_path: Path, llm_server: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`language: Chinese` with --resummarize asks the model again (the language is in the cache
+    key and the prompt, and the record says it); the same language again makes no call.
+
+    The day file holds one summary per paper: a plain run keeps a stored summary of the same
+    text whatever its language (records.decide), and switching back costs the calls again.
+    """
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.store import iter_days, load, save
+    from arxiv_digest.summarize import make_summarizer
+    from sitedata import synthetic_days
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
+    days = synthetic_days()
+    site = make_site(tmp_path / "site", {"2024-11-27": days["2024-11-27"]}, real=False)
+    config = site / "digest.yaml"
+
+    def run(language: str, resummarize: bool = False) -> int:
+        text = config.read_text(encoding="utf-8")
+        config.write_text(re.sub(r"(?m)^(\s*language:)\s*\S+", rf"\1 {language}", text), encoding="utf-8")
+        before = len(llm_server.calls)
+        settings = load_settings({"PATH": str(site / "content"), "ARXIV_DIGEST_CONFIG": str(config)},
+                                 env={"ARXIV_DIGEST_LLM_MODEL": "openai/test-model",
+                                      "ARXIV_DIGEST_LLM_API_BASE": llm_server.api_base})
+        assert settings.llm.language == language
+        summarizer = make_summarizer(settings)
+        for path in iter_days(settings.data_dir):
+            save(settings.data_dir, summarizer.summarize(load(path), resummarize=resummarize))
+        return len(llm_server.calls) - before
+
+    english = run("English")
+    assert english > 0 and run("English") == 0
+    assert run("Chinese") == 0  # one summary per paper: kept until asked to resummarize
+    chinese = run("Chinese", resummarize=True)
+    assert chinese == english  # every summary and briefing again, in Chinese
+    sent = [json.dumps(c.body, ensure_ascii=False) for c in llm_server.calls[-chinese:]]
+    assert all("Chinese" in s for s in sent)
+    day = json.loads((site / "content" / "digests" / "2024" / "2024-11-27.json").read_text("utf-8"))
+    langs = {p["summary"].get("language") for p in day["papers"] if p.get("summary")}
+    assert langs == {"Chinese"}
+    assert run("Chinese") == 0
