@@ -218,3 +218,5 @@ def test_a_preprint_only_day_builds_and_an_empty_weekend_stores_nothing(
     assert len(cards) == len({r["doi"] for r in records})
     assert {c.get("data-source") for c in cards} == {"medrxiv"}
     assert not tree.xpath("//button[@data-source]")  # one source: no source buttons
+    counts = " ".join(tree.xpath("string(//p[@class='counts'])").split())
+    assert "announced in" not in counts and counts.startswith(f"{len(cards)} listed")  # no arXiv part
