@@ -189,6 +189,7 @@ def test_every_page_is_zh_cn_with_the_chinese_interface(zh_out: Path) -> None:
     assert text(archive.cssselect(".calendar thead abbr")[0]) == "周一"
     assert text(page(zh_out, "radar").cssselect("h1")[0]) == "你的雷达"
     assert text(page(zh_out, "ledger").cssselect("h1")[0]) == "费用账本"
+    assert text(page(zh_out, "atlas").cssselect("h1")[0]) == "效率图谱"
     topics = page(zh_out, "topics")
     assert re.fullmatch(r"\d+ 篇论文 分布在 \d+ 天，最近一次 \d{4}-\d\d-\d\d",
                         text(topics.cssselect(".topic-list li p")[0]))
