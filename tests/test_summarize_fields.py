@@ -240,3 +240,18 @@ def test_the_extractive_briefing_quotes_only_what_the_abstracts_state(tmp_path, 
             # every quoted figure is in some listed paper's abstract, as the abstract writes it
             for v in values.split(", "):
                 assert any(v in by_id[p.id].abstract for p in papers), (name, v)
+
+
+def test_a_briefing_longer_than_the_schema_allows_is_refused() -> None:
+    from arxiv_digest.summarize.grounding import Grounding
+    from arxiv_digest.summarize.schema import validate_briefing
+
+    papers = {"2411.00001": "Pruning large models. We prune large models."}
+    g = Grounding("Task: brief a reader.")
+    one = {"text": "We prune large models.", "cites": ["2411.00001"]}
+    assert validate_briefing({"sentences": [one] * schema.SENTENCES_MAX}, papers, g, 1)
+    with pytest.raises(ReplyError, match=f"at most {schema.SENTENCES_MAX}"):
+        validate_briefing({"sentences": [one] * (schema.SENTENCES_MAX + 1)}, papers, g, 1)
+    long = {"text": "We prune large models " + "and prune " * 30 + ".", "cites": ["2411.00001"]}
+    with pytest.raises(ReplyError, match=f"longer than {schema.SENTENCE_LIMIT}"):
+        validate_briefing({"sentences": [long]}, papers, g, 1)

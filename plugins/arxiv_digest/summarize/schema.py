@@ -55,8 +55,10 @@ NAME_LIMIT = 40  # a model or hardware name: "LLaMA-2-7B", "NVIDIA A100"
 NAMES_MAX = 8  # names per list
 TECHNIQUE_LIMIT = 40
 COMMENT_LIMIT = 240
-SENTENCE_LIMIT = 600  # a briefing sentence
-SENTENCES_MAX = 12
+# a briefing (the prompt asks for two to four short sentences, 100 words in all): its worst case
+# under the schema, 5 x 240 characters and their citations, fits in the default max_tokens (700)
+SENTENCE_LIMIT = 240  # a briefing sentence
+SENTENCES_MAX = 5
 WHY_LIMIT = 300  # characters of a verdict's reason
 
 
