@@ -335,3 +335,21 @@ def test_a_new_language_is_summarized_again_and_then_cached(tmp_path: Path, llm_
     langs = {p["summary"].get("language") for p in day["papers"] if p.get("summary")}
     assert langs == {"Chinese"}
     assert run("Chinese") == 0
+
+
+def test_a_catalog_edit_reaches_the_cached_day_pages(tmp_path: Path) -> None:
+    """The build cache (daycache) keys the rendered days by the catalog too: an edited msgstr
+    shows on the next build, and the English build of the same content is not the Chinese one."""
+    from sitedata import synthetic_days
+
+    days = synthetic_days()
+    site = make_site(tmp_path / "site", {"2024-11-27": days["2024-11-27"]}, real=False)
+    summarize_days(site)
+    build_site(site, tmp_path / "zh1", DEFAULT_LANG="zh-CN")
+    assert "总结 · " in text(page(tmp_path / "zh1", "2024/11/27").cssselect(".summary-label")[0])
+    po = site / "theme" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "总结"', 'msgstr "概要"'), encoding="utf-8")
+    build_site(site, tmp_path / "zh2", DEFAULT_LANG="zh-CN")
+    assert "概要 · " in text(page(tmp_path / "zh2", "2024/11/27").cssselect(".summary-label")[0])
+    build_site(site, tmp_path / "en")
+    assert "Summary · " in text(page(tmp_path / "en", "2024/11/27").cssselect(".summary-label")[0])

@@ -227,9 +227,12 @@ AUTOESCAPE = select_autoescape(default=True, default_for_string=True)
 
 
 @lru_cache(maxsize=8)
-def environment(templates: str, lang: str | None = None) -> Environment:
+def environment(templates: str, lang: str | None = None, catalog: str = "") -> Environment:
     """The autoescaping environment the day body is rendered in, with DEFAULT_LANG's catalog
-    (the theme's translations/, beside templates/) and locale filters installed."""
+    (the theme's translations/, beside templates/) and locale filters installed.
+
+    catalog: the catalog's hash (i18n.catalog_hash), so an edited catalog gets a new environment.
+    """
     env = Environment(
         loader=FileSystemLoader(templates),
         autoescape=AUTOESCAPE,
@@ -269,7 +272,7 @@ def render_day(view: DayView, theme: str, tag_slug: Callable[[str], str] = _same
     cite: where each paper's page and the day's .bib file are (none when omitted).
     lang: DEFAULT_LANG (the interface's language; English when omitted).
     """
-    env = environment(str(Path(theme) / "templates"), lang)
+    env = environment(str(Path(theme) / "templates"), lang, catalog_hash(theme, lang))
     return env.get_template(DAY_TEMPLATE).render(day=view, tag_slug=tag_slug, cite=cite or CiteLinks())
 
 
