@@ -127,9 +127,8 @@ def test_offline_update_stores_extractive_summaries_briefing_and_a_zero_ledger(t
     assert facts["Bits / sparsity"] == "2-bit" and facts["Technique"] == "kv-cache"
     briefing = doc.find_class("briefing")[0]
     assert "new papers on pruning:" in briefing.text_content() and "(extractive)" in briefing.text_content()
-    ledger = doc.find_class("ledger")[0]
-    assert [th.text_content() for th in ledger.iter("th")][:5] == [
-        "model", "prompt tokens", "completion tokens", "total", "cost (USD)"]
+    ledger = doc.find_class("ledger")[0]  # offline summaries cost nothing: said, not tabled
+    assert not list(ledger.iter("table")) and ledger.find_class("offline")
 
 
 def test_never_summarized_day_shows_summary_pending(tmp_path):
