@@ -6,10 +6,10 @@
 
 Builds the site (`make html`), serves output/ on 127.0.0.1, and runs the `lighthouse` npm package
 (installed on first use into ~/.cache/arxiv-digest-bench; npm registry only) against the day page,
-the home page and the archive, with the mobile (default) and desktop presets. Prints a table of
-the four category scores and the day page's HTML weight, and exits 1 when the day page scores under
-the target (95) for performance or accessibility. A benchmark, not a test: the numbers depend on
-the machine.
+a paper page, the home page, the archive, the atlas and the radar, with the mobile (default) and
+desktop presets. Prints a table of the four category scores and the day page's HTML weight, and exits
+1 when the day or paper page scores under the target (95) for performance or accessibility.
+A benchmark, not a test: the numbers depend on the machine.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ def main() -> int:
     ap.add_argument("--no-build", action="store_true", help="measure output/ without `make html`")
     ap.add_argument("--site", default=str(ROOT / "output"), help="the built site (default output/)")
     ap.add_argument("--keep", help="a folder to keep the JSON reports in")
-    ap.add_argument("--only", choices=("day", "home", "archive"), help="measure one page only")
+    ap.add_argument("--only", choices=("day", "paper", "home", "archive", "atlas", "radar"),
+                    help="measure one page only")
     args = ap.parse_args()
     site = Path(args.site)
     if not args.no_build:
@@ -105,6 +106,8 @@ def main() -> int:
         print(f"no day page under {site}: build the site first", file=sys.stderr)
         return 2
     day = "/" + str(days[-1].parent.relative_to(site)) + "/"
+    papers = sorted(site.glob("papers/*/index.html"))
+    paper = "/" + str(papers[0].parent.relative_to(site)) + "/" if papers else None
     exe = lighthouse_bin()
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Pages, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -114,8 +117,10 @@ def main() -> int:
     rows = []
     failed = False
     try:
-        for name, path in (("day", day), ("home", "/"), ("archive", "/archives/")):
-            if args.only and name != args.only:
+        pages = [("day", day), ("paper", paper), ("home", "/"), ("archive", "/archives/"),
+                 ("atlas", "/atlas/"), ("radar", "/radar/")]
+        for name, path in pages:
+            if path is None or (args.only and name != args.only):
                 continue
             for preset in ("mobile", "desktop"):
                 rep = run(exe, base + path, preset, reports / f"{name}-{preset}.json")
@@ -125,7 +130,7 @@ def main() -> int:
                 cls = audits["cumulative-layout-shift"]["displayValue"]
                 tbt = audits["total-blocking-time"]["displayValue"]
                 rows.append((name, preset, scores, lcp, tbt, cls))
-                if name == "day" and min(scores["performance"], scores["accessibility"]) < TARGET:
+                if name in ("day", "paper") and min(scores["performance"], scores["accessibility"]) < TARGET:
                     failed = True
                 for c in ("accessibility", "performance"):
                     for ref in rep["categories"][c]["auditRefs"]:
