@@ -352,7 +352,7 @@ def make_session(settings: DigestSettings) -> _PoliteSession:
     return _PoliteSession(settings)
 
 
-def _get(session: requests.Session, url: str) -> bytes:
+def get_body(session: requests.Session, url: str) -> bytes:
     """GET a URL; any failure after the retries becomes one FetchError line."""
     try:
         resp = session.get(url)
@@ -444,7 +444,7 @@ def fetch_rss(settings: DigestSettings) -> FetchedDay:
     """The latest announcement for the configured categories: one request for all of them."""
     url = rss_url(settings)
     started = time.monotonic()
-    body = _get(make_session(settings), url)
+    body = get_body(make_session(settings), url)
     day = parse_rss(body, url)
     logger.info(
         "fetched RSS %s: %d items dated %s in %.1f s",

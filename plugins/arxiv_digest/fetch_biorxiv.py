@@ -23,7 +23,7 @@ from urllib.parse import quote
 import requests
 
 from .errors import FetchError
-from .fetch import describe, make_session
+from .fetch import get_body, make_session
 from .models import Paper
 from .normalize import clean_text
 from .settings import SERVER_CATEGORIES, DigestSettings, category_key
@@ -44,13 +44,7 @@ def details_url(base: str, server: str, start: dt.date, end: dt.date, cursor: in
 
 
 def _get_json(session: requests.Session, url: str) -> Mapping[str, Any]:
-    try:
-        resp = session.get(url)
-    except requests.exceptions.RequestException as e:
-        raise FetchError(f"{url}: {describe(e)}") from e
-    if resp.status_code != 200:
-        raise FetchError(f"{url}: HTTP {resp.status_code} after retries")
-    body = resp.content
+    body = get_body(session, url)
     if not body.strip():
         raise FetchError(f"{url}: empty response body")
     try:
