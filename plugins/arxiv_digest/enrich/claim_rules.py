@@ -13,29 +13,6 @@ from typing import Any
 
 Item = dict[str, Any]
 
-# -- sentences ---------------------------------------------------------------------------------
-
-_ABBREV = re.compile(r"(?:\be\.g|\bi\.e|\bet al|\betc|\bvs|\bFig|\bEq|\bcf|\bresp|\bapprox|\bw\.r\.t|"
-                     r"\bNo)\.$", re.I)
-_END = re.compile(r"[.!?](?=\s+[\"'(\[]?[A-Z0-9$\\])")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of the text (abbreviations and decimals stay inside)."""
-    out = []
-    start = 0
-    for m in _END.finditer(text):
-        if _ABBREV.search(text[max(start, m.start() - 8):m.end()]):
-            continue
-        out.append((start, m.end()))
-        start = m.end()
-        while start < len(text) and text[start].isspace():
-            start += 1
-    if start < len(text):
-        out.append((start, len(text)))
-    return out
-
-
 # -- numbers and units -------------------------------------------------------------------------
 
 _N = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"

@@ -3,9 +3,22 @@
 A claim is one comparable statement of an abstract: a speed-up, a memory or size reduction, the
 bits or sparsity it runs at, the accuracy it costs, and the model, hardware and baseline it is
 stated for. Each value keeps the exact span of the abstract it came from (`abstract[a:b] == text`);
-a value with no span is never stored. Each record says how it was obtained: "rules" (this
-module); "model:<name>" is reserved for claims read from a model's reply and validated against
-the abstract (`grounded` is that check), which the summarize stage does not ask for yet.
+a value with no span is never stored (`grounded` is that check). Each record says how it was
+obtained (`by`):
+
+- "rules": this module's offline rules (claim_rules.py), on every stored paper;
+- "model:<name>": read from a model's summary reply (summary.v4's "claims", checked by
+  summarize/schema.validate_claims: every value is a phrase found in the abstract as written,
+  a figure stated there with its unit, parsed here by `parse_value`);
+- "rules+model:<name>": a rules claim the model also stated, to which it added a context value
+  (model, size, hardware, baseline) the rules left out; each such value says "by" itself.
+
+Merging (`merge`, `with_model`): the rules win. A model value whose span overlaps a rules value
+of another field, or of the same field at another span, is dropped; a model claim whose primary
+value is a rules claim's adds only the fields that claim lacks; a model claim with a primary
+value no rule read is stored as its own record. The merge is recomputed from the paper's stored
+summary record whenever the summarize stage runs (idempotent: `rules_only` undoes it), so a
+re-fetch, which stores fresh rules claims, never loses or doubles a model's claims.
 
 Record (the shape of tests/data/claims/labels.jsonl, which tests/data/claims/README.md explains):
 
@@ -29,7 +42,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..models import Digest, Paper
-from .claim_rules import extract_fields, sentence_spans
+from .claim_rules import extract_fields
+from .sentences import sentence_spans
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +54,8 @@ PRIMARY = ("speedup", "memory_reduction", "size_reduction", "precision_bits", "s
 CONTEXT = ("model", "model_size", "hardware", "baseline")
 TECHNIQUES = ("pruning", "quantization", "kv-cache", "sparsity", "other")
 RULES = "rules"
+MODEL = "model:"  # the prefix of a model's label: "model:openai/gpt-4o-mini"
+BY_LIMIT = 100  # characters of a `by` label
 MAX_CLAIMS = 24  # per paper: an abstract states a handful; more is a runaway reply or rule
 
 _TECHNIQUE_WORDS = (

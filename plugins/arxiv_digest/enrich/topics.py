@@ -41,6 +41,7 @@ from .decision import (
     verdict_key,
     with_verdict,
 )
+from .sentences import sentence_spans
 from .terms import Span, TermMatcher, compile_terms, math_ranges
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,6 @@ STOPWORDS = frozenset((
 # A clause ends at ; ! ? and at . or : followed by a space (not inside 1.58-bit or N:M).
 _CLAUSE_BREAK = re.compile(r"[;!?\n]|[.:](?=\s|$)")
 _WORD = re.compile(r"\w+")
-# Sentence boundaries in an abstract: . ! ? then a space and a capital, digit or bracket.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
 # The sentence that states the contribution.
 CONTRIBUTION = re.compile(
     r"\b(?:we|our\s+(?:work|paper|study|approach|method|framework|contribution)s?)\s+"
@@ -160,17 +159,6 @@ def _content_words(text: str, lo: int, hi: int) -> list[int]:
     return [m.start() for m in _WORD.finditer(text, lo, hi) if m.group().lower() not in STOPWORDS]
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """The [start, end) of each sentence of an abstract."""
-    out = []
-    pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        out.append((pos, m.start()))
-        pos = m.end()
-    out.append((pos, len(text)))
-    return out
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -208,7 +196,7 @@ class TopicDecider:
         abstract_spans = self.matcher.spans(abstract)
         if not title_spans and not abstract_spans:
             return {}
-        sentences = sentence_spans(abstract)
+        sentences = sentence_spans(abstract) or [(0, len(abstract))]
         contribution = [bool(CONTRIBUTION.search(abstract, s, e)) for s, e in sentences]
         whole = f"{title}\n{abstract}"
         found: dict[str, list[_Match]] = {}

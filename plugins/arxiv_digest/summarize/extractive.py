@@ -11,15 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..enrich.sentences import sentences
 from .jobs import Job, Outcome, Usage
 from .schema import TECHNIQUES
 
 VERSION = "extractive.v1"
 
-_ABBREV = {"e.g", "i.e", "et al", "etc", "vs", "fig", "figs", "eq", "eqs", "cf", "resp", "approx",
-           "no", "sec", "ref", "refs", "al", "w.r.t", "viz", "ca", "dr", "mr", "ms", "prof"}
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9$\\])"
-                       r"|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z]+\s)")  # "comprehended.To fill"
 _CONTRIB = (
     (re.compile(r"\b(?:we|this (?:paper|work|study|letter|article))\s+"
                 r"(?:first\s+|also\s+|further\s+)?(?:propose|introduce|present)s?\b", re.I), 6),
@@ -62,24 +59,6 @@ _MODELS = re.compile(
 _HARDWARE = re.compile(
     r"\b(?:A100|H100|H200|V100|A6000|L40S?|RTX ?\d{4}|TPU(?:v\d)?|FPGAs?|Jetson[\w ]*?|"
     r"Snapdragon|Apple M\d|GPUs?|CPUs?|NPUs?|edge devices?|mobile devices?|smartphones?)\b")
-
-
-def sentences(text: str) -> list[str]:
-    """Split an abstract into sentences, keeping abbreviations and decimals inside."""
-    text = " ".join(text.split())
-    out: list[str] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        piece = text[start:m.start()].rstrip()
-        last = piece.rsplit(" ", 1)[-1].rstrip(".").lower()
-        if last in _ABBREV:
-            continue
-        out.append(text[start:m.start()].strip())
-        start = m.end()
-    tail = text[start:].strip()
-    if tail:
-        out.append(tail)
-    return [s for s in out if s]
 
 
 def _best(scored: Sequence[tuple[int, int, str]]) -> str | None:
