@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from ..enrich.claims import apply_model
 from ..models import Digest
 from .day import DaySummarizer, utc_now
 from .extractive import ExtractiveRunner
@@ -40,6 +41,15 @@ class Summarizer(Protocol):
         ...
 
 
+class WithClaims(DaySummarizer):
+    """DaySummarizer, then each paper's stored model claims (summary.v4) merged into its rules
+    claims (enrich.claims.apply_model): the day file `update` and `summarize` store holds them."""
+
+    def summarize(self, digest: Digest, *, resummarize: bool = False) -> Digest:
+        """The day summarized, with the model's claims merged."""
+        return apply_model(super().summarize(digest, resummarize=resummarize))
+
+
 def make_summarizer(settings: DigestSettings,
                     clock: Callable[[], dt.datetime] = utc_now) -> Summarizer:
     """The summarizer the configuration asks for: litellm with a model, else extractive.
@@ -49,8 +59,8 @@ def make_summarizer(settings: DigestSettings,
     if settings.llm.model:
         from .llm import LiteLLMRunner  # litellm itself is imported later, at the first call
 
-        return DaySummarizer(settings, LiteLLMRunner(settings.llm), clock)
-    return DaySummarizer(settings, ExtractiveRunner(), clock)
+        return WithClaims(settings, LiteLLMRunner(settings.llm), clock)
+    return WithClaims(settings, ExtractiveRunner(), clock)
 
 
-__all__ = ["DaySummarizer", "Summarizer", "make_summarizer"]
+__all__ = ["DaySummarizer", "Summarizer", "WithClaims", "make_summarizer"]

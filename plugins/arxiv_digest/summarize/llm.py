@@ -36,6 +36,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..enrich.claims import MODEL as MODEL_LABEL
+from ..enrich.claims import claim_fields
 from ..ledger import plausible_cost, plausible_tokens
 from .config import LLMSettings
 from .grounding import Grounding
@@ -47,6 +49,7 @@ from .schema import (
     json_schema,
     parse_reply,
     validate_briefing,
+    validate_claims,
     validate_scores,
     validate_summary,
     validate_verdicts,
@@ -319,6 +322,10 @@ class LiteLLMRunner:
         """Whether this job's prompt asks which candidate topics the paper is about ($topics)."""
         return job.kind == "summary" and self.prompts["summary"].uses("topics")
 
+    def asks_claims(self, job: Job) -> bool:
+        """Whether this job's prompt asks for the abstract's efficiency claims ($claim_fields)."""
+        return job.kind == "summary" and self.prompts["summary"].uses("claim_fields")
+
     def messages(self, job: Job) -> list[dict[str, str]]:
         """The chat messages of a job."""
         i = job.inputs
@@ -331,6 +338,7 @@ class LiteLLMRunner:
             values.update(id=str(i["id"]), title=str(i["title"]), abstract=str(i["abstract"]))
             if job.kind == "summary":
                 values["topics"] = offered_topics(i.get("candidates") or ())
+                values["claim_fields"] = claim_fields()
         allowed = VARIABLES[job.kind]
         return self.prompts[job.kind].messages(**{k: v for k, v in values.items() if k in allowed})
 
@@ -364,7 +372,8 @@ class LiteLLMRunner:
             if self.asks_verdicts(job):
                 topics = [str(c["topic"]) for c in job.inputs.get("candidates") or ()]
             return {"type": "json_schema", "json_schema": {
-                "name": job.kind, "strict": True, "schema": json_schema(job.kind, ids, topics)}}
+                "name": job.kind, "strict": True,
+                "schema": json_schema(job.kind, ids, topics, claims=self.asks_claims(job))}}
         if self.format == "json_object":
             return {"type": "json_object"}
         return None
@@ -638,6 +647,12 @@ class LiteLLMRunner:
                     if ignored:
                         logger.debug("summary %s: verdicts ignored (not offered, repeated or not "
                                      "yes/no): %s", job.key, ", ".join(map(repr, ignored)))
+                if self.asks_claims(job):  # stored in the record; merged by enrich.claims
+                    found, dropped = validate_claims(
+                        data.get("claims"), str(i["abstract"]), f"{MODEL_LABEL}{self.model}",
+                        grounding, title=str(i["title"]))
+                    out.data["claims"] = found
+                    out.dropped += dropped
             elif job.kind == "score":
                 out.data = validate_scores(data)
             else:

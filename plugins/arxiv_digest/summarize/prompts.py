@@ -4,7 +4,8 @@ A prompt file has an optional leading HTML comment, then a `## system` and a `##
 Placeholders are `$name` (string.Template); values are inserted verbatim, never re-expanded, so an
 abstract with `$` or braces in it is safe. The version is the file name without `.md`.
 A summary prompt that uses `$topics` (summary.v3) is given the paper's candidate topics with their
-definitions and asked which of them the paper is about.
+definitions and asked which of them the paper is about. One that uses `$claim_fields` (summary.v4)
+is given the efficiency claim fields (enrich/claims.FIELDS) and asked for the abstract's claims.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from string import Template
 from ..errors import ConfigError
 
 VARIABLES = {
-    "summary": {"language", "id", "title", "abstract", "topics"},
+    "summary": {"language", "id", "title", "abstract", "topics", "claim_fields"},
     "score": {"interests", "id", "title", "abstract"},
     "briefing": {"language", "topic", "count", "papers"},
 }

@@ -15,6 +15,14 @@ cite listed papers (`uncited` otherwise) and be grounded in their text.
 The limits are sent as maxLength/maxItems in the JSON schema too (json_schema), so an engine that
 constrains decoding to the schema closes a string at its limit instead of running to max_tokens.
 
+Efficiency claims (summary.v4's "claims", validate_claims): each claim's values use the rules'
+field vocabulary (enrich/claims.FIELDS). A figure (speedup, memory_reduction, size_reduction,
+precision_bits, sparsity, accuracy_change) is kept only as it is kept in a figure field (short,
+grounded_figure) and a name (model, hardware, baseline) only as name_in finds it; then the value
+must be a phrase of the abstract as written (its exact span is stored), and enrich/claims.parse_value
+must read a value of that field from it. Whatever fails is dropped and listed in `dropped`; a claim
+left with no figure is dropped whole; a broken claims list never refuses the summary.
+
 Topic verdicts (summary.v3's "topics"): only offered topics count, `about` must be yes or no, and a
 reason that is not grounded in the title, abstract and definition is dropped (validate_verdicts);
 a broken verdict never refuses the summary: the keyword rules' decision stands for that topic.
@@ -27,6 +35,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..enrich import claims as claims_mod
 from .grounding import Grounding
 
 TECHNIQUES = ("pruning", "quantization", "kv-cache", "sparsity", "other")
@@ -60,6 +69,7 @@ COMMENT_LIMIT = 240
 SENTENCE_LIMIT = 240  # a briefing sentence
 SENTENCES_MAX = 5
 WHY_LIMIT = 300  # characters of a verdict's reason
+CLAIMS_MAX = 6  # claims per reply (an abstract states a handful; the rules keep up to 24)
 
 
 class ReplyError(ValueError):
@@ -197,9 +207,10 @@ def _text(limit: int) -> dict[str, Any]:
 
 
 def json_schema(kind: str, ids: Sequence[str] = (),
-                topics: Sequence[str] | None = None) -> dict[str, Any]:
+                topics: Sequence[str] | None = None, claims: bool = False) -> dict[str, Any]:
     """The JSON schema of a reply (for response_format json_schema); ids: a briefing's papers;
-    topics: a summary's candidate topics, when its prompt asks for verdicts (None: it does not)."""
+    topics: a summary's candidate topics, when its prompt asks for verdicts (None: it does not);
+    claims: whether a summary's prompt asks for efficiency claims (summary.v4)."""
     if kind == "summary":
         props: dict[str, Any] = {
             "tldr": _text(TLDR_LIMIT), "method": _text(METHOD_LIMIT),
@@ -220,6 +231,13 @@ def json_schema(kind: str, ids: Sequence[str] = (),
             if topics:
                 verdicts["maxItems"] = len(topics)
             props["topics"] = verdicts
+        if claims:
+            props["claims"] = {"type": "array", "maxItems": CLAIMS_MAX, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": list(claims_mod.FIELDS),
+                "properties": {f: _nullable(_text(NAME_LIMIT if f in claims_mod.CONTEXT
+                                                  else FIGURE_LIMIT))
+                               for f in claims_mod.FIELDS}}}
     elif kind == "score":
         props = {"relevance": {"type": "integer"}, "novelty": {"type": "integer"},
                  "comment": _text(COMMENT_LIMIT)}
@@ -297,6 +315,69 @@ def validate_summary(data: Mapping[str, Any], source_text: str,
             dropped.append(key)
         fields[key] = names
     return fields, dropped
+
+
+def _locate(text: str, abstract: str, near: int | None) -> tuple[int, int] | None:
+    """The span of text in the abstract, as written; of several, the one nearest `near`."""
+    found: list[int] = []
+    at = abstract.find(text)
+    while at >= 0 and len(found) < 50:
+        found.append(at)
+        at = abstract.find(text, at + 1)
+    if not found:
+        return None
+    a = found[0] if near is None else min(found, key=lambda x: abs(x - near))
+    return a, a + len(text)
+
+
+def validate_claims(raw: Any, abstract: str, by: str, grounding: Grounding | None = None, *,
+                    title: str = "") -> tuple[list[dict[str, Any]], list[str]]:
+    """A reply's efficiency claims as grounded records labelled `by` ("model:<name>"), and the
+    values dropped ("claims[i].field", or "claims" for a list of the wrong shape)."""
+    if raw is None or raw == []:
+        return [], []
+    if not isinstance(raw, list):
+        return [], ["claims"]
+    out: list[dict[str, Any]] = []
+    dropped: list[str] = []
+    for n, item in enumerate(raw[:CLAIMS_MAX * 2]):
+        if not isinstance(item, Mapping) or n >= CLAIMS_MAX:
+            dropped.append(f"claims[{n}]")
+            continue
+        fields: dict[str, Any] = {}
+        lost: list[str] = []
+        anchor: int | None = None
+        for f in (*claims_mod.PRIMARY, *claims_mod.CONTEXT):  # figures first: names sit near
+            value = item.get(f)
+            if value is None or (isinstance(value, str) and value.strip().lower() in _NULLISH):
+                continue
+            text = None if isinstance(value, bool) or not isinstance(value, (str, int, float)) \
+                else " ".join(str(value).split())
+            span = None
+            if text is not None and f in claims_mod.PRIMARY:
+                if (len(text) <= FIGURE_LIMIT and len(text.split()) <= FIGURE_WORDS
+                        and grounded_figure(text, abstract)
+                        and not (grounding and grounding.copied(text, abstract))):
+                    span = _locate(text, abstract, anchor)
+            elif text is not None:
+                name = name_in(text, abstract, title) if f != "model_size" else (
+                    text if len(text) <= NAME_LIMIT else None)
+                if name is not None and not (grounding and grounding.copied(text, abstract)):
+                    span = _locate(name, abstract, anchor)
+            parsed = claims_mod.parse_value(f, abstract, *span) if span else None
+            if span is None or parsed is None:
+                lost.append(f"claims[{n}].{f}")
+                continue
+            fields[f] = {"value": parsed, "span": list(span), "text": abstract[span[0]:span[1]]}
+            anchor = span[0] if anchor is None else anchor
+        record = claims_mod.grounded({"by": by, "technique": None, "subkind": None,
+                                      "fields": fields}, abstract)
+        if record is None:
+            lost.append(f"claims[{n}]")  # no figure left: the claim goes whole
+        else:
+            out.append(record)
+        dropped += lost
+    return out, dropped
 
 
 _YES = {"true", "yes", "about", "y", "1"}
