@@ -19,8 +19,8 @@ _ABBREV = re.compile(
     r"(?:(?<![\w.])(?i:e\.g|i\.e|et al|al|etc|vs|figs?|eqs?|cf|resp|approx|w\.r\.t|viz|"
     r"secs?|refs?|ca)|(?<![\w.])(?:Dr|Mr|Ms|Mrs|Prof|No|Nos))\.$")
 _END = re.compile(
-    r"[.!?][\"')\]]?(?=\s+[\"'(\[]?[A-Z0-9$\\])"  # . then space and a capital, digit, $ or \
-    r"|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z]+\s)")  # "understood.To fill": no space at all
+    r"[.!?](?:[\"')\]]?(?=\s+[\"'(\[]?[A-Z0-9$\\])"  # . then space and a capital, digit, $ or \
+    r"|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z]+\s))")  # "understood.To fill": no space at all
 _LOOKBACK = 12  # characters before a point that can hold an abbreviation ("w.r.t." is 6)
 
 
@@ -32,8 +32,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     while start < n and text[start].isspace():
         start += 1
     for m in _END.finditer(text):
-        point = m.start() + 1 if m.end() > m.start() else m.start()  # just after . ! ?
-        if m.start() < start or _ABBREV.search(text, max(start, point - _LOOKBACK), point):
+        point = m.start() + 1  # just after . ! ?
+        if _ABBREV.search(text, max(start, point - _LOOKBACK), point):
             continue
         out.append((start, m.end()))
         start = m.end()
