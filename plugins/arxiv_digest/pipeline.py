@@ -225,6 +225,22 @@ def update_preprints(
     if not papers:
         reason = f"{server} posted nothing in {', '.join(source.categories) or 'any category'} on {day}"
         return UpdateResult(day=day, reason=reason)
+    return store_preprints(settings, server, day, papers, now=now, summarizer=summarizer,
+                           resummarize=resummarize)
+
+
+def store_preprints(
+    settings: DigestSettings,
+    server: str,
+    day: dt.date,
+    papers: tuple[Paper, ...],
+    *,
+    now: dt.datetime | None = None,
+    summarizer: Summarizer | None = None,
+    resummarize: bool = False,
+) -> UpdateResult:
+    """Tag, link, summarize and store one posting day's fetched preprints into that day's file
+    (update --source, and backfill --source for each day of its interval)."""
     date = day.isoformat()
     papers = tag_papers(papers, Tagger(settings.topics))
     papers = link_near_duplicates(papers, settings.duplicate_threshold, date,
