@@ -1,9 +1,15 @@
-"""Backfill: walk a range of announcement days through the arXiv API, resumably and politely.
+"""Backfill: walk a range of days through an API, resumably and politely.
 
-Each day is one `pipeline.update_day(settings, day=...)`, stored atomically before the next one
-starts, so an interrupted backfill keeps every finished day and a re-run skips them (unless
-`force`). Requests keep at least ARXIV_DIGEST_REQUEST_DELAY seconds apart across days too: the
-fetch layer spaces the pages of one day, this module spaces the days.
+arXiv: each announcement day is one `pipeline.update_day(settings, day=...)`, stored atomically
+before the next one starts, so an interrupted backfill keeps every finished day and a re-run skips
+them (unless `force`). Requests keep at least ARXIV_DIGEST_REQUEST_DELAY seconds apart across days
+too: the fetch layer spaces the pages of one day, this module spaces the days.
+
+bioRxiv/medRxiv (`backfill_preprints`): they post every day, weekends included. The days not yet
+stored for that server are fetched in runs of up to INTERVAL_DAYS consecutive days, one interval
+query per run (`/details/{server}/{from}/{to}/{cursor}`, paged and checked against its reported
+total by fetch_biorxiv), then stored day by day (`pipeline.store_preprints`) before the next run.
+A day counts as stored for a server when its file holds a paper from that server.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schedule, store
-from .errors import DigestError, NoAnnouncementError
-from .pipeline import update_day
+from .errors import ConfigError, DigestError, NoAnnouncementError
+from .models import Digest
+from .pipeline import store_preprints, update_day
 from .settings import DigestSettings
 from .status import day_cost, summary_counts
 from .summarize import Summarizer
@@ -25,6 +32,8 @@ from .summarize import Summarizer
 logger = logging.getLogger(__name__)
 
 STORED, SKIPPED, EMPTY, FAILED = "stored", "skipped", "empty", "failed"
+NO_POSTS = "no posts"  # a preprint server's posting day with nothing in the configured categories
+INTERVAL_DAYS = 7  # posting days per interval query (a week of bioRxiv: ~1,500 records, 15 pages)
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ class BackfillReport:
     @property
     def remaining(self) -> list[dt.date]:
         """Planned days not done: not reached, failed, or empty."""
-        done = {r.day for r in self.results if r.status in (STORED, SKIPPED)}
+        done = {r.day for r in self.results if r.status in (STORED, SKIPPED, NO_POSTS)}
         return [d for d in self.days if d not in done]
 
     @property
@@ -178,6 +187,129 @@ def _skipped(settings: DigestSettings, day: dt.date) -> DayResult:
                      message="already stored (--force fetches it again)")
 
 
+# -- bioRxiv / medRxiv ------------------------------------------------------------------------------
+
+
+def plan_posting_days(start: dt.date, end: dt.date | None, now: dt.datetime
+                      ) -> tuple[list[dt.date], str | None]:
+    """Every day from start to end (default: yesterday, UTC, the last complete posting day), and
+    a note if clipped: a preprint server posts every day, weekends and holidays included."""
+    latest = now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    note = None
+    if end is None:
+        end = latest
+    elif end > latest:
+        note = f"{end} is not over yet: stopping at {latest}, the last complete posting day"
+        end = latest
+    if start > end:
+        raise ValueError(f"--from {start} is after --to {end}")
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)], note
+
+
+def source_papers(digest: Digest | None, server: str) -> int:
+    """How many of a stored day's papers come from this source."""
+    return sum(1 for p in digest.papers if p.source == server) if digest else 0
+
+
+def _stored_for(settings: DigestSettings, server: str, day: dt.date) -> DayResult | None:
+    """The SKIPPED result for a day whose file already holds this server's papers, else None."""
+    if not store.day_path(settings.data_dir, day).exists():
+        return None
+    try:
+        stored = store.load_day(settings.data_dir, day)
+    except DigestError as e:  # unreadable: never merged into without --force
+        return DayResult(day, SKIPPED, message=f"stored file unreadable ({e}); --force refetches it")
+    n = source_papers(stored, server)
+    if not n:
+        return None
+    return DayResult(day, SKIPPED, papers=n, message=f"{server} already stored (--force fetches it again)")
+
+
+def _runs(days: list[dt.date], size: int) -> list[list[dt.date]]:
+    """Consecutive days in runs of at most `size`."""
+    out: list[list[dt.date]] = []
+    for d in days:
+        if out and len(out[-1]) < size and out[-1][-1] + dt.timedelta(days=1) == d:
+            out[-1].append(d)
+        else:
+            out.append([d])
+    return out
+
+
+def backfill_preprints(
+    settings: DigestSettings,
+    server: str,
+    days: list[dt.date],
+    *,
+    force: bool = False,
+    now: dt.datetime | None = None,
+    summarizer: Summarizer | None = None,
+    listener: Listener | None = None,
+    sleep: Callable[[float], Any] = time.sleep,
+    interval_days: int = INTERVAL_DAYS,
+) -> BackfillReport:
+    """Fetch a server's posting days by interval queries and store each day; stop at the first
+    fetch or storage failure (the days stored so far are kept; a re-run skips them)."""
+    from . import fetch_biorxiv  # only this path talks to api.biorxiv.org
+
+    source = next((s for s in settings.sources if s.name == server), None)
+    if source is None:  # the same message as update --source (pipeline.update_preprints)
+        raise ConfigError(
+            f"{settings.config_file}: sources: expected {server} to be listed to fetch it "
+            f"(listed: {', '.join(s.name for s in settings.sources)})")
+    listener = listener or Listener()
+    report = BackfillReport(days=list(days))
+    todo = []
+    for index, day in enumerate(days):
+        skipped = None if force else _stored_for(settings, server, day)
+        if skipped is None:
+            todo.append(day)
+            continue
+        listener.day_started(day, index)
+        report.results.append(skipped)
+        listener.day_done(skipped, report)
+    last_request_end: float | None = None
+    where = ", ".join(source.categories) or "any category"
+    for run in _runs(todo, max(1, interval_days)):
+        listener.day_started(run[0], days.index(run[0]))
+        try:
+            if last_request_end is not None:
+                wait = last_request_end + settings.request_delay - time.monotonic()
+                if wait > 0:
+                    sleep(wait)
+            try:
+                posted = fetch_biorxiv.fetch_posting_days(settings, server, run[0], run[-1],
+                                                          source.categories)
+            finally:
+                last_request_end = time.monotonic()
+            for day in run:
+                listener.day_started(day, days.index(day))
+                papers = posted.get(day, [])
+                if not papers:
+                    result = DayResult(day, NO_POSTS, message=f"{server} posted nothing in {where}")
+                else:
+                    outcome = store_preprints(settings, server, day, tuple(papers), now=now,
+                                              summarizer=summarizer)
+                    assert outcome.digest is not None  # store_preprints always stores
+                    counts = summary_counts(outcome.digest, settings)
+                    result = DayResult(day, STORED, papers=len(papers), added=outcome.added,
+                                       summaries=counts.done, cost=day_cost(outcome.digest))
+                report.results.append(result)
+                listener.day_done(result, report)
+        except DigestError as e:
+            report.error = e
+            done = {r.day for r in report.results}
+            failed = next((d for d in run if d not in done), run[0])
+            result = DayResult(failed, FAILED, message=str(e))
+            report.results.append(result)
+            listener.day_done(result, report)
+            break
+        except KeyboardInterrupt:
+            report.interrupted = True
+            break
+    return report
+
+
 def describe(result: DayResult) -> str:
     """One line per day for the log."""
     if result.status == STORED:
@@ -189,6 +321,8 @@ def describe(result: DayResult) -> str:
         return f"{result.day}  skipped  {result.papers:>5} papers, {result.message}"
     if result.status == EMPTY:
         return f"{result.day}  empty    {result.message}"
+    if result.status == NO_POSTS:
+        return f"{result.day}  no posts {result.message}"
     return f"{result.day}  FAILED   {result.message}"
 
 

@@ -91,8 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill", help="fetch a range of announcement days through the API (resumable)",
         description="Fetch every announcement day from --from to --to through the arXiv API, "
         "one stored file per day. Days already stored are skipped unless --force, so an "
-        "interrupted backfill resumes where it stopped.",
+        "interrupted backfill resumes where it stopped. With --source biorxiv or medrxiv, every "
+        "posting day (weekends included) through the server's interval API; a day counts as "
+        "stored when its file holds that server's papers.",
     )
+    bf.add_argument("--source", choices=("arxiv", "biorxiv", "medrxiv"), default="arxiv",
+                    help="the source to fetch (bioRxiv/medRxiv: listed under `sources:` in "
+                    "digest.yaml; --to defaults to yesterday)")
     bf.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD",
                     help="first day")
     bf.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD",
@@ -160,11 +165,15 @@ def _console(stderr: bool = False) -> Any:
 
 def cmd_backfill(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`backfill`: each announcement day of a range through the API, with a progress bar."""
-    from .backfill import RichListener, backfill, plan
+    from .backfill import RichListener, backfill, backfill_preprints, plan, plan_posting_days
 
     now = args.now or dt.datetime.now(dt.UTC)
+    preprints = args.source != "arxiv"
     try:
-        days, note = plan(settings, args.start, args.end, now)
+        if preprints:
+            days, note = plan_posting_days(args.start, args.end, now)
+        else:
+            days, note = plan(settings, args.start, args.end, now)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -184,22 +193,29 @@ def cmd_backfill(args: argparse.Namespace, settings: DigestSettings) -> int:
             root.handlers = [RichHandler(console=console, level=logging.WARNING,
                                          show_time=False, show_path=False)]
         try:
-            report = backfill(settings, days, force=args.force, now=args.now, listener=listener)
+            if preprints:
+                report = backfill_preprints(settings, args.source, days, force=args.force,
+                                            now=args.now, listener=listener)
+            else:
+                report = backfill(settings, days, force=args.force, now=args.now, listener=listener)
         finally:
             root.handlers = handlers
     stored, skipped = report.count("stored"), report.count("skipped")
+    kind = f"{args.source} posting days" if preprints else "announcement days"
+    none = f", {report.count('no posts')} with no posts" if preprints else ""
     print(
-        f"backfill {days[0]}..{days[-1]}: {len(days)} announcement days; {stored} stored, "
-        f"{skipped} skipped (already stored), {report.papers:,} papers fetched, "
+        f"backfill {days[0]}..{days[-1]}: {len(days)} {kind}; {stored} stored, "
+        f"{skipped} skipped (already stored){none}, {report.papers:,} papers fetched, "
         f"{report.summaries:,} summaries, ${report.cost:.4f}"
     )
     left = report.remaining
-    resume = f"python -m arxiv_digest backfill --from {left[0]} --to {days[-1]}" if left else ""
+    option = f" --source {args.source}" if preprints else ""
+    resume = f"python -m arxiv_digest backfill{option} --from {left[0]} --to {days[-1]}" if left else ""
     if report.interrupted:
         print(f"interrupted: {len(left)} day(s) not done; every stored day is kept. "
               f"Resume with: {resume}", file=sys.stderr)
     elif report.error is not None:
-        failed = report.results[-1].day
+        failed = next(r.day for r in report.results if r.status == "failed")
         print(f"error: backfill stopped at {failed}: {report.error}", file=sys.stderr)
         print(f"{len(left)} day(s) not done; days stored so far are kept. Run the same command "
               f"again to resume (stored days are skipped): {resume}", file=sys.stderr)

@@ -199,6 +199,35 @@ def fetch_interval(settings: DigestSettings, server: str, start: dt.date, end: d
                    categories: tuple[str, ...] = (), session: requests.Session | None = None
                    ) -> list[Paper]:
     """The papers posted from `start` to `end` in `categories` (none: all), one per DOI, by DOI."""
+    pairs = fetch_pairs(settings, server, start, end, categories, session)
+    papers = latest_versions(pairs)
+    logger.info("%s %s..%s: %d records, %d papers (%s)", server, start, end, len(pairs), len(papers),
+                ", ".join(categories) or "all categories")
+    return papers
+
+
+def fetch_posting_days(settings: DigestSettings, server: str, start: dt.date, end: dt.date,
+                       categories: tuple[str, ...] = (), session: requests.Session | None = None
+                       ) -> dict[dt.date, list[Paper]]:
+    """The papers of every posting day from `start` to `end`, from one interval query: each day
+    keeps one paper per DOI at its highest version posted that day (a DOI posted again on a later
+    day of the interval is that day's replacement, as update --source stores it day by day).
+    Days with no posts are absent. The whole interval is checked against its reported total."""
+    by_day: dict[str, list[tuple[Paper, str]]] = {}
+    pairs = fetch_pairs(settings, server, start, end, categories, session)
+    for paper, date in pairs:
+        by_day.setdefault(date, []).append((paper, date))
+    out = {dt.date.fromisoformat(d): latest_versions(ps) for d, ps in sorted(by_day.items())}
+    logger.info("%s %s..%s: %d records over %d posting days (%s)", server, start, end, len(pairs),
+                len(out), ", ".join(categories) or "all categories")
+    return out
+
+
+def fetch_pairs(settings: DigestSettings, server: str, start: dt.date, end: dt.date,
+                categories: tuple[str, ...] = (), session: requests.Session | None = None
+                ) -> list[tuple[Paper, str]]:
+    """Every record posted from `start` to `end` in `categories` (none: all) as (Paper, posting
+    date), checked: the right server, the right category, a date inside the interval."""
     if server not in SERVER_CATEGORIES:
         raise FetchError(f"unknown preprint server {server!r}; expected one of {', '.join(SERVERS)}")
     session = session or make_session(settings)
@@ -221,7 +250,4 @@ def fetch_interval(settings: DigestSettings, server: str, start: dt.date, end: d
                 raise FetchError(f"{where}: record {paper.id} v{paper.version} is dated {date}, "
                                  f"outside {start}..{end}")
             pairs.append((paper, date))
-    papers = latest_versions(pairs)
-    logger.info("%s %s..%s: %d records, %d papers (%s)", server, start, end, len(pairs), len(papers),
-                ", ".join(categories) or "all categories")
-    return papers
+    return pairs

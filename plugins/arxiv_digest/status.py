@@ -1,5 +1,9 @@
 """What is stored: days, gaps on announcement days, summaries still to do, and spend per month.
 
+Gaps are counted per source, each by its own schedule: arXiv's announcement days (no weekends or
+holidays) over the days whose file holds arXiv's listing, and every calendar day for bioRxiv and
+medRxiv (they post daily) over the days whose file holds that server's papers.
+
 The summaries and their ledger belong to the summarize stage; this module only reads them, and
 reads them defensively: a paper's summary may be missing (None), a mapping with a "failure", or a
 pending marker, and the day's ledger (Digest.extra["ledger"]) may be a mapping of totals, a mapping
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,6 +137,18 @@ class MonthSpend:
 
 
 @dataclass
+class SourceStatus:
+    """A preprint server's stored posting days (files holding its papers) and the days missing."""
+
+    name: str
+    days: list[dt.date] = field(default_factory=list)
+    papers: int = 0
+    gaps: list[dt.date] = field(default_factory=list)
+    gaps_from: dt.date | None = None
+    latest_expected: dt.date | None = None  # the last complete posting day (yesterday, UTC)
+
+
+@dataclass
 class Status:
     """Everything `status` reports."""
 
@@ -147,6 +164,8 @@ class Status:
     gaps_from: dt.date | None = None  # where gaps are counted from: the start date, or the first stored day
     # (day, listed papers that link code/a model/data/a demo, listed papers): code-link coverage
     code: list[tuple[dt.date, int, int]] = field(default_factory=list)
+    arxiv_days: list[dt.date] = field(default_factory=list)  # days whose file holds arXiv's listing
+    sources: dict[str, SourceStatus] = field(default_factory=dict)  # bioRxiv, medRxiv
 
     @property
     def cost(self) -> float:
@@ -158,6 +177,9 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
     """Read every stored day (an unreadable file is reported, never fatal)."""
     now = now or dt.datetime.now(dt.UTC)
     status = Status()
+    for source in settings.sources:
+        if source.name != "arxiv":
+            status.sources[source.name] = SourceStatus(source.name)
     if settings.data_dir.is_dir():
         status.stale_temp = sorted(settings.data_dir.glob("[0-9][0-9][0-9][0-9]/.*.json.*.tmp"))
     for path in store.iter_days(settings.data_dir):
@@ -168,6 +190,14 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
             continue
         day = dt.date.fromisoformat(digest.date)  # validated by store.load
         status.days.append(day)
+        per_source = Counter(p.source for p in digest.papers)
+        if digest.categories or per_source["arxiv"]:  # a preprint-only day is no arXiv day
+            status.arxiv_days.append(day)
+        for name, n in per_source.items():
+            if name != "arxiv":
+                src = status.sources.setdefault(name, SourceStatus(name))
+                src.days.append(day)
+                src.papers += n
         counts = summary_counts(digest, settings)
         status.papers += len(digest.papers)
         status.summaries += counts
@@ -181,6 +211,8 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
         listed = [p for p in digest.papers if wants_summary(p, settings)]
         status.code.append((day, sum(1 for p in listed if has_artefacts(p.links)), len(listed)))
     status.days.sort()
+    status.arxiv_days.sort()
+    _preprint_gaps(status, settings, now)
     today = schedule.expected_day(now)
     latest = today
     while not schedule.is_announcement_day(latest, settings.holidays):
@@ -188,14 +220,29 @@ def collect(settings: DigestSettings, now: dt.datetime | None = None) -> Status:
     status.latest_expected = latest
     # a configured start date bounds the gaps (a fresh clone holds one old sample day: counting from
     # it would ask for years of backfill); without one they count from the first stored day
-    status.gaps_from = settings.start_date or (status.days[0] if status.days else None)
+    status.gaps_from = settings.start_date or (status.arxiv_days[0] if status.arxiv_days else None)
     if status.gaps_from is not None and status.gaps_from <= latest:
-        stored = set(status.days)
+        stored = set(status.arxiv_days)
         status.gaps = [
             d for d in schedule.announcement_days(status.gaps_from, latest, settings.holidays)
             if d not in stored
         ]
     return status
+
+
+def _preprint_gaps(status: Status, settings: DigestSettings, now: dt.datetime) -> None:
+    """Each preprint server's missing posting days: every calendar day from the start date (or its
+    first stored day) to yesterday (UTC) whose file holds none of its papers."""
+    latest = now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    for src in status.sources.values():
+        src.days.sort()
+        src.latest_expected = latest
+        src.gaps_from = settings.start_date or (src.days[0] if src.days else None)
+        if src.gaps_from is None or src.gaps_from > latest:
+            continue
+        stored = set(src.days)
+        src.gaps = [d for d in (src.gaps_from + dt.timedelta(days=i)
+                                for i in range((latest - src.gaps_from).days + 1)) if d not in stored]
 
 
 def ranges(days: Sequence[dt.date], holidays: Iterable[dt.date] = ()) -> list[tuple[dt.date, dt.date]]:
@@ -235,7 +282,7 @@ def report(status: Status, settings: DigestSettings, console: Any) -> None:
         )
     latest = status.latest_expected
     if latest is not None:
-        state = "stored" if latest in status.days else "[yellow]not stored yet[/]: run `make update`"
+        state = "stored" if latest in status.arxiv_days else "[yellow]not stored yet[/]: run `make update`"
         console.print(f"latest announcement day: {latest} ({state})")
     since = (f"since ARXIV_DIGEST_START_DATE {settings.start_date}" if settings.start_date
              else "since the first stored day")
@@ -254,8 +301,10 @@ def report(status: Status, settings: DigestSettings, console: Any) -> None:
                 "  or start the archive later: set ARXIV_DIGEST_START_DATE = \"YYYY-MM-DD\" in "
                 "pelicanconf.py (days before it are not counted)"
             )
-    elif status.days:
+    elif status.arxiv_days:
         console.print("gaps: none")
+    for src in status.sources.values():
+        _report_source(src, settings, console)
     s = status.summaries
     line = f"summaries: {s.done:,} done, {s.pending:,} pending, {s.failed:,} failed"
     if s.todo:
@@ -291,3 +340,35 @@ def report(status: Status, settings: DigestSettings, console: Any) -> None:
             f"${status.cost:,.4f}", style="bold",
         )
         console.print(table)
+
+
+def _report_source(src: SourceStatus, settings: DigestSettings, console: Any) -> None:
+    """A preprint server's lines: stored posting days, papers, gaps and the backfill that fills them."""
+    fill = f"python -m arxiv_digest backfill --source {src.name}"
+    if not src.days:
+        console.print(f"{src.name}: no posting day stored yet (fetch one: python -m arxiv_digest "
+                      f"update --source {src.name}, or {fill} --from YYYY-MM-DD)")
+    else:
+        console.print(f"{src.name}: {len(src.days)} posting day(s) stored ({src.days[0]} .. "
+                      f"{src.days[-1]}), {src.papers:,} papers")
+    if src.gaps:
+        since = (f"since ARXIV_DIGEST_START_DATE {settings.start_date}" if settings.start_date
+                 else "since its first stored day")
+        console.print(
+            f"  [yellow]gaps[/]: {len(src.gaps)} posting day(s) without {src.name} papers {since} "
+            f"(it posts every day): {format_ranges(_runs(src.gaps))}")
+        console.print(f"  fill them: {fill} --from {src.gaps[0]} --to {src.gaps[-1]}"
+                      "  (stored days are skipped)")
+    elif src.days:
+        console.print(f"  gaps: none up to {src.latest_expected}")
+
+
+def _runs(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive calendar days grouped into (first, last) runs."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in sorted(days):
+        if out and out[-1][1] + dt.timedelta(days=1) == d:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
