@@ -24,12 +24,24 @@ logger = logging.getLogger(__name__)
 
 # A version-less arXiv id: 2411.17700, or the old style hep-th/9901001 (math.GT/0309136).
 ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}")
+# A preprint server's DOI (bioRxiv, medRxiv: 10.1101/2020.01.01.123456, 10.1101/19004184): a
+# registrant, then dot-separated segments of letters, digits, '-' and '_' (never '..' or a leading
+# dot, so it is safe as a path under papers/ and, with '/' made '-', as a BibTeX key).
+PREPRINT_DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*")
 COINS_MAX_AUTHORS = 20  # a long author list gives its first 20 in COinS (the .bib and the page: all)
+# who publishes each preprint server (their own BibTeX exports name Cold Spring Harbor Laboratory)
+SERVER_PUBLISHERS = {"biorxiv": "Cold Spring Harbor Laboratory",
+                     "medrxiv": "Cold Spring Harbor Laboratory"}
 
 
 def is_arxiv_id(pid: str) -> bool:
     """True when pid is a well-formed version-less arXiv id (safe as a path and a BibTeX key)."""
     return ARXIV_ID.fullmatch(pid) is not None
+
+
+def is_page_id(pid: str) -> bool:
+    """True when pid can name a paper's page: an arXiv id or a well-formed preprint DOI."""
+    return is_arxiv_id(pid) or PREPRINT_DOI.fullmatch(pid) is not None
 
 
 @lru_cache(maxsize=1)
@@ -88,9 +100,11 @@ def _author(name: str) -> str:
     return text
 
 
-def bibtex_key(pid: str) -> str:
-    """'arXiv:2411.17700'; an old-style id's '/' becomes '-' (keys allow no '/')."""
-    return "arXiv:" + re.sub(r"[^A-Za-z0-9.\-]", "-", pid)
+def bibtex_key(paper: Paper) -> str:
+    """'arXiv:2411.17700', 'bioRxiv:10.1101-2020.01.01.123456': the source, then the id with any
+    character a key cannot hold ('/' of old-style ids and DOIs) as '-'."""
+    prefix = "arXiv" if paper.source == "arxiv" else paper.source_label
+    return prefix + ":" + re.sub(r"[^A-Za-z0-9.\-]", "-", paper.id)
 
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -102,23 +116,39 @@ def bibtex_url(url: str) -> str:
 
 
 def bibtex_entry(paper: Paper, announced: dt.date) -> str:
-    """One @misc entry (the form arXiv's own export uses), every field escaped."""
+    """One @misc entry, every field escaped: arXiv's own form (eprint, archivePrefix, primaryClass)
+    for an arXiv paper; for a bioRxiv/medRxiv preprint its DOI, the server as `howpublished`, its
+    publisher, the version in `note` and the journal DOI (once published) there too."""
     fields = [
         ("title", "{" + bibtex_text(paper.title) + "}"),  # double braces keep the capitals
         ("author", " and ".join(_author(a) for a in paper.authors) or "{unknown}"),
         ("year", str(announced.year)),
         ("month", _MONTHS[announced.month - 1]),
-        ("eprint", bibtex_text(paper.versioned_id)),
-        ("archivePrefix", "arXiv"),
-        ("primaryClass", bibtex_text(paper.primary_category or "")),
-        ("url", bibtex_url(paper.abs_url)),
     ]
-    if paper.doi:
-        fields.append(("doi", bibtex_text(paper.doi)))
+    if paper.source == "arxiv":
+        fields += [
+            ("eprint", bibtex_text(paper.versioned_id)),
+            ("archivePrefix", "arXiv"),
+            ("primaryClass", bibtex_text(paper.primary_category or "")),
+            ("url", bibtex_url(paper.abs_url)),
+        ]
+        if paper.doi:
+            fields.append(("doi", bibtex_text(paper.doi)))
+    else:  # the id is the preprint's DOI; paper.doi is the journal's, once published
+        note = f"Preprint, version {paper.version}"
+        if paper.doi:
+            note += f"; published as doi:{paper.doi}"
+        fields += [
+            ("howpublished", bibtex_text(paper.source_label)),
+            ("publisher", bibtex_text(SERVER_PUBLISHERS.get(paper.source, paper.source_label))),
+            ("doi", bibtex_text(paper.id)),
+            ("url", bibtex_url(paper.abs_url)),
+            ("note", bibtex_text(note)),
+        ]
     body = ",\n".join(
         f"  {name} = {value}" if name == "month" else f"  {name} = {{{value}}}"
         for name, value in fields)
-    return f"@misc{{{bibtex_key(paper.id)},\n{body}\n}}\n"
+    return f"@misc{{{bibtex_key(paper)},\n{body}\n}}\n"
 
 
 def bibtex_file(entries: Iterable[str], what: str) -> str:
@@ -139,7 +169,9 @@ def bibtex_file(entries: Iterable[str], what: str) -> str:
 def coins(paper: Paper, announced: dt.date) -> str:
     """The OpenURL ContextObject of a span.Z3988 (Zotero saves every paper of a page from these).
 
-    Lean, as a day of 300 papers carries 300 of them: title, date, the abs URL, the first authors."""
+    Lean, as a day of 300 papers carries 300 of them: title, date, the abs URL, the first authors;
+    for a bioRxiv/medRxiv preprint also its DOI (`info:doi/`, which Zotero keeps as the DOI) and the
+    server's name."""
     pairs: list[tuple[str, str]] = [
         ("ctx_ver", "Z39.88-2004"),
         ("rft_val_fmt", "info:ofi/fmt:kev:mtx:journal"),
@@ -148,6 +180,8 @@ def coins(paper: Paper, announced: dt.date) -> str:
         ("rft.date", announced.isoformat()),
         ("rft_id", paper.abs_url),  # Zotero keeps an http(s) rft_id as the item's URL
     ]
+    if paper.source != "arxiv":
+        pairs += [("rft_id", f"info:doi/{paper.id}"), ("rft.jtitle", paper.source_label)]
     pairs += [("rft.au", " ".join(a.split())) for a in paper.authors[:COINS_MAX_AUTHORS]]
     return urlencode(pairs, quote_via=quote, safe=":/")
 
@@ -167,8 +201,8 @@ class CiteLinks:
         return f"{self.siteurl.rstrip('/')}/{path}"
 
     def paper(self, pid: str) -> str:
-        """The paper's page, or "" when it has none (pages off, or an id that is no arXiv id)."""
-        if not self.paper_url or not is_arxiv_id(pid):
+        """The paper's page, or "" when it has none (pages off, or an id that names no page)."""
+        if not self.paper_url or not is_page_id(pid):
             return ""
         return self._join(self.paper_url.format(id=pid))
 
@@ -178,8 +212,9 @@ class CiteLinks:
 
 
 def paper_save_as(pattern: str, pid: str) -> str:
-    """Where a paper's page is written (pattern with {id}), or "" for an id that is no arXiv id."""
-    return pattern.format(id=pid) if is_arxiv_id(pid) else ""
+    """Where a paper's page is written (pattern with {id}), or "" for an id that names no page
+    (neither an arXiv id nor a preprint DOI: it could not be a safe path)."""
+    return pattern.format(id=pid) if is_page_id(pid) else ""
 
 
 def authors_line(authors: Sequence[str]) -> str:

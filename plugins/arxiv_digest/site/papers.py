@@ -4,7 +4,9 @@ It shows the TL;DR, topics, facts, the abstract, links, the paper's day and its 
 carries the citation_* meta that Zotero and Google Scholar read, and is the paper's one search
 record (Pagefind indexes these pages, with topic, category, year and month filters). A paper
 listed on several days (a new version, a cross-list) has one page, showing its newest listing.
-An id that is no arXiv id gets no page (it could not be a safe path); its day lists it as before.
+A bioRxiv/medRxiv preprint's page is named by its DOI (/papers/10.1101/2020.01.01.123456/) and
+links, cites and labels it as the server's paper. An id that is neither an arXiv id nor a
+preprint DOI gets no page (it could not be a safe path); its day lists it as before.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from pelican.generators import Generator
 
 from ..cite import CiteLinks, bibtex_entry, paper_save_as
+from ..models import id_label
 from ..render import DayView, PaperView, digest_settings
 from .archive import day_articles
 
@@ -48,7 +51,7 @@ class PaperPage:
     day_url: str  # the newest day's page, relative to SITEURL
     published: dt.datetime  # the newest day's article date (timezone-aware)
     listings: tuple[Listing, ...]  # oldest first
-    related: tuple[tuple[str, str], ...]  # (href, label): a paper page (absolute) or arXiv
+    related: tuple[tuple[str, str], ...]  # (href, label): a paper page (absolute), arXiv or doi.org
 
     @property
     def paper(self) -> Any:
@@ -63,6 +66,8 @@ class PaperPage:
     @property
     def search_categories(self) -> tuple[str, ...]:
         """The categories that are well-formed arXiv categories (search filter values)."""
+        if self.view.paper.source != "arxiv":  # a server's subject ("cell biology") is no filter value
+            return ()
         return tuple(c for c in self.view.paper.categories if CATEGORY.fullmatch(c))
 
     @property
@@ -78,7 +83,7 @@ def cite_links(settings: dict[str, Any]) -> CiteLinks:
 
 
 def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str, PaperPage]:
-    """id -> PaperPage for every listed paper with an arXiv id, in order of first listing."""
+    """id -> PaperPage for every listed paper whose id names a page, in order of first listing."""
     ds = digest_settings(settings)
     if not ds.paper_url:
         return {}
@@ -93,13 +98,15 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
         save_as = paper_save_as(ds.paper_save_as, pid)
         if not save_as:
             skipped += 1
-            logger.warning("no paper page for %.80r: not an arXiv id", pid)
+            logger.warning("no paper page for %.80r: neither an arXiv id nor a preprint DOI", pid)
             continue
         view, article = listed[-1]
         related = []
         for r in view.paper.related:
             href = links.paper(r.id) if r.id in seen else ""
-            related.append((href or f"https://arxiv.org/abs/{r.id}", f"arXiv:{r.id} ({r.date})"))
+            # a DOI (bioRxiv, medRxiv) resolves at doi.org; anything else is an arXiv id
+            outside = f"https://doi.org/{r.id}" if r.id.startswith("10.") else f"https://arxiv.org/abs/{r.id}"
+            related.append((href or outside, f"{id_label(r.id)} ({r.date})"))
         pages[pid] = PaperPage(
             id=pid,
             url=ds.paper_url.format(id=pid),
@@ -113,7 +120,7 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
             related=tuple(related),
         )
     if skipped:
-        logger.warning("%d listed paper(s) got no page (ids that are no arXiv ids)", skipped)
+        logger.warning("%d listed paper(s) got no page (ids that are neither arXiv ids nor DOIs)", skipped)
     return pages
 
 

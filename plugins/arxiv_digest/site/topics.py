@@ -36,7 +36,7 @@ class TopicPaper:
     @property
     def url(self) -> str:
         """The paper on its day page, relative to SITEURL."""
-        return f"{self.day_url}#{self.view.paper.id}"
+        return f"{self.day_url}#{self.view.paper.anchor}"  # a DOI's '/' is '-' in anchors
 
     @property
     def date(self) -> dt.date:
@@ -137,5 +137,5 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
             if path:
                 feeds.write(path, title=f"{self.settings['SITENAME']}: {topic.name}",
                             link=feeds.link(topic.url),
-                            description=f"New arXiv papers on {topic.name}, newest first.",
+                            description=f"New papers on {topic.name}, newest first.",
                             papers=topic.papers[:limit])

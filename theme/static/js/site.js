@@ -134,7 +134,8 @@
      kept in the address as ?source=. Pressing the pressed button again shows every source. */
   function initSourceFilter() {
     var buttons = all("button.source[data-source]");
-    if (!buttons.length || !doc.querySelector(".filter")) return;
+    if (!buttons.length) return;
+    var withFilter = !!doc.querySelector(".filter");
     function set(source, remember) {
       var known = buttons.some(function (b) { return b.getAttribute("data-source") === source && !b.disabled; });
       if (!known) source = "";
@@ -147,7 +148,8 @@
         if (source) url.searchParams.set("source", source); else url.searchParams.delete("source");
         history.replaceState(history.state, "", url.pathname + url.search + url.hash);
       }
-      doc.dispatchEvent(new CustomEvent("digest:filter"));
+      if (withFilter) doc.dispatchEvent(new CustomEvent("digest:filter"));
+      else applyPageFilters();
     }
     buttons.forEach(function (b) {
       b.addEventListener("click", function () {
@@ -171,11 +173,30 @@
   /* "has code": only the papers that link code, a model, a data set or a demo (article[data-code]),
      together with the topic filter; kept in the address as ?code=1. A page with the topic filter
      re-applies it (the "digest:filter" event); a topic page hides its papers here. */
+  /* A page without the topic filter (a topic page): the "has code" and source buttons together
+     hide the papers of this page here. */
+  function applyPageFilters() {
+    var status = doc.querySelector(".filter-status");
+    var codeOnly = root.classList.contains("code-only");
+    var onlySource = root.getAttribute("data-only-source") || "";
+    var label = doc.querySelector("button.source[data-source='" + onlySource + "']");
+    var papers = all("article.paper"), shown = 0;
+    papers.forEach(function (p) {
+      p.hidden = (codeOnly && !p.hasAttribute("data-code"))
+        || (!!onlySource && p.getAttribute("data-source") !== onlySource);
+      if (!p.hidden) shown++;
+    });
+    all("section.topic-day").forEach(function (s) { s.hidden = !s.querySelector("article.paper:not([hidden])"); });
+    var what = [];
+    if (codeOnly) what.push("with code");
+    if (onlySource) what.push("from " + (label ? label.getAttribute("data-label") : onlySource));
+    if (status) status.textContent = what.length ? "Showing " + shown + " of " + papers.length + " papers on this page: " + what.join(", ") + "." : "";
+  }
+
   function initCodeFilter() {
     var b = doc.querySelector("button.has-code");
     if (!b) return;
     var withFilter = !!doc.querySelector(".filter");
-    var status = doc.querySelector(".filter-status");
     function set(on, remember) {
       root.classList.toggle("code-only", on);
       b.setAttribute("aria-pressed", on ? "true" : "false");
@@ -184,14 +205,8 @@
         if (on) url.searchParams.set("code", "1"); else url.searchParams.delete("code");
         history.replaceState(history.state, "", url.pathname + url.search + url.hash);
       }
-      if (withFilter) { doc.dispatchEvent(new CustomEvent("digest:filter")); return; }
-      var papers = all("article.paper"), shown = 0;
-      papers.forEach(function (p) {
-        p.hidden = on && !p.hasAttribute("data-code");
-        if (!p.hidden) shown++;
-      });
-      all("section.topic-day").forEach(function (s) { s.hidden = !s.querySelector("article.paper:not([hidden])"); });
-      if (status) status.textContent = on ? "Showing " + shown + " of " + papers.length + " papers on this page: with code." : "";
+      if (withFilter) doc.dispatchEvent(new CustomEvent("digest:filter"));
+      else applyPageFilters();
     }
     b.addEventListener("click", function () { if (!b.disabled) set(b.getAttribute("aria-pressed") !== "true", true); });
     // a link to a paper without code shows it (the topic filter lets go of its topic the same way)
