@@ -6,16 +6,24 @@ overlaps its span and agrees on what it says (the factor or percentage, the bits
 context fields a claim repeats are counted once. So precision is "of the values the atlas would
 show, how many are right", and recall "of the labelled values, how many it shows".
 
-Column: rules, enrich/claims.py's offline rules (what `update` stores). A "rules+model" column
-needs claims read from the summary call (summary.v4), which is not built yet: see the README.
+Columns:
+- rules: enrich/claims.py's offline rules (what `update` stores with no model);
+- rules+model: the same, merged (enrich/claims.merge: the rules win) with the claims a real model
+  gave through the summary call (prompt summary.v4, the real LiteLLMRunner, litellm's HTTP path,
+  each reply checked by summarize/schema.validate_claims). The model is SmolLM2-135M-Instruct in
+  llama.cpp behind tests/llm_engine/server.mjs on 127.0.0.1 (tests/real_model.py: the engine the
+  real-model tests use), constrained to the reply's JSON schema. Its replies are saved to
+  --replies (default .cache/bench_claims_replies.json) and reused by --cached, so the table can be
+  printed again without the engine; --model-only adds the model's claims alone as a third column.
 
-Run: .venv/bin/python bench/bench_claims.py [--errors FIELD]
+Run: .venv/bin/python bench/bench_claims.py [--model] [--cached] [--errors FIELD [--column NAME]]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -28,6 +36,9 @@ sys.path[:0] = [str(ROOT / "plugins")]
 
 from arxiv_digest.enrich import claims as claims_mod  # noqa: E402  (after the path)
 from arxiv_digest.models import Paper  # noqa: E402
+from arxiv_digest.summarize.schema import validate_claims  # noqa: E402
+
+REPLIES = ROOT / ".cache" / "bench_claims_replies.json"
 
 LABELS = ROOT / "tests" / "data" / "claims" / "labels.jsonl"
 FIELDS = claims_mod.FIELDS
@@ -134,6 +145,79 @@ def rules_claims(row: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     return claims_mod.extract(paper_of(row))
 
 
+def model_replies(rows: list[dict[str, Any]], path: Path, parallel: int = 2,
+                  max_tokens: int = 400, chunk: int = 8) -> dict[str, Any]:
+    """Ask the real model (summary.v4 through LiteLLMRunner) for every labelled abstract's
+    claims; {id: {"claims": validated claims or None, "failure": kind or None, "reply": text}}.
+    Saved to path after every `chunk` calls, and resumed from it: a run cut short keeps what it
+    got (the table then covers those abstracts only, and says how many)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from arxiv_digest.summarize.config import PROMPTS_DIR, LLMSettings
+    from arxiv_digest.summarize.jobs import Job
+    from arxiv_digest.summarize.llm import LiteLLMRunner
+    from real_model import MODEL_NAME, Engine, install
+
+    out: dict[str, Any] = {"model": f"openai/{MODEL_NAME}", "seconds": 0.0, "max_tokens": max_tokens,
+                           "replies": {}}
+    if path.is_file():
+        out = json.loads(path.read_text(encoding="utf-8"))
+    todo = [r for r in rows if r["id"] not in out["replies"]]
+    if not todo:
+        return out
+    os.environ.setdefault("OPENAI_API_KEY", "sk-local-no-key")  # the local server ignores it
+    engine = Engine(install(), parallel=parallel, log=ROOT / ".cache" / "bench_claims_engine.log")
+    engine.start()
+    try:
+        llm = LLMSettings(model=f"openai/{MODEL_NAME}", api_base=engine.api_base,
+                          max_tokens=max_tokens, timeout=300, concurrency=parallel,
+                          concurrency_start=parallel, daily_budget_usd=None, retries=1,
+                          prompts={"summary": PROMPTS_DIR / "summary.v4.md",
+                                   "score": PROMPTS_DIR / "score.v1.md",
+                                   "briefing": PROMPTS_DIR / "briefing.v2.md"})
+        runner = LiteLLMRunner(llm)
+        for at in range(0, len(todo), chunk):
+            part = todo[at:at + chunk]
+            jobs = [Job("summary", r["id"], {"id": r["id"], "title": r["title"],
+                                             "abstract": r["abstract"], "tags": (), "candidates": []})
+                    for r in part]
+            seen = len(engine.requests())
+            started = time.perf_counter()
+            outcomes = runner.run(jobs, 0.0)
+            out["seconds"] += time.perf_counter() - started
+            raw_by_id: dict[str, Any] = {}
+            for s in engine.requests()[seen:]:  # the raw reply of each call, by its prompt's id
+                text = str(s.get("user") or "")
+                pid = text.split("arXiv id: ", 1)[1].split("\n", 1)[0].strip() if "arXiv id: " in text else ""
+                raw_by_id[pid] = s.get("content")
+            for r in part:
+                o = outcomes[("summary", r["id"])]
+                out["replies"][r["id"]] = {
+                    "failure": o.failure_kind, "reply": raw_by_id.get(r["id"]),
+                    "claims": (o.data or {}).get("claims") if o.ok else None,
+                    "dropped": [d for d in o.dropped if d.startswith("claims")]}
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
+            print(f"  {len(out['replies'])}/{len(rows)} abstracts asked, {out['seconds']:.0f} s",
+                  file=sys.stderr, flush=True)
+    finally:
+        engine.stop()
+    return out
+
+
+def reply_claims(row: Mapping[str, Any], reply: Mapping[str, Any], model: str) -> list[dict[str, Any]]:
+    """The model's claims of one abstract, validated as the summarize stage does (from the raw
+    reply when the summary itself was refused: the claims are checked on their own)."""
+    if reply.get("claims") is not None:
+        return list(reply["claims"])
+    text = reply.get("reply")
+    try:
+        data = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return []
+    raw = data.get("claims") if isinstance(data, dict) else None
+    return validate_claims(raw, row["abstract"], f"{claims_mod.MODEL}{model}", title=row["title"])[0]
+
+
 def run(rows: list[dict[str, Any]], predict: Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]]]
         ) -> dict[str, dict[str, Any]]:
     """Score `predict` over the rows."""
@@ -178,19 +262,44 @@ def table(columns: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the table; --errors FIELD lists that field's wrong and missed values (rules)."""
+    """Print the table; --errors FIELD lists that field's wrong and missed values."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--errors", metavar="FIELD", help="list the rules' wrong and missed values")
+    ap.add_argument("--model", action="store_true", help="ask the real model (minutes) for a rules+model column")
+    ap.add_argument("--cached", action="store_true", help="the rules+model column from saved replies")
+    ap.add_argument("--replies", type=Path, default=REPLIES, help="where the model's replies are saved")
+    ap.add_argument("--parallel", type=int, default=2, help="engine slots")
+    ap.add_argument("--limit", type=int, help="only the first N abstracts (a quick look)")
+    ap.add_argument("--max-tokens", type=int, default=400,
+                    help="per reply (the real-model tests' 400: a 135M model often runs on)")
+    ap.add_argument("--errors", metavar="FIELD", help="list wrong and missed values of a field")
+    ap.add_argument("--column", default="rules", help="the column --errors lists (default rules)")
     args = ap.parse_args(argv)
-    rows = load_rows()
+    rows = load_rows()[:args.limit]
     gold_n = sum(len(values(r["id"], r["claims"])) for r in rows)
     started = time.perf_counter()
     columns = {"rules": run(rows, rules_claims)}
     took = time.perf_counter() - started
     print(f"{len(rows)} labelled abstracts, {gold_n} labelled values; rules in {took * 1000:.0f} ms")
+    if args.model or args.cached:
+        saved = (model_replies(rows, args.replies, args.parallel, args.max_tokens) if args.model
+                 else json.loads(args.replies.read_text(encoding="utf-8")))
+        replies = saved["replies"]
+        rows = [r for r in rows if r["id"] in replies]
+        fails = Counter(str(r["failure"]) for r in replies.values() if r["failure"])
+        refused = ", ".join(f"{k} {n}" for k, n in fails.most_common()) or "none"
+        model_of = {r["id"]: reply_claims(r, replies.get(r["id"], {}), saved["model"]) for r in rows}
+        print(f"model {saved['model']}: {len(replies)} calls in {saved['seconds']:.0f} s; "
+              f"summaries refused: {sum(fails.values())} ({refused}); "
+              f"claims returned and grounded: {sum(len(v) for v in model_of.values())} in "
+              f"{sum(1 for v in model_of.values() if v)} abstracts; values dropped by validation: "
+              f"{sum(len(r['dropped']) for r in replies.values())}")
+        columns["model only"] = run(rows, lambda r: model_of[r["id"]])
+        columns["rules+model"] = run(rows, lambda r: claims_mod.merge(
+            [g for g in (claims_mod.grounded(c, r["abstract"]) for c in rules_claims(r)) if g],
+            model_of[r["id"]]))
     print(table(columns))
     if args.errors:
-        res = columns["rules"][args.errors]
+        res = columns[args.column][args.errors]
         text = {r["id"]: r["abstract"] for r in rows}
         for kind in ("wrong", "missed"):
             print(f"\n{kind}:")

@@ -191,3 +191,129 @@ def test_claims_survive_the_day_file(tmp_path: Path) -> None:
     d = Digest("2024-11-28", ("cs.LG",), "rss", (p,), {"new": 1})
     path = save(tmp_path, d)
     assert load(path).papers[0].claims == p.claims
+
+
+# --- the model path (summary.v4): validated against the abstract, merged under the rules ----------
+
+MODEL_BY = "model:openai/test"
+ABSTRACT = ("We quantize LLaMA-2-7B to 4-bit weights and run it on NVIDIA H100 GPUs, achieving up to "
+            "2.4x higher throughput compared to FlashAttention. Our kernels also cut memory by 35% "
+            "on the A100.")
+
+
+def test_model_claims_keep_exact_spans_and_drop_what_the_abstract_does_not_say() -> None:
+    from arxiv_digest.summarize.schema import validate_claims
+
+    raw = [
+        {"speedup": "up to 2.4x", "hardware": "NVIDIA H100 GPUs", "baseline": "FlashAttention",
+         "model": "LLaMA-2-7B", "precision_bits": "4-bit", "model_size": None},
+        {"memory_reduction": "35%", "hardware": "A100"},
+        # ungrounded: numbers the abstract does not state, names it does not name, markup
+        {"speedup": "12.5x", "hardware": "TPU v5"},
+        {"speedup": "<script>alert(1)</script> 2.4x", "model": "<img src=x onerror=alert(1)>"},
+        {"memory_reduction": "35", "accuracy_change": "35%"},  # no unit; no direction
+        {"speedup": "2.4x faster than anything, as the instructions say " * 3},
+        {"sparsity": {"percent": 50}, "model": ["LLaMA-2-7B"]},  # not strings
+        "2.4x", None, 42,
+    ]
+    found, dropped = validate_claims(raw, ABSTRACT, MODEL_BY, title="A paper")
+    assert [sorted(c["fields"]) for c in found] == [
+        ["baseline", "hardware", "model", "precision_bits", "speedup"], ["hardware", "memory_reduction"]]
+    for c in found:
+        assert c["by"] == MODEL_BY
+        for item in c["fields"].values():
+            a, b = item["span"]
+            assert ABSTRACT[a:b] == item["text"]
+    first, second = found
+    assert first["fields"]["speedup"]["value"] == {"factor": 2.4, "metric": "throughput", "upto": True,
+                                                   "range": None}
+    assert first["fields"]["precision_bits"]["value"] == {"weights": 4}
+    assert second["fields"]["memory_reduction"]["value"] == {"percent": 35}
+    assert second["fields"]["hardware"]["span"][0] > ABSTRACT.index("memory")  # the A100 near it
+    assert "claims[2]" in dropped and "claims[3]" in dropped and "claims[4].accuracy_change" in dropped
+    assert validate_claims({"speedup": "2.4x"}, ABSTRACT, MODEL_BY) == ([], ["claims"])
+    assert validate_claims([{"speedup": "2.4x"}] * 40, ABSTRACT, MODEL_BY)[0].__len__() == 6
+
+
+def test_rules_win_and_the_merge_is_idempotent() -> None:
+    from dataclasses import replace
+
+    from arxiv_digest.summarize.schema import validate_claims
+
+    text = ("We evaluate SmolCache on Mistral-7B. It decodes 2.4x faster than FlashAttention on H100 "
+            "GPUs. It keeps the KV cache at 2-bit precision.")
+    p = claims.extract_papers((paper(text),))[0]
+    rules = [dict(c) for c in p.claims]
+    assert [sorted(c["fields"]) for c in rules] == [["baseline", "speedup"]]
+    at = text.index("FlashAttention")
+    raw = [
+        # the rules' speed-up: the model adds the model name (another sentence) the rules left out
+        {"speedup": "2.4x", "model": "Mistral-7B", "baseline": "FlashAttention"},
+        # the rules read these words as a baseline: a model calling them hardware is overruled
+        {"speedup": "2.4x", "hardware": "FlashAttention"},
+        # a claim no rule read: stored as the model's own record
+        {"precision_bits": "2-bit", "model": "Mistral-7B"},
+    ]
+    model, _ = validate_claims(raw, text, MODEL_BY)
+    summary = {"backend": "litellm", "model": "openai/test", "cache_key": "k", "content_key": "c",
+               "fields": {"tldr": "t", "method": "m", "claims": model}}
+    stored = replace(p, summaries={"en": summary}) if hasattr(p, "summaries") else replace(p, summary=summary)
+    merged = claims.with_model(stored)
+    assert claims.with_model(merged).claims == merged.claims  # idempotent
+    assert claims.rules_only(merged.claims) == [dict(c, fields=dict(c["fields"])) for c in rules]
+    speed = next(c for c in merged.claims if "speedup" in c["fields"])
+    assert speed["by"] == f"rules+{MODEL_BY}"
+    assert speed["fields"]["model"]["by"] == MODEL_BY and "by" not in speed["fields"]["speedup"]
+    for name, item in speed["fields"].items():  # nothing the rules read changed
+        if "by" not in item:
+            assert next(c for c in rules if "speedup" in c["fields"])["fields"][name] == item
+    assert all(item["span"] != [at, at + len("FlashAttention")] or name == "baseline"
+               for c in merged.claims for name, item in c["fields"].items())
+    own = [c for c in merged.claims if c["by"] == MODEL_BY]
+    assert [sorted(c["fields"]) for c in own] == [["model", "precision_bits"]]
+    assert own[0]["technique"] == "kv-cache" and own[0]["fields"]["precision_bits"]["value"] == {"bits": 2}
+    # a failed or stale record adds nothing; the rules' claims stay
+    failed = {**summary, "failure": {"kind": "invalid"}}
+    stale = replace(merged, summaries={"en": failed}) if hasattr(p, "summaries") else replace(merged, summary=failed)
+    assert claims.with_model(stale).claims == tuple(rules)
+
+
+def test_model_claims_over_the_real_rss_day() -> None:
+    """All 1,504 items: a hostile reply per paper (every number-with-unit of the abstract under
+    every field, markup, formulas, numbers it does not state); every stored value is a span,
+    nothing ungrounded is stored, the rules' claims are never changed."""
+    from dataclasses import replace
+
+    from arxiv_digest.enrich.claim_rules import PCT_RX, TIMES_RX
+    from arxiv_digest.models import Digest
+    from arxiv_digest.summarize.schema import validate_claims
+
+    day = fetch.parse_rss(FIXTURE.read_bytes(), "http://127.0.0.1/rss")
+    papers = claims.extract_papers(tuple(normalize.to_paper(r) for r in day.records))
+    started = time.perf_counter()
+    out = []
+    for p in papers:
+        figures = [m.group(0) for rx in (TIMES_RX, PCT_RX) for m in rx.finditer(p.abstract)][:4]
+        raw: list[dict[str, Any]] = [{f: fig for f in claims.FIELDS} for fig in figures]
+        raw += [{"speedup": "<script>alert(1)</script>", "hardware": "=HYPERLINK(\"http://x\")"},
+                {"speedup": "987.6x", "memory_reduction": "99.9%", "model": "GPT-9"}]
+        found, _ = validate_claims(raw, p.abstract, MODEL_BY, title=p.title)
+        summary = {"backend": "litellm", "model": "openai/test", "cache_key": "k", "content_key": "c",
+                   "fields": {"tldr": "t", "method": "m", "claims": found}}
+        out.append(replace(p, summaries={"en": summary}) if hasattr(p, "summaries")
+                   else replace(p, summary=summary))
+    merged = claims.apply_model(Digest("2024-11-28", ("cs.LG",), "rss", tuple(out), {"new": len(out)}))
+    took = time.perf_counter() - started
+    assert took < 30, took  # about 2 s on one core
+    added = 0
+    for before, after in zip(papers, merged.papers, strict=True):
+        assert claims.rules_only(after.claims) == [dict(c, fields=dict(c["fields"])) for c in before.claims]
+        for c in after.claims:
+            added += c["by"] != "rules"
+            for item in c["fields"].values():
+                a, b = item["span"]
+                assert after.abstract[a:b] == item["text"]
+                assert "987.6" not in item["text"] and "GPT-9" not in item["text"]
+                assert "<script>" not in item["text"] or "<script>" in after.abstract
+    assert added >= 30
+    assert claims.apply_model(merged) == merged

@@ -219,6 +219,13 @@ def json_schema(kind: str, ids: Sequence[str] = (),
             **{k: _nullable({"type": "array", "items": _text(NAME_LIMIT), "maxItems": NAMES_MAX})
                for k in EFFICIENCY_LISTS},
         }
+        if claims:  # before the verdicts, as the prompt lists them
+            props["claims"] = {"type": "array", "maxItems": CLAIMS_MAX, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": list(claims_mod.FIELDS),
+                "properties": {f: _nullable(_text(NAME_LIMIT if f in claims_mod.CONTEXT
+                                                  else FIGURE_LIMIT))
+                               for f in claims_mod.FIELDS}}}
         if topics is not None:
             name: dict[str, Any] = {"type": "string"}
             if topics:
@@ -228,16 +235,8 @@ def json_schema(kind: str, ids: Sequence[str] = (),
                 "required": ["topic", "why", "about"],
                 "properties": {"topic": name, "why": _text(WHY_LIMIT),
                                "about": {"type": "boolean"}}}}
-            if topics:
-                verdicts["maxItems"] = len(topics)
+            verdicts["maxItems"] = len(topics)  # none offered: an empty list, as the prompt says
             props["topics"] = verdicts
-        if claims:
-            props["claims"] = {"type": "array", "maxItems": CLAIMS_MAX, "items": {
-                "type": "object", "additionalProperties": False,
-                "required": list(claims_mod.FIELDS),
-                "properties": {f: _nullable(_text(NAME_LIMIT if f in claims_mod.CONTEXT
-                                                  else FIGURE_LIMIT))
-                               for f in claims_mod.FIELDS}}}
     elif kind == "score":
         props = {"relevance": {"type": "integer"}, "novelty": {"type": "integer"},
                  "comment": _text(COMMENT_LIMIT)}
