@@ -214,6 +214,80 @@ def test_hostile_claims_are_text_on_every_atlas_page_and_in_the_downloads(built:
     assert "&lt;img src=x onerror" not in page or "<img" not in page
 
 
+def test_a_hostile_model_s_claims_through_the_summarize_stage(tmp_path: Path, llm_server: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """summary.v4 through litellm to the local server, whose replies carry claims with markup,
+    formulas and numbers the abstract does not state: only grounded values are stored (labelled
+    by the model), and every atlas page, the CSV and the JSON show them as text."""
+    import yaml
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.store import load_day
+    from arxiv_digest.summarize import make_summarizer
+    from conftest import pelican_settings
+    from llm_server import default_answer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
+    hostile_claims = [
+        {"speedup": "3.5x", "baseline": '=HYPERLINK("http://x")', "hardware": f"<svg onload={ALERT}>"},
+        {"precision_bits": "4-bit", "model": f"<img src=x onerror={ALERT}>"},
+        {"speedup": f"<script>{ALERT}</script> 3.5x", "model": "<b>GPT-5</b>"},
+        {"memory_reduction": "77%", "speedup": "35.5x", "hardware": "TPU v9"},
+        {"accuracy_change": "-23%", "baseline": "@SUM(A1:A9)"},
+    ]
+
+    def answer(kind: str, key: str, user: str) -> dict[str, Any]:
+        out = default_answer(kind, key, user)
+        if kind == "summary":
+            out["claims"] = hostile_claims
+        return out
+
+    llm_server.answer = answer
+    site = make_site(tmp_path / "site", days={}, real=False)
+    raw = yaml.safe_load((site / "digest.yaml").read_text(encoding="utf-8"))
+    raw["llm"] = {"model": "openai/gpt-4o-mini", "api_base": llm_server.api_base, "timeout": 5,
+                  "retry_backoff": 0.01, "prompts": {"summary": "summary.v4"}}
+    (site / "digest.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    settings = load_settings(pelican_settings(site, ARXIV_DIGEST_CONFIG=str(site / "digest.yaml")))
+    stored = _stored(day("2023-11-29", [paper(pid, t, a) for pid, (t, a) in HOSTILE.items()]))
+    save(settings.data_dir, stored)
+    save(settings.data_dir, make_summarizer(settings).summarize(stored))
+    again = load_day(settings.data_dir, "2023-11-29")
+    assert again is not None
+    assert llm_server.count("summary") == len(HOSTILE)
+    labels = set()
+    for p in again.papers:
+        assert p.summary is not None and p.summary["prompt_version"] == "summary.v4"
+        for c in p.claims:
+            labels.add(c["by"])
+            for item in c["fields"].values():
+                a, b = item["span"]
+                assert p.abstract[a:b] == item["text"]
+                assert not any(w in item["text"] for w in ("77%", "35.5x", "TPU v9", "GPT-5", "<b>",
+                                                           "<script>")), item  # ungrounded
+    assert "rules" in labels and any(by.startswith(("model:openai/gpt-4o-mini", "rules+model:openai/gpt-4o-mini"))
+                                     for by in labels), labels
+    first = again.papers[0]
+    added = [(n, i) for c in first.claims for n, i in c["fields"].items() if i.get("by")]
+    assert any(n == "hardware" and "onload" in i["text"] for n, i in added), first.claims  # grounded markup
+    assert any(n == "baseline" and "HYPERLINK" in i["text"] for n, i in added), first.claims
+
+    out = build_site(site, tmp_path / "out", SITEURL="", FEED_DOMAIN="http://127.0.0.1:8000")
+    inline = theme_inline_scripts(site / "theme")
+    for path in sorted((out / "atlas").rglob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        assert not raw_problems(source) + element_problems(html.fromstring(source), inline), path
+    page = doc(out / "atlas" / "index.html")
+    cells = [td.text_content() for td in page.cssselect("table.atlas-table td")]
+    assert any("onload=" in c for c in cells)  # shown as text, never as an element
+    data = json.loads((out / "atlas" / "claims.json").read_text(encoding="utf-8"))
+    names = [c["name"] for c in data["columns"]]
+    by = [row[names.index("by")] for row in data["rows"]]
+    assert any(str(b).startswith(("model:", "rules+model:")) for b in by), by
+    rows = _csv_rows((out / "atlas" / "claims.csv").read_text(encoding="utf-8"))
+    assert rows and all(not r[n] or r[n][0] not in "=+-@" for r in rows for n, k in COLUMNS if k == "text")
+    assert not any("77" in (r["memory_reduction_percent"] or "") for r in rows)
+
+
 # --- in a real browser (Playwright + Debian chromium, as tests/test_browser.py) -------------------
 
 
