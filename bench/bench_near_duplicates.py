@@ -3,12 +3,13 @@
 The new day is the real 2024-11-28 feed with every category (1,504 papers). The lookback holds the
 announcement days of the 30 days before it (21 days x 1,500 papers), stored as day files with the
 project's store: real titles recombined (half of one, half of another), and one in fifty a real
-title edited as a re-submission edits it. Side by side:
+title edited as a re-submission edits it (tests/near_dup_reference.py, with the all-pairs reference
+and the whole-file reader the tests check against). Side by side:
 
   link    scoring every pair (the method before the index) vs the word-prefix index
           (enrich.near_duplicates), and whether their links are the same
-  titles  reading the lookback's titles: every day file loaded whole (before) vs the derived title
-          index, cold (no index files yet: derived and written) and warm (read back)
+  titles  reading the lookback's titles: every day file loaded whole (before) vs the derived day
+          index (enrich.dayindex), cold (no index files yet: derived and written) and warm
 
 Min and median over --runs. Run: .venv/bin/python bench/bench_near_duplicates.py
 """
@@ -29,57 +30,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "plugins"))
+sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
 from arxiv_digest import schedule, store  # noqa: E402
-from arxiv_digest.enrich import near_duplicates  # noqa: E402
+from arxiv_digest.enrich import dayindex, near_duplicates  # noqa: E402
 from arxiv_digest.fetch import parse_rss  # noqa: E402
-from arxiv_digest.models import Digest, Paper, Related  # noqa: E402
+from arxiv_digest.models import Digest, Paper  # noqa: E402
 from arxiv_digest.normalize import normalize  # noqa: E402
-from rapidfuzz import fuzz, process, utils  # noqa: E402
+from near_dup_reference import all_pairs, resubmitted, titles_from_day_files  # noqa: E402
 
 FEED = ROOT.parent / "shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml"
 DAY = dt.date(2024, 11, 28)
-
-
-def all_pairs(papers: Sequence[Paper], threshold: float, date: str,
-              earlier: Sequence[tuple[str, str, str]]) -> dict[str, set[Related]]:
-    """Before: every day title scored against every title of the day and the lookback."""
-    pool = [(date, p.id, p.title) for p in papers] + [e for e in earlier if e[0] != date]
-    titles = [" ".join(sorted(utils.default_process(t).split())) for _, _, t in pool]
-    out: dict[str, set[Related]] = {}
-    for i, paper in enumerate(papers):
-        for _, _, j in process.extract(titles[i], titles, scorer=fuzz.ratio,
-                                       score_cutoff=threshold, limit=None):
-            if pool[j][1] != paper.id:
-                out.setdefault(paper.id, set()).add(Related(pool[j][0], pool[j][1]))
-    return out
-
-
-def old_recent_titles(data_dir: Path, day: dt.date, lookback: int) -> list[tuple[str, str, str]]:
-    """Before: every day file of the window loaded whole for its titles."""
-    first = (day - dt.timedelta(days=lookback)).isoformat()
-    out = []
-    for path in store.iter_days(data_dir):
-        if first <= path.stem < day.isoformat():
-            d = store.load(path)
-            out += [(d.date, p.id, p.title) for p in d.papers]
-    return out
-
-
-def edited(title: str, rng: random.Random) -> str:
-    """A re-submission's title: case, a plural, a dropped or added word, a subtitle."""
-    words = title.split()
-    kind = rng.randrange(4)
-    if kind == 0:
-        return title.upper()
-    if kind == 1:
-        words[rng.randrange(len(words))] += "s"
-    elif kind == 2 and len(words) > 3:
-        del words[rng.randrange(len(words))]
-    else:
-        words += [":", "Extended Version"]
-    return " ".join(words)
 
 
 def lookback_days(data_dir: Path, day_papers: Sequence[Paper], per_day: int, lookback: int,
@@ -94,7 +55,7 @@ def lookback_days(data_dir: Path, day_papers: Sequence[Paper], per_day: int, loo
         for k in range(per_day):
             base = rng.choice(day_papers)
             if rng.random() < 0.02:
-                title = edited(rng.choice(day_papers).title, rng)
+                title = resubmitted(rng.choice(day_papers).title, rng)
             else:
                 a, b = rng.choice(words), rng.choice(words)
                 title = " ".join(a[: len(a) // 2] + b[len(b) // 2:])
@@ -138,11 +99,11 @@ def main() -> None:
               f"{len(list(store.iter_days(data)))} stored days ({args.lookback} days before {date})")
 
         cold, earlier = timed(lambda: near_duplicates.recent_titles(data, DAY, args.lookback), args.runs,
-                              lambda: shutil.rmtree(data / near_duplicates.CACHE_DIR, ignore_errors=True))
+                              lambda: shutil.rmtree(data / dayindex.CACHE_DIR, ignore_errors=True))
         warm, _ = timed(lambda: near_duplicates.recent_titles(data, DAY, args.lookback), args.runs)
-        old_read, old_earlier = timed(lambda: old_recent_titles(data, DAY, args.lookback), args.runs)
+        old_read, old_earlier = timed(lambda: titles_from_day_files(data, DAY, args.lookback), args.runs)
         assert earlier == old_earlier
-        index_kb = sum(p.stat().st_size for p in (data / near_duplicates.CACHE_DIR).iterdir()) / 1024
+        index_kb = sum(p.stat().st_size for p in (data / dayindex.CACHE_DIR).iterdir()) / 1024
 
         new, linked = timed(lambda: near_duplicates.link_near_duplicates(
             papers, args.threshold, date, earlier), args.runs)
@@ -159,7 +120,7 @@ def main() -> None:
         print(f"{'read + link (warm index), min':40s}{total_old * 1000:19.0f} ms{total_new * 1000:19.0f} ms"
               f"{total_old / total_new:9.1f}x")
         print(f"\nlinks: {n_links} by scoring every pair, {sum(map(len, got.values()))} by the index: "
-              f"{'the same' if got == expected else 'DIFFERENT'}; title index {index_kb:.0f} KB")
+              f"{'the same' if got == expected else 'DIFFERENT'}; day index {index_kb:.0f} KB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -13,6 +13,8 @@ feed's replacements as their v1). Side by side:
               touched every day file touched (a fresh checkout: new mtimes, same bytes): hashed,
                       not re-read
               warm    the index as the last update left it (size, mtime and inode unchanged)
+  lookback  what one update reads from the day index (enrich.dayindex), warm: the titles of the
+            30-day window (near-duplicates), and those plus every day's ids (versions)
 
 Min and median over --runs. Run: .venv/bin/python bench/bench_versions.py [--days 120]
 """
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
 from arxiv_digest import schedule, store  # noqa: E402
-from arxiv_digest.enrich import links, versions  # noqa: E402
+from arxiv_digest.enrich import dayindex, links, near_duplicates, versions  # noqa: E402
 from arxiv_digest.fetch import parse_rss  # noqa: E402
 from arxiv_digest.models import Digest  # noqa: E402
 from arxiv_digest.normalize import normalize  # noqa: E402
@@ -103,7 +105,7 @@ def main() -> None:
             versions.earlier_versions(data, DAY.isoformat(), replaced)
 
         def drop_index() -> None:
-            shutil.rmtree(data / versions.CACHE_DIR, ignore_errors=True)
+            shutil.rmtree(data / dayindex.CACHE_DIR, ignore_errors=True)
 
         def touch_all() -> None:
             for path in store.iter_days(data):
@@ -115,6 +117,15 @@ def main() -> None:
         show("warm", timed(lookup, args.runs))
         hits = versions.earlier_versions(data, DAY.isoformat(), replaced)
         print(f"  {len(hits)} of {len(replaced)} replacements have a stored earlier version")
+
+        def titles() -> None:
+            near_duplicates.recent_titles(data, DAY, 30)
+
+        print("lookback indexes of one update (warm): the 30 days' titles, then every day's ids")
+        show("titles", timed(titles, args.runs))
+        show("both", timed(lambda: (titles(), lookup()), args.runs))
+        size = sum(p.stat().st_size for p in (data / dayindex.CACHE_DIR).iterdir())
+        print(f"  day index: {size / 1e6:.1f} MB for {args.days} days")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

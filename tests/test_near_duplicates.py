@@ -15,63 +15,22 @@ from pathlib import Path
 
 import pytest
 from arxiv_digest import store
-from arxiv_digest.enrich import near_duplicates
-from arxiv_digest.enrich.near_duplicates import MAX_RELATED, cache_path, recent_titles
+from arxiv_digest.enrich import dayindex
+from arxiv_digest.enrich.dayindex import index_path
+from arxiv_digest.enrich.near_duplicates import MAX_RELATED, recent_titles
 from arxiv_digest.fetch import parse_rss
 from arxiv_digest.models import Digest, Paper, Related
 from arxiv_digest.normalize import link_near_duplicates, normalize
 from arxiv_server import FIXTURES
-from rapidfuzz import fuzz, process, utils
+from near_dup_reference import all_pairs, resubmitted, titles_from_day_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RSS = FIXTURES / "rss_all-archives_2024-11-28.xml"
 DAY = "2024-11-28"
 
 
-def all_pairs(papers: Sequence[Paper], threshold: float, date: str,
-              earlier: Sequence[tuple[str, str, str]]) -> dict[str, set[Related]]:
-    """The reference: every pair scored (the method used before the index), links by id."""
-    pool = [(date, p.id, p.title) for p in papers] + [e for e in earlier if e[0] != date]
-    titles = [" ".join(sorted(utils.default_process(t).split())) for _, _, t in pool]
-    out: dict[str, set[Related]] = {}
-    for i, paper in enumerate(papers):
-        for _, _, j in process.extract(titles[i], titles, scorer=fuzz.ratio,
-                                       score_cutoff=threshold, limit=None):
-            if pool[j][1] != paper.id:
-                out.setdefault(paper.id, set()).add(Related(pool[j][0], pool[j][1]))
-    return out
-
-
 def links(papers: Sequence[Paper]) -> dict[str, set[Related]]:
     return {p.id: set(p.related) for p in papers if p.related}
-
-
-def resubmitted(title: str, rng: random.Random) -> str:
-    """A title as a re-submission may change it: one to three edits of the kinds seen on arXiv."""
-    words = title.split()
-    for _ in range(rng.choice((1, 1, 2, 3))):
-        i = rng.randrange(len(words))
-        kind = rng.randrange(9)
-        if kind == 0:
-            words = [w.upper() for w in words]
-        elif kind == 1:
-            words[i] += "s"
-        elif kind == 2:
-            words.insert(0, rng.choice(("Towards", "On", "A")))
-        elif kind == 3 and len(words) > 3:
-            del words[i]
-        elif kind == 4 and len(words[i]) > 3:  # a typo: two letters swapped
-            w, j = words[i], rng.randrange(len(words[i]) - 1)
-            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
-        elif kind == 5:
-            words[i] = words[i].replace("iz", "is").replace("or", "our")
-        elif kind == 6:
-            words[i] = words[i].replace("-", " ")
-        elif kind == 7:
-            words += [":", rng.choice(("A Survey", "Extended Version", "Revisited"))]
-        else:
-            words[i] = words[i].lower()
-    return " ".join(words)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +114,7 @@ def test_threshold_extremes_match_every_pair(real_day: tuple[Paper, ...]) -> Non
             assert got == expected, threshold
 
 
-# -- the recent days' titles: a derived index beside the day files ---------------------------
+# -- the recent days' titles: the derived per-day index (enrich.dayindex) ----------------------
 
 
 def store_days(data_dir: Path, papers: tuple[Paper, ...], dates: Sequence[str]) -> None:
@@ -164,15 +123,8 @@ def store_days(data_dir: Path, papers: tuple[Paper, ...], dates: Sequence[str]) 
         store.save(data_dir, Digest(date=date, categories=("cs.LG",), source="rss", papers=day))
 
 
-def reference_titles(data_dir: Path, day: dt.date, lookback: int) -> list[tuple[str, str, str]]:
-    """What update read before the index: every day file in the window, loaded whole."""
-    first = (day - dt.timedelta(days=lookback)).isoformat()
-    out = []
-    for path in store.iter_days(data_dir):
-        if first <= path.stem < day.isoformat():
-            d = store.load(path)
-            out += [(d.date, p.id, p.title) for p in d.papers]
-    return out
+def index_names(data: Path) -> list[str]:
+    return sorted(f.name for f in (data / dayindex.CACHE_DIR).iterdir())
 
 
 def test_recent_titles_index_is_derived_rebuilt_and_pruned(tmp_path: Path, real_day: tuple[Paper, ...],
@@ -181,12 +133,11 @@ def test_recent_titles_index_is_derived_rebuilt_and_pruned(tmp_path: Path, real_
     dates = ["2024-10-01", "2024-10-28", "2024-11-01", "2024-11-04", "2024-11-05"]
     store_days(data, real_day[:600], dates)
     today = dt.date(2024, 11, 6)
-    expected = reference_titles(data, today, 30)
+    expected = titles_from_day_files(data, today, 30)
     assert len(expected) == 4 * 600  # 2024-10-01 is outside the 30 days
 
     assert recent_titles(data, today, 30) == expected  # derives the index files
-    files = sorted((data / near_duplicates.CACHE_DIR).iterdir())
-    assert [f.name for f in files] == [f"{d}.titles" for d in dates[1:]]
+    assert index_names(data) == [f"{d}.index" for d in dates[1:]]
     assert recent_titles(data, today, 30) == expected  # read from them
 
     # a day file changed since (a merge added a paper): its index is stale and rebuilt
@@ -197,26 +148,35 @@ def test_recent_titles_index_is_derived_rebuilt_and_pruned(tmp_path: Path, real_
     assert ("2024-11-04", "2411.55555", "A Paper Added Later") in recent_titles(data, today, 30)
 
     # missing, malformed or foreign index files are derived again
-    cache_path(data, "2024-11-01").unlink()
-    cache_path(data, "2024-11-05").write_text("{not json")
-    cache_path(data, "2024-10-28").write_text(json.dumps({"format": 99, "titles": [["x", "y"]]}))
-    assert recent_titles(data, today, 30) == reference_titles(data, today, 30)
-    assert json.loads(cache_path(data, "2024-11-05").read_text())["format"] == near_duplicates.CACHE_FORMAT
+    index_path(data, "2024-11-01").unlink()
+    index_path(data, "2024-11-05").write_text("{not json")
+    index_path(data, "2024-10-28").write_text(json.dumps({"format": 99, "ids": ["x"]}) + "\n[]")
+    assert recent_titles(data, today, 30) == titles_from_day_files(data, today, 30)
+    head = index_path(data, "2024-11-05").read_text().splitlines()[0]
+    assert json.loads(head)["format"] == dayindex.FORMAT
 
-    # the window moves on: index files of days before it are removed
-    assert recent_titles(data, dt.date(2024, 12, 2), 30) == reference_titles(data, dt.date(2024, 12, 2), 30)
-    assert sorted(f.name for f in (data / near_duplicates.CACHE_DIR).iterdir()) == [
-        "2024-11-04.titles", "2024-11-05.titles"]
+    # the day itself is read too (papers of another source stored that day)
+    assert recent_titles(data, dt.date(2024, 11, 5), 30) == titles_from_day_files(
+        data, dt.date(2024, 11, 5), 30)
+
+    # the window moves on: the index files stay (the version lookup reads every day) until their
+    # day file is gone
+    later = dt.date(2024, 12, 2)
+    assert recent_titles(data, later, 30) == titles_from_day_files(data, later, 30)
+    assert index_names(data) == [f"{d}.index" for d in dates[1:]]
+    store.day_path(data, "2024-10-28").unlink()
+    recent_titles(data, later, 30)
+    assert index_names(data) == [f"{d}.index" for d in dates[2:]]
 
     # an index that cannot be written: a warning, and the titles all the same
-    folder = data / near_duplicates.CACHE_DIR
+    folder = data / dayindex.CACHE_DIR
     for f in folder.iterdir():
         f.unlink()
     folder.rmdir()
     folder.write_text("a file where the folder should be")
     with caplog.at_level(logging.WARNING):
-        assert recent_titles(data, today, 30) == reference_titles(data, today, 30)
-    assert "title index not written" in caplog.text
+        assert recent_titles(data, today, 30) == titles_from_day_files(data, today, 30)
+    assert "day index not written" in caplog.text
 
 
 def test_broken_day_in_the_window_still_fails_the_update(tmp_path: Path, real_day: tuple[Paper, ...]) -> None:
@@ -231,10 +191,112 @@ def test_broken_day_in_the_window_still_fails_the_update(tmp_path: Path, real_da
 
 
 def test_index_folder_is_ignored_by_git_and_pelican() -> None:
-    rel = cache_path(Path("content/digests"), "2024-11-28")
+    rel = index_path(Path("content/digests"), "2024-11-28")
     ignored = subprocess.run(["git", "check-ignore", "-q", str(rel)], cwd=ROOT, check=False)
     assert ignored.returncode == 0, f"{rel} is not git-ignored"
     from arxiv_digest.render import DigestReader
 
     assert rel.suffix.lstrip(".") not in DigestReader.file_extensions
     assert any(part.startswith(".") for part in rel.parts[2:])  # Pelican's IGNORE_FILES: **/.*
+
+
+# -- the day index: one file a day, shared with the version lookup ---------------------------
+
+
+def test_day_index_columns_titles_line_and_hostile_files(tmp_path: Path, real_day: tuple[Paper, ...]) -> None:
+    """The version lookup reads the header line alone; titles with line breaks and quotes round
+    trip; broken or foreign index files (and the two indexes this one replaced) go away."""
+    data = tmp_path / "digests"
+    odd = ("Line\nbreak", "U+2028\u2028and U+2029\u2029", '"quoted" \\ back', "", "\u200b", "ñ 数据")
+    papers = (*real_day[:500], *(replace(real_day[0], id=f"2411.9{k:04d}", title=t)
+                                 for k, t in enumerate(odd)))
+    path = store.save(data, Digest(date="2024-11-27", categories=("cs",), source="rss", papers=papers))
+    for legacy in dayindex.LEGACY_DIRS:
+        (data / legacy).mkdir(parents=True)
+        (data / legacy / "2024-11-27.titles").write_text("old")
+    assert dayindex.stored_days(data) == [path]
+    assert not any((data / legacy).exists() for legacy in dayindex.LEGACY_DIRS)
+    entries = dayindex.day_entries(data, path)
+    assert [(e.id, e.version, e.title, e.source) for e in entries] == [
+        (p.id, p.version, p.title, p.source) for p in papers]
+    index = index_path(data, "2024-11-27")
+    assert index.read_bytes().count(b"\n") == 2  # the header line, the titles line
+
+    # a broken titles line: the ids still come from the header; the titles are derived again
+    head = index.read_bytes().partition(b"\n")[0]
+    index.write_bytes(head + b"\n[\"cut short")
+    assert dayindex.day_versions(data, path) == {p.id: p.version for p in papers}
+    assert index.read_bytes() == head + b"\n[\"cut short"  # not rewritten: nothing was wrong
+    assert dayindex.day_entries(data, path) == entries
+    # hostile headers: wrong types, columns of different lengths, a huge line, binary
+    for bad in (b'{"format":1,"sha256":"x","stat":[],"ids":[1],"versions":[],"sources":[]}\n[]',
+                b'{"format":1,"sha256":"x","stat":"s","ids":[],"versions":[],"sources":[]}\n[]',
+                b"[" * 100_000, b"\xff\xfe\x00garbage\n\n", b"", b"\n"):
+        index.write_bytes(bad)
+        assert dayindex.day_versions(data, path) == {p.id: p.version for p in papers}
+        assert dayindex.day_entries(data, path) == entries
+
+    # touched, same bytes (a checkout): the stat is refreshed, the columns kept
+    before = json.loads(index.read_bytes().partition(b"\n")[0])
+    path.touch()
+    assert dayindex.day_entries(data, path) == entries
+    after = json.loads(index.read_bytes().partition(b"\n")[0])
+    assert after["stat"] != before["stat"] and after["ids"] == before["ids"]
+    assert after["sha256"] == before["sha256"]
+
+
+def biorxiv_papers(server: str) -> list[Paper]:
+    """Real records of the recorded bioRxiv/medRxiv API answers, as update stores them."""
+    from arxiv_digest.fetch_biorxiv import to_paper
+
+    name = f"api_details_{server}_2020-01-01_2022-12-31_cursor0_first50of100_reindented.json"
+    records = json.loads((FIXTURES.parent / "biorxiv" / name).read_text())["collection"]
+    return [to_paper(rec, server, name)[0] for rec in records]
+
+
+def test_near_duplicates_across_sources_are_linked_both_ways(tmp_path: Path,
+                                                             real_day: tuple[Paper, ...]) -> None:
+    """A preprint on bioRxiv and medRxiv stored the same day, and one on arXiv and bioRxiv on two
+    days: each links to the other, though their ids (an arXiv id, DOIs) have different shapes."""
+    from arxiv_digest.enrich.backlinks import link_back
+
+    data = tmp_path / "digests"
+    day = dt.date(2024, 11, 28)
+    date = day.isoformat()
+    bio = biorxiv_papers("biorxiv")
+    med = biorxiv_papers("medrxiv")
+    first = bio[3]  # posted on bioRxiv by an earlier run of the day, next to arXiv's papers
+    stored = Digest(date=date, categories=("cs",), source="rss", papers=(*real_day[:500], first))
+    path = store.save(data, stored)
+    dayindex.remember(data, path, stored)
+    assert [e.source for e in dayindex.day_entries(data, path)][-2:] == ["arxiv", "biorxiv"]
+
+    # the same preprint on medRxiv (its title re-cased), stored into the same day later
+    twin = replace(med[0], title=first.title.upper())
+    earlier = recent_titles(data, day, 30)
+    (linked,) = link_near_duplicates((twin,), 92, date, earlier)
+    assert linked.related == (Related(date, first.id),)
+    merged = store.merge(stored, Digest(date=date, categories=(), source="api", papers=(linked,)))
+    dayindex.remember(data, store.save(data, merged), merged)
+    assert link_back(data, merged, 5) == 1
+    again = {p.id: p for p in store.load(path).papers}
+    assert again[first.id].related == (Related(date, twin.id),)
+    assert again[twin.id].related == (Related(date, first.id),)
+    assert link_back(data, store.load(path), 5) == 0  # both ways already: nothing written
+
+    # an arXiv re-run of the day finds its own stored papers: no paper links to itself
+    rerun = link_near_duplicates(real_day[:500], 92, date, recent_titles(data, day, 30))
+    assert links(rerun) == links(link_near_duplicates(real_day[:500], 92, date))
+
+    # arXiv today, the same paper on bioRxiv the next day (another DOI shape, another source)
+    arxiv_paper = real_day[10]
+    cross = replace(bio[5], title=arxiv_paper.title + ".")
+    next_day = dt.date(2024, 11, 29)
+    (cross,) = link_near_duplicates((cross,), 92, next_day.isoformat(),
+                                    recent_titles(data, next_day, 30))
+    assert cross.related == (Related(date, arxiv_paper.id),)
+    later = Digest(date=next_day.isoformat(), categories=(), source="api", papers=(cross,))
+    store.save(data, later)
+    assert link_back(data, later, 5) == 1
+    back = {p.id: p for p in store.load(path).papers}[arxiv_paper.id]
+    assert Related(next_day.isoformat(), cross.id) in back.related

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from arxiv_digest.cli import main
-from arxiv_digest.enrich import versions
+from arxiv_digest.enrich import dayindex, versions
 from arxiv_digest.enrich.versions import figure_changes, figures, word_diff
 from arxiv_digest.models import Paper
 from arxiv_server import FIXTURES, ArxivServer, api_day_from_rss, api_pages
@@ -244,19 +244,19 @@ def test_the_version_index_is_derived_and_hash_checked(two_days: dict[str, Any],
     data = tmp_path / "digests"
     shutil.copytree(two_days["site"] / "content" / "digests", data)
     path = data / "2024" / f"{EARLIER}.json"
-    index = versions.cache_path(data, EARLIER)
-    ids = versions.day_ids(data, path)
+    index = dayindex.index_path(data, EARLIER)
+    ids = dayindex.day_versions(data, path)
     assert index.exists() and ids[DUP_ID] == 1 and len(ids) == len(two_days["earlier"]["papers"])
     # a broken index is rebuilt; a touched file with the same bytes keeps it (a new stat only)
     index.write_text("{not json")
-    assert versions.day_ids(data, path) == ids
+    assert dayindex.day_versions(data, path) == ids
     path.touch()
-    assert versions.day_ids(data, path) == ids
+    assert dayindex.day_versions(data, path) == ids
     # changed bytes: rebuilt from the day file
     day = json.loads(path.read_text())
     day["papers"] = day["papers"][:1]
     path.write_text(json.dumps(day))
-    assert versions.day_ids(data, path) == {day["papers"][0]["id"]: 1}
+    assert dayindex.day_versions(data, path) == {day["papers"][0]["id"]: 1}
     # a day file that is gone: its index is pruned at the next lookup
     path.unlink()
     versions.earlier_versions(data, LATER, [paper(version=2)])

@@ -1,8 +1,10 @@
 """Links both ways between days: the earlier day's record learns about the later day, at update.
 
 A day's update links its papers back to earlier days: a near-identical title (`related`) and the
-earlier version of a replacement (`versions`). Once the day is stored, `link_back` writes the
-other direction into each earlier day file it names, under that day's lock (store.day_lock):
+earlier version of a replacement (`versions`); a near-identical title can also be a paper stored
+that same day by an earlier run (another source: the same preprint on bioRxiv and medRxiv). Once
+the day is stored, `link_back` writes the other direction into each earlier day file it names
+(and into the day itself for such a paper), under that day's lock (store.day_lock):
 the earlier paper gets `related` {date, id} or `versions` {date, version} pointing at the new day.
 Each day file thus holds every link its page shows, so the build stays one file in, one page out
 (and its per-day cache, keyed on the file's bytes, stays right without looking at other days).
@@ -27,18 +29,23 @@ from pathlib import Path
 from .. import store
 from ..errors import DigestError
 from ..models import Digest, Related, VersionRef
-from . import versions
+from . import dayindex
 
 logger = logging.getLogger(__name__)
 
 
 def wanted(digest: Digest) -> dict[str, dict[str, tuple[set[Related], set[VersionRef]]]]:
-    """earlier day -> paper id -> (related, versions) links that day's record should hold."""
+    """earlier day -> paper id -> (related, versions) links that day's record should hold (the day
+    itself too, for a same-day link to a paper stored there before, e.g. from another source)."""
     out: dict[str, dict[str, tuple[set[Related], set[VersionRef]]]] = defaultdict(dict)
+    by_id = {p.id: p for p in digest.papers}
     for p in digest.papers:
         for r in p.related:
-            if r.date < digest.date:
-                out[r.date].setdefault(r.id, (set(), set()))[0].add(Related(digest.date, p.id))
+            back = Related(digest.date, p.id)
+            # the same day: a paper of another source stored there earlier, without the link yet
+            if r.date < digest.date or (r.date == digest.date and r.id in by_id
+                                        and back not in by_id[r.id].related):
+                out[r.date].setdefault(r.id, (set(), set()))[0].add(back)
         for v in p.versions:
             if v.date < digest.date:
                 out[v.date].setdefault(p.id, (set(), set()))[1].add(
@@ -69,7 +76,7 @@ def link_back(data_dir: Path, digest: Digest, lock_timeout: float) -> int:
                     continue
                 updated = stored.with_papers(tuple(papers))
                 store.save(data_dir, updated)
-                versions.remember(data_dir, path, updated)
+                dayindex.remember(data_dir, path, updated)
         except DigestError as e:
             logger.warning("%s: the links back from %s were not written (%s); the next update of "
                            "%s tries again", path, digest.date, e, digest.date)

@@ -28,19 +28,16 @@ or digit links to nothing (two empty titles are not a re-submission of each othe
 keeps at most MAX_RELATED links (the best scores, then the most recent), so a thousand papers with
 one identical title cost linear time and a bounded page.
 
-The titles of recent days come from `content/digests/.cache/near-duplicates/YYYY-MM-DD.titles`
-(JSON: the day file's sha256 and its [id, title] pairs), derived from the day file: rebuilt when
-missing, unreadable or stale (the day file's hash differs), written atomically, git-ignored (the
-repository ignores .cache/) and never read by Pelican (a hidden folder, and not a .json file).
-Deleting the folder only costs the next update the time to read the day files again.
+The titles of recent days come from the derived per-day index (enrich.dayindex), which the version
+lookup shares; the day being updated is read too, so a paper of another source stored that day
+(the same preprint on bioRxiv and medRxiv, or on arXiv and bioRxiv) is linked like any other (a
+paper of that day with the id of one of the new papers is the same paper, not compared with itself).
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
-import json
 import logging
 import math
 from collections import defaultdict
@@ -50,9 +47,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
-from .. import store
-from ..errors import StoreError
 from ..models import Paper, Related
+from . import dayindex
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +57,6 @@ PREFIX_LETTERS = 5  # a word's first letters that index it: plurals and suffixes
 # (within the lengths a match can have), slowly but exactly. Such a threshold links unrelated papers.
 FILTER_MIN_THRESHOLD = 80.0
 MAX_RELATED = 20  # links kept per paper: a bound for hostile input, never reached by real days
-CACHE_DIR = ".cache/near-duplicates"  # under the data folder (content/digests)
-CACHE_FORMAT = 1
 
 Entry = tuple[str, str, str]  # (date, id, title)
 
@@ -130,7 +124,9 @@ def link_near_duplicates(
     """Link near-identical titles under different ids (re-submissions), rather than dropping them.
 
     `papers` are the day's papers (announced on `date`); `earlier` holds (date, id, title) of papers
-    stored on recent days, so a re-submission links back to the day of the first one.
+    stored on recent days (and on `date`: another source's), so a re-submission links back to the
+    day of the first one. An entry of `date` with the id of one of `papers` is that paper (stored by
+an earlier run of the day): it is skipped.
     """
     if not papers:
         return papers
@@ -138,8 +134,9 @@ def link_near_duplicates(
     members: dict[str, list[tuple[str, str]]] = {}  # key -> (date, id) of every paper with it
     for key, p in zip(day_keys, papers, strict=True):
         members.setdefault(key, []).append((date, p.id))
+    today = {p.id for p in papers}
     for other_date, other_id, title in earlier:
-        if other_date != date:
+        if other_date != date or other_id not in today:
             members.setdefault(title_key(title), []).append((other_date, other_id))
     index = TitleIndex([k for k in members if k])
     found: dict[str, dict[str, float]] = {
@@ -177,57 +174,12 @@ def link_near_duplicates(
     )
 
 
-def cache_path(data_dir: Path, day: str) -> Path:
-    """content/digests/.cache/near-duplicates/YYYY-MM-DD.titles"""
-    return data_dir / CACHE_DIR / f"{day}.titles"
-
-
-def day_titles(data_dir: Path, path: Path) -> list[Entry]:
-    """(date, id, title) of one stored day, from its index file, rebuilt if missing or stale."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
-    digest = hashlib.sha256(raw).hexdigest()
-    cached = cache_path(data_dir, path.stem)
-    try:
-        data = json.loads(cached.read_text(encoding="utf-8"))
-        if (isinstance(data, dict) and data.get("format") == CACHE_FORMAT
-                and data.get("sha256") == digest and isinstance(data.get("titles"), list)):
-            return [(path.stem, str(pid), str(title)) for pid, title in data["titles"]]
-    except (OSError, ValueError, TypeError):  # missing, unreadable or malformed: derive it again
-        pass
-    stored = store.load(path)  # validates the day file, as reading it always has
-    titles = [[p.id, p.title] for p in stored.papers]
-    text = json.dumps({"format": CACHE_FORMAT, "sha256": digest, "titles": titles},
-                      ensure_ascii=False, separators=(",", ":")) + "\n"
-    try:
-        store.write_atomic(cached, text)
-    except StoreError as e:  # a cache: the update goes on without it
-        logger.warning("near-duplicate title index not written (%s); the next update reads the "
-                       "day files again", e)
-    return [(stored.date, pid, title) for pid, title in titles]
-
-
 def recent_titles(data_dir: Path, day: dt.date, lookback_days: int) -> list[Entry]:
-    """(date, id, title) of the papers stored in the `lookback_days` before `day`."""
-    first = (day - dt.timedelta(days=lookback_days)).isoformat()
+    """(date, id, title) of the papers stored in the `lookback_days` before `day` and on `day`
+    itself (a paper of another source stored that day), from the day index (enrich.dayindex)."""
+    first, last = (day - dt.timedelta(days=lookback_days)).isoformat(), day.isoformat()
     out: list[Entry] = []
-    for path in store.iter_days(data_dir):
-        if first <= path.stem < day.isoformat():
-            out += day_titles(data_dir, path)
-    _prune(data_dir, first)
+    for path in dayindex.stored_days(data_dir):
+        if first <= path.stem <= last:
+            out += [(path.stem, e.id, e.title) for e in dayindex.day_entries(data_dir, path)]
     return out
-
-
-def _prune(data_dir: Path, first: str) -> None:
-    """Drop the index files of days before the window (they are derived; a later need rebuilds)."""
-    folder = data_dir / CACHE_DIR
-    if not folder.is_dir():
-        return
-    for old in folder.glob("*.titles"):
-        if old.stem < first:
-            try:
-                old.unlink()
-            except OSError as e:
-                logger.debug("%s: not removed: %s", old, e)

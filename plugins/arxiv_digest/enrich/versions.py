@@ -17,21 +17,16 @@ so the text is never markup. Both papers also list each other's day in `versions
 "version"}): the replacement at once, the earlier day's record through enrich.backlinks after the
 day is stored, so the two pages link to each other.
 
-Finding the earlier version: an id -> version index per stored day,
-`content/digests/.cache/versions/YYYY-MM-DD.ids` (JSON: the day file's sha256, its size, mtime and
-inode, and its {id: version}), derived from the day file like the near-duplicate title index:
-rebuilt when missing, unreadable or stale, written atomically, git-ignored, never read by Pelican.
-While the file's size, mtime (ns) and inode are those recorded, the entry is used without hashing
-(every write of a day file renames a new file into place: a new inode); otherwise the file is hashed,
-and a matching hash only refreshes the recorded stat. Deleting the folder costs the next update one
-read of each stored day.
+Finding the earlier version: the {id: version} columns of the derived per-day index
+(enrich.dayindex, shared with the near-duplicate titles; the titles line is not read), over every
+stored day before this one; only the day that holds the latest earlier version is read, for those
+papers alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import json
 import logging
 import re
@@ -44,11 +39,10 @@ from typing import Any
 from .. import store
 from ..errors import StoreError
 from ..models import Digest, Paper, VersionRef
+from . import dayindex
 
 logger = logging.getLogger(__name__)
 
-CACHE_DIR = ".cache/versions"  # under the data folder (content/digests)
-CACHE_FORMAT = 1
 CONTEXT = 8  # unchanged words kept on each side of a change in the abstract's diff
 MAX_DIFF_WORDS = 4000  # longer texts are not compared word by word (hostile input only)
 NOTE_FIELDS = ("comment", "journal_ref", "doi")
@@ -196,62 +190,11 @@ def valid_changes(data: Any) -> bool:
         for f in figs)
 
 
-# --- the id index of stored days ----------------------------------------------------------------
-
-def cache_path(data_dir: Path, day: str) -> Path:
-    """content/digests/.cache/versions/YYYY-MM-DD.ids"""
-    return data_dir / CACHE_DIR / f"{day}.ids"
-
-
-def _stat(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
-def _write_index(data_dir: Path, path: Path, sha: str, ids: Mapping[str, int]) -> None:
-    text = json.dumps({"format": CACHE_FORMAT, "sha256": sha, "stat": _stat(path),
-                       "ids": dict(sorted(ids.items()))}, separators=(",", ":")) + "\n"
-    try:
-        store.write_atomic(cache_path(data_dir, path.stem), text)
-    except StoreError as e:  # a cache: the update goes on without it
-        logger.warning("version index not written (%s); the next update reads the day file again", e)
-
-
-def day_ids(data_dir: Path, path: Path) -> dict[str, int]:
-    """{id: version} of one stored day, from its index file (rebuilt when missing or stale)."""
-    try:
-        stat = _stat(path)
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
-    entry: Any = None
-    try:
-        entry = json.loads(cache_path(data_dir, path.stem).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        entry = None
-    ok = (isinstance(entry, dict) and entry.get("format") == CACHE_FORMAT
-          and isinstance(entry.get("ids"), dict) and isinstance(entry.get("sha256"), str))
-    if ok and entry["stat"] == stat:
-        return {str(k): int(v) for k, v in entry["ids"].items()}
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
-    sha = hashlib.sha256(raw).hexdigest()
-    if ok and entry["sha256"] == sha:  # touched, not changed (a checkout): refresh the stat
-        ids = {str(k): int(v) for k, v in entry["ids"].items()}
-    else:
-        ids = {p.id: p.version for p in store.load(path).papers}
-    _write_index(data_dir, path, sha, ids)
-    return ids
-
+# --- the earlier version of a replacement ---------------------------------------------------------
 
 def remember(data_dir: Path, path: Path, digest: Digest) -> None:
-    """Record a day file just written (its ids are known): the next lookup needs no read."""
-    try:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return
-    _write_index(data_dir, path, sha, {p.id: p.version for p in digest.papers})
+    """Index a day file just written (enrich.dayindex.remember): the next lookup reads no day file."""
+    dayindex.remember(data_dir, path, digest)
 
 
 def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper]) -> dict[str, tuple[str, Paper]]:
@@ -260,17 +203,17 @@ def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper]) -> dict
     if not wanted:
         return {}
     where: dict[str, str] = {}
-    days = [path for path in store.iter_days(data_dir) if path.stem < date]
-    for path in days:  # oldest first: a later day overwrites
+    for path in dayindex.stored_days(data_dir):  # oldest first: a later day overwrites
+        if path.stem >= date:
+            break
         try:
-            ids = day_ids(data_dir, path)
+            ids = dayindex.day_versions(data_dir, path)
         except StoreError as e:
             logger.warning("%s; its papers are not compared with new versions", e)
             continue
         for pid in wanted.keys() & ids.keys():
             if ids[pid] < wanted[pid]:
                 where[pid] = path.stem
-    _prune(data_dir, {p.stem for p in days} | {date})
     out: dict[str, tuple[str, Paper]] = {}
     for day in sorted(set(where.values())):
         path = store.day_path(data_dir, day)
@@ -287,23 +230,13 @@ def _stored_papers(path: Path, ids: set[str]) -> list[Paper]:
     other papers of the day are not built: a replacement's earlier day is read for a few papers)."""
     try:
         data = json.loads(path.read_bytes())
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:  # RecursionError: nested too deep
         raise StoreError(f"{path}: cannot be read as a day file: {e}") from e
     papers = data.get("papers") if isinstance(data, dict) else None
     if not isinstance(papers, list) or data.get("date") != path.stem:
         raise StoreError(f"{path}: not a day file of {path.stem}")
     return [Paper.from_dict(p, f"{path}: papers[{i}]") for i, p in enumerate(papers)
             if isinstance(p, dict) and p.get("id") in ids]
-
-
-def _prune(data_dir: Path, days: set[str]) -> None:
-    """Drop index files whose day file is gone."""
-    folder = data_dir / CACHE_DIR
-    if not folder.is_dir():
-        return
-    for old in folder.glob("*.ids"):
-        if old.stem not in days:
-            old.unlink(missing_ok=True)
 
 
 def link_versions(digest: Digest, data_dir: Path) -> Digest:
