@@ -48,7 +48,7 @@ def one(tmp: Path, start: int, latency: float, timeout: float) -> str:
                                   "ARXIV_DIGEST_CONFIG": str(config)}, env={})
         day = store.load(REAL_DAY)
         day = replace(day, extra={}).with_papers(
-            tuple(replace(p, summary=None) for p in day.papers))
+            tuple(replace(p, summaries={}) for p in day.papers))
         summarizer = make_summarizer(settings)
         started = time.monotonic()
         out = summarizer.summarize(day)

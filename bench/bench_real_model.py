@@ -56,7 +56,7 @@ def make_site(repo: Path, dest: Path, api_base: str, overrides: dict[str, Any], 
                   **overrides}
     (dest / "digest.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     day = json.loads((repo / "content" / "digests" / "2024" / f"{DATE}.json").read_text(encoding="utf-8"))
-    for key in ("ledger", "briefing"):
+    for key in ("ledger", "briefing", "briefings"):
         day.pop(key, None)
     kept = 0
     out = []
@@ -92,10 +92,10 @@ def outcomes(day: dict[str, Any]) -> tuple[Counter[str], Counter[str]]:
     for p in day["papers"]:
         if not p.get("tags"):
             continue
-        s = p.get("summary") or {}
+        s = (p.get("summaries") or {}).get("en") or {}
         papers["no summary (not listed now)" if not s else s["failure"]["kind"] if "failure" in s else "accepted"] += 1
     briefs: Counter[str] = Counter()
-    for t in ((day.get("briefing") or {}).get("topics") or {}).values():
+    for t in (((day.get("briefings") or {}).get("en") or {}).get("topics") or {}).values():
         briefs[t["failure"]["kind"] if "failure" in t else t.get("fallback") or "accepted"] += 1
     return papers, briefs
 
@@ -182,8 +182,9 @@ def main() -> int:
                 code2, wall2, out2 = run_cli(repo, site, "summarize", "--date", DATE)
                 again = engine.requests()[len(calls):]
                 day2 = json.loads(day_file.read_text(encoding="utf-8"))
-                accepted = {p["id"] for p in day["papers"] if p.get("tags") and "fields" in (p.get("summary") or {})
-                            and "failure" not in p["summary"]}
+                english = {p["id"]: (p.get("summaries") or {}).get("en") or {} for p in day["papers"]}
+                accepted = {p["id"] for p in day["papers"] if p.get("tags") and "fields" in english[p["id"]]
+                            and "failure" not in english[p["id"]]}
                 recalled = sum(1 for c in again for pid in accepted if pid in c["user"])
                 result["rerun"] = {"exit": code2, "wall_s": round(wall2, 1), "calls": len(again),
                                    "calls_for_accepted_papers": recalled,

@@ -56,7 +56,7 @@ def settings(tmp: Path, api_base: str, concurrency: int) -> DigestSettings:
 def papers(n: int) -> Digest:
     """The first n recorded papers, without summaries."""
     day = store.load(REAL_DAY)
-    chosen = tuple(replace(p, summary=None) for p in day.papers[:n])
+    chosen = tuple(replace(p, summaries={}) for p in day.papers[:n])
     if len(chosen) < n:
         raise SystemExit(f"the recorded day has only {len(chosen)} papers")
     return replace(day, extra={}, papers=chosen)

@@ -1,8 +1,9 @@
 // Runs theme/static/js/radar.js in node for the Python side (tests/test_radar.py, bench/bench_radar.py):
 // one ranker, the browser's. Reads one JSON job on stdin, writes one JSON answer on stdout.
 //   {"mode": "terms", "stopwords": [...], "bits": 22, "texts": [...]}        -> [[terms], [hashes]] per text
-//   {"mode": "rank", "manifest": {...}, "days": [{"idx": {...}, "meta": {...}}],
-//    "library": {"name": "x.bib", "text": "..."} | null, "profile": {...}, "limit": 50}
+//   {"mode": "rank", "manifest": {...}, "days": [{"idx": {...}, "au": {...}}],
+//    "library": {"name": "x.bib", "text": "..."} | null, "profile": {...}, "limit": 50, "code": false}
+//   (au: the day's .au.json, needed only to match followed authors)
 //                                                                              -> {"items": n, "results": [...]}
 "use strict";
 const path = require("path");
@@ -23,10 +24,10 @@ process.stdin.on("end", () => {
   }
   const profile = radar.cleanProfile(job.profile || {});
   if (job.library) profile.library = {name: job.library.name, items: radar.parseLibrary(job.library.text, job.library.name)};
-  const days = job.days.map((d) => ({idx: radar.decodeDay(d.idx, d.meta, job.manifest), meta: d.meta}));
+  const days = job.days.map((d) => ({idx: radar.decodeDay(d.idx), au: d.au ? d.au.au : null}));
   const r = new radar.Radar(job.manifest);
-  const results = r.rank(profile, days, job.limit || 0).map((x) => ({
-    id: days[x.day].meta.id[x.doc], date: x.date, score: x.score,
+  const results = r.rank(profile, days, job.limit || 0, {code: !!job.code}).map((x) => ({
+    id: x.id, date: x.date, doc: x.doc, score: x.score,
     reasons: r.reasons(profile, x).map((y) => y.kind + ": " + y.text),
   }));
   process.stdout.write(JSON.stringify({items: profile.library.items.length, results: results}));

@@ -144,7 +144,7 @@ GOOD = {"id": "2411.00001", "version": 1, "title": "T", "authors": ["A"], "abstr
         "categories": ["cs.LG"], "primary_category": "cs.LG", "announce_type": "new",
         "comment": None, "doi": None, "journal_ref": None, "tags": {"t": ["w"]},
         "topics": {"t": {"tier": "about"}}, "related": [{"date": "2024-11-27", "id": "x"}],
-        "summary": None}
+        "summaries": {}}
 BAD_VALUES = [None, 0, -1, True, 1.5, "", "x", [], ["x"], [1], {}, {"a": 1}, {"a": ["x"]},
               [{"date": "d", "id": 1}], [{"date": "d", "id": "i"}], "new", "replace-cross"]
 

@@ -95,7 +95,7 @@ def test_status_days_gaps_pending_and_spend(site: Path, capsys: pytest.CaptureFi
         ledger = add_usage(None, "openai/gpt-4o-mini", 12, 9000, 2400, 0.0123)
         data["ledger"] = add_usage(ledger, "ollama/llama3", 3, 100, 50, 0.0)
         tagged = next(p for p in data["papers"] if p["tags"])
-        tagged["summary"] = {"cache_key": "k", "failure": {"kind": "rate_limit", "attempts": 3, "runs": 1}}
+        tagged["summaries"] = {"en": {"cache_key": "k", "failure": {"kind": "rate_limit", "attempts": 3, "runs": 1}}}
 
     edit_day(site, "2026-11-04", spend)
     code, out = status(site, capsys)

@@ -161,7 +161,7 @@ def test_summary_bolding_escapes_first(tmp_path: Path) -> None:
     summary = dict(target.summary or {})
     summary["fields"] = {**summary.get("fields", {}), "tldr": hostile, "method": "<b>Pruned</b> 50%",
                          "headline": None}
-    papers = [dataclasses.replace(p, summary=summary) if p is target else p for p in digest.papers]
+    papers = [dataclasses.replace(p, summaries={"en": summary}) if p is target else p for p in digest.papers]
     view = day_view(dataclasses.replace(digest, papers=papers), settings())
     html = render_day(view, str(ROOT / "theme"))
     soup = parse(html)

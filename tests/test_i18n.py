@@ -28,6 +28,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from conftest import ROOT, build_site
 from jinja2 import Environment
+from llm_server import default_answer
 from lxml import etree, html
 from sitedata import index_search, make_site, summarize_days
 
@@ -112,14 +113,17 @@ def test_translated_strings_escape_what_they_are_given() -> None:
 
 
 def _chinese_model_summary(site: Path) -> None:
-    """A stored model summary written in Chinese (as `language: Chinese` in digest.yaml makes)."""
+    """A stored model summary written in Chinese for the zh-CN edition (as `summarize -s
+    zhconf.py` stores it), beside the paper's English (extractive) one."""
     path = site / "content" / "digests" / "2024" / "2024-11-27.json"
     day = json.loads(path.read_text(encoding="utf-8"))
     for p in day["papers"]:
         if p["id"] == ZH_PAPER:
-            s = p["summary"]
-            s.update(backend="litellm", model="test-model", prompt_version="summary.v3")
+            s = json.loads(json.dumps(p["summaries"]["en"]))
+            s.update(backend="litellm", model="test-model", prompt_version="summary.v3",
+                     language="Chinese (Simplified, China)")
             s["fields"]["tldr"] = ZH_TLDR
+            p["summaries"]["zh-CN"] = s
     path.write_text(json.dumps(day, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
@@ -293,48 +297,115 @@ def test_browser_chinese_interface_and_search_for_a_chinese_word(zh_url: str) ->
         assert foreign == [] and errors == []
 
 
-def test_a_new_language_is_summarized_again_and_then_cached(tmp_path: Path, llm_server: Any,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """`language: Chinese` with --resummarize asks the model again (the language is in the cache
-    key and the prompt, and the record says it); the same language again makes no call.
+def _zh_answer(kind: str, key: str, user: str) -> dict[str, Any]:
+    """The test server's answer in Chinese (the ids it cites kept): what `language: Chinese` gets."""
+    out = default_answer(kind, key, user)
+    if kind == "briefing":
+        for s in out["sentences"]:
+            s["text"] = f"{key} 的中文简报：{len(s['cites'])} 篇论文。"
+    elif kind == "summary":
+        out.update(tldr=f"{key} 的中文总结：一种新的高效方法。", method="方法用一句话说明。")
+    return out
 
-    The day file holds one summary per paper: a plain run keeps a stored summary of the same
-    text whatever its language (records.decide), and switching back costs the calls again.
-    """
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.store import iter_days, load, save
-    from arxiv_digest.summarize import make_summarizer
-    from sitedata import synthetic_days
+
+def _stored(site: Path) -> dict[str, Any]:
+    return json.loads((site / "content" / "digests" / "2024" / "2024-11-28.json").read_text("utf-8"))
+
+
+def test_a_second_edition_costs_only_its_own_language(tmp_path: Path, llm_server: Any, capsys: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Summaries and briefings are cached per language: `summarize` for the Chinese edition
+    (-s zhconf.py, DEFAULT_LANG zh-CN) asks the model exactly what the English edition asked, in
+    Chinese, and leaves every English record byte for byte; re-running either edition makes no
+    call. The real 513-paper day (a version 1 file with extractive summaries) is the input, through
+    the command line and litellm against the local server; each edition then shows its own."""
+    from arxiv_digest.cli import main
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
-    days = synthetic_days()
-    site = make_site(tmp_path / "site", {"2024-11-27": days["2024-11-27"]}, real=False)
-    config = site / "digest.yaml"
+    monkeypatch.setenv("ARXIV_DIGEST_LLM_MODEL", "openai/test-model")
+    monkeypatch.setenv("ARXIV_DIGEST_LLM_API_BASE", llm_server.api_base)
+    site = make_site(tmp_path / "site", {})
+    shutil.copy(ROOT / "zhconf.py", site / "zhconf.py")
+    assert _stored(site)["schema_version"] == 1  # the shipped day, as committed before version 2
+    now = ["--now", "2024-11-28T12:00:00+00:00"]
 
-    def run(language: str, resummarize: bool = False) -> int:
-        text = config.read_text(encoding="utf-8")
-        config.write_text(re.sub(r"(?m)^(\s*language:)\s*\S+", rf"\1 {language}", text), encoding="utf-8")
+    def summarize(conf: str) -> int:
         before = len(llm_server.calls)
-        settings = load_settings({"PATH": str(site / "content"), "ARXIV_DIGEST_CONFIG": str(config)},
-                                 env={"ARXIV_DIGEST_LLM_MODEL": "openai/test-model",
-                                      "ARXIV_DIGEST_LLM_API_BASE": llm_server.api_base})
-        assert settings.llm.language == language
-        summarizer = make_summarizer(settings)
-        for path in iter_days(settings.data_dir):
-            save(settings.data_dir, summarizer.summarize(load(path), resummarize=resummarize))
+        assert main(["-s", str(site / conf), "summarize", "--date", "2024-11-28", *now]) == 0
+        capsys.readouterr()
         return len(llm_server.calls) - before
 
-    english = run("English")
-    assert english > 0 and run("English") == 0
-    assert run("Chinese") == 0  # one summary per paper: kept until asked to resummarize
-    chinese = run("Chinese", resummarize=True)
-    assert chinese == english  # every summary and briefing again, in Chinese
-    sent = [json.dumps(c.body, ensure_ascii=False) for c in llm_server.calls[-chinese:]]
-    assert all("Chinese" in s for s in sent)
-    day = json.loads((site / "content" / "digests" / "2024" / "2024-11-27.json").read_text("utf-8"))
-    langs = {p["summary"].get("language") for p in day["papers"] if p.get("summary")}
-    assert langs == {"Chinese"}
-    assert run("Chinese") == 0
+    english = summarize("pelicanconf.py")
+    en_day = _stored(site)
+    assert en_day["schema_version"] == 2
+    en_records = {p["id"]: p["summaries"]["en"] for p in en_day["papers"] if p["summaries"]}
+    models = {i: r for i, r in en_records.items() if r["backend"] == "litellm"}
+    briefed = len(en_day["briefings"]["en"]["topics"])
+    assert len(models) >= 15 and briefed >= 3
+    assert english == len(models) + briefed  # every listed paper and topic, once
+    assert {r["language"] for r in models.values()} == {"English"}
+    assert summarize("pelicanconf.py") == 0
+
+    llm_server.answer = _zh_answer
+    chinese = summarize("zhconf.py")
+    assert chinese == english  # exactly the second language's calls, no more
+    asked = llm_server.calls[-chinese:]
+    assert all("Chinese" in c.body["messages"][0]["content"] for c in asked)
+    assert {c.key for c in asked if c.kind == "summary"} == set(models)
+    day = _stored(site)
+    # the English edition's records are untouched, byte for byte, and so is its briefing
+    assert {p["id"]: p["summaries"]["en"] for p in day["papers"] if p["summaries"]} == en_records
+    assert day["briefings"]["en"] == en_day["briefings"]["en"]
+    zh = {p["id"]: p["summaries"]["zh-CN"] for p in day["papers"] if "zh-CN" in p["summaries"]}
+    assert set(zh) == set(models)
+    assert {r["language"] for r in zh.values()} == {"Chinese (Simplified, China)"}
+    assert all(r["fields"]["tldr"].endswith("的中文总结：一种新的高效方法。") for r in zh.values())
+    # the ledger: one row per model, with what each language cost
+    row = day["ledger"]["models"]["openai/test-model"]
+    assert row["calls"] == english + chinese
+    assert {lang: v["calls"] for lang, v in row["languages"].items()} == {"en": english, "zh-CN": chinese}
+    assert summarize("zhconf.py") == 0 and summarize("pelicanconf.py") == 0
+
+    # each edition shows its own language's summaries and briefing
+    out = tmp_path / "out"
+    build_site(site, out, SITEURL="", EDITIONS=EDITIONS)
+    build_site(site, out / "zh", DEFAULT_LANG="zh-CN", SITEURL="/zh", EDITIONS=EDITIONS,
+               DELETE_OUTPUT_DIRECTORY=False)
+    pid = sorted(models)[0]
+    en_card = page(out, "2024/11/28").cssselect(f"article[id='{pid}']")[0]
+    zh_card = page(out / "zh", "2024/11/28").cssselect(f"article[id='{pid}']")[0]
+    assert text(en_card.cssselect(".tldr")[0]).startswith(f"Summary of {pid}:")
+    assert text(zh_card.cssselect(".tldr")[0]) == f"{pid} 的中文总结：一种新的高效方法。"
+    assert text(zh_card.cssselect(".summary-label")[0]) == "总结 · openai/test-model"
+    zh_brief = [text(p) for p in page(out / "zh", "2024/11/28").cssselect(".briefing p[data-topic]")]
+    assert zh_brief and all("的中文简报" in b for b in zh_brief)
+    assert not any("的中文" in text(p) for p in page(out, "2024/11/28").cssselect(".briefing p"))
+
+
+def test_an_edition_without_a_model_shows_the_offline_summary_labelled(tmp_path: Path) -> None:
+    """No model: the Chinese edition shows the extractive summaries and briefing the English run
+    stored (in the abstract's language, labelled so) instead of 'summary pending'; summarizing
+    for it offline stores nothing new (an offline summary is the same in every edition)."""
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.store import dumps, load
+    from arxiv_digest.summarize import make_summarizer
+
+    site = make_site(tmp_path / "site", {})
+    summarize_days(site)
+    path = site / "content" / "digests" / "2024" / "2024-11-28.json"
+    before = path.read_bytes()
+    settings = load_settings({"PATH": str(site / "content"), "DEFAULT_LANG": "zh-CN",
+                              "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml")}, env={})
+    assert settings.llm.lang == "zh-CN" and settings.llm.backend == "extractive"
+    day = make_summarizer(settings).summarize(load(path))
+    assert all(set(p.summaries) <= {"en"} for p in day.papers)
+    assert set(day.extra["briefings"]) == {"en"}
+    assert dumps(day).encode("utf-8") == before
+    build_site(site, tmp_path / "zh", DEFAULT_LANG="zh-CN")
+    doc = page(tmp_path / "zh", "2024/11/28")
+    assert {text(e) for e in doc.cssselect(".paper .summary-label")} == {"总结 · 英文原文摘录"}
+    assert not doc.cssselect(".paper .summary.pending")
+    assert doc.cssselect(".briefing p[data-topic]")
 
 
 def test_a_catalog_edit_reaches_the_cached_day_pages(tmp_path: Path) -> None:

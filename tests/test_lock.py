@@ -121,9 +121,9 @@ def test_two_updates_at_once_merge_instead_of_losing_papers(site: Path, arxiv_se
     assert "merging into what it stored" in err_b
     assert f"{DAY}: {len(a | b)} papers stored" in out_b  # B merged into A's file
     # run A's paid summaries survived run B's (offline) pass over the same papers
-    backends = {p["summary"]["backend"] for i, p in papers.items() if i in a and p["summary"]}
+    backends = {p["summaries"]["en"]["backend"] for i, p in papers.items() if i in a and p["summaries"]}
     assert backends == {"litellm"}
-    assert {p["summary"]["backend"] for i, p in papers.items() if i in b - a and p["summary"]} == {
+    assert {p["summaries"]["en"]["backend"] for i, p in papers.items() if i in b - a and p["summaries"]} == {
         "extractive"}
 
 
@@ -145,7 +145,7 @@ def test_summarize_and_update_at_once_lose_nothing(site: Path, arxiv_server: Arx
     assert set(papers) == a | b
     assert "another run is updating this day" in err_b
     # the summaries the model wrote while the update waited are in the file
-    assert "litellm" in {p["summary"]["backend"] for i, p in papers.items() if i in a and p["summary"]}
+    assert "litellm" in {p["summaries"]["en"]["backend"] for i, p in papers.items() if i in a and p["summaries"]}
 
 
 def test_a_run_that_waits_too_long_exits_7_and_writes_nothing(site: Path, arxiv_server: ArxivServer) -> None:

@@ -11,7 +11,7 @@ import pytest
 from arxiv_digest import store
 from arxiv_digest.errors import StoreError
 from arxiv_digest.fetch import parse_rss
-from arxiv_digest.models import Digest, Related
+from arxiv_digest.models import SCHEMA_VERSION, Digest, Related
 from arxiv_digest.normalize import (
     RawRecord,
     decode_name,
@@ -119,7 +119,7 @@ def test_save_is_atomic_and_a_failed_write_keeps_the_old_file(tmp_path: Path, mo
     papers = normalize([rec("2411.00010v1")], ["cs.LG"])
     path = store.save(tmp_path, digest(papers))
     before = path.read_bytes()
-    assert json.loads(before)["schema_version"] == 1
+    assert json.loads(before)["schema_version"] == SCHEMA_VERSION == 2
     assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
     def boom(src: str, dst: str) -> None:
@@ -151,9 +151,15 @@ def test_load_rejects_unknown_schema_and_broken_json(tmp_path: Path) -> None:
 
 def test_merge_never_shrinks_and_keeps_summaries() -> None:
     a, b = normalize([rec("2411.00010v1"), rec("2411.00011v1")], ["cs.LG"])
-    old = digest((replace(a, summary={"tldr": "x"}), b))
-    newer_a = replace(a, version=2, title="A title, revised")
+    old = digest((replace(a, summaries={"en": {"tldr": "x"}, "zh-CN": {"tldr": "甲"}}), b))
+    newer_a = replace(a, version=2, title="A title, revised", summaries={"zh-CN": {"tldr": "乙"}})
     merged = store.merge(old, digest((newer_a,)))
     assert [p.id for p in merged.papers] == ["2411.00010", "2411.00011"]
-    assert merged.papers[0].version == 2 and merged.papers[0].summary == {"tldr": "x"}
+    # every language is kept; a language the new one has is the new one's
+    assert merged.papers[0].version == 2
+    assert merged.papers[0].summaries == {"en": {"tldr": "x"}, "zh-CN": {"tldr": "乙"}}
     assert merged.announced == {"new": 2}
+    # briefings are merged per language too
+    merged = store.merge(replace(old, extra={"briefings": {"en": {"topics": {}}}}),
+                         replace(digest((newer_a,)), extra={"briefings": {"zh-CN": {"topics": {}}}}))
+    assert set(merged.extra["briefings"]) == {"en", "zh-CN"}

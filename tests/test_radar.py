@@ -1,10 +1,12 @@
 """The radar's build side (site/radar.py) and its agreement with the browser's code (radar.js in node).
 
-The index is a pure function of each day file: rebuilt, it is byte-identical. Python's tokenizer
-and hash (which index the papers) and radar.js's (which read the profile and the titles) agree on
-every title and abstract of the real 513-paper day and on awkward text. The real day's index fits
-the budget (100 KB gzipped for the 22 announcement days 30 days can hold). The library parsers
-read the real BibTeX library and small RIS and CSL-JSON exports.
+The index is a pure function of each day file: rebuilt, it is byte-identical. Python's tokenizer,
+hash and author keys (which index the papers) and radar.js's (which read the profile) agree on
+every title, abstract and author of the real 513-paper day and on awkward text; the ids and the
+papers with code decode in the browser as the build wrote them. What a session downloads for the
+22 announcement days 30 days can hold (every ranking index, the display files of the 20 results
+shown) stays within its budget. The library parsers read the real BibTeX library and small RIS and
+CSL-JSON exports. A day's files are cached on its bytes: a daily build computes the new day only.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"
 BIB = ROOT / "tests" / "data" / "radar" / "kvcache_thesis_references.bib"
 NODE = shutil.which("node")
 RUNNER = ROOT / "tests" / "radar_node.js"
-BUDGET_30_DAYS = 100_000  # bytes gzipped for the index of the last 30 days
+BUDGET_SESSION = 400_000  # bytes gzipped a session downloads for 30 days (was 843 KB: bench_radar.py)
 MAX_DAYS_IN_30 = 22  # announcement days in 30 calendar days, at most
+SHOWN = 20  # results the page shows at first
 
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
 
@@ -44,32 +47,55 @@ def day() -> Digest:
     return load(DAY)
 
 
+def gz(text: str) -> int:
+    return len(gzip.compress(text.encode("utf-8"), 6))
+
+
 def test_day_index_is_deterministic_and_within_budget() -> None:
     d = day()
     a, b = radar.build_day(d, ["2411.18077"]), radar.build_day(load(DAY), ["2411.18077"])
-    assert (a.idx, a.meta) == (b.idx, b.meta)
-    assert a.papers == 513
-    meta = json.loads(a.meta)
-    assert meta["id"][meta["listed"][0]] == "2411.18077" and len(meta["listed"]) == 1
-    assert len(meta["title"]) == len(meta["au"]) == 513
-    per_day = len(gzip.compress(a.idx.encode("utf-8"), 6))
-    assert per_day * MAX_DAYS_IN_30 <= BUDGET_30_DAYS, per_day
-    # the order of the papers in the day, not of a dict or a set, decides the bytes
-    shuffled = d.with_papers(tuple(sorted(d.papers, key=lambda p: p.id)))
-    assert radar.build_day(shuffled).idx == radar.build_day(shuffled).idx
+    assert a == b
+    assert a.papers == 513 and len(a.meta) == -(-513 // radar.CHUNK)
+    metas = [json.loads(m) for m in a.meta]
+    assert [m["first"] for m in metas] == list(range(0, 513, radar.CHUNK))
+    ids = [i for m in metas for i in m["id"]]
+    assert ids == sorted(ids) and sorted(ids) == sorted(p.id for p in d.papers)  # the radar's order
+    listed = [(m["first"] + i) for m in metas for i in m["listed"]]
+    assert [ids[i] for i in listed] == ["2411.18077"]
+    assert sum(len(m["title"]) for m in metas) == sum(len(m["au"]) for m in metas) == 513
+    assert len(json.loads(a.authors)["au"]) == 513
+    # a session: every day's ranking index and the display files of the results shown
+    session = gz(a.idx) * MAX_DAYS_IN_30 + SHOWN * max(gz(m) for m in a.meta)
+    assert session <= BUDGET_SESSION, session
+    # the papers' order in the day file, or of a dict or a set, does not change the bytes
+    shuffled = d.with_papers(tuple(sorted(d.papers, key=lambda p: p.title)))
+    assert radar.build_day(shuffled, ["2411.18077"]) == a
+
+
+def test_ids_round_trip() -> None:
+    for pid in ("0704.0001", "1412.9999", "1501.00001", "2411.17691", "9912.99999"):
+        n = radar.arxiv_number(pid)
+        assert n is not None and radar.arxiv_number(pid) == n
+    for pid in ("1501.0001", "2411.176910", "10.1101/2024.11.25.625123", "hep-th/9901001", "2411.1769a", ""):
+        assert radar.arxiv_number(pid) is None, pid
 
 
 def test_empty_and_hostile_days() -> None:
     d = day()
     empty = radar.build_day(d.with_papers(()))
-    assert json.loads(empty.idx)["t"] == "" and json.loads(empty.meta)["id"] == []
+    assert json.loads(empty.idx)["t"] == "" and empty.meta == () and json.loads(empty.authors)["au"] == []
     p = d.papers[0]
     from dataclasses import replace
     evil = replace(p, title='<script>alert(1)</script> "KV" cache $x^2$ \u202e',
-                   authors=("<img src=x onerror=alert(1)>",), abstract="\x00\ud7ff" + "quantization " * 50_000)
-    x = radar.build_day(d.with_papers((evil,)))
-    meta = json.loads(x.meta)
-    assert meta["title"] == [evil.title] and meta["au"] == [list(evil.authors)]  # data, escaped by JSON
+                   authors=("<img src=x onerror=alert(1)>", "{\\L}ukasz, ,", ""),
+                   abstract="\x00\ud7ff" + "quantization " * 50_000)
+    doi = replace(p, id="10.1101/2024.11.25.<b>", title="</script>", authors=())
+    x = radar.build_day(d.with_papers((doi, evil)))
+    meta = json.loads(x.meta[0])
+    assert meta["id"] == [evil.id, doi.id]  # arXiv ids first, the others after
+    assert meta["title"] == [evil.title, doi.title] and meta["au"] == [list(evil.authors), []]  # data, escaped by JSON
+    assert json.loads(x.idx)["xids"] == [doi.id]
+    assert json.loads(x.authors)["au"] == ["i 1|lukasz", ""]  # match keys; an empty name has none
     with pytest.raises(ValueError):
         radar.varints([-1])
 
@@ -89,6 +115,41 @@ def test_python_and_browser_tokenize_and_hash_alike() -> None:
 
 
 @needs_node
+def test_python_and_browser_agree_on_author_keys() -> None:
+    names = [a for p in day().papers for a in p.authors]
+    names += ["Han, Song", "Song Han", "S. Han", "Schuetz, Martin J. A.", "{\\L}ukasz Kaiser", "Łukasz Kaiser",
+              "José  María", "Jr., , ", "Madonna", "", " , ", "<img src=x onerror=alert(1)>", "van der Berg, J.",
+              "\ufb01lip \uff46ull", "$\\alpha$ Beta", "O'Brien, Eve"]
+    script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
+              "process.stdin.on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s).map(r.authorKey))));")
+    proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
+                          input=json.dumps(names), capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(proc.stdout) == [radar.author_key(n) for n in names]
+
+
+@needs_node
+def test_the_browser_decodes_ids_and_papers_with_code() -> None:
+    from dataclasses import replace
+    d = day()
+    odd = [replace(d.papers[0], id=pid) for pid in ("0704.0001", "1412.9999", "1501.00001",
+                                                    "10.1101/2024.11.25.625123", "hep-th/9901001")]
+    x = radar.build_day(d.with_papers(d.papers[1:] + tuple(odd)))
+    order = [p.id for p in radar.radar_order(d.papers[1:] + tuple(odd))]
+    code = [i for i, p in enumerate(radar.radar_order(d.papers[1:] + tuple(odd)))
+            if any(b.kind in radar.ARTEFACT_KINDS for b in radar.badges(p.links))]
+    assert len(code) >= 50  # the real day: 80 papers link something, most of them code, a model or data
+    script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
+              "process.stdin.on('end',()=>{const d=r.decodeDay(JSON.parse(s));process.stdout.write("
+              "JSON.stringify([d.ids,[...d.code].sort((a,b)=>a-b),d.docs.map(x=>x.length/2)]));});")
+    proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
+                          input=x.idx, capture_output=True, text=True, check=True, timeout=60)
+    ids, got_code, per_doc = json.loads(proc.stdout)
+    assert ids == order and order[-2:] == ["10.1101/2024.11.25.625123", "hep-th/9901001"]
+    assert got_code == code
+    assert max(per_doc) <= radar.TOP_TERMS and sum(per_doc) >= 0.9 * radar.TOP_TERMS * len(order)
+
+
+@needs_node
 def test_varints_decode_in_the_browser() -> None:
     rng = random.Random(5)
     values = [0, 1, 31, 32, 1023, 1024, 2**22 - 1, 2**22, 2**31] + [rng.randrange(2**23) for _ in range(500)]
@@ -104,14 +165,14 @@ def test_varints_decode_in_the_browser() -> None:
 def test_library_parsers() -> None:
     x = radar.build_day(day())
     manifest = json.loads(radar.manifest([("2024-11-28", x.papers, "2024/11/28/")]))
-    job = {"mode": "rank", "manifest": manifest, "days": [{"idx": json.loads(x.idx), "meta": json.loads(x.meta)}]}
+    job = {"mode": "rank", "manifest": manifest, "days": [{"idx": json.loads(x.idx)}]}
     bib = node({**job, "library": {"name": BIB.name, "text": BIB.read_text(encoding="utf-8")}, "limit": 5})
     assert bib["items"] == 79
     assert bib["results"][0]["id"] == "2411.17691"  # the library cites it (note = {arXiv:2411.17691})
     ris = ("TY  - JOUR\nTI  - KIVI: A Tuning-Free Asymmetric 2bit Quantization for KV Cache\nAU  - Liu, Zirui\n"
            "AB  - KV cache quantization for LLM inference.\nUR  - https://arxiv.org/abs/2402.02750\nER  - \n")
     got = node({**job, "library": {"name": "lib.ris", "text": ris}, "limit": 3})
-    assert got["items"] == 1 and got["results"][0]["id"] == "2411.18077"
+    assert got["items"] == 1 and got["results"][0]["id"] in ("2411.18077", "2411.15785", "2411.18424")  # KV cache
     csl = json.dumps([{"title": "KV cache compression for long-context LLM inference",
                        "author": [{"family": "Li", "given": "Yuhong"}], "URL": "https://arxiv.org/abs/2404.14469"},
                       {"no": "title"}, 5])
@@ -133,19 +194,28 @@ def test_library_parsers() -> None:
 def test_build_writes_the_radar_byte_identical(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", days={})
     first = build_site(site, tmp_path / "out1", SITEURL="", FEED_DOMAIN="")
+    stale = tmp_path / "out2" / "radar" / "2024-11-28.meta.json"  # a file of the older format
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}", encoding="utf-8")
+    (stale.parent / "notes.json").write_text("{}", encoding="utf-8")  # not ours: kept
     second = build_site(site, tmp_path / "out2", SITEURL="", FEED_DOMAIN="")
+    chunks = -(-513 // radar.CHUNK)
     names = sorted(p.name for p in (first / "radar").iterdir())
-    assert names == ["2024-11-28.idx.json", "2024-11-28.meta.json", "days.json", "index.html"]
+    assert names == sorted(["2024-11-28.idx.json", "2024-11-28.au.json", "days.json", "index.html",
+                            *(f"2024-11-28.m{k}.json" for k in range(chunks))])
     for name in names:
         assert (first / "radar" / name).read_bytes() == (second / "radar" / name).read_bytes(), name
+    assert not stale.exists() and (stale.parent / "notes.json").exists()
     manifest = json.loads((first / "radar" / "days.json").read_text(encoding="utf-8"))
-    assert manifest["days"] == [{"date": "2024-11-28", "idx": "2024-11-28.idx.json", "meta": "2024-11-28.meta.json",
-                                 "n": 513, "url": "2024/11/28/"}]
-    meta = json.loads((first / "radar" / "2024-11-28.meta.json").read_text(encoding="utf-8"))
-    assert meta["listed"], "the papers the day page lists are marked (their results link to the page)"
+    assert manifest["days"] == [{"date": "2024-11-28", "idx": "2024-11-28.idx.json", "au": "2024-11-28.au.json",
+                                 "meta": "2024-11-28.m%d.json", "chunks": chunks, "n": 513, "url": "2024/11/28/"}]
+    listed = [json.loads((first / "radar" / f"2024-11-28.m{k}.json").read_text(encoding="utf-8"))["listed"]
+              for k in range(chunks)]
+    assert any(listed), "the papers the day page lists are marked (their results link to the page)"
     page = (first / "2024" / "11" / "28" / "index.html").read_text(encoding="utf-8")
     assert 'href="/radar/?day=2024-11-28"' in page and "radar.js" not in page
-    assert "radar.js" in (first / "radar" / "index.html").read_text(encoding="utf-8")
+    radar_page = (first / "radar" / "index.html").read_text(encoding="utf-8")
+    assert "radar.js" in radar_page and 'class="radar-code"' in radar_page
 
 
 def test_day_files_are_cached_on_the_day_file_and_the_listing(tmp_path: Path) -> None:
@@ -155,14 +225,47 @@ def test_day_files_are_cached_on_the_day_file_and_the_listing(tmp_path: Path) ->
     shutil.copy(DAY, path)
     cache = radar.DayFiles(data)
     first = cache.get(path, ["2411.18077"])
+    assert cache.built == 1
     entries = list(cache.dir.glob("2024-11-28.*.radar"))
     assert len(entries) == 1
-    assert radar.DayFiles(data).get(path, ["2411.18077"]) == first  # read back, not rebuilt
-    entries[0].write_text('{"date": "2024-11-28", "papers": 1, "idx": "x", "meta": "y"}', encoding="utf-8")
+    again = radar.DayFiles(data)
+    assert again.get(path, ["2411.18077"]) == first and again.built == 0  # read back, not rebuilt
+    entry = json.loads(entries[0].read_text(encoding="utf-8"))
+    entries[0].write_text(json.dumps({**entry, "idx": "x"}), encoding="utf-8")
     assert radar.DayFiles(data).get(path, ["2411.18077"]).idx == "x"  # proof it came from the cache
+    entries[0].write_text('{"date": "2024-11-28", "papers": 1, "idx": "x"}', encoding="utf-8")  # an older entry
+    assert radar.DayFiles(data).get(path, ["2411.18077"]) == first  # computed again
     other = radar.DayFiles(data).get(path, ["2411.18077", "2411.15785"])  # the listing changed
     assert other.idx == first.idx and other.meta != first.meta
     assert len(list(cache.dir.glob("2024-11-28.*.radar"))) == 1  # the stale entry is replaced
     (cache.root / ("0" * 16)).mkdir()
     cache.prune()
     assert [p.name for p in cache.root.iterdir()] == [cache.dir.name]
+
+
+def test_a_daily_build_computes_only_the_new_day(tmp_path: Path) -> None:
+    """Real-size days (the real 513-paper day, and the same papers on two more dates): a build with
+    the cache of the previous one (no output/ needed: the cache is keyed on each day file's bytes)
+    computes only the day that is new or changed."""
+    data = tmp_path / "digests"
+    (data / "2024").mkdir(parents=True)
+    d = day()
+    paths = []
+    for date in ("2024-11-26", "2024-11-27", "2024-11-28"):
+        path = data / "2024" / f"{date}.json"
+        path.write_text(DAY.read_text(encoding="utf-8").replace('"date": "2024-11-28"', f'"date": "{date}"', 1),
+                        encoding="utf-8")
+        paths.append(path)
+    assert load(paths[0]).date == "2024-11-26" and len(load(paths[0]).papers) == len(d.papers)
+    cold = radar.DayFiles(data)
+    built = [cold.get(p, []) for p in paths[:2]]
+    assert cold.built == 2
+    daily = radar.DayFiles(data)
+    assert [daily.get(p, []) for p in paths][:2] == built
+    assert daily.built == 1  # only 2024-11-28
+    paths[0].write_text(paths[0].read_text(encoding="utf-8").replace("Large Language", "Large language", 1),
+                        encoding="utf-8")  # a stored day changed (a merge, a summary)
+    later = radar.DayFiles(data)
+    for p in paths:
+        later.get(p, [])
+    assert later.built == 1

@@ -2,16 +2,19 @@
 a sub-path, as on GitHub Pages.
 
 A reader uploads a real public BibTeX library (tests/data/radar, provenance in SOURCES.md) and gets
-the real day's papers ranked with reasons; exports the profile and imports it back; nothing leaves
-the page (every request is routed: any that is not to the local server fails the test, and none
-may be a POST), and localStorage is the only storage used. A hostile library (markup in titles and
-names, malformed entries, a huge field, a file over the limit) never runs script.
+the real day's papers ranked with reasons; keeps only the papers with code; exports the profile and
+imports it back; nothing leaves the page (every request is routed: any that is not to the local
+server fails the test, and none may be a POST; the radar fetches only its own static files: the
+day's index, and the display files of the results it shows), and localStorage is the only storage
+used. A hostile library (markup in titles and names, malformed entries, a huge field, a file over
+the limit) never runs script.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -82,6 +85,8 @@ class RadarReader(Reader):
         })"""))
 
     def results(self) -> list[str]:
+        """The ids ranked, once the ranking asked last is shown (the page fetches what it shows)."""
+        self.page.wait_for_selector('.radar-results[aria-busy="false"]', state="attached")
         return list(self.page.locator(".radar-result").evaluate_all("els => els.map(e => e.dataset.id)"))
 
 
@@ -127,11 +132,46 @@ def test_library_upload_ranks_the_day_with_reasons(reader: RadarReader) -> None:
         reason = page.locator(f'.radar-result[data-id="{pid}"] .reason-author').text_content()
         assert reason == f"by an author you follow: {name}"
     assert page.locator(".reason-author").count() == 2
-    # the data files are the same for every reader: only days.json and the day's two files
-    radar_files = sorted({u.rsplit("/", 1)[-1] for m, u in reader.requests if "/radar/" in u and u.endswith(".json")})
-    assert radar_files == ["2024-11-28.idx.json", "2024-11-28.meta.json", "days.json"]
+    # what was fetched: days.json, the day's index, its author keys (authors are followed now), and
+    # only the display files of the results shown (20 at first), each once
+    fetched = [u.rsplit("/", 1)[-1] for m, u in reader.requests if "/radar/" in u and u.endswith(".json")]
+    assert len(fetched) == len(set(fetched))
+    chunks = [f for f in fetched if re.fullmatch(r"2024-11-28\.m\d+\.json", f)]
+    assert sorted(set(fetched) - set(chunks)) == ["2024-11-28.au.json", "2024-11-28.idx.json", "days.json"]
+    assert 1 <= len(chunks) < -(-513 // 32), chunks  # not every display file of the day
+    assert page.locator(".radar-result").count() == 20 and page.locator(".radar-show-more").is_visible()
+    page.click(".radar-show-more")
+    page.wait_for_function("document.querySelectorAll('.radar-result').length === 40")
     store = reader.storage()
     assert store == {"local": [STORE_KEY], "session": 0, "cookie": "", "idb": 0, "caches": 0}
+
+
+def test_has_code_keeps_the_papers_with_code(reader: RadarReader) -> None:
+    ids = upload_library(reader, BIB)
+    page = reader.page
+    button = page.locator("#radar button.radar-code")
+    assert button.get_attribute("aria-pressed") == "false"
+    with_code = set(page.locator(".radar-result[data-code]").evaluate_all("els => els.map(e => e.dataset.id)"))
+    button.click()
+    page.wait_for_function("document.querySelector('#radar button.radar-code').getAttribute('aria-pressed') === 'true'"
+                           " && document.querySelector('.radar-status').textContent.includes('with code')")
+    page.wait_for_function("[...document.querySelectorAll('.radar-result')].every(e => e.hasAttribute('data-code'))")
+    coded = reader.results()
+    assert coded and page.locator(".radar-result:not([data-code])").count() == 0
+    assert with_code <= set(coded)  # the shown papers with code stay, in the same order
+    assert [i for i in ids if i in with_code] == [i for i in coded if i in with_code]
+    # the day page's "has code" says the same of the papers it lists (its articles' data-code)
+    day = reader.context.new_page()
+    day.goto(f"{reader.base}{SUB}/2024/11/28/")
+    listed_code = set(day.locator("article.paper[data-code]").evaluate_all("els => els.map(e => e.id)"))
+    listed = set(day.locator("article.paper").evaluate_all("els => els.map(e => e.id)"))
+    day.close()
+    assert listed_code and not [i for i in coded if i in listed and i not in listed_code]
+    assert {i for i in ids[:20] if i in listed_code} <= set(coded)
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false"
+    page.wait_for_function("document.querySelectorAll('.radar-result:not([data-code])').length > 0")
+    assert reader.results()[:20] == ids[:20]
 
 
 def test_export_then_import_restores_the_profile(reader: RadarReader, tmp_path: Path) -> None:

@@ -198,7 +198,7 @@ def paper_of(request: dict[str, Any], ids: list[str]) -> str | None:
 
 
 def accepted(paper: dict[str, Any]) -> bool:
-    s = paper.get("summary") or {}
+    s = (paper.get("summaries") or {}).get("en") or {}
     return s.get("backend") == "litellm" and "fields" in s and "failure" not in s
 
 
@@ -251,7 +251,7 @@ def test_every_shown_summary_is_validated_or_a_labelled_fallback(scenario: Scena
         box = card.find_class("summary")
         assert len(box) == 1, f"{pid}: no summary element"
         text = " ".join(box[0].text_content().split())
-        summary = papers[pid]["summary"]
+        summary = papers[pid]["summaries"]["en"]
         if accepted(papers[pid]):
             assert box[0].get("data-backend") == "litellm" and "pending" not in box[0].get("class")
             assert " ".join(summary["fields"]["tldr"].split()) in text
@@ -267,7 +267,7 @@ def test_every_shown_summary_is_validated_or_a_labelled_fallback(scenario: Scena
     for b in s.page.xpath('//section[contains(@class, "briefing")]//p[@data-topic]'):
         label = " ".join(b.text_content().split())
         topic = b.get("data-topic")
-        stored = s.first.day["briefing"]["topics"][topic]
+        stored = s.first.day["briefings"]["en"]["topics"][topic]
         if "failure" in stored or stored.get("fallback"):
             assert "(extractive)" in label, label
         else:  # a model briefing cites listed papers only
@@ -332,10 +332,10 @@ def test_a_later_run_asks_only_what_failed_and_never_an_accepted_summary(scenari
     assert not set(asked) & set(done), "an accepted summary was asked again"
     assert set(asked) == set(failed)  # failed ones are due again (failed_retry_hours: 0 here)
     for i in done:  # cached: the accepted summary is kept as it was
-        assert after[i]["summary"] == before[i]["summary"]
+        assert after[i]["summaries"]["en"] == before[i]["summaries"]["en"]
     for i in failed:
-        s2 = after[i]["summary"]
-        assert accepted(after[i]) or s2["failure"]["runs"] == before[i]["summary"]["failure"]["runs"] + 1
+        s2 = after[i]["summaries"]["en"]
+        assert accepted(after[i]) or s2["failure"]["runs"] == before[i]["summaries"]["en"]["failure"]["runs"] + 1
 
 
 def test_a_third_run_the_same_day_makes_no_call(scenario: Scenario, engine: Engine) -> None:
@@ -360,7 +360,7 @@ def test_accepted_figure_fields_hold_figures_and_names_from_the_abstract(scenari
         p = papers[pid]
         if not accepted(p):
             continue
-        fields = p["summary"]["fields"]
+        fields = p["summaries"]["en"]["fields"]
         for key in ("bits_or_sparsity", "speedup", "memory"):
             assert fields.get(key) is None or FIGURE.search(fields[key]), f"{pid}.{key}: {fields[key]!r}"
         for key in ("models", "hardware"):

@@ -127,10 +127,10 @@ def test_provider_errors_echoing_the_key_leave_no_trace_in_content(
     day = json.loads((site_dir / "content/digests/2024/2024-11-28.json").read_text())
     kinds = {}
     for p in day["papers"]:
-        failure = (p["summary"] or {}).get("failure")
+        failure = (p["summaries"].get("en") or {}).get("failure")
         if p["id"] not in statuses or p["id"] not in called:
             continue
-        assert failure is not None and failure["status"] == statuses[p["id"]], p["summary"]
+        assert failure is not None and failure["status"] == statuses[p["id"]], p["summaries"]
         assert set(failure) <= {"kind", "status", "at", "attempts", "runs", "key"}, failure
         assert dt.datetime.fromisoformat(failure["at"]).tzinfo is not None
         kinds[failure["status"]] = failure["kind"]
@@ -173,7 +173,7 @@ def test_negative_or_absurd_token_counts_never_reach_the_ledger(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
     settings = settings_with(tmp_path, llm_server)
     digest = store.load(REAL_DAY)
-    digest = replace(digest, extra={}).with_papers(tuple(replace(p, summary=None) for p in digest.papers))
+    digest = replace(digest, extra={}).with_papers(tuple(replace(p, summaries={}) for p in digest.papers))
     llm_server.usage = usage
     digest = make_summarizer(settings).summarize(digest)
     store.save(settings.data_dir, digest)

@@ -57,7 +57,7 @@ def seed_day(settings: DigestSettings) -> Path:
     """The recorded day, as fetched (no summaries), stored under the test's content/."""
     digest = store.load(REAL_DAY)
     digest = replace(digest, extra={}).with_papers(
-        tuple(replace(p, summary=None) for p in digest.papers))
+        tuple(replace(p, summaries={}) for p in digest.papers))
     return store.save(settings.data_dir, digest)
 
 
@@ -105,7 +105,7 @@ def test_first_run_summarizes_listed_papers_and_second_run_makes_zero_calls(tmp_
     assert ledger["calls"] == LISTED + TOPICS
     assert ledger["cost_usd"] == pytest.approx(
         sum(p.summary["cost_usd"] for p in listed(day))
-        + sum(b["cost_usd"] for b in day.extra["briefing"]["topics"].values()))
+        + sum(b["cost_usd"] for b in day.extra["briefings"]["en"]["topics"].values()))
     first = path.read_bytes()
 
     calls = len(llm_server.calls)
@@ -244,7 +244,7 @@ def test_unreachable_server_loses_nothing(tmp_path, llm_server):
     assert len(day.papers) == 513
     assert {p.summary["failure"]["kind"] for p in listed(day)} == {"connection"}
     assert all(p.summary["failure"]["attempts"] == 2 for p in listed(day))
-    assert {b["fallback"] for b in day.extra["briefing"]["topics"].values()} == {"extractive"}
+    assert {b["fallback"] for b in day.extra["briefings"]["en"]["topics"].values()} == {"extractive"}
     assert "ledger" not in day.extra  # nothing was billed
 
 

@@ -40,7 +40,7 @@ def offline_settings(tmp_path: Path, **llm: object) -> DigestSettings:
 
 def recorded_day() -> store.Digest:
     day = store.load(REAL_DAY)
-    return replace(day, extra={}).with_papers(tuple(replace(p, summary=None) for p in day.papers))
+    return replace(day, extra={}).with_papers(tuple(replace(p, summaries={}) for p in day.papers))
 
 
 def test_extractive_picks_sentences_and_figures_from_the_abstract():
@@ -107,7 +107,7 @@ def test_offline_update_stores_extractive_summaries_briefing_and_a_zero_ledger(t
                for p in listed)
     assert day.extra["ledger"] == {"models": {"extractive": {
         "calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "cost_usd": 0.0}}}
-    pruning = day.extra["briefing"]["topics"]["pruning"]
+    pruning = day.extra["briefings"]["en"]["topics"]["pruning"]
     assert pruning["backend"] == "extractive"
     assert pruning["text"].startswith(f"{pruning['papers']} new papers on pruning: ")
     # re-running changes nothing, byte for byte

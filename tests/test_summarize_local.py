@@ -225,7 +225,7 @@ def test_briefing_is_grounded_and_cites_papers_as_links(tmp_path, llm_server):
     llm_server.fault(f"briefing:{unknown_topic}", Fault(content=briefing_reply(
         ("These papers propose methods.", ["2411.99999"]))))
     day = run(settings)
-    topics = day.extra["briefing"]["topics"]
+    topics = day.extra["briefings"]["en"]["topics"]
     assert topics[good_topic]["sentences"] == [
         {"text": f"One paper studies {word.lower()}.", "cites": [a.id]},
         {"text": "Another one proposes a method.", "cites": [b.id]}]
@@ -256,7 +256,7 @@ def test_a_briefing_without_citations_is_refused(tmp_path, llm_server):
         llm_server.fault(f"briefing:{topic}", Fault(content=json.dumps(
             {"briefing": "These papers are about efficient models."})))  # v1's shape, no ids
     day = run(settings)
-    kinds = {t: r.get("failure", {}).get("kind") for t, r in day.extra["briefing"]["topics"].items()}
+    kinds = {t: r.get("failure", {}).get("kind") for t, r in day.extra["briefings"]["en"]["topics"].items()}
     assert set(kinds.values()) == {"invalid"}
 
 
@@ -386,7 +386,7 @@ def test_real_volume_every_paper_of_the_day_through_the_local_server(tmp_path, l
     store.save(settings.data_dir, day)
     assert len(day.papers) == 513 and llm_server.count("summary") == 513
     assert all("fields" in p.summary and "failure" not in p.summary for p in day.papers)
-    briefs = day.extra["briefing"]["topics"]
+    briefs = day.extra["briefings"]["en"]["topics"]
     assert all("sentences" in b for b in briefs.values())
     assert 2 < summarizer.runner.limiter.peak <= 16  # grew while latency held
     print(f"\n513 summaries + {len(briefs)} briefings through litellm in {took:.1f} s")

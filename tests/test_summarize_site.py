@@ -143,11 +143,11 @@ def test_update_cli_never_writes_or_logs_the_api_key_and_reruns_make_no_calls(
 
     day = json.loads((site_dir / "content/digests/2024/2024-11-28.json").read_text())
     by_id = {p["id"]: p for p in day["papers"]}
-    failure = by_id["2411.17713"]["summary"]["failure"]
+    failure = by_id["2411.17713"]["summaries"]["en"]["failure"]
     assert failure["kind"] == "bad_request" and failure["status"] == 400
     assert "message" not in failure  # the provider's text is never stored
     # an answer that echoes the key names something the abstract does not: refused, not stored
-    assert by_id["2411.17796"]["summary"]["failure"]["kind"] == "ungrounded"
+    assert by_id["2411.17796"]["summaries"]["en"]["failure"]["kind"] == "ungrounded"
 
     # the second run re-fetches and merges the day: only the failed paper is called again
     del llm_server.always["2411.17713"]
@@ -185,5 +185,5 @@ def test_offline_update_never_imports_litellm(site_dir, arxiv_server):
     assert "arxiv_digest.summarize.day" in imported
     assert not {m for m in imported if m.split(".")[0] == "litellm"}
     day = json.loads((site_dir / "content/digests/2024/2024-11-28.json").read_text())
-    assert {p["summary"]["backend"] for p in day["papers"] if p["tags"]} == {"extractive"}
+    assert {p["summaries"]["en"]["backend"] for p in day["papers"] if p["tags"]} == {"extractive"}
 

@@ -170,7 +170,7 @@ def test_a_prompt_without_topics_asks_no_verdict(tmp_path: Path, llm_server: LLM
     day = store.load(ROOT / "content/digests/2024/2024-11-28.json")
     day = day.with_papers(tuple(p for p in day.papers if p.id == TARGET))
     done = make_summarizer(settings).summarize(day.with_papers(
-        tuple(replace(p, summary=None) for p in day.papers)))
+        tuple(replace(p, summaries={}) for p in day.papers)))
     call = llm_server.calls[0]
     assert "topics" not in call.body["response_format"]["json_schema"]["schema"]["properties"]
     assert "verdicts" not in done.paper(TARGET).summary

@@ -49,7 +49,7 @@ def test_latest_feed_is_stored_under_the_feeds_own_date(site, arxiv_server, caps
     assert "2024-11-28: 513 papers stored" in out
     assert arxiv_server.count(RSS_PATH) == 1  # one request for all four categories
     day = json.loads((site / DAY_FILE).read_text())
-    assert day["schema_version"] == 1 and day["date"] == "2024-11-28" and day["source"] == "rss"
+    assert day["schema_version"] == 2 and day["date"] == "2024-11-28" and day["source"] == "rss"
     assert day["announced"] == {"cross": 1, "new": 329, "replace": 183}
     ids = [p["id"] for p in day["papers"]]
     assert len(ids) == len(set(ids)) == 513
@@ -89,7 +89,7 @@ def test_rerun_merges_and_loses_nothing(site, arxiv_server, capsys, caplog):
     # a paper stored earlier but missing from a later fetch is kept, with what it had
     day = json.loads(first)
     extra = dict(day["papers"][0], id="2411.99999", title="Kept from an earlier run",
-                 summary={"tldr": "kept"})
+                 summaries={"en": {"tldr": "kept"}})
     day["papers"].append(extra)
     path.write_text(json.dumps(day))
     code, _, _ = update(site, capsys, "--now", THU)
@@ -97,7 +97,7 @@ def test_rerun_merges_and_loses_nothing(site, arxiv_server, capsys, caplog):
     assert "1 stored papers are not in this fetch; they are kept" in caplog.text
     again = json.loads(path.read_text())
     kept = [p for p in again["papers"] if p["id"] == "2411.99999"]
-    assert kept and kept[0]["summary"] == {"tldr": "kept"}
+    assert kept and kept[0]["summaries"] == {"en": {"tldr": "kept"}}
     assert len(again["papers"]) == 514
 
 

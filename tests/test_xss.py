@@ -139,10 +139,10 @@ def test_the_hostile_text_is_stored_from_every_source(hostile_site: dict[str, An
     assert any(any(x in a for x in PAYLOADS) for p in hostile for a in p["authors"])
     assert all(any(x in (p["comment"] or "") for x in PAYLOADS) for p in api["papers"])
     # the model's markup was stored: summaries, score comments, briefing sentences
-    summaries = [p["summary"] for p in rss["papers"] if p.get("summary")]
+    summaries = [p["summaries"]["en"] for p in rss["papers"] if p.get("summaries")]
     assert any(s.get("backend") != "extractive" and "<" in json.dumps(s.get("fields")) for s in summaries)
     assert any("<" in str((s.get("score") or {}).get("comment")) for s in summaries)
-    assert "<" in json.dumps(rss.get("briefing"))
+    assert "<" in json.dumps(rss.get("briefings"))
     assert hostile_site["calls"] > 100
 
 
@@ -357,11 +357,11 @@ def test_model_verdict_reasons_reach_the_chips_as_text(hostile_site: dict[str, A
     """A model's reasons (summary.v3 verdicts) are stored as written and shown as text only."""
     site = hostile_site["site"]
     day = json.loads((site / f"content/digests/{RSS_DAY[:4]}/{RSS_DAY}.json").read_text())
-    judged = [p for p in day["papers"] if (p.get("summary") or {}).get("verdicts")]
+    judged = [p for p in day["papers"] if (p["summaries"].get("en") or {}).get("verdicts")]
     assert judged, "the hostile model's verdicts were stored"
-    offered = {t for p in judged for t in p["summary"]["verdicts"]}
+    offered = {t for p in judged for t in p["summaries"]["en"]["verdicts"]}
     assert offered <= {*TOPICS, "pruning", "quantization", "kv-cache", "sparsity"}  # none invented
-    reasons = [v["why"] for p in judged for v in p["summary"]["verdicts"].values() if v["why"]]
+    reasons = [v["why"] for p in judged for v in p["summaries"]["en"]["verdicts"].values() if v["why"]]
     assert any("<" in why for why in reasons)
     page = (hostile_site["out"] / RSS_DAY.replace("-", "/") / "index.html").read_text(encoding="utf-8")
     doc = html.fromstring(page)

@@ -61,6 +61,15 @@ def lang_tag(lang: str | None) -> str:
     return "-".join(_parts(lang))
 
 
+def language_name(lang: str | None) -> str:
+    """A language tag's English name, as prompts give it: 'en' -> 'English', 'zh-CN' ->
+    'Chinese (China)', 'zh-Hans' -> 'Chinese (Simplified)' (CLDR); an unknown tag as it is."""
+    try:
+        return str(Locale.parse(locale_name(lang)).english_name or lang_tag(lang))
+    except (UnknownLocaleError, ValueError):
+        return lang_tag(lang)
+
+
 def locale_name(lang: str | None) -> str:
     """DEFAULT_LANG as a gettext/CLDR locale name: 'zh-CN' -> 'zh_CN'."""
     return "_".join(_parts(lang))

@@ -94,13 +94,15 @@ def plausible_cost(cost: float, ceiling: float) -> tuple[float, str | None]:
 
 def add_usage(ledger: Any, model: str, calls: int, prompt: int, completion: int,
               cost: float, *, timed_out: int = 0,
-              estimated_prompt_tokens: int = 0) -> dict[str, Any]:
+              estimated_prompt_tokens: int = 0, language: str | None = None) -> dict[str, Any]:
     """The day's ledger with one run's usage for one model added (a negative amount adds 0).
 
     calls: requests the provider received (answered, refused, or abandoned after the timeout);
     timed_out: how many of them were abandoned; estimated_prompt_tokens: the part of prompt
     tokens (and of the cost) that is an estimate, for calls that got no answer to report usage
     (their completion tokens are unknown and counted as 0). The two are stored only once nonzero.
+    language: the language the run wrote (a tag, "zh-CN"); the model's row also keeps its usage
+    per language under "languages", so the ledger shows what each edition cost.
     """
     if min(calls, prompt, completion, cost, timed_out, estimated_prompt_tokens) < 0:
         logger.warning("ledger %s: a negative amount (calls %s, tokens %s+%s, $%s) is counted as 0",
@@ -122,6 +124,18 @@ def add_usage(ledger: Any, model: str, calls: int, prompt: int, completion: int,
         value = int(old.get(key, 0)) + amount
         if value:
             row[key] = value
+    languages = dict(old.get("languages") or {}) if isinstance(old.get("languages"), Mapping) else {}
+    if language is not None:
+        was: Mapping[str, Any] = languages.get(language) or {}
+        was = was if isinstance(was, Mapping) else {}
+        languages[language] = {
+            "calls": int(was.get("calls", 0)) + calls,
+            "prompt_tokens": int(was.get("prompt_tokens", 0)) + prompt,
+            "completion_tokens": int(was.get("completion_tokens", 0)) + completion,
+            "cost_usd": round(float(was.get("cost_usd", 0.0)) + cost, 10),
+        }
+    if languages:
+        row["languages"] = dict(sorted(languages.items()))
     models[model] = row
     return {"models": dict(sorted(models.items()))}
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 held one summary per paper ("summary") and one briefing ("briefing"); version 2 keys
+# both by language ("summaries", "briefings": {"en": ..., "zh-CN": ...}). Version 1 is read and
+# migrated (migrate_v1); every write is version 2.
+READABLE_VERSIONS = (1, SCHEMA_VERSION)
+SOURCE_LANG = "en"  # the language of summaries stored before version 2 that name none
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 # where a paper comes from: arXiv (id: 2411.17700) or a preprint server (id: the DOI, 10.1101/...)
 SOURCES = ("arxiv", "biorxiv", "medrxiv")
@@ -89,8 +96,9 @@ class Paper:
     topics: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # near-duplicate titles under other ids (re-submissions), on this day or an earlier one
     related: tuple[Related, ...] = ()
-    # summary and its bookkeeping: a plain JSON-able mapping owned by the summarize stage
-    summary: Mapping[str, Any] | None = None
+    # language (a BCP 47 tag: "en", "zh-CN") -> that language's summary and its bookkeeping: a
+    # plain JSON-able mapping owned by the summarize stage (summary_in picks one)
+    summaries: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # links to code, models, data sets, demos and project pages found in the abstract and comment
     links: tuple[Link, ...] = ()
     # the other stored versions of this id on other days (earlier and later: both pages link)
@@ -103,6 +111,27 @@ class Paper:
     source: str = "arxiv"
     # the licence a preprint server gives (e.g. "cc_by"); None when it gives none (and for arXiv)
     license: str | None = None
+
+    @property
+    def summary(self) -> Mapping[str, Any] | None:
+        """The summary record in English, else in the first stored language (for readers that
+        show one summary whatever the edition, such as `status`); an edition uses summary_in."""
+        if not self.summaries:
+            return None
+        return self.summaries.get(SOURCE_LANG) or self.summaries[min(self.summaries)]
+
+    def summary_in(self, lang: str, *, offline: bool = True) -> Mapping[str, Any] | None:
+        """The summary record for one language: the exact tag, else its language alone ("zh"
+        for "zh-CN"); with `offline`, else an extractive record of another language (an offline
+        summary is in the abstract's language whatever the edition, and says so)."""
+        found: Mapping[str, Any] | None = lookup_lang(self.summaries, lang)
+        if found is not None or not offline:
+            return found
+        for key in sorted(self.summaries):
+            rec = self.summaries[key]
+            if isinstance(rec, Mapping) and rec.get("backend") == "extractive":
+                return rec
+        return None
 
     @property
     def source_label(self) -> str:
@@ -163,7 +192,7 @@ class Paper:
             "tags": {topic: list(terms) for topic, terms in sorted(self.tags.items())},
             "topics": {topic: dict(d) for topic, d in sorted(self.topics.items())},
             "related": [r.to_dict() for r in self.related],
-            "summary": dict(self.summary) if self.summary is not None else None,
+            "summaries": {lang: dict(rec) for lang, rec in sorted(self.summaries.items())},
             "links": [link.to_dict() for link in self.links],
             "versions": [v.to_dict() for v in self.versions],
             "changes": dict(self.changes) if self.changes is not None else None,
@@ -196,7 +225,7 @@ class Paper:
             tags={str(k): tuple(v) for k, v in tags.items()},
             topics={str(k): dict(v) for k, v in topics.items()},
             related=tuple(Related(r["date"], r["id"]) for r in related),
-            summary=data.get("summary"),
+            summaries={str(k): v for k, v in (data.get("summaries") or {}).items()},
             # absent in day files stored before code links and version diffs
             links=tuple(Link(x["kind"], x["url"]) for x in data.get("links") or []),
             versions=tuple(VersionRef(x["date"], x["version"]) for x in data.get("versions") or []),
@@ -213,8 +242,7 @@ def _is_valid_paper(data: Any) -> bool:
         return False
     get = data.get
     pid, version = get("id"), get("version")
-    tags, topics, related, summary = (get("tags") or {}, get("topics") or {}, get("related") or [],
-                                      get("summary"))
+    tags, topics, related = get("tags") or {}, get("topics") or {}, get("related") or []
     return (
         isinstance(pid, str) and bool(pid)
         and isinstance(get("title"), str) and isinstance(get("abstract"), str)
@@ -228,13 +256,34 @@ def _is_valid_paper(data: Any) -> bool:
         and isinstance(related, list) and all(
             isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
             for r in related)
-        and (summary is None or isinstance(summary, Mapping))
+        and _summaries_ok(get("summaries"))
         and _links_ok(get("links")) and _versions_ok(get("versions"))
         and (get("changes") is None or isinstance(get("changes"), Mapping))
         and _claims_ok(get("claims"))
         and get("source", "arxiv") in SOURCES
         and (get("license") is None or isinstance(get("license"), str))
     )
+
+
+def _summaries_ok(summaries: Any) -> bool:
+    return summaries is None or (isinstance(summaries, Mapping) and all(
+        isinstance(k, str) and _is_lang(k) and isinstance(v, Mapping) for k, v in summaries.items()))
+
+
+_LANG_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*\Z")
+
+
+def _is_lang(tag: str) -> bool:
+    """A BCP 47 language tag as day files key summaries: 'en', 'zh-CN', 'zh-Hans-CN'."""
+    return bool(_LANG_TAG.match(tag))
+
+
+def lookup_lang(by_lang: Mapping[str, Any], lang: str) -> Any:
+    """by_lang[lang], else by_lang[its language alone] ('zh-CN' -> 'zh'): BCP 47 lookup."""
+    found = by_lang.get(lang)
+    if found is None and "-" in lang:
+        found = by_lang.get(lang.split("-")[0])
+    return found
 
 
 def _links_ok(links: Any) -> bool:
@@ -292,9 +341,8 @@ def _explain_invalid_paper(data: Any, where: str) -> None:
     _check(isinstance(related, list) and all(
         isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
         for r in related), f"{where}.related", 'a list of {"date", "id"} objects', related)
-    summary = data.get("summary")
-    _check(summary is None or isinstance(summary, Mapping), f"{where}.summary",
-           "an object or null", summary)
+    _check(_summaries_ok(data.get("summaries")), f"{where}.summaries",
+           'an object of language tag ("en", "zh-CN") -> summary object', data.get("summaries"))
     _check(_links_ok(data.get("links")), f"{where}.links", 'a list of {"kind", "url"} objects',
            data.get("links"))
     _check(_versions_ok(data.get("versions")), f"{where}.versions",
@@ -374,10 +422,12 @@ class Digest:
         """Rebuild a Digest from its stored JSON form; rejects unknown schema versions and types."""
         _check(isinstance(data, Mapping), "the day file", "a JSON object", data)
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION or isinstance(version, bool):
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
             raise StoreError(
-                f"schema_version {version!r} is not supported (this build reads {SCHEMA_VERSION})"
+                f"schema_version {version!r} is not supported (this build reads "
+                f"{' and '.join(map(str, READABLE_VERSIONS))})"
             )
+        data = migrate_v1(data)
         date = data.get("date")
         _check(isinstance(date, str) and _is_iso_date(date), "date", "an ISO date (YYYY-MM-DD)", date)
         _check(_str_list(data.get("categories")), "categories", "a list of strings",
@@ -398,6 +448,74 @@ class Digest:
             announced={str(k): v for k, v in announced.items()},
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+def migrate_v1(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A day file's JSON in the version 2 shape: a paper's one "summary" becomes
+    "summaries": {language: summary}, the day's one "briefing" becomes "briefings": {language: ...}.
+
+    The language is the one the record names ("language": "Chinese" -> "zh", by CLDR's English
+    language names), else English ("en"): before version 2 a record without a language was either
+    extractive (in the abstract's language) or written in the default language, English. Anything
+    that is not the version 1 shape is left for the checks to report. Version 2 data is returned
+    as it is (a "summary" key beside no "summaries" is migrated too, so nothing is dropped).
+    """
+    papers = data.get("papers")
+    legacy = isinstance(papers, list) and any(
+        isinstance(p, Mapping) and "summary" in p and "summaries" not in p for p in papers)
+    if not legacy and not ("briefing" in data and "briefings" not in data):
+        return data
+    out = dict(data)
+    if legacy and isinstance(papers, list):
+        out["papers"] = [_migrate_paper(p) for p in papers]
+    if "briefing" in out and "briefings" not in out:
+        briefing = out.pop("briefing")
+        topics = briefing.get("topics") if isinstance(briefing, Mapping) else None
+        named = next((r for r in topics.values() if isinstance(r, Mapping)), None) if isinstance(
+            topics, Mapping) else None
+        out["briefings"] = {record_lang(named): briefing} if briefing is not None else {}
+    return out
+
+
+def _migrate_paper(paper: Any) -> Any:
+    if not isinstance(paper, Mapping) or "summary" not in paper or "summaries" in paper:
+        return paper
+    out = {k: v for k, v in paper.items() if k != "summary"}
+    rec = paper["summary"]
+    # null: none yet; anything else that is not an object is kept for the checks to name
+    out["summaries"] = {} if rec is None else {record_lang(rec): rec} if isinstance(
+        rec, Mapping) else rec
+    return out
+
+
+def record_lang(record: Any) -> str:
+    """The language tag of a version 1 summary or briefing record: the one its "language"
+    names ("English" -> "en", "Chinese" -> "zh"), else "en"."""
+    name = record.get("language") if isinstance(record, Mapping) else None
+    if not isinstance(name, str) or not name.strip():
+        return SOURCE_LANG
+    names = _language_names()
+    name = " ".join(name.split())
+    if _is_lang(name) and name.split("-")[0].lower() in names.values():
+        return name  # already a tag ("zh-CN")
+    words = name.lower().split()
+    # the whole name, else its first word that names a language ("Simplified Chinese" -> zh)
+    for candidate in (" ".join(words), *words):
+        if candidate in names:
+            return names[candidate]
+    return SOURCE_LANG
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    """CLDR's English names of languages, lower case -> language code ('chinese' -> 'zh')."""
+    from babel import Locale
+
+    out: dict[str, str] = {}
+    for code, name in Locale("en").languages.items():
+        if "_" not in code:  # a language alone: 'zh', not 'zh_Hant'
+            out.setdefault(str(name).lower(), code)
+    return out
 
 
 def _is_iso_date(text: str) -> bool:

@@ -181,7 +181,8 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
                                            Markup(""), mentions=decided.mentions,
                                            decisions=decisions))
             continue
-        summary = summary_view(p.summary, settings.llm.scoring.enabled, tags, names)
+        summary = summary_view(p.summary_in(settings.llm.lang), settings.llm.scoring.enabled, tags,
+                               names)
         tldr, method, headline = (None if not text else highlight(text, tagger.spans(text), tags)
                                   for text in (summary.tldr, summary.method, summary.headline))
         views.append(PaperView(p, tags, highlight(p.title, tagger.spans(p.title), tags),
@@ -205,7 +206,7 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
         topic_counts=tuple((t.name, counts.get(t.name, 0)) for t in tagger.topics),
         list_all=settings.list_all,
         replacements=settings.replacements,
-        briefing=briefing_views(digest, [t.name for t in settings.topics]),
+        briefing=briefing_views(digest, [t.name for t in settings.topics], settings.llm.lang),
         ledger=day_ledger(digest),
         scoring=settings.llm.scoring.enabled,
         mentioned=tuple(mentioned),

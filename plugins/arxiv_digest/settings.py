@@ -488,7 +488,7 @@ def load_settings(
         data_dir = content / data_dir
     raw = read_config_file(config_file)
     topics = parse_topics(raw.get("topics", DEFAULT_TOPICS), str(config_file))
-    llm = parse_llm(raw.get("llm"), str(config_file), env)
+    llm = parse_llm(raw.get("llm"), str(config_file), env, pelican_settings.get("DEFAULT_LANG"))
     sources = parse_sources(raw.get("sources"), str(config_file), tuple(cats))
     return DigestSettings(
         categories=tuple(cats),

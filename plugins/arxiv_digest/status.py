@@ -114,10 +114,11 @@ def wants_summary(paper: Paper, settings: DigestSettings | None) -> bool:
 
 
 def summary_counts(digest: Digest, settings: DigestSettings | None = None) -> SummaryCounts:
-    """Count the day's summaries: done, and (among the papers it lists) pending or failed."""
+    """Count the day's summaries: done, and (among the papers it lists) pending or failed; in
+    the settings' language (DEFAULT_LANG: an edition counts its own summaries)."""
     done = pending = failed = 0
     for p in digest.papers:
-        state = summary_state(p.summary)
+        state = summary_state(p.summary_in(settings.llm.lang) if settings is not None else p.summary)
         if state == "done":
             done += 1
         elif wants_summary(p, settings):

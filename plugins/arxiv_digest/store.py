@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -205,8 +205,9 @@ def merge_paper(old: Paper, new: Paper) -> Paper:
                        related=related, versions=versions)
     return replace(
         new,
-        # a summary is kept; the summarize stage decides from its cache key whether it still holds
-        summary=new.summary if new.summary is not None else old.summary,
+        # summaries are kept per language (a language the new one lacks keeps the stored one);
+        # the summarize stage decides from its cache key whether each still holds
+        summaries={**old.summaries, **new.summaries},
         related=related,
         versions=versions,
         changes=new.changes if new.changes is not None else old.changes,
@@ -229,6 +230,9 @@ def merge(old: Digest, new: Digest) -> Digest:
         for k in set(old.announced) | set(new.announced)
     }
     extra = {**old.extra, **new.extra}
+    kept_b, new_b = old.extra.get("briefings"), new.extra.get("briefings")
+    if isinstance(kept_b, Mapping) and isinstance(new_b, Mapping):
+        extra["briefings"] = {**kept_b, **new_b}  # per language, like summaries
     return replace(
         new,
         papers=(*kept, *fresh.values()),

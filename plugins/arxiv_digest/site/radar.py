@@ -2,22 +2,28 @@
 
 The reader's profile (keywords, authors, arXiv ids, an uploaded library) never leaves the browser;
 theme/static/js/radar.js ranks the papers against it. For that the build writes, per announcement
-day, two JSON files under radar/ (RADAR_DIR), fetched alike for every reader:
+day, under radar/ (RADAR_DIR):
 
-  YYYY-MM-DD.meta.json   ids, versions, titles, authors and announce types of all the day's
-                         papers, and which of them the day page lists; radar.js indexes the
-                         titles itself (the same tokenizer) and matches followed authors
-  YYYY-MM-DD.idx.json    what the titles miss: each paper's TOP_TERMS best abstract terms (BM25
-                         weight in the day, idf floored at DF_FLOOR papers) that are not in its
-                         title, as 22-bit FNV-1a hashes (no vocabulary is shipped), sorted and
-                         delta-coded with the paper numbers, as base64 varints
+  YYYY-MM-DD.idx.json    what ranking needs, fetched alike for every reader who ranks the day:
+                         the papers' ids (arXiv ids as delta-coded numbers, others as strings),
+                         each paper's TOP_TERMS best terms of its title and abstract (BM25 weight
+                         in the day, a title word counting TITLE_WEIGHT times, idf floored at
+                         DF_FLOOR papers) as 22-bit FNV-1a hashes (no vocabulary is shipped) in
+                         two posting lists (title terms, abstract terms), and which papers link
+                         code, a model, a data set or a demo; all as base64 varints
+  YYYY-MM-DD.au.json     the papers' authors as match keys (author_key: "s han"), fetched only
+                         when the profile follows authors
+  YYYY-MM-DD.mK.json     what showing a result needs, CHUNK papers a file (ids, versions, titles,
+                         authors, announce types, which ones the day page lists): radar.js fetches
+                         only the files of the results it shows
 
 and radar/days.json: the days (newest first) with their files and page URL, and the tokenizer's
 parameters (stop words, hash bits), so the browser tokenizes the profile exactly as the build did.
+A day's papers are numbered in id order (arXiv ids by number, then the others), in both files.
 
 Every stored paper of a day is indexed, not only the listed ones: a reader's niche is narrower
-than the topics and often outside them. bench/bench_radar.py measures the trade-off: 2 abstract
-terms a paper keep the index of 30 days (22 announcement days of 513 papers) near 80 KB gzipped.
+than the topics and often outside them. bench/bench_radar.py measures the trade-off between terms
+kept a paper, ranking quality and the bytes a session downloads.
 
 Each day's files are a pure function of the day file, the ids its page lists and this module
 (no clock, no other day), so a rebuild is byte-identical and a day is cached on those (DayFiles).
@@ -27,6 +33,7 @@ days it ranks (idf over the period).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,20 +49,22 @@ from typing import Any
 
 from pelican.generators import Generator
 
+from ..enrich.links import ARTEFACT_KINDS, badges
 from ..errors import StoreError
-from ..models import Digest
+from ..models import Digest, Paper
 from ..render import digest_settings
 from ..store import iter_days, parse, write_if_changed
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 RADAR_DIR = "radar"
 HASH_BITS = 22
-TOP_TERMS = 2  # abstract terms kept per paper beside its title (bench/bench_radar.py: size and quality)
+TOP_TERMS = 8  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
 DF_FLOOR = 3  # selection treats a term used by fewer papers of the day as if this many used it
 TITLE_WEIGHT = 2  # a title word counts as this many abstract words
 K1, B = 1.2, 0.75  # BM25
+CHUNK = 32  # papers a display file (radar.js fetches the files of the results it shows; radar.html says 32)
 
 # English function words and the boilerplate of abstracts: they say nothing about a topic.
 STOPWORDS: tuple[str, ...] = (
@@ -86,15 +95,19 @@ STOPWORDS: tuple[str, ...] = (
 
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _WORD = re.compile(r"[a-z0-9]+")
+_ARXIV_ID = re.compile(r"(\d{4})\.(\d{4,5})")
 
 
 def _fold(text: str) -> str:
     """Lower case, accents removed (NFKD without combining marks), math dropped."""
-    text = _MATH.sub(" ", text)
-    text = unicodedata.normalize("NFKD", text.lower())
+    text = _MATH.sub(" ", text).lower()
+    if text.isascii():  # NFKD leaves ASCII as it is: the common case, without the per-letter walk
+        return text
+    text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Harman's S-stemmer: plurals to singular (queries -> query, caches -> cache, bias stays)."""
     if len(word) > 3 and word.endswith("ies") and not word.endswith(("eies", "aies")):
@@ -123,6 +136,7 @@ def terms(text: str, stop: frozenset[str] = frozenset(STOPWORDS)) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
 def term_hash(term: str, bits: int | None = None) -> int:
     """FNV-1a (32-bit) of the term's UTF-8 bytes, folded to `bits` bits (radar.js `hash`)."""
     h = 0x811C9DC5
@@ -138,17 +152,17 @@ class DayIndex:
     date: str
     papers: int
     idx: str
-    meta: str
+    authors: str
+    meta: tuple[str, ...]  # the display files, CHUNK papers each
 
 
 def _paper_tf(title: str, abstract: str) -> tuple[Counter[str], set[str]]:
     tf: Counter[str] = Counter()
-    in_title = set(terms(title))
-    for t in terms(title):
+    title_terms = terms(title)
+    for t in title_terms:
         tf[t] += TITLE_WEIGHT
-    for t in terms(abstract):
-        tf[t] += 1
-    return tf, in_title
+    tf.update(terms(abstract))
+    return tf, set(title_terms)
 
 
 def _dumps(data: Any) -> str:
@@ -172,6 +186,56 @@ def varints(numbers: Iterable[int]) -> str:
     return "".join(out)
 
 
+def postings(lists: dict[int, set[int]]) -> str:
+    """Hash -> papers, as varints: per hash in order, (hash gap << 1 | more than one paper), the
+    number of papers less 2 if more than one, then the paper numbers as gaps (radar.js `unpost`)."""
+    flat: list[int] = []
+    last = 0
+    for h in sorted(lists):
+        docs = sorted(lists[h])
+        flat.append((h - last) << 1 | (len(docs) > 1))
+        if len(docs) > 1:
+            flat.append(len(docs) - 2)
+        prev = 0
+        for doc in docs:
+            flat.append(doc - prev)
+            prev = doc
+        last = h
+    return varints(flat)
+
+
+def author_key(name: str) -> str:
+    """What a followed author is matched on: the first initial and the last name, folded
+    ("Han, Song", "Song Han", "S. Han" -> "s han"); radar.js `authorKey` is the same function."""
+    s = re.sub(r"[{}\\]", "", _fold(name))
+    if "," in s:
+        first, *rest = s.split(",")
+        s = " ".join(rest) + " " + first
+    words: list[str] = _WORD.findall(s)
+    if not words:
+        return ""
+    return (words[0][0] + " " if len(words) > 1 else "") + words[-1]
+
+
+def arxiv_number(pid: str) -> int | None:
+    """An arXiv id (YYMM.NNNN or YYMM.NNNNN) as one number, if it comes back as written (radar.js
+    `arxivId`); any other id (a DOI, an old-style id) stays a string."""
+    m = _ARXIV_ID.fullmatch(pid)
+    if m is None:
+        return None
+    yymm, num = int(m.group(1)), int(m.group(2))
+    back = f"{yymm:04d}.{num:05d}" if yymm >= 1501 else f"{yymm:04d}.{num:04d}"
+    return yymm * 100_000 + num if back == pid else None
+
+
+def radar_order(papers: Sequence[Paper]) -> list[Paper]:
+    """The day's papers in the radar's order: arXiv ids by number, then the other ids as strings."""
+    def key(p: Paper) -> tuple[int, int, str]:
+        n = arxiv_number(p.id)
+        return (0, n, "") if n is not None else (1, 0, p.id)
+    return sorted(papers, key=key)
+
+
 def select_terms(tf: Counter[str], length: int, avg: float, df: Counter[str], n: int,
                  top: int) -> list[str]:
     """The paper's `top` terms by BM25 weight in the day (idf capped below DF_FLOOR, so that a
@@ -186,13 +250,10 @@ def select_terms(tf: Counter[str], length: int, avg: float, df: Counter[str], n:
     return [t for _, t in scored[:top]]
 
 
-def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS) -> DayIndex:
-    """The day's index and meta files: a pure function of the day (and the ids the page lists).
-
-    The meta file carries every title, and radar.js indexes the titles itself with the same
-    tokenizer; the index adds, per paper, its `top` best abstract terms that are not in its title.
-    """
-    papers = list(digest.papers)
+def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
+              chunk: int = CHUNK) -> DayIndex:
+    """The day's index and display files: a pure function of the day (and the ids the page lists)."""
+    papers = radar_order(digest.papers)
     docs = [_paper_tf(p.title, p.abstract) for p in papers]
     n = len(papers)
     df: Counter[str] = Counter()
@@ -200,49 +261,60 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS) 
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = (sum(lengths) / n) if n else 1.0
-    postings: dict[int, set[int]] = {}
+    title_post: dict[int, set[int]] = {}
+    abstract_post: dict[int, set[int]] = {}
     for i, (tf, in_title) in enumerate(docs):
-        rest: Counter[str] = Counter({t: f for t, f in tf.items() if t not in in_title})
-        for t in select_terms(rest, lengths[i], avg, df, n, top):
-            postings.setdefault(term_hash(t), set()).add(i)  # two terms on one hash: one posting
-    flat: list[int] = []
-    last = 0
-    for h in sorted(postings):
-        plist = sorted(postings[h])
-        flat += [h - last, len(plist)]
-        prev = 0
-        for doc in plist:
-            flat.append(doc - prev)
-            prev = doc
-        last = h
-    idx = _dumps({"v": FORMAT, "date": digest.date, "n": n, "bits": HASH_BITS, "t": varints(flat)})
-    listed_set = set(listed)
-    meta = _dumps({
-        "v": FORMAT, "date": digest.date,
-        "id": [p.id for p in papers],
-        "ver": [p.version for p in papers],
-        "title": [p.title for p in papers],
-        "au": [list(p.authors) for p in papers],
-        "type": [p.announce_type for p in papers],
-        "listed": [i for i, p in enumerate(papers) if p.id in listed_set],
+        for t in select_terms(tf, lengths[i], avg, df, n, top):
+            # two terms on one hash: one posting
+            (title_post if t in in_title else abstract_post).setdefault(term_hash(t), set()).add(i)
+    numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
+    gaps = [b - a for a, b in zip([0, *numbers], numbers, strict=False)]
+    code = [i for i, p in enumerate(papers)  # as the day page's 'has code' (render.PaperView.has_code)
+            if any(b.kind in ARTEFACT_KINDS for b in badges(p.links))]
+    idx = _dumps({
+        "v": FORMAT, "date": digest.date, "n": n, "bits": HASH_BITS,
+        "ids": varints(gaps), "xids": [p.id for p in papers[len(numbers):]],
+        "t": postings(title_post), "a": postings(abstract_post),
+        "code": varints(b - a for a, b in zip([0, *code], code, strict=False)),
     })
-    return DayIndex(digest.date, n, idx, meta)
+    authors = _dumps({"v": FORMAT, "date": digest.date, "au": [
+        "|".join(k for k in (author_key(a) for a in p.authors) if k) for p in papers]})
+    listed_set = set(listed)
+    meta = tuple(_dumps({
+        "v": FORMAT, "date": digest.date, "first": start,
+        "id": [p.id for p in part],
+        "ver": [p.version for p in part],
+        "title": [p.title for p in part],
+        "au": [list(p.authors) for p in part],
+        "type": [p.announce_type for p in part],
+        "listed": [i for i, p in enumerate(part) if p.id in listed_set],
+    }) for start in range(0, n, chunk) for part in (papers[start:start + chunk],))
+    return DayIndex(digest.date, n, idx, authors, meta)
 
 
-def day_files(day: str) -> dict[str, str]:
-    """The two file names of a day, relative to RADAR_DIR."""
-    return {"idx": f"{day}.idx.json", "meta": f"{day}.meta.json"}
+def day_files(day: str, chunks: int = 0) -> dict[str, Any]:
+    """A day's file names, relative to RADAR_DIR: the index, and the display files' pattern
+    (%d: the chunk's number) with how many there are."""
+    return {"idx": f"{day}.idx.json", "au": f"{day}.au.json", "meta": f"{day}.m%d.json", "chunks": chunks}
+
+
+def meta_file(day: str, k: int) -> str:
+    """The name of a day's k-th display file."""
+    return f"{day}.m{k}.json"
+
+
+_OUR_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.(idx|au|meta|m\d+)\.json")
 
 
 def manifest(days: Sequence[tuple[str, int, str]]) -> str:
-    """radar/days.json: the days (newest first, each with its paper count and page URL) and the
-    tokenizer's parameters for radar.js."""
+    """radar/days.json: the days (newest first, each with its paper count, files and page URL)
+    and the tokenizer's parameters for radar.js."""
     return _dumps({
         "v": FORMAT,
         "abs_url": ABS_URL,
-        "bits": HASH_BITS, "title_weight": TITLE_WEIGHT,
+        "bits": HASH_BITS, "title_weight": TITLE_WEIGHT, "chunk": CHUNK,
         "stopwords": list(STOPWORDS),
-        "days": [{"date": d, "n": n, "url": url, **day_files(d)}
+        "days": [{"date": d, "n": n, "url": url, **day_files(d, -(-n // CHUNK))}
                  for d, n, url in sorted(days, reverse=True)],
     }) + "\n"
 
@@ -254,7 +326,8 @@ CACHE_DIR = ".cache/radar"  # under the data folder, beside the build cache (git
 def fingerprint() -> str:
     """What a day's radar files depend on besides the day: this module's code and parameters."""
     h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(_dumps([FORMAT, HASH_BITS, TOP_TERMS, DF_FLOOR, TITLE_WEIGHT, K1, B, STOPWORDS]).encode())
+    h.update(_dumps([FORMAT, HASH_BITS, TOP_TERMS, DF_FLOOR, TITLE_WEIGHT, K1, B, CHUNK,
+                     STOPWORDS]).encode())
     return h.hexdigest()[:16]
 
 
@@ -262,31 +335,40 @@ class DayFiles:
     """Each day's radar files, cached on disk by the day file's bytes and the ids its page lists.
 
     A day is tokenized again only when its file, what its page lists, or this module changed; an
-    unchanged day costs a hash of its file and one small read. The folder is disposable.
+    unchanged day costs a hash of its file and one small read, on a cold build too (no output/),
+    as long as the data folder's .cache/ is kept. The folder is disposable.
     """
 
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / CACHE_DIR
         self.dir = self.root / fingerprint()
+        self.built = 0  # days computed (not read from the cache) by this object
 
     def get(self, path: Path, listed: Sequence[str]) -> DayIndex:
         """The day's files, from the cache or computed (and cached)."""
         raw = path.read_bytes()
-        key = hashlib.sha256(raw).hexdigest()[:24] + "." + hashlib.sha256("\n".join(listed).encode()).hexdigest()[:12]
+        key = (hashlib.sha256(raw).hexdigest()[:24] + "."
+               + hashlib.sha256("\n".join(listed).encode()).hexdigest()[:12])
         entry = self.dir / f"{path.stem}.{key}.radar"  # not .json: Pelican would read it as a day
         try:
             data = json.loads(entry.read_text(encoding="utf-8"))
-            return DayIndex(str(data["date"]), int(data["papers"]), str(data["idx"]), str(data["meta"]))
+            meta = data["meta"]
+            if not isinstance(meta, list):
+                raise TypeError("meta")
+            return DayIndex(str(data["date"]), int(data["papers"]), str(data["idx"]),
+                            str(data["authors"]), tuple(str(m) for m in meta))
         except (OSError, ValueError, KeyError, TypeError):
             pass
         index = build_day(parse(path, raw), listed)
+        self.built += 1
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             for old in self.dir.glob(f"{path.stem}.*.radar"):
                 old.unlink(missing_ok=True)
             tmp = entry.with_suffix(".tmp")
             tmp.write_text(_dumps({"date": index.date, "papers": index.papers, "idx": index.idx,
-                                   "meta": index.meta}), encoding="utf-8")
+                                   "authors": index.authors, "meta": list(index.meta)}),
+                           encoding="utf-8")
             tmp.replace(entry)
         except OSError as e:
             logger.warning("radar: could not cache %s: %s", path.name, e)
@@ -301,7 +383,7 @@ class DayFiles:
 
 
 class RadarGenerator(Generator):  # type: ignore[misc]
-    """Writes radar/<day>.idx.json, radar/<day>.meta.json, radar/days.json and the radar page."""
+    """Writes radar/<day>.idx.json, .au.json and .mK.json, radar/days.json and the radar page."""
 
     def generate_context(self) -> None:
         """Nothing to add to the context but the radar page's URL (the files are written later)."""
@@ -316,6 +398,7 @@ class RadarGenerator(Generator):  # type: ignore[misc]
                  if getattr(a, "day", None) is not None}
         cache = DayFiles(ds.data_dir)
         days: list[tuple[str, int, str]] = []
+        written: set[str] = set()
         for path in iter_days(ds.data_dir):
             article = pages.get(path.stem)
             if article is None:  # not a day the articles generator read (broken days stop the build)
@@ -327,14 +410,20 @@ class RadarGenerator(Generator):  # type: ignore[misc]
             except (OSError, StoreError) as e:
                 raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
             files = day_files(index.date)
-            write_if_changed(out / files["idx"], index.idx)
-            write_if_changed(out / files["meta"], index.meta)
+            names = [files["idx"], files["au"], *(meta_file(index.date, k) for k in range(len(index.meta)))]
+            for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
+                write_if_changed(out / name, text)
+            written.update(names)
             days.append((index.date, index.papers, article.url))
         cache.prune()
+        for stale in out.iterdir():  # a day's files from an older format or a removed day
+            if _OUR_FILE.fullmatch(stale.name) and stale.name not in written:
+                stale.unlink(missing_ok=True)
         write_if_changed(out / "days.json", manifest(days))
         writer.write_file(f"{RADAR_DIR}/index.html", self.get_template("radar"), self.context,
                           page_name="radar", relative_urls=self.settings.get("RELATIVE_URLS", False))
-        logger.info("radar: indexed %d days", len(days))
+        logger.info("radar: indexed %d days (%d computed, the others from the cache)",
+                    len(days), cache.built)
 
 
 def get_generators(pelican: Any) -> type[Generator]:

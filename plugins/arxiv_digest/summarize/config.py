@@ -53,7 +53,8 @@ class LLMSettings:
     response_format: str = "auto"  # auto | json_schema | json_object | none
     failed_retry_hours: float = 20.0  # a failed paper is asked again after this (doubling)
     failed_max_runs: int = 3  # then not again until the model, prompt or abstract changes
-    language: str = "English"
+    language: str = "English"  # the language's name in the prompts (see prompt_language)
+    lang: str = "en"  # the edition's language tag (DEFAULT_LANG): summaries are stored under it
     briefing: bool = True
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     prompts: Mapping[str, Path] = field(
@@ -111,8 +112,48 @@ def resolve_prompt(ref: Any, source: str, key: str, base_dir: Path) -> Path:
     return path
 
 
-def parse_llm(raw: Any, source: str, env: Mapping[str, str]) -> LLMSettings:
-    """Validate the `llm:` mapping (None: defaults) and apply the environment overrides."""
+def prompt_language(raw: Any, source: str, lang: str) -> str:
+    """The name the prompts give the language of the edition `lang` (a BCP 47 tag).
+
+    `llm.language` is either a mapping of edition language to name ({en: English, zh-CN:
+    Simplified Chinese}; an edition it does not list gets CLDR's English name of its language)
+    or one name. One name is used where it names the edition's language ("Simplified Chinese"
+    for zh-CN, "English" for en); for another edition CLDR's name is used instead, so one
+    digest.yaml serves every edition and each edition's summaries are in its own language.
+    """
+    from ..i18n import language_name
+    from ..models import lookup_lang
+
+    if isinstance(raw, Mapping):
+        bad = [k for k, v in raw.items() if not isinstance(k, str) or not isinstance(v, str)
+               or not v.strip()]
+        if bad:
+            raise _fail(source, f"llm.language.{bad[0]}", "a language's name (a string)",
+                        raw[bad[0]])
+        named = lookup_lang({lang_tag_of(k): v for k, v in raw.items()}, lang)
+        return " ".join(named.split()) if named else language_name(lang)
+    if raw is None:
+        return language_name(lang)
+    if not isinstance(raw, str) or not raw.strip():
+        raise _fail(source, "llm.language", "a language's name, or a mapping of edition language "
+                    "(DEFAULT_LANG) to name", raw)
+    name = " ".join(raw.split())
+    own = language_name(lang.split("-")[0]).lower()
+    return name if own in name.lower() else language_name(lang)
+
+
+def lang_tag_of(text: str) -> str:
+    """'zh_CN' / 'zh-cn' -> 'zh-CN' (as DEFAULT_LANG is written)."""
+    from ..i18n import lang_tag
+
+    return lang_tag(text)
+
+
+def parse_llm(raw: Any, source: str, env: Mapping[str, str], lang: str | None = None) -> LLMSettings:
+    """Validate the `llm:` mapping (None: defaults) and apply the environment overrides.
+
+    lang: the edition's DEFAULT_LANG; summaries and briefings are written in it and stored under it.
+    """
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -182,7 +223,8 @@ def parse_llm(raw: Any, source: str, env: Mapping[str, str]) -> LLMSettings:
         response_format=response_format,
         failed_retry_hours=float(_number(raw, source, "failed_retry_hours", 20.0, 0.0, 24 * 365)),
         failed_max_runs=_number(raw, source, "failed_max_runs", 3, 1, 1000, integer=True),
-        language=_text(raw, source, "language", "English") or "English",
+        language=prompt_language(raw.get("language"), source, lang_tag_of(lang or "en")),
+        lang=lang_tag_of(lang or "en"),
         briefing=briefing,
         scoring=_parse_scoring(raw.get("scoring"), source),
         prompts=prompts,

@@ -1,5 +1,11 @@
 """DaySummarizer: decide what to (re)summarize, run a backend, store records, briefing and ledger.
 
+Everything is per language: a run writes the summaries and briefing of one language (the
+edition's DEFAULT_LANG, `llm.lang`) under that language's key in the day file, and reads only
+that language's records to decide what to call (an offline, extractive record of another
+language stands in: it is in the abstract's language whatever the edition). So a second edition
+costs exactly its own language's calls, and never touches the first one's summaries.
+
 Results are matched to papers by id, never by position. Stored records whose cache key still
 holds are kept, so re-running a day makes no calls. A failure is stored on its paper and never
 blocks the day: a paper with no summary shows "summary pending"; one whose extractive summary the
@@ -52,10 +58,19 @@ def has_fields(record: Any) -> bool:
             and isinstance(record.get("fields"), Mapping))
 
 
-def summary_fields(paper: Paper) -> Mapping[str, Any] | None:
-    """The paper's summary fields (a fallback's included), if it has any."""
-    s = paper.summary
+def summary_fields(paper: Paper, lang: str = "en") -> Mapping[str, Any] | None:
+    """The paper's summary fields in one language (a fallback's included), if it has any."""
+    s = paper.summary_in(lang)
     return s.get("fields") if has_fields(s) and isinstance(s, Mapping) else None
+
+
+def briefing_of(digest: Digest, lang: str) -> Mapping[str, Any] | None:
+    """The day's stored briefing in one language ({"topics": {...}}), if any."""
+    from ..models import lookup_lang
+
+    stored = digest.extra.get("briefings")
+    found = lookup_lang(stored, lang) if isinstance(stored, Mapping) else None
+    return found if isinstance(found, Mapping) else None
 
 
 def spent_tokens(digest: Digest) -> int:
@@ -78,6 +93,7 @@ class DaySummarizer:
         self.runner = runner
         self.name = runner.backend
         self.clock = clock
+        self.lang = settings.llm.lang  # the language written, and the key it is stored under
         self.now = clock()
         self.backoff = Backoff(self.now, self.llm.failed_retry_hours, self.llm.failed_max_runs)
         from ..tagging import tagger_for  # here: tagging imports settings, which imports us
@@ -111,29 +127,39 @@ class DaySummarizer:
 
         A re-fetch stores fresh offline decisions, so the record is what keeps a model's verdict.
         """
-        from ..enrich.topics import apply_verdict, verdict_key
+        from ..enrich.topics import apply_verdict
 
         paper = self.tagger.tag_paper(paper)
-        rec = paper.summary
-        if not succeeded(rec) or not isinstance(rec, Mapping):
-            return paper
-        verdicts = rec.get("verdicts")
-        if not isinstance(verdicts, Mapping):
-            return paper
-        for name, v in verdicts.items():
-            topic = self.topic_defs.get(str(name))
-            if (topic is None or not isinstance(v, Mapping) or not isinstance(v.get("about"), bool)
-                    or v.get("key") != verdict_key(topic, paper.title, paper.abstract)):
-                continue  # a topic no longer configured, or its definition or the text changed
+        # a topic is one decision for every edition: the first language (by tag) whose record
+        # holds a valid verdict on it gives it, so a second language never re-lists the first's day
+        found: dict[str, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+        for lang in sorted(paper.summaries):
+            rec = paper.summaries[lang]
+            verdicts = rec.get("verdicts") if succeeded(rec) else None
+            if isinstance(verdicts, Mapping):
+                for name, v in verdicts.items():
+                    if isinstance(v, Mapping) and str(name) not in found and self._holds(paper, name, v):
+                        found[str(name)] = (rec, v)
+        for name, (rec, v) in found.items():
+            topic = self.topic_defs[name]
             paper = apply_verdict(paper, topic, v["about"], by=str(rec.get("model") or "model"),
                                   why=str(v.get("why") or ""))
         return paper
+
+    def _holds(self, paper: Paper, name: Any, v: Mapping[str, Any]) -> bool:
+        """Whether a stored verdict still holds: its topic is configured, and neither its
+        definition nor the paper's text changed since."""
+        from ..enrich.topics import verdict_key
+
+        topic = self.topic_defs.get(str(name))
+        return (topic is not None and isinstance(v.get("about"), bool)
+                and v.get("key") == verdict_key(topic, paper.title, paper.abstract))
 
     def stale_verdicts(self, paper: Paper, offered: list[dict[str, str]]) -> bool:
         """Whether an offered topic has no verdict in the record that holds for it any more."""
         from ..enrich.topics import verdict_key
 
-        rec = paper.summary
+        rec = paper.summary_in(self.lang, offline=False)
         verdicts = rec.get("verdicts") if isinstance(rec, Mapping) else None
         verdicts = verdicts if isinstance(verdicts, Mapping) else {}
         for c in offered:
@@ -218,10 +244,10 @@ class DaySummarizer:
             ck = paper_content_key(p.versioned_id, p.abstract)
             inputs = {"id": p.id, "title": p.title, "abstract": p.abstract, "tags": shown[p.id],
                       "candidates": offered}
-            wanted = [("summary", p.summary)]
+            mine = p.summary_in(self.lang)  # this language's, or an offline one standing in
+            wanted = [("summary", mine)]
             if scoring:
-                wanted.append(("score", p.summary.get("score")
-                               if isinstance(p.summary, Mapping) else None))
+                wanted.append(("score", mine.get("score") if isinstance(mine, Mapping) else None))
             for kind, old in wanted:
                 verdict = decide(old, ck, self._keys(kind, ck), self.runner.backend, resummarize,
                                  self.backoff)
@@ -242,23 +268,25 @@ class DaySummarizer:
 
         papers = []
         for p in digest.papers:
-            rec: Any = p.summary
+            mine = p.summary_in(self.lang)
+            rec: Any = mine
             if ("summary", p.id) in plan:
                 ck, verdict = plan[("summary", p.id)]
                 o = outcomes[("summary", p.id)]
                 rec = self._record("summary", rec, ck, verdict, o)
                 if o.ok and o.verdicts is not None and isinstance(rec, dict) and "failure" not in rec:
                     rec["verdicts"] = self.keyed(p, o.verdicts)
-                old_score = p.summary.get("score") if isinstance(p.summary, Mapping) else None
-                if old_score is not None and rec is not p.summary:
+                old_score = mine.get("score") if isinstance(mine, Mapping) else None
+                if old_score is not None and rec is not mine:
                     rec = {**rec, "score": old_score}
             if ("score", p.id) in plan:
                 ck, verdict = plan[("score", p.id)]
                 old_score = rec.get("score") if isinstance(rec, Mapping) else None
                 score = self._record("score", old_score, ck, verdict, outcomes[("score", p.id)])
                 rec = {**(rec or {}), "score": score}
-            if rec is not p.summary:
-                p = self.with_verdicts(replace(p, summary=redact(rec, secrets)))
+            if rec is not mine:  # stored under this language only: the others' stay as they are
+                p = self.with_verdicts(replace(
+                    p, summaries={**p.summaries, self.lang: redact(rec, secrets)}))
             papers.append(p)
         digest = digest.with_papers(tuple(papers))
         shown = self.listed(digest)  # the model's verdicts may list or unlist papers
@@ -271,9 +299,13 @@ class DaySummarizer:
                 getattr(self.runner.usage, f) - getattr(before, f)
                 for f in ("prompt_tokens", "completion_tokens"))
             briefing, briefed = self._briefing(digest, shown, resummarize, spent, used)
-            extra["briefing"] = redact(briefing, secrets)
-        else:
-            extra.pop("briefing", None)
+            stored = extra.get("briefings")
+            stored = dict(stored) if isinstance(stored, Mapping) else {}
+            if briefing is not None:
+                stored[self.lang] = redact(briefing, secrets)
+            extra["briefings"] = stored
+        elif isinstance(extra.get("briefings"), Mapping):
+            extra["briefings"] = {k: v for k, v in extra["briefings"].items() if k != self.lang}
         run = Usage(**{f: getattr(self.runner.usage, f) - getattr(before, f)
                        for f in ("calls", "prompt_tokens", "completion_tokens", "cost_usd",
                                  "timed_out", "estimated_prompt_tokens")})
@@ -282,20 +314,28 @@ class DaySummarizer:
             extra["ledger"] = add_usage(extra.get("ledger"), row, run.calls, run.prompt_tokens,
                                         run.completion_tokens, run.cost_usd,
                                         timed_out=run.timed_out,
-                                        estimated_prompt_tokens=run.estimated_prompt_tokens)
-        pending = sum(1 for p in digest.papers if p.id in shown and not succeeded(p.summary))
-        fallback = sum(1 for p in digest.papers
-                       if p.id in shown and not succeeded(p.summary) and has_fields(p.summary))
+                                        estimated_prompt_tokens=run.estimated_prompt_tokens,
+                                        # what each language cost (offline runs cost nothing)
+                                        language=None if row == EXTRACTIVE_LEDGER_ROW else self.lang)
+        pending = sum(1 for p in digest.papers
+                      if p.id in shown and not succeeded(p.summary_in(self.lang)))
+        fallback = sum(1 for p in digest.papers if p.id in shown
+                       and not succeeded(p.summary_in(self.lang))
+                       and has_fields(p.summary_in(self.lang)))
         self._log(digest, outcomes, plan, (kept, held, pending, fallback), briefed, run,
                   time.monotonic() - started)
         return replace(digest, extra=extra)
 
     def _briefing(self, digest: Digest, listed: Mapping[str, tuple[str, ...]], resummarize: bool,
-                  spent: float, used: int) -> tuple[dict[str, Any], tuple[int, int]]:
+                  spent: float, used: int) -> tuple[dict[str, Any] | None, tuple[int, int]]:
         """One paragraph per topic: kept while its papers and settings are unchanged."""
-        stored = digest.extra.get("briefing")
+        stored = briefing_of(digest, self.lang)
         old_topics = stored.get("topics") if isinstance(stored, Mapping) else None
-        old_topics = old_topics if isinstance(old_topics, Mapping) else {}
+        old_topics = dict(old_topics) if isinstance(old_topics, Mapping) else {}
+        # a topic this language has no paragraph for yet: an offline one of another language
+        # stands in (in the abstracts' language, labelled so), as summary_in does for papers
+        borrowed = self._offline_briefings(digest, old_topics)
+        old_topics.update(borrowed)
         shown = [p for p in digest.papers if p.id in listed and not p.is_replacement]
         out: dict[str, Any] = {}
         jobs: list[Job] = []
@@ -304,7 +344,7 @@ class DaySummarizer:
             items = []
             for p in shown:
                 if topic.name in listed[p.id]:
-                    fields = summary_fields(p)
+                    fields = summary_fields(p, self.lang)
                     items.append({"id": p.id, "vid": p.versioned_id, "title": p.title,
                                   "abstract": p.abstract,
                                   "tldr": fields.get("tldr") if fields else None,
@@ -334,7 +374,24 @@ class DaySummarizer:
             if isinstance(rec, dict) and rec is not old_topics.get(name):
                 rec["papers"] = n
             out[name] = rec
+        if not plan and out and all(borrowed.get(k) is v for k, v in out.items()):
+            return None, (len(out), 0)  # nothing of this language's own: nothing stored for it
         return {"topics": out}, (len(out), len(plan))
+
+    def _offline_briefings(self, digest: Digest,
+                           own: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        """topic -> an extractive paragraph another language stored, for topics `own` lacks."""
+        stored = digest.extra.get("briefings")
+        out: dict[str, Mapping[str, Any]] = {}
+        if not isinstance(stored, Mapping):
+            return out
+        for lang in sorted(stored):
+            topics = stored[lang].get("topics") if isinstance(stored[lang], Mapping) else None
+            for name, rec in (topics.items() if isinstance(topics, Mapping) else ()):
+                if (name not in own and name not in out and isinstance(rec, Mapping)
+                        and rec.get("backend") == "extractive" and "failure" not in rec):
+                    out[name] = rec
+        return out
 
     def _run(self, jobs: list[Job], spent: float, used: int) -> dict[tuple[str, str], Outcome]:
         """The backend's outcomes; if the backend itself breaks, every job fails (the day is kept)."""
@@ -361,10 +418,10 @@ class DaySummarizer:
         refused = Counter(o.failure_kind for k, o in outcomes.items()
                           if k[0] == "briefing" and not o.ok)
         logger.info(
-            "%s: summaries (%s): %d kept, %d new, %d failed, %d held back after earlier "
+            "%s: %s summaries (%s): %d kept, %d new, %d failed, %d held back after earlier "
             "failures; %d without a model summary (%d show the extractive fallback); %d scored; "
             "briefing %d topics (%d new, %d refused); %d calls, %d+%d tokens, $%.4f in %.1f s",
-            digest.date, self.runner.model or "extractive", kept, len(made), sum(failed.values()),
+            digest.date, self.lang, self.runner.model or "extractive", kept, len(made), sum(failed.values()),
             held, pending, fallback, scored, briefed[0], briefed[1], sum(refused.values()),
             run.calls, run.prompt_tokens, run.completion_tokens, run.cost_usd, took,
         )

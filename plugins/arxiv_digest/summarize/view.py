@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from ..i18n import N_
 from ..ledger import Row, format_usd, model_rows, total
-from ..models import Digest
+from ..models import Digest, lookup_lang
 
 PENDING = N_("summary pending")
 EXTRACTIVE = N_("extractive")  # the label of an offline summary: it is in the abstract's language
@@ -143,9 +143,10 @@ def summary_view(record: Any, scoring: bool = False, about: Sequence[str] | None
                        tuple(details), scores, str(reason) if reason else None, fallback)
 
 
-def briefing_views(digest: Digest, topics: Sequence[str]) -> tuple[BriefingView, ...]:
-    """The day's briefing paragraphs, in the configured topic order."""
-    stored = digest.extra.get("briefing")
+def briefing_views(digest: Digest, topics: Sequence[str], lang: str = "en") -> tuple[BriefingView, ...]:
+    """The day's briefing paragraphs in one language, in the configured topic order; a language
+    with no briefing yet shows an offline (extractive) one of another language, labelled so."""
+    stored = _briefing_in(digest, lang)
     entries = stored.get("topics") if isinstance(stored, Mapping) else None
     if not isinstance(entries, Mapping):
         return ()
@@ -168,6 +169,22 @@ def briefing_views(digest: Digest, topics: Sequence[str]) -> tuple[BriefingView,
                                 sentences or ((text, ()),), fallback,
                                 str(failed.get("kind")) if isinstance(failed, Mapping) else None))
     return tuple(out)
+
+
+def _briefing_in(digest: Digest, lang: str) -> Mapping[str, Any] | None:
+    """The stored briefing of a language, else an extractive one of another language."""
+    stored = digest.extra.get("briefings")
+    if not isinstance(stored, Mapping):
+        return None
+    found = lookup_lang(stored, lang)
+    if isinstance(found, Mapping):
+        return found
+    for key in sorted(stored):
+        entries = stored[key].get("topics") if isinstance(stored[key], Mapping) else None
+        if isinstance(entries, Mapping) and entries and all(
+                isinstance(r, Mapping) and r.get("backend") == "extractive" for r in entries.values()):
+            return dict(stored[key])
+    return None
 
 
 def _sentences(raw: Any, ids: set[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:

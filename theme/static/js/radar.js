@@ -2,8 +2,10 @@
  *
  * The reader's profile (keywords, authors to follow, arXiv ids they like, an uploaded BibTeX,
  * RIS or CSL-JSON library) is parsed here and kept in localStorage only; it is never sent
- * anywhere. The page fetches the same files for every reader (radar/days.json, then each day's
- * .idx.json and .meta.json), so what the server sees does not depend on the profile.
+ * anywhere. The page fetches radar/days.json and the ranking index of each day it ranks
+ * (<day>.idx.json), the same files for every reader, and the authors' match keys of those days
+ * (<day>.au.json) when the profile follows authors; then, to show the results, the display files
+ * (<day>.mK.json: titles and authors, 32 papers each) that hold them.
  *
  * Ranking: the profile's terms (tokenized exactly as plugins/arxiv_digest/site/radar.py does:
  * same stop words, stemmer, pairs and FNV-1a hash) weighted by how often the library uses them,
@@ -70,36 +72,41 @@
     return out;
   }
 
-  // ---- one day: the index's abstract terms plus the titles' terms (from the meta file) ----
+  // ---- one day's index (radar.py build_day): ids, title and abstract postings, papers with code ----
   // post: hash -> [doc, inTitle, doc, inTitle, ...]; docs[doc]: [hash, inTitle, ...]
-  function decodeDay(idx, meta, params) {
-    var flat = unvarints(idx.t), post = new Map(), docs = [], h = 0, i = 0, doc, k;
-    for (doc = 0; doc < idx.n; doc++) docs.push([]);
-    function put(hh, d, title) {
-      var list = post.get(hh);
-      if (!list) { list = []; post.set(hh, list); }
-      list.push(d, title);
-      docs[d].push(hh, title);
-    }
-    while (i < flat.length) {
-      h += flat[i]; var m = flat[i + 1]; i += 2;
-      doc = 0;
-      for (k = 0; k < m; k++, i++) {
-        doc += flat[i];
-        if (doc < docs.length) put(h, doc, 0);
+  function arxivId(v) {
+    var yymm = Math.floor(v / 100000), num = String(v % 100000);
+    while (num.length < (yymm >= 1501 ? 5 : 4)) num = "0" + num;
+    return ("000" + yymm).slice(-4) + "." + num;
+  }
+  function decodeDay(idx) {
+    var post = new Map(), docs = [], doc, k, n = idx.n;
+    for (doc = 0; doc < n; doc++) docs.push([]);
+    function unpost(s, title) {
+      var flat = unvarints(s || ""), h = 0, i = 0;
+      while (i < flat.length) {
+        h += Math.floor(flat[i] / 2);
+        var m = flat[i] % 2 ? flat[i + 1] + 2 : 1;
+        i += flat[i] % 2 ? 2 : 1;
+        doc = 0;
+        for (k = 0; k < m; k++, i++) {
+          doc += flat[i];
+          if (doc >= n) continue;
+          var list = post.get(h);
+          if (!list) { list = []; post.set(h, list); }
+          list.push(doc, title);
+          docs[doc].push(h, title);
+        }
       }
     }
-    if (meta && params) {
-      var terms = makeTerms(params.stopwords);
-      for (doc = 0; doc < idx.n && doc < meta.title.length; doc++) {
-        var seen = new Set();
-        terms(meta.title[doc]).forEach(function (t) {
-          var th = hash(t, params.bits);
-          if (!seen.has(th)) { seen.add(th); put(th, doc, 1); }
-        });
-      }
-    }
-    return {date: idx.date, n: idx.n, post: post, docs: docs};
+    unpost(idx.t, 1);
+    unpost(idx.a, 0);
+    var ids = [], v = 0;
+    unvarints(idx.ids || "").forEach(function (gap) { v += gap; ids.push(arxivId(v)); });
+    (Array.isArray(idx.xids) ? idx.xids : []).forEach(function (x) { ids.push(String(x)); });
+    var code = new Set(), c = 0;
+    unvarints(idx.code || "").forEach(function (gap) { c += gap; code.add(c); });
+    return {date: idx.date, n: n, post: post, docs: docs, ids: ids, code: code};
   }
 
   // ---- author names: "Han, Song", "Song Han", "S. Han" -> "s han" ----
@@ -288,6 +295,7 @@
   function Radar(params) {
     this.bits = params.bits;
     this.titleWeight = params.title_weight;
+    this.chunk = params.chunk || 32;
     this.terms = makeTerms(params.stopwords);
   }
   Radar.prototype.query = function (profile) {
@@ -316,8 +324,10 @@
     profile.library.items.forEach(function (it) { if (it.x) liked.add(it.x); });
     return {w: w, words: words, lib: lib, kw: kw, follow: follow, liked: liked};
   };
-  // days: [{idx: decodeDay(...), meta: {...} or null}]; returns results, best first
-  Radar.prototype.rank = function (profile, days, limit) {
+  // days: [{idx: decodeDay(...), au: the day's author keys (.au.json's "au") if the profile follows
+  // authors}]; options.code: only papers with code; returns results, best first
+  Radar.prototype.rank = function (profile, days, limit, options) {
+    var codeOnly = !!(options && options.code);
     var q = this.query(profile), cnt = new Map(), total = 0;
     days.forEach(function (d) {
       total += d.idx.n;
@@ -327,8 +337,7 @@
     // liked papers found in the loaded days lend their terms to the query
     var lw = new Map(), likedHere = new Set();
     days.forEach(function (d, di) {
-      if (!d.meta) return;
-      d.meta.id.forEach(function (id, doc) {
+      d.idx.ids.forEach(function (id, doc) {
         if (!q.liked.has(id)) return;
         likedHere.add(di + ":" + doc);
         var hs = d.idx.docs[doc];
@@ -338,6 +347,7 @@
     var out = [];
     days.forEach(function (d, di) {
       for (var doc = 0; doc < d.idx.n; doc++) {
+        if (codeOnly && !d.idx.code.has(doc)) continue;
         var hs = d.idx.docs[doc], score = 0, matched = [];
         for (var k = 0; k < hs.length; k += 2) {
           var h = hs[k], wq = (q.w.get(h) || 0) + (lw.get(h) || 0);
@@ -347,12 +357,13 @@
           matched.push([h, c]);
         }
         var authors = [];
-        if (d.meta && q.follow.size) {
-          (d.meta.au[doc] || []).forEach(function (a) { if (q.follow.has(authorKey(a))) authors.push(a); });
+        if (q.follow.size && d.au && typeof d.au[doc] === "string" && d.au[doc]) {
+          d.au[doc].split("|").forEach(function (k) { if (q.follow.has(k) && authors.indexOf(q.follow.get(k)) < 0) authors.push(q.follow.get(k)); });
         }
         var liked = likedHere.has(di + ":" + doc);
         if (score <= 0 && !liked && !authors.length) continue;
-        out.push({day: di, date: d.idx.date, doc: doc, score: score, matched: matched, authors: authors, liked: liked});
+        out.push({day: di, date: d.idx.date, doc: doc, id: d.idx.ids[doc], score: score, matched: matched,
+                  authors: authors, liked: liked});
       }
     });
     // a followed author lifts a paper by half the best text score (at least W.author) per author
@@ -395,7 +406,8 @@
   var page = doc && doc.getElementById("radar");
   if (!page) return;
   var $ = function (sel) { return page.querySelector(sel); };
-  var state = {manifest: null, days: [], loaded: 0, period: 30, profile: load()};
+  var PAGE = 20;  // results shown at first, and added by "Show more"
+  var state = {manifest: null, days: [], period: 30, shown: PAGE, code: false, token: 0, profile: load()};
 
   function load() {
     try { return cleanProfile(JSON.parse(root.localStorage.getItem(STORE_KEY) || "null")); } catch (e) { return emptyProfile(); }
@@ -441,52 +453,114 @@
     return all.filter(function (d) { return d.date >= iso; });
   }
   function loadDays() {
+    // the ranking index of every day in the period: the same files for every reader
     var want = wantedDays().filter(function (d) { return !state.days.some(function (x) { return x.date === d.date; }); });
     status("Loading " + want.length + (want.length === 1 ? " day" : " days") + "…");
     return Promise.all(want.map(function (d) {
-      return Promise.all([fetchJson(d.idx), fetchJson(d.meta)]).then(function (pair) {
-        return {date: d.date, url: d.url, idx: decodeDay(pair[0], pair[1], state.manifest), meta: pair[1]};
+      return fetchJson(d.idx).then(function (idx) {
+        return {date: d.date, url: d.url, file: d.meta, auFile: d.au, chunks: d.chunks, idx: decodeDay(idx), meta: [], au: null};
       });
     })).then(function (loaded) {
       state.days = state.days.concat(loaded).sort(function (a, b) { return a.date < b.date ? 1 : -1; });
     });
   }
-  function render() {
-    var list = $(".radar-results");
-    list.textContent = "";
-    var p = state.profile;
-    if (!p.keywords.length && !p.authors.length && !p.ids.length && !p.library.items.length) {
-      status("Add keywords, authors, arXiv ids or a library to see your ranking.");
-      return;
+  function loadChunk(d, k) {
+    // one display file (CHUNK papers' titles and authors), fetched once
+    if (!d.meta[k]) {
+      d.meta[k] = fetchJson(d.file.replace("%d", String(k))).then(function (m) {
+        if (m.id[0] !== d.idx.ids[m.first]) throw new Error(d.date + ": the display file does not match the index");
+        d.meta[k] = m;
+        return m;
+      }, function (e) { d.meta[k] = null; throw e; });
     }
-    var radar = new Radar(state.manifest);
-    var results = radar.rank(p, state.days, 50);
+    return Promise.resolve(d.meta[k]);
+  }
+  function loadAuthors() {
+    // following authors: they are matched on the days' author keys, fetched once a day
+    if (!state.profile.authors.length) return Promise.resolve();
+    return Promise.all(state.days.map(function (d) {
+      if (!d.au) {
+        d.au = fetchJson(d.auFile).then(function (x) {
+          if (!Array.isArray(x.au) || x.au.length !== d.idx.n) throw new Error(d.date + ": the author file does not match the index");
+          d.au = x.au;
+        }, function (e) { d.au = null; throw e; });
+      }
+      return d.au;
+    }));
+  }
+  function render() {
+    var token = ++state.token, list = $(".radar-results"), more = $(".radar-show-more");
+    var p = state.profile;
+    list.setAttribute("aria-busy", "true");  // until this ranking is shown (or another one started)
+    if (!p.keywords.length && !p.authors.length && !p.ids.length && !p.library.items.length) {
+      list.textContent = "";
+      more.hidden = true;
+      status("Add keywords, authors, arXiv ids or a library to see your ranking.");
+      list.setAttribute("aria-busy", "false");
+      return Promise.resolve();
+    }
+    return loadAuthors().then(function () {
+      var radar = new Radar(state.manifest);
+      var all = radar.rank(p, state.days, 0, {code: state.code});
+      var results = all.slice(0, state.shown);
+      var chunk = radar.chunk;
+      return Promise.all(results.map(function (r) { return loadChunk(state.days[r.day], Math.floor(r.doc / chunk)); }))
+        .then(function () {
+          if (token !== state.token) return;
+          show(radar, results, all.length);
+          list.setAttribute("aria-busy", "false");
+        });
+    }).catch(function (e) {
+      if (token === state.token) list.setAttribute("aria-busy", "false");
+      throw e;
+    });
+  }
+  function show(radar, results, total) {
+    var list = $(".radar-results"), p = state.profile, chunk = radar.chunk;
+    list.textContent = "";
     var top = results.length ? results[0].score : 1;  // scores shown out of 100 (the best result)
-    var papers = state.days.reduce(function (n, d) { return n + d.idx.n; }, 0);
-    status(results.length ? "Your top " + results.length + " of " + papers + " papers in " + state.days.length +
-      (state.days.length === 1 ? " day" : " days") + "." : "Nothing in these " + papers + " papers matches your profile.");
+    var papers = state.days.reduce(function (n, d) { return n + (state.code ? d.idx.code.size : d.idx.n); }, 0);
+    var span = state.days.length + (state.days.length === 1 ? " day" : " days");
+    var which = state.code ? " papers with code" : " papers";
+    status(results.length ? "Your top " + results.length + " of " + papers + which + " in " + span + "." :
+      "Nothing in these " + papers + which + " matches your profile.");
+    $(".radar-show-more").hidden = total <= results.length;
     results.forEach(function (r) {
-      var d = state.days[r.day], m = d.meta, li = el("li", "radar-result");
-      var id = m.id[r.doc], listed = m.listed.indexOf(r.doc) >= 0;
-      var a = el("a", "radar-title", m.title[r.doc]);
-      a.href = listed && d.url ? "../" + d.url + "#" + id : state.manifest.abs_url + id + "v" + m.ver[r.doc];
+      var d = state.days[r.day], m = d.meta[Math.floor(r.doc / chunk)], i = r.doc - m.first;
+      var li = el("li", "radar-result");
+      var id = m.id[i], listed = m.listed.indexOf(i) >= 0;
+      if (r.authors.length) {  // the followed authors as this paper spells them
+        var keys = new Set(r.authors.map(authorKey));
+        var named = (m.au[i] || []).filter(function (x) { return keys.has(authorKey(x)); });
+        if (named.length) r.authors = named;
+      }
+      var a = el("a", "radar-title", m.title[i]);
+      a.href = listed && d.url ? "../" + d.url + "#" + id : state.manifest.abs_url + id + "v" + m.ver[i];
       var h = el("h3", "radar-h");
       h.appendChild(a);
       li.appendChild(h);
       li.setAttribute("data-id", id);
       li.setAttribute("data-score", r.score.toFixed(2));
+      if (d.idx.code.has(r.doc)) li.setAttribute("data-code", "");
       var meta = el("p", "radar-meta");
       meta.appendChild(el("span", "radar-score", "score " + Math.max(1, Math.round(100 * r.score / top))));
-      meta.appendChild(doc.createTextNode(" · " + d.date + " · arXiv:" + id + (m.type[r.doc].indexOf("replace") === 0 ? " (updated)" : "")));
+      meta.appendChild(doc.createTextNode(" · " + d.date + " · arXiv:" + id + (String(m.type[i]).indexOf("replace") === 0 ? " (updated)" : "")));
+      if (d.idx.code.has(r.doc)) meta.appendChild(el("span", "radar-has-code", " · has code"));
       li.appendChild(meta);
-      li.appendChild(el("p", "radar-authors", (m.au[r.doc] || []).join(", ")));
+      li.appendChild(el("p", "radar-authors", (m.au[i] || []).join(", ")));
       var why = el("ul", "radar-reasons");
       radar.reasons(p, r).forEach(function (x) { why.appendChild(el("li", "reason reason-" + x.kind, x.text)); });
       li.appendChild(why);
       list.appendChild(li);
     });
   }
-  function refresh() { return loadDays().then(render, function (e) { status("Could not load the radar index: " + e.message); }); }
+  function rerank() {
+    state.shown = PAGE;
+    return render().catch(function (e) { status("Could not load the radar index: " + e.message); });
+  }
+  function refresh() {
+    return loadDays().then(render).catch(function (e) { status("Could not load the radar index: " + e.message); });
+  }
   function readFile(input, then) {
     var f = input.files && input.files[0];
     if (!f) return;
@@ -497,21 +571,21 @@
     reader.readAsText(f);
   }
 
-  page.addEventListener("submit", function (e) { e.preventDefault(); readForm(); save(); render(); });
+  page.addEventListener("submit", function (e) { e.preventDefault(); readForm(); save(); rerank(); });
   $("#radar-file").addEventListener("change", function () {
     readFile(this, function (name, text) {
       try {
         var items = parseLibrary(text, name);
         state.profile.library = {name: name.slice(0, 200), items: items};
         state.profile = cleanProfile(state.profile);
-        save(); fillForm(); render();
-        if (!items.length) status("No entry with a title in " + name + ".");
+        save(); fillForm();
+        rerank().then(function () { if (!items.length) status("No entry with a title in " + name + "."); });
       } catch (err) { status("Could not read " + name + ": " + err.message); }
     });
   });
   $("#radar-import").addEventListener("change", function () {
     readFile(this, function (name, text) {
-      try { state.profile = importProfile(text); save(); fillForm(); render(); }
+      try { state.profile = importProfile(text); save(); fillForm(); rerank(); }
       catch (err) { status("Could not import " + name + ": " + err.message); }
     });
   });
@@ -525,13 +599,23 @@
     setTimeout(function () { root.URL.revokeObjectURL(a.href); }, 1000);
   });
   $(".radar-clear-library").addEventListener("click", function () {
-    state.profile.library = {name: "", items: []}; save(); fillForm(); render();
+    state.profile.library = {name: "", items: []}; save(); fillForm(); rerank();
   });
   $(".radar-clear").addEventListener("click", function () {
     try { root.localStorage.removeItem(STORE_KEY); } catch (e) { /* nothing stored */ }
-    state.profile = emptyProfile(); fillForm(); render();
+    state.profile = emptyProfile(); fillForm(); rerank();
   });
   $(".radar-more").addEventListener("click", function () { state.period += 30; refresh(); });
+  $(".radar-show-more").addEventListener("click", function () {
+    state.shown += PAGE;
+    render().catch(function (e) { status("Could not load the radar index: " + e.message); });
+  });
+  var codeButton = $("button.radar-code");
+  codeButton.addEventListener("click", function () {
+    state.code = !state.code;
+    codeButton.setAttribute("aria-pressed", state.code ? "true" : "false");
+    rerank();
+  });
 
   var day = new URLSearchParams(root.location.search).get("day");
   if (day) { $(".radar-period").textContent = "For you on " + day; $(".radar-more").hidden = true; }
