@@ -163,3 +163,90 @@ def test_merge_never_shrinks_and_keeps_summaries() -> None:
     merged = store.merge(replace(old, extra={"briefings": {"en": {"topics": {}}}}),
                          replace(digest((newer_a,)), extra={"briefings": {"zh-CN": {"topics": {}}}}))
     assert set(merged.extra["briefings"]) == {"en", "zh-CN"}
+
+
+def _v1_day() -> dict:
+    """The shipped 2024-11-28 day (513 real papers, 17 extractive summaries, an extractive
+    briefing) in the version 1 shape it was committed in (written back to it if content/ holds a
+    later version)."""
+    from sitedata import REAL_DAY
+
+    data = json.loads(REAL_DAY.read_text(encoding="utf-8"))
+    if data["schema_version"] == 2:
+        data["schema_version"] = 1
+        for p in data["papers"]:
+            p["summary"] = p.pop("summaries").get("en")
+        data["briefing"] = data.pop("briefings")["en"]
+    assert data["schema_version"] == 1 and len(data["papers"]) == 513
+    return data
+
+
+def test_a_version_1_day_file_is_migrated_to_summaries_per_language(tmp_path: Path) -> None:
+    """Version 1 (one "summary" per paper, one "briefing") reads as version 2: each record under
+    the language it names (a model summary written in Chinese under "zh", which the zh-CN edition
+    finds), else under "en"; nothing else changes, and the next write is version 2."""
+    data = _v1_day()
+    summarized = {p["id"]: p["summary"] for p in data["papers"] if p["summary"]}
+    assert len(summarized) == 17
+    chinese = next(iter(summarized))
+    data["papers"][[p["id"] for p in data["papers"]].index(chinese)]["summary"] = {
+        **summarized[chinese], "backend": "litellm", "model": "m", "language": "Chinese"}
+    path = tmp_path / "2024" / "2024-11-28.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    day = store.load(path)
+    assert day.schema_version == SCHEMA_VERSION and len(day.papers) == 513
+    by_id = {p.id: p for p in day.papers}
+    for pid, rec in summarized.items():
+        if pid == chinese:
+            assert by_id[pid].summaries == {"zh": {**rec, "backend": "litellm", "model": "m",
+                                                   "language": "Chinese"}}
+            assert by_id[pid].summary_in("zh-CN") is by_id[pid].summaries["zh"]
+            assert by_id[pid].summary_in("en") is None  # a model's Chinese is not English
+        else:
+            assert by_id[pid].summaries == {"en": rec}
+            assert by_id[pid].summary_in("zh-CN") == rec  # an offline summary stands in, labelled
+    assert all(p.summaries == {} for p in day.papers if p.id not in summarized)
+    assert day.extra["briefings"] == {"en": data["briefing"]} and "briefing" not in day.extra
+    assert day.extra["ledger"] == data["ledger"]
+    # everything but the two migrated keys is as it was
+    again = json.loads(store.dumps(day))
+    assert again["schema_version"] == 2
+    for old, new in zip(data["papers"], again["papers"], strict=True):
+        assert {k: v for k, v in old.items() if k != "summary"} == {
+            k: v for k, v in new.items() if k != "summaries"}
+    # written back, it reads the same; a second write is byte for byte the first
+    store.save(tmp_path, day)
+    assert store.load(path) == day
+    assert store.dumps(store.load(path)) == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("summaries, message", [
+    ([{"tldr": "x"}], "expected an object of language tag"),
+    ({"../../etc": {"tldr": "x"}}, "expected an object of language tag"),
+    ({"en": "a summary"}, "expected an object of language tag"),
+    ({"<script>": {}}, "expected an object of language tag"),
+])
+def test_hostile_summaries_are_refused_naming_the_paper(tmp_path: Path, summaries: object,
+                                                        message: str) -> None:
+    data = _v1_day()
+    data["schema_version"] = 2
+    for p in data["papers"]:
+        p["summaries"] = {"en": p.pop("summary")} if p["summary"] else {}
+    data["papers"][3]["summaries"] = summaries
+    path = tmp_path / "2024" / "2024-11-28.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StoreError, match=rf"papers\[3\] \({data['papers'][3]['id']}\)\.summaries: {message}"):
+        store.load(path)
+
+
+def test_a_version_1_summary_of_the_wrong_type_is_named_not_dropped(tmp_path: Path) -> None:
+    data = _v1_day()
+    data["papers"][5]["summary"] = ["not", "an", "object"]
+    path = tmp_path / "2024" / "2024-11-28.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StoreError, match=r"papers\[5\] .*\.summaries: expected an object"):
+        store.load(path)
