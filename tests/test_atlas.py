@@ -316,7 +316,7 @@ def test_sort_filter_and_older_years_in_chromium(served: str) -> None:
     if not Path(chromium).exists():
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    shots = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+    shots = Path(__file__).resolve().parents[1] / "test-artifacts"  # atlas-<size>-<scheme>.png
     shots.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])

@@ -194,7 +194,9 @@ def to_json(rows: Iterable[AtlasRow], **meta: Any) -> str:
 
 # -- the chart: speed-up over time, one point per claim, shaped by bits ----------------------------
 
-W, H, PAD_L, PAD_B, PAD_T, PAD_R = 640, 260, 48, 34, 14, 12
+# drawn at 1:1 on a desktop (CSS max-width 30rem); a phone scales it by about 0.75, which keeps
+# the 13-unit labels at about 10 px (a 640-wide chart with 11-unit labels came out at 6 px)
+W, H, PAD_L, PAD_B, PAD_T, PAD_R = 480, 240, 50, 36, 14, 14
 
 
 def chart_svg(rows: Sequence[AtlasRow], title: str) -> Markup:
@@ -231,11 +233,11 @@ def chart_svg(rows: Sequence[AtlasRow], title: str) -> Markup:
         ty = y(tick)
         out.append(f'<g class="tick"><line x1="{PAD_L - 4}" y1="{ty:.1f}" x2="{W - PAD_R}" y2="{ty:.1f}" '
                    f'stroke="currentColor" stroke-opacity="0.12"/><text x="{PAD_L - 7}" y="{ty + 4:.1f}" '
-                   f'text-anchor="end" fill="currentColor" font-size="11">{tick:g}&#215;</text></g>')
+                   f'text-anchor="end" fill="currentColor" font-size="13">{tick:g}&#215;</text></g>')
         tick *= 10 if top > 30 else 2
     for d, anchor in ((d0, "start"), (d1, "end")) if d1 > d0 else ((d0, "middle"),):
         out.append(f'<text x="{x(d):.1f}" y="{H - 12}" text-anchor="{anchor}" fill="currentColor" '
-                   f'font-size="11">{d.isoformat()}</text>')
+                   f'font-size="13">{d.isoformat()}</text>')
     for d, v, r in sorted(pts, key=lambda p: (p[0], p[1])):
         tip = escape(f"{r.cells['title']} ({r.cells['id']}, {d.isoformat()}): "
                      f"{r.cells.get('speedup_text') or ''}"
