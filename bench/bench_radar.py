@@ -23,8 +23,13 @@ ranking index and the display files (32 papers each) that hold the 20 results; a
 follows authors also downloads every day's author keys. Prints those bytes gzipped
 (level 6, what web servers use) for each TOP_TERMS setting given.
 
+Build. --build-days N: N generated announcement days (bench_archive.py's generator) indexed through
+site/radar.py's per-day cache (DayFiles, keyed on each day file's bytes): cold (no cache), again
+unchanged, daily (one new day), and cold again.
+
 Run:  .venv/bin/python bench/bench_radar.py
-      .venv/bin/python bench/bench_radar.py --top 3 4 6 8 --per-day 513
+      .venv/bin/python bench/bench_radar.py --top 4 6 8 10 --per-day 513
+      .venv/bin/python bench/bench_radar.py --top 8 --no-size --build-days 250 --per-day 500
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import datetime as dt
 import gzip
 import json
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -159,16 +165,53 @@ def size(tops: list[int], per_day: int, seed: int) -> None:
           "index 81.4 KB + meta 762.0 KB = 843.4 KB a session (+ days.json)")
 
 
+def build(n_days: int, per_day: int, seed: int) -> None:
+    """The radar's share of a build: every day's files through site/radar.py's per-day cache."""
+    import time
+
+    from arxiv_digest.site import radar
+    from bench_archive import Generator, archive_days, next_day, skeleton
+
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        skeleton(ROOT, site)
+        gen = Generator(site, per_day, seed, ROOT.parent / "shared" / "fixtures" / "arxiv")
+        days = archive_days(n_days)
+        t0 = time.perf_counter()
+        paths = [gen.write_day(d) for d in days]
+        print(f"build: {n_days} days x {per_day} papers generated in {time.perf_counter() - t0:.0f} s "
+              f"(bench_archive.py's generator)")
+        data = site / "content" / "digests"
+
+        def run(label: str, every: list[Path]) -> None:
+            cache = radar.DayFiles(data)
+            t = time.perf_counter()
+            for p in every:
+                cache.get(p, [])
+            took = time.perf_counter() - t
+            print(f"  {label:44} {took:6.2f} s  ({cache.built} of {len(every)} days computed)")
+
+        run("cold (no cache)", paths)
+        run("again, unchanged (cache from the day files)", paths)
+        paths.append(gen.write_day(next_day(days[-1])))
+        run("daily (one new day)", paths)
+        shutil.rmtree(data / radar.CACHE_DIR)
+        run("cold again, with the new day", paths)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--top", type=int, nargs="+", default=[2, 4, 6, 8])
     ap.add_argument("--per-day", type=int, default=513)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--no-size", action="store_true")
+    ap.add_argument("--build-days", type=int, default=0, help="also time the index over this many days")
     args = ap.parse_args()
     quality(args.top)
     if not args.no_size:
         size(args.top, args.per_day, args.seed)
+    if args.build_days:
+        build(args.build_days, args.per_day, args.seed)
 
 
 if __name__ == "__main__":

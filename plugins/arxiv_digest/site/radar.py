@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import json
 import logging
 import math
@@ -236,18 +237,22 @@ def radar_order(papers: Sequence[Paper]) -> list[Paper]:
     return sorted(papers, key=key)
 
 
-def select_terms(tf: Counter[str], length: int, avg: float, df: Counter[str], n: int,
-                 top: int) -> list[str]:
-    """The paper's `top` terms by BM25 weight in the day (idf capped below DF_FLOOR, so that a
-    word only this paper uses does not crowd out the words a reader's profile can share)."""
+def day_idf(df: Counter[str], n: int) -> dict[str, float]:
+    """Each term's BM25 idf in the day, capped below DF_FLOOR papers (so that a word only one
+    paper uses does not crowd out the words a reader's profile can share)."""
+    out = {}
+    for t, c in df.items():
+        d = max(c, DF_FLOOR)
+        out[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
+    return out
+
+
+def select_terms(tf: Counter[str], length: int, avg: float, idf: dict[str, float], top: int) -> list[str]:
+    """The paper's `top` terms by BM25 weight in the day (ties: the term's text)."""
     norm = K1 * (1 - B + B * length / avg) if avg else K1
-    scored = []
-    for t, f in tf.items():
-        d = max(df[t], DF_FLOOR)
-        idf = math.log(1 + (n - d + 0.5) / (d + 0.5))
-        scored.append((-(f * (K1 + 1) / (f + norm)) * idf, t))
-    scored.sort()
-    return [t for _, t in scored[:top]]
+    k = K1 + 1
+    best = heapq.nsmallest(top, ((-(f * k / (f + norm)) * idf[t], t) for t, f in tf.items()))
+    return [t for _, t in best]
 
 
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
@@ -261,10 +266,11 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = (sum(lengths) / n) if n else 1.0
+    idf = day_idf(df, n)
     title_post: dict[int, set[int]] = {}
     abstract_post: dict[int, set[int]] = {}
     for i, (tf, in_title) in enumerate(docs):
-        for t in select_terms(tf, lengths[i], avg, df, n, top):
+        for t in select_terms(tf, lengths[i], avg, idf, top):
             # two terms on one hash: one posting
             (title_post if t in in_title else abstract_post).setdefault(term_hash(t), set()).add(i)
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]

@@ -327,28 +327,47 @@
   }
 
   /* Search page: Pagefind's UI over the static index (one record per paper page, with topic,
-     category, year and month filters; "Load more results" pages through); ?q= runs a search. */
+     category, source, year and month filters; "Load more results" pages through); ?q= runs a
+     search. The index is one bundle per year (scripts/search_index.py): pagefind/periods.json
+     lists them newest first; the newest is the UI's bundle and the older ones are merged into it
+     (Pagefind's mergeIndex), so one search covers every year. Without periods.json (one bundle
+     for the whole site) the folder itself is the bundle. */
   function initSearch() {
     var el = doc.getElementById("search");
     if (!el || typeof window.PagefindUI !== "function") return;
-    var ui = new window.PagefindUI({
-      element: "#search",
-      bundlePath: el.getAttribute("data-bundle"),
-      // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
-      baseUrl: new URL(el.getAttribute("data-base") || "/", location.href).pathname,
-      showSubResults: false,
-      showImages: false,
-      pageSize: 10,
-      openFilters: ["topic"],
-      autofocus: !new URLSearchParams(location.search).get("q"),
-      translations: { placeholder: "Search titles, authors, abstracts and summaries" }
-    });
+    var bundle = el.getAttribute("data-bundle");
     var q = new URLSearchParams(location.search).get("q");
-    if (q) {
-      ui.triggerSearch(q);
-      var box = doc.getElementById("site-q");
-      if (box) box.value = q;
+    function start(periods) {
+      var paths = periods.length ? periods.map(function (p) { return bundle + encodeURIComponent(p) + "/"; }) : [bundle];
+      var ui = new window.PagefindUI({
+        element: "#search",
+        bundlePath: paths[0],
+        mergeIndex: paths.slice(1).map(function (p) { return { bundlePath: p }; }),
+        // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
+        baseUrl: new URL(el.getAttribute("data-base") || "/", location.href).pathname,
+        showSubResults: false,
+        showImages: false,
+        pageSize: 10,
+        openFilters: ["topic"],
+        autofocus: !q,
+        translations: { placeholder: "Search titles, authors, abstracts and summaries" }
+      });
+      el.setAttribute("data-periods", periods.join(" "));
+      if (q) {
+        ui.triggerSearch(q);
+        var box = doc.getElementById("site-q");
+        if (box) box.value = q;
+      }
     }
+    fetch(bundle + "periods.json").then(function (r) {
+      if (!r.ok) throw new Error("no periods.json: " + r.status);
+      return r.json();
+    }).then(function (data) {
+      var periods = (data && Array.isArray(data.periods) ? data.periods : []).filter(function (p) {
+        return typeof p === "string" && /^[A-Za-z0-9_-]+$/.test(p);
+      });
+      start(periods);
+    }, function () { start([]); });
   }
 
   /* Cite: a details/pre of BibTeX (readable without JavaScript) gains a button that copies it. */
