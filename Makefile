@@ -12,11 +12,12 @@ GITHUB_PAGES_BRANCH ?= gh-pages
 GITHUB_PAGES_REMOTE ?= origin
 GITHUB_PAGES_COMMIT_MESSAGE ?= Generate Pelican site
 STAMP := $(VENV)/.installed
-# Whole-archive search: Pagefind's bundled binary indexes the built site into $(OUTPUTDIR)/pagefind/.
-# Run it after every Pelican build that is published (html, publish). The old index goes first:
-# Pagefind writes new fragment files (content-hashed names) beside any it finds, so a kept
-# output/ would otherwise pile up every earlier index.
-SEARCH_INDEX = rm -rf $(OUTPUTDIR)/pagefind && $(PYTHON) -m pagefind --site $(OUTPUTDIR) --silent
+# Whole-archive search: one Pagefind bundle per year in $(OUTPUTDIR)/pagefind/<year>/, merged by the
+# search page; only a year whose pages changed is indexed again (scripts/search_index.py). The
+# bundles are kept in SEARCH_CACHE (git-ignored, one folder per edition; outside content/, whose
+# .json files Pelican reads) between builds; nothing stale is left.
+SEARCH_CACHE ?= $(CURDIR)/.cache/search
+SEARCH_INDEX = $(PYTHON) scripts/search_index.py --site $(OUTPUTDIR) --cache $(SEARCH_CACHE)/en
 
 ifeq ($(shell command -v $(PY) 2>/dev/null),)
 PY := python3
@@ -42,7 +43,7 @@ html: $(STAMP) ## build the site into output/ (offline, from content/), with its
 
 html-zh: $(STAMP) ## the Chinese edition into output/zh/ (zhconf.py; after `make html`), with its search index
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR)/zh -s $(CURDIR)/zhconf.py
-	rm -rf $(OUTPUTDIR)/zh/pagefind && $(PYTHON) -m pagefind --site $(OUTPUTDIR)/zh --silent
+	$(PYTHON) scripts/search_index.py --site $(OUTPUTDIR)/zh --cache $(SEARCH_CACHE)/zh
 
 publish-zh: $(STAMP) ## the Chinese edition with the publish settings (after `make publish-html`)
 	PUBLISH=1 $(MAKE) html-zh

@@ -130,7 +130,13 @@ def summarize_days(site: Path, *, list_all: bool = False) -> None:
         save(settings.data_dir, summarizer.summarize(load(path)))
 
 
-def index_search(output: Path) -> None:
-    """Build the Pagefind index exactly as `make html` does (SEARCH_INDEX in the Makefile)."""
-    subprocess.run([sys.executable, "-m", "pagefind", "--site", str(output), "--silent"],
-                   check=True, timeout=300)
+def index_search(output: Path, cache: Path | None = None) -> None:
+    """Build the search index as `make html` does (SEARCH_INDEX in the Makefile: one Pagefind
+    bundle per year, scripts/search_index.py), keeping the bundles in `cache` (default: a new
+    temp dir, so a cold index)."""
+    import tempfile
+
+    cache = cache or Path(tempfile.mkdtemp(prefix="search-cache-"))
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "search_index.py"),
+                    "--site", str(output), "--cache", str(cache)], check=True, timeout=300,
+                   stdout=subprocess.DEVNULL)

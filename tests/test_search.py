@@ -3,14 +3,24 @@
 The archive (tests/citedata.py: the shipped 513-paper day plus four generated from its text) is
 built as `make html` does and served on 127.0.0.1; Debian's chromium drives Pagefind's own UI.
 For 20 random listed papers, searching the exact title returns that paper's page first; topic,
-category, year and month filters exist and narrow the results; "Load more results" pages on; in
-the dark theme the search box and the results use the site's dark colours.
+category, source, year and month filters exist and narrow the results; "Load more results" pages
+on; in the dark theme the search box and the results use the site's dark colours.
+
+The index is one Pagefind bundle per year (scripts/search_index.py), merged by the search page. A
+two-year archive (the real 513-paper day of 2024 and 513 papers of 2023 recombined from its text,
+every paper listed: 1,026 paper pages) checks that one search finds papers of both years, that a
+new day re-indexes its own year only (the other year's bundle stays byte-identical), that a paper
+listed again in a later year moves to that year's bundle, and that nothing stale is left.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import random
+import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -19,8 +29,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from citedata import real_archive
+from citedata import generated_days, real_archive
+from conftest import build_site
 from lxml import html
+from sitedata import ROOT, index_search, make_site, summarize_days
 from test_browser import Reader, _QuietHandler, browser, search_results  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -66,11 +78,10 @@ def test_filters_narrow_and_results_page_through(browser: Any, served: tuple[str
     try:
         page = r.goto("/search/?q=model")
         search_results(page)
-        filters = page.evaluate("""async () => {
-            const pf = await import('/pagefind/pagefind.js');
-            return await pf.filters(); }""")
-        assert {"topic", "category", "year", "month"} <= filters.keys()
+        filters = merged_filters(page)
+        assert {"topic", "category", "source", "year", "month"} <= filters.keys()
         assert set(filters["month"]) == {"2024-11"} and set(filters["year"]) == {"2024"}
+        assert set(filters["source"]) == {"arXiv"}  # every paper page of this archive is arXiv's
         assert {"cs.LG", "cs.CL"} <= filters["category"].keys()
         # Pagefind UI's own paging: 10 results, then 10 more
         assert page.locator(".pagefind-ui__result").count() == 10
@@ -91,6 +102,14 @@ def test_filters_narrow_and_results_page_through(browser: Any, served: tuple[str
             assert "pruning" in [a.text_content() for a in doc.cssselect(".meta a.tag")]
     finally:
         r.close()
+
+
+def merged_filters(page: Any) -> dict[str, dict[str, int]]:
+    """The filters of the index the search page loaded (its newest bundle with the others merged)."""
+    return page.evaluate("""async () => {
+        const periods = document.getElementById('search').getAttribute('data-periods').split(' ');
+        const pf = await import(`/pagefind/${periods[0]}/pagefind.js`);  // the UI's own instance
+        return await pf.filters(); }""")
 
 
 def _luminance(rgb: str) -> float:
@@ -115,3 +134,216 @@ def test_search_is_readable_in_the_dark_theme(browser: Any, served: tuple[str, P
                                  / "search-dark-desktop.png"))
     finally:
         r.close()
+
+
+# -- one bundle per year, merged in the browser; a new day re-indexes its year only ---------------
+
+SCRIPT = ROOT / "scripts" / "search_index.py"
+OLD_DAY = "2023-12-28"
+# text that looks like the index's own markers: escaped on the page, so it is no attribute
+HOSTILE_TITLE = ('<article data-pagefind-body data-pagefind-sort="date:1999-01-01" '
+                 "data-pagefind-filter='source:evil'> Hostile markers in a title")
+
+
+def _relabel(record: dict[str, Any], iso: str, prefix: str, tag: str) -> dict[str, Any]:
+    """A generated day moved to another date, with ids of that month and titles marked `tag`."""
+    papers = [dict(p, id=f"{prefix}.{p['id'].split('.')[1]}", title=f"{p['title']} {tag}")
+              for p in record["papers"]]
+    return {**record, "date": iso, "papers": papers}
+
+
+def two_year_site(root: Path) -> tuple[Path, Path, Path]:
+    """The real 2024-11-28 day and 513 papers dated 2023-12-28, every paper listed; built, indexed."""
+    old = _relabel(generated_days()["2024-11-25"], OLD_DAY, "2312", "(last year)")
+    old["papers"].append(dict(old["papers"][0], id="2312.99999", title=HOSTILE_TITLE))
+    site = make_site(root / "site", {OLD_DAY: old})
+    with open(site / "pelicanconf.py", "a", encoding="utf-8") as f:
+        f.write("\nARXIV_DIGEST_LIST_ALL = True\n")
+    summarize_days(site, list_all=True)
+    out = build_site(site, root / "out", SITEURL="")
+    index_search(out, root / "cache")
+    return site, out, root / "cache"
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    return two_year_site(tmp_path_factory.mktemp("two-years"))
+
+
+def periods(out: Path) -> list[str]:
+    return json.loads((out / "pagefind" / "periods.json").read_text(encoding="utf-8"))["periods"]
+
+
+def paper_pages(out: Path) -> dict[str, str]:
+    """paper page path -> its year (data-year), for every paper page."""
+    return {str(p.relative_to(out)): html.fromstring(p.read_bytes()).cssselect("article.paper-page")[0].get("data-year")
+            for p in sorted(out.glob("papers/*/index.html"))}
+
+
+def page_count(bundle: Path) -> int:
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    return sum(lang["page_count"] for lang in entry["languages"].values())
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def reindex(out: Path, cache: Path) -> tuple[int, str]:
+    """Run the script as `make html` does; its exit code and its log."""
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--site", str(out), "--cache", str(cache)],
+                          capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_a_bundle_per_year_each_holding_that_years_papers(two_years: tuple[Path, Path, Path]) -> None:
+    _, out, _ = two_years
+    years = paper_pages(out)
+    assert len(years) > 1000  # every paper of both days has its page
+    # the hostile title's markers are text: no 1999, no "undated" period
+    assert periods(out) == ["2024", "2023"]
+    for year in ("2023", "2024"):
+        assert page_count(out / "pagefind" / year) == sum(y == year for y in years.values()) > 500
+        assert len(list((out / "pagefind" / year / "fragment").iterdir())) == page_count(out / "pagefind" / year)
+    assert sorted(p.name for p in (out / "pagefind").iterdir()) == [
+        "2023", "2024", "pagefind-ui.css", "pagefind-ui.js", "periods.json"]
+
+
+def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Path, Path, Path]) -> None:  # noqa: F811
+    _, out, _ = two_years
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    r = Reader(browser, f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        titles = listed_titles_of(out)
+        ids = sorted(titles)
+        for pid in ([i for i in ids if i.startswith("2312.5")][7], [i for i in ids if i.startswith("2411.1")][7]):
+            page = r.goto(f"/search/?q={quote(titles[pid])}")
+            first = search_results(page).first.locator("a.pagefind-ui__result-link")
+            assert first.get_attribute("href") == f"/papers/{pid}/", (pid, titles[pid])
+        # a common word: results from both bundles, counted together
+        page = r.goto("/search/?q=model")
+        search_results(page)
+        assert page.locator("#search").get_attribute("data-periods") == "2024 2023"
+        filters = merged_filters(page)
+        assert set(filters["year"]) == {"2023", "2024"}, filters["year"]
+        assert set(filters["source"]) == {"arXiv"}
+        # the year filter narrows to the other bundle's papers
+        year = page.locator("label[for='year-2023']")
+        page.locator("details.pagefind-ui__filter-block", has=year).locator("summary").click()
+        year.click()
+        page.wait_for_function("() => [...document.querySelectorAll('a.pagefind-ui__result-link')]"
+                               ".every(a => a.getAttribute('href').startsWith('/papers/2312.'))")
+        search_results(page)
+        # the source filter is offered and keeps every (arXiv) result
+        hrefs = page.locator("a.pagefind-ui__result-link").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+        assert hrefs and all(h.startswith("/papers/2312.") for h in hrefs)
+    finally:
+        r.close()
+        server.shutdown()
+        server.server_close()
+
+
+def listed_titles_of(out: Path) -> dict[str, str]:
+    """id -> title (text) of every paper page."""
+    titles = {}
+    for page in sorted(out.glob("papers/*/index.html")):
+        doc = html.fromstring(page.read_bytes())
+        titles[page.parent.name] = " ".join(doc.cssselect("h1.title")[0].text_content().split())
+    return titles
+
+
+def test_a_new_day_reindexes_its_year_only_and_leaves_nothing_stale(
+        two_years: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    src_site, src_out, src_cache = two_years
+    site, out, cache = tmp_path / "site", tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(src_site, site, symlinks=True)
+    shutil.copytree(src_out, out)
+    shutil.copytree(src_cache, cache)
+    old_bundle, old_cache = tree(out / "pagefind" / "2023"), tree(cache / "2023")
+    before_2024 = tree(out / "pagefind" / "2024")
+    # stale files of every kind: an earlier single index, a year with no pages left, a killed run's
+    stale = [out / "pagefind" / "pagefind.js", out / "pagefind" / "fragment" / "old.pf_fragment",
+             out / "pagefind" / "2019" / "pagefind-entry.json", cache / ".staging-2024-x" / "a.html",
+             cache / ".new-2024" / "pagefind.js", cache / "2019" / "pagefind-entry.json"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("stale")
+
+    # a new day in 2024 (20 new papers)
+    new = generated_days()["2024-11-26"]
+    new = {**new, "date": "2024-11-29", "papers": [dict(p, id=f"2411.9{i:04d}") for i, p in
+                                                  enumerate(new["papers"][:20])]}
+    (site / "content/digests/2024/2024-11-29.json").write_text(json.dumps(new), encoding="utf-8")
+    build_site(site, out, SITEURL="")
+    code, log = reindex(out, cache)
+    assert code == 0, log
+    assert "re-indexed 2024;" in log, log
+    assert tree(out / "pagefind" / "2023") == old_bundle  # byte-identical, not even rewritten
+    assert tree(cache / "2023") == old_cache
+    assert tree(out / "pagefind" / "2024") != before_2024
+    assert not [p for p in stale if p.exists()]
+    assert sorted(p.name for p in (out / "pagefind").iterdir()) == [
+        "2023", "2024", "pagefind-ui.css", "pagefind-ui.js", "periods.json"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "2023", "2024", "pagefind-ui.css", "pagefind-ui.js", "state.json"]
+    years = paper_pages(out)
+    for year in ("2023", "2024"):  # one fragment per page: no fragment of the earlier index left
+        n = sum(y == year for y in years.values())
+        assert page_count(out / "pagefind" / year) == n
+        assert len(list((out / "pagefind" / year / "fragment").iterdir())) == n
+        assert (cache / year / "pagefind-entry.json").read_bytes() == (
+            out / "pagefind" / year / "pagefind-entry.json").read_bytes()
+
+    # nothing changed: nothing indexed
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed none;" in log, log
+
+    # a 2023 paper listed again (v2) in 2024: its page moves to the 2024 bundle; both years change
+    moved = json.loads((site / f"content/digests/2023/{OLD_DAY}.json").read_text())["papers"][3]
+    again = {**new, "date": "2024-12-02", "papers": [dict(moved, version=2, announce_type="replace")]}
+    (site / "content/digests/2024/2024-12-02.json").write_text(json.dumps(again), encoding="utf-8")
+    build_site(site, out, SITEURL="")
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2024, 2023;" in log, log
+    years = paper_pages(out)
+    assert years[f"papers/{moved['id']}/index.html"] == "2024"
+    for year in ("2023", "2024"):
+        assert page_count(out / "pagefind" / year) == sum(y == year for y in years.values())
+
+
+def test_a_damaged_cache_is_rebuilt_and_a_wrong_folder_refused(
+        two_years: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, src_out, src_cache = two_years
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(src_out, out)
+    shutil.copytree(src_cache, cache)
+    # a bundle file lost from the cache (a partial restore): that year only is indexed again
+    next((cache / "2023" / "fragment").iterdir()).unlink()
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2023;" in log, log
+    # the same records (Pagefind writes a filter's values in hash-map order, so not the same bytes:
+    # Pagefind/pagefind#638; a year that is not indexed again keeps its bytes)
+    assert {p.name for p in (cache / "2023" / "fragment").iterdir()} == {
+        p.name for p in (src_cache / "2023" / "fragment").iterdir()}
+    assert page_count(cache / "2023") == page_count(src_cache / "2023")
+    # an unreadable state: every year again, same bundles
+    (cache / "state.json").write_text("{not json")
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2024, 2023;" in log, log
+    # a published copy edited by hand: replaced by the cache's
+    victim = next((out / "pagefind" / "2024" / "fragment").iterdir())
+    victim.unlink()  # a new file, not the cache's (the published files are hard links to it)
+    victim.write_bytes(b"x")
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed none;" in log, log
+    assert tree(out / "pagefind" / "2024") == tree(cache / "2024")
+    # a folder that is no search cache is never emptied; one line says why
+    other = tmp_path / "content"
+    (other / "2024").mkdir(parents=True)
+    (other / "2024" / "keep.json").write_text("{}")
+    code, log = reindex(out, other)
+    assert code == 1 and log.strip().count("\n") == 0 and "not a search cache folder" in log, log
+    assert (other / "2024" / "keep.json").is_file()
+    code, log = reindex(tmp_path / "missing", cache)
+    assert code == 1 and "no site to index" in log, log
