@@ -199,6 +199,25 @@ def test_every_page_is_zh_cn_with_the_chinese_interface(zh_out: Path) -> None:
                         text(topics.cssselect(".topic-list li p")[0]))
 
 
+def test_the_scripts_get_the_catalog_s_words(editions: Path) -> None:
+    """Every page of the Chinese edition hands its scripts the translations of their strings
+    (i18n.JS_STRINGS) as JSON; the English edition needs none (the msgids are its words)."""
+    from arxiv_digest.i18n import JS_STRINGS
+
+    for rel in ("", "2024/11/28", "atlas", "radar", "topics/sparsity"):
+        script = page(editions / "zh", rel).cssselect("script#i18n-strings")
+        assert len(script) == 1 and script[0].get("type") == "application/json", rel
+        strings = json.loads(script[0].text)
+        assert set(strings) == set(JS_STRINGS), rel
+        assert strings["Copied"] == "已复制" and strings["with code"] == "有代码"
+        assert not page(editions, rel).cssselect("script#i18n-strings"), rel
+    for name in ("site.js", "atlas.js", "radar.js"):  # no English left in what they show
+        js = (ROOT / "theme" / "static" / "js" / name).read_text(encoding="utf-8")
+        for msgid in JS_STRINGS:
+            if "%(" not in msgid and len(msgid) > 3 and f'"{msgid}"' in js:
+                assert f't("{msgid}"' in js, (name, msgid)
+
+
 def test_feeds_carry_the_language(zh_out: Path) -> None:
     atom = etree.parse(str(zh_out / "feeds" / "all.atom.xml")).getroot()
     assert atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
@@ -273,6 +292,14 @@ def test_browser_chinese_interface_and_search_for_a_chinese_word(zh_url: str) ->
         p.goto(zh_url + "/zh/2024/11/28/", wait_until="load")
         assert p.locator("html").get_attribute("lang") == "zh-CN"
         assert p.locator(".site-nav a").all_inner_texts()[:3] == ["最新", "归档", "主题"]
+        assert p.locator(".expand-all").inner_text() == "展开全部摘要"
+        # the scripts' own words are the catalog's (base.html's #i18n-strings, site.js's t())
+        p.locator(".expand-all").click()
+        assert p.locator(".expand-all").inner_text() == "收起全部摘要"
+        p.locator(".filter button[data-topic]:not([data-topic=''])").first.click()
+        status = p.locator(".filter-status").inner_text()
+        assert re.fullmatch(r"显示 \d+ 篇中的 \d+ 篇：\S+.*。", status), status
+        p.locator(".expand-all").click()
         assert p.locator(".expand-all").inner_text() == "展开全部摘要"
         # a word of the Chinese summary, through the header's search form
         p.locator("#site-q").fill("剪枝")

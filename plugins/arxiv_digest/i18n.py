@@ -47,6 +47,30 @@ MONTH = N_("MMMM y")  # November 2024
 DAY_IN_MONTH = N_("EEEE d MMMM y")  # Thursday 28 November 2024
 
 
+# What the theme's scripts show (site.js, atlas.js, radar.js call t("...")): each a msgid of the
+# catalog; base.html hands their translations to the scripts as JSON (#i18n-strings).
+JS_STRINGS = (
+    N_("Showing %(shown)s of %(total)s papers: %(filters)s."),
+    N_("Showing %(shown)s of %(total)s papers on this page: %(filters)s."),
+    N_("Showing all %(total)s papers."), N_("with code"), N_("from %(source)s"), N_(", "),
+    N_("Copied"), N_("Link copied: %(url)s"), N_("Press Ctrl+C"), N_("Copy this link:"),
+    N_("Copy link"), N_("Copy BibTeX"), N_("BibTeX copied"), N_("Select and copy"),
+    N_("Collapse all abstracts"), N_("Expand all abstracts"),
+    N_("%(total)s claims"), N_("%(shown)s of %(total)s claims"), N_("Could not load: %(error)s"),
+    N_("Could not save the profile in this browser (%(error)s)."), N_("%(num)s papers from %(name)s"),
+    N_("your library"), N_("No library loaded."),
+    N_("Add keywords, authors, arXiv ids or a library to see your ranking."),
+    N_("Could not load the radar index: %(error)s"), N_("Could not read %(name)s."),
+    N_("No entry with a title in %(name)s."), N_("Could not read %(name)s: %(error)s"),
+    N_("Could not import %(name)s: %(error)s"), N_("For you on %(day)s"),
+)
+
+
+def js_strings(tr: gettext.NullTranslations) -> dict[str, str]:
+    """The scripts' strings the catalog translates (none for English: the msgids are the text)."""
+    return {m: tr.gettext(m) for m in JS_STRINGS if tr.gettext(m) != m}
+
+
 def _parts(lang: str | None) -> list[str]:
     """'zh-cn' / 'zh_CN' / 'zh-Hans-CN' -> ['zh', 'CN'] / ['zh', 'Hans', 'CN'] (Pelican may lower it)."""
     parts = [p for p in (lang or SOURCE_LANG).replace("_", "-").split("-") if p]
@@ -186,6 +210,7 @@ def install(env: Any, theme: str | Path | None, lang: str | None) -> None:
     env.filters["mdate"] = fmt.day_in_month
     env.globals["weekdays"] = fmt.weekdays
     env.globals["html_lang"] = lang_tag(lang)
+    env.globals["js_strings"] = js_strings(tr)
 
 
 def enable_extension(settings: dict[str, Any]) -> None:

@@ -3,6 +3,9 @@
    Rows from JSON are built with textContent only: no claim text is ever parsed as HTML. */
 (function () {
   "use strict";
+  function t(msg, vars) {  // the page's language (site.js's catalog strings), else the English msgid
+    return window.digestT ? window.digestT(msg, vars) : msg.replace(/%\((\w+)\)s/g, function (m, k) { return vars && k in vars ? String(vars[k]) : m; });
+  }
   var table = document.querySelector(".atlas-table");
   var form = document.querySelector(".atlas-filters");
   if (!table || !form) return;
@@ -63,7 +66,8 @@
       r.hidden = !ok;
       if (ok) shown++;
     }
-    status.textContent = shown === rows.length ? rows.length + " claims" : shown + " of " + rows.length + " claims";
+    status.textContent = shown === rows.length ? t("%(total)s claims", {total: rows.length})
+      : t("%(shown)s of %(total)s claims", {shown: shown, total: rows.length});
   }
   form.addEventListener("change", apply);
   form.addEventListener("input", apply);
@@ -147,7 +151,7 @@
         });
       }));
     });
-    Promise.all(jobs).then(apply, function (e) { status.textContent = "Could not load: " + e.message; });
+    Promise.all(jobs).then(apply, function (e) { status.textContent = t("Could not load: %(error)s", {error: e.message}); });
   });
   apply();
 })();

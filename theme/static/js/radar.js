@@ -17,6 +17,10 @@
  */
 (function (root) {
   "use strict";
+  function t(msg, vars) {  // the page's language (site.js's catalog strings), else the English msgid
+    var tr = typeof window !== "undefined" && window.digestT;
+    return tr ? tr(msg, vars) : msg.replace(/%\((\w+)\)s/g, function (m, k) { return vars && k in vars ? String(vars[k]) : m; });
+  }
 
   var B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   var STORE_KEY = "arxiv-digest-radar";
@@ -414,7 +418,7 @@
   }
   function save() {
     try { root.localStorage.setItem(STORE_KEY, JSON.stringify(state.profile)); }
-    catch (e) { status("Could not save the profile in this browser (" + e.name + ")."); }
+    catch (e) { status(t("Could not save the profile in this browser (%(error)s).", {error: e.name})); }
   }
   function status(text) { $(".radar-status").textContent = text; }
   function el(tag, cls, text) {
@@ -430,7 +434,7 @@
     $("#radar-ids").value = state.profile.ids.join("\n");
     var lib = state.profile.library;
     $(".radar-library").textContent = lib.items.length ?
-      lib.items.length + " papers from " + (lib.name || "your library") : "No library loaded.";
+      t("%(num)s papers from %(name)s", {num: lib.items.length, name: lib.name || t("your library")}) : t("No library loaded.");
   }
   function readForm() {
     state.profile.keywords = lines($("#radar-keywords").value).slice(0, 500);
@@ -495,7 +499,7 @@
     if (!p.keywords.length && !p.authors.length && !p.ids.length && !p.library.items.length) {
       list.textContent = "";
       more.hidden = true;
-      status("Add keywords, authors, arXiv ids or a library to see your ranking.");
+      status(t("Add keywords, authors, arXiv ids or a library to see your ranking."));
       list.setAttribute("aria-busy", "false");
       return Promise.resolve();
     }
@@ -556,10 +560,10 @@
   }
   function rerank() {
     state.shown = PAGE;
-    return render().catch(function (e) { status("Could not load the radar index: " + e.message); });
+    return render().catch(function (e) { status(t("Could not load the radar index: %(error)s", {error: e.message})); });
   }
   function refresh() {
-    return loadDays().then(render).catch(function (e) { status("Could not load the radar index: " + e.message); });
+    return loadDays().then(render).catch(function (e) { status(t("Could not load the radar index: %(error)s", {error: e.message})); });
   }
   function readFile(input, then) {
     var f = input.files && input.files[0];
@@ -567,7 +571,7 @@
     if (f.size > MAX_FILE) { status(f.name + " is larger than 10 MB: not loaded."); input.value = ""; return; }
     var reader = new root.FileReader();
     reader.onload = function () { then(f.name, String(reader.result)); input.value = ""; };
-    reader.onerror = function () { status("Could not read " + f.name + "."); };
+    reader.onerror = function () { status(t("Could not read %(name)s.", {name: f.name})); };
     reader.readAsText(f);
   }
 
@@ -579,14 +583,14 @@
         state.profile.library = {name: name.slice(0, 200), items: items};
         state.profile = cleanProfile(state.profile);
         save(); fillForm();
-        rerank().then(function () { if (!items.length) status("No entry with a title in " + name + "."); });
-      } catch (err) { status("Could not read " + name + ": " + err.message); }
+        rerank().then(function () { if (!items.length) status(t("No entry with a title in %(name)s.", {name: name})); });
+      } catch (err) { status(t("Could not read %(name)s: %(error)s", {name: name, error: err.message})); }
     });
   });
   $("#radar-import").addEventListener("change", function () {
     readFile(this, function (name, text) {
       try { state.profile = importProfile(text); save(); fillForm(); rerank(); }
-      catch (err) { status("Could not import " + name + ": " + err.message); }
+      catch (err) { status(t("Could not import %(name)s: %(error)s", {name: name, error: err.message})); }
     });
   });
   $(".radar-export").addEventListener("click", function () {
@@ -608,7 +612,7 @@
   $(".radar-more").addEventListener("click", function () { state.period += 30; refresh(); });
   $(".radar-show-more").addEventListener("click", function () {
     state.shown += PAGE;
-    render().catch(function (e) { status("Could not load the radar index: " + e.message); });
+    render().catch(function (e) { status(t("Could not load the radar index: %(error)s", {error: e.message})); });
   });
   var codeButton = $("button.radar-code");
   codeButton.addEventListener("click", function () {
@@ -618,8 +622,8 @@
   });
 
   var day = new URLSearchParams(root.location.search).get("day");
-  if (day) { $(".radar-period").textContent = "For you on " + day; $(".radar-more").hidden = true; }
+  if (day) { $(".radar-period").textContent = t("For you on %(day)s", {day: day}); $(".radar-more").hidden = true; }
   fillForm();
   fetchJson("days.json").then(function (m) { state.manifest = m; return refresh(); },
-    function (e) { status("Could not load the radar index: " + e.message); });
+    function (e) { status(t("Could not load the radar index: %(error)s", {error: e.message})); });
 })(typeof window !== "undefined" ? window : globalThis);

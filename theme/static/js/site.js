@@ -10,6 +10,16 @@
 
   function all(sel, scope) { return Array.prototype.slice.call((scope || doc).querySelectorAll(sel)); }
 
+  /* The interface's words in the page's language: base.html puts the catalog's translations of
+     the strings scripts show (i18n.JS_STRINGS) in #i18n-strings; English has none (the msgids). */
+  var T = {};
+  try { T = JSON.parse(doc.getElementById("i18n-strings").textContent) || {}; } catch (_) { T = {}; }
+  function t(msg, vars) {
+    var s = Object.prototype.hasOwnProperty.call(T, msg) ? T[msg] : msg;
+    return s.replace(/%\((\w+)\)s/g, function (m, k) { return vars && k in vars ? String(vars[k]) : m; });
+  }
+  window.digestT = t;  // the page's other scripts (radar, atlas) translate through it too
+
   var live;
   function announce(text) {
     if (!live) {
@@ -74,7 +84,7 @@
       var shown = 0;
       var codeOnly = root.classList.contains("code-only");  // the "has code" toggle (initCodeFilter)
       var onlySource = root.getAttribute("data-only-source") || "";  // the source buttons (initSourceFilter)
-      var fromText = onlySource ? ", from " + (sourceLabel[onlySource] || onlySource) : "";
+      var fromText = onlySource ? t("from %(source)s", {source: sourceLabel[onlySource] || onlySource}) : "";
       papers.forEach(function (p) {
         var show = (!topic || hasTag(p, topic)) && (!codeOnly || p.hasAttribute("data-code"))
           && (!onlySource || p.getAttribute("data-source") === onlySource);
@@ -96,11 +106,13 @@
       });
       var pressed = buttons.filter(function (b) { return b.getAttribute("data-topic") === topic; })[0];
       var split = pressed && pressed.getAttribute("data-split");  // what the chip's count holds
-      var text = topic
-        ? "Showing " + shown + " of " + papers.length + " papers: " + topic + (split ? " (" + split + ")" : "") + (codeOnly ? ", with code" : "") + fromText + "."
-        : codeOnly ? "Showing " + shown + " of " + papers.length + " papers: with code" + fromText + "."
-        : onlySource ? "Showing " + shown + " of " + papers.length + " papers" + fromText + "."
-        : "Showing all " + papers.length + " papers.";
+      var parts = [];
+      if (topic) parts.push(topic + (split ? " (" + split + ")" : ""));
+      if (codeOnly) parts.push(t("with code"));
+      if (fromText) parts.push(fromText);
+      var text = parts.length
+        ? t("Showing %(shown)s of %(total)s papers: %(filters)s.", {shown: shown, total: papers.length, filters: parts.join(t(", "))})
+        : t("Showing all %(total)s papers.", {total: papers.length});
       if (status) status.textContent = text;
       if (remember && window.history && history.replaceState) {
         var url = new URL(location.href);
@@ -124,7 +136,7 @@
     doc.addEventListener("digest:filter", function () { apply(current, true); });
     var wanted = new URLSearchParams(location.search).get("topic") || "";
     if (wanted) apply(wanted, false);
-    else if (status) status.textContent = "Showing all " + papers.length + " papers.";  // as served
+    else if (status) status.textContent = t("Showing all %(total)s papers.", {total: papers.length});  // as served
     revealTarget();
     return current;
   }
@@ -188,9 +200,9 @@
     });
     all("section.topic-day").forEach(function (s) { s.hidden = !s.querySelector("article.paper:not([hidden])"); });
     var what = [];
-    if (codeOnly) what.push("with code");
-    if (onlySource) what.push("from " + (label ? label.getAttribute("data-label") : onlySource));
-    if (status) status.textContent = what.length ? "Showing " + shown + " of " + papers.length + " papers on this page: " + what.join(", ") + "." : "";
+    if (codeOnly) what.push(t("with code"));
+    if (onlySource) what.push(t("from %(source)s", {source: label ? label.getAttribute("data-label") : onlySource}));
+    if (status) status.textContent = what.length ? t("Showing %(shown)s of %(total)s papers on this page: %(filters)s.", {shown: shown, total: papers.length, filters: what.join(t(", "))}) : "";
   }
 
   function initCodeFilter() {
@@ -250,13 +262,13 @@
       var url = pageAddress(b) + "#" + b.getAttribute("data-id");
       b.setAttribute("data-url", url);
       copyText(url).then(function () {
-        b.textContent = "Copied";
-        announce("Link copied: " + url);
+        b.textContent = t("Copied");
+        announce(t("Link copied: %(url)s", {url: url}));
       }, function () {
-        b.textContent = "Press Ctrl+C";
-        window.prompt("Copy this link:", url);
+        b.textContent = t("Press Ctrl+C");
+        window.prompt(t("Copy this link:"), url);
       }).then(function () {
-        setTimeout(function () { b.textContent = "Copy link"; }, 2000);
+        setTimeout(function () { b.textContent = t("Copy link"); }, 2000);
       });
     });
   }
@@ -378,16 +390,16 @@
       var b = doc.createElement("button");
       b.type = "button";
       b.className = "copy-bib";
-      b.textContent = "Copy BibTeX";
+      b.textContent = t("Copy BibTeX");
       b.addEventListener("click", function () {
         copyText(pre.textContent).then(function () {
-          b.textContent = "Copied";
-          announce("BibTeX copied");
+          b.textContent = t("Copied");
+          announce(t("BibTeX copied"));
         }, function () {
           d.open = true;
-          b.textContent = "Select and copy";
+          b.textContent = t("Select and copy");
         }).then(function () {
-          setTimeout(function () { b.textContent = "Copy BibTeX"; }, 2000);
+          setTimeout(function () { b.textContent = t("Copy BibTeX"); }, 2000);
         });
       });
       d.parentNode.insertBefore(b, d);
@@ -431,7 +443,7 @@
       var open = b.getAttribute("aria-pressed") !== "true";
       all("article.paper details.abstract").forEach(function (d) { d.open = open; });
       b.setAttribute("aria-pressed", open ? "true" : "false");
-      b.textContent = open ? "Collapse all abstracts" : "Expand all abstracts";
+      b.textContent = open ? t("Collapse all abstracts") : t("Expand all abstracts");
     });
   }
 
