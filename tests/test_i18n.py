@@ -227,6 +227,15 @@ def test_feeds_carry_the_language(zh_out: Path) -> None:
     assert entry is not None and "公布于 " in (entry.text or "")
     topic = etree.parse(str(zh_out / "feeds" / "topics" / "sparsity.atom.xml")).getroot()
     assert topic.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
+    # every feed of both editions names its edition's language
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    for out, lang in ((zh_out, "zh-CN"), (zh_out.parent, "en")):
+        feeds = sorted((out / "feeds").rglob("*.xml"))
+        assert len(feeds) >= 4
+        for path in feeds:
+            root = etree.parse(str(path)).getroot()
+            got = root.get(xml_lang) if path.name.endswith(".atom.xml") else root.findtext("channel/language")
+            assert got == lang, path
 
 
 def test_the_search_index_is_chinese(zh_out: Path) -> None:
