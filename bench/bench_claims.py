@@ -161,7 +161,16 @@ def model_replies(rows: list[dict[str, Any]], path: Path, parallel: int = 2,
                            "replies": {}}
     if path.is_file():
         out = json.loads(path.read_text(encoding="utf-8"))
-    todo = [r for r in rows if r["id"] not in out["replies"]]
+    # abstracts with claims and without, interleaved 2:1: a run cut short still measures both
+    with_claims = [r for r in rows if r["claims"]]
+    without = [r for r in rows if not r["claims"]]
+    order: list[dict[str, Any]] = []
+    for i, r in enumerate(with_claims):
+        order.append(r)
+        if i % 2 and i // 2 < len(without):
+            order.append(without[i // 2])
+    order += [r for r in rows if r not in order]
+    todo = [r for r in order if r["id"] not in out["replies"]]
     if not todo:
         return out
     os.environ.setdefault("OPENAI_API_KEY", "sk-local-no-key")  # the local server ignores it

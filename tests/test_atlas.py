@@ -288,6 +288,68 @@ def test_a_hostile_model_s_claims_through_the_summarize_stage(tmp_path: Path, ll
     assert not any("77" in (r["memory_reduction_percent"] or "") for r in rows)
 
 
+def test_switching_to_summary_v4_bills_nothing_until_resummarize(tmp_path: Path, llm_server: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claims prompt is a new prompt version: stored summaries of the same text are kept (no
+    call, rules-only claims) until `--resummarize`, which asks again and stores the model's claims."""
+    import yaml
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.store import load_day
+    from arxiv_digest.summarize import make_summarizer
+    from conftest import pelican_settings
+    from llm_server import default_answer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
+
+    def answer(kind: str, key: str, user: str) -> dict[str, Any]:
+        out = default_answer(kind, key, user)
+        if kind == "summary":
+            out["claims"] = [{"speedup": "up to 2.4x", "model": "LLaMA-2-7B", "hardware": "NVIDIA H100 GPUs"}]
+        return out
+
+    llm_server.answer = answer
+    site = make_site(tmp_path / "site", days={}, real=False)
+
+    def settings_with(prompt: str | None) -> Any:
+        raw = yaml.safe_load((site / "digest.yaml").read_text(encoding="utf-8"))
+        raw["llm"] = {**(raw.get("llm") or {}), "model": "openai/gpt-4o-mini",
+                      "api_base": llm_server.api_base, "timeout": 5, "retry_backoff": 0.01,
+                      "briefing": False}
+        if prompt:
+            raw["llm"]["prompts"] = {**(raw["llm"].get("prompts") or {}), "summary": prompt}
+        (site / "digest.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+        return load_settings(pelican_settings(site, ARXIV_DIGEST_CONFIG=str(site / "digest.yaml")))
+
+    def run(settings: Any, resummarize: bool = False) -> Digest:
+        d = load_day(settings.data_dir, "2023-11-28")
+        assert d is not None
+        save(settings.data_dir, make_summarizer(settings).summarize(d, resummarize=resummarize))
+        again = load_day(settings.data_dir, "2023-11-28")
+        assert again is not None
+        return again
+
+    settings = settings_with("summary.v3")
+    save(settings.data_dir, _stored(day("2023-11-28", [paper(pid, t, a) for pid, (t, a) in WRITTEN.items()])))
+    first = run(settings)
+    calls = llm_server.count("summary")
+    assert calls >= 1  # the listed papers (about a topic)
+    assert all(c["by"] == "rules" for p in first.papers for c in p.claims)
+    v4 = settings_with("summary.v4")
+    kept = run(v4)
+    assert llm_server.count("summary") == calls  # a new prompt version alone re-bills nothing
+    assert [p.claims for p in kept.papers] == [p.claims for p in first.papers]
+    again = run(v4, resummarize=True)
+    assert llm_server.count("summary") == 2 * calls
+    assert {p.summary["prompt_version"] for p in again.papers if p.summary} == {"summary.v4"}
+    w4a8 = again.paper("2023.00001")
+    assert w4a8 is not None and w4a8.summary is not None
+    said = w4a8.summary["fields"]["claims"]  # the model's grounded claims, kept in its record
+    assert said and all(c["by"] == "model:openai/gpt-4o-mini" for c in said)
+    # the rules read every value of that sentence already: the rules win, nothing is added
+    assert w4a8.claims == first.paper("2023.00001").claims
+    assert run(v4) == again and llm_server.count("summary") == 2 * calls  # cached: no call, same claims
+
+
 # --- in a real browser (Playwright + Debian chromium, as tests/test_browser.py) -------------------
 
 
