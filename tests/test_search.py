@@ -32,7 +32,7 @@ import pytest
 from citedata import generated_days, real_archive
 from conftest import build_site
 from lxml import html
-from sitedata import ROOT, index_search, make_site, summarize_days
+from sitedata import ROOT, day, index_search, make_site, paper, summarize_days
 from test_browser import Reader, _QuietHandler, browser, search_results  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -156,7 +156,11 @@ def two_year_site(root: Path) -> tuple[Path, Path, Path]:
     """The real 2024-11-28 day and 513 papers dated 2023-12-28, every paper listed; built, indexed."""
     old = _relabel(generated_days()["2024-11-25"], OLD_DAY, "2312", "(last year)")
     old["papers"].append(dict(old["papers"][0], id="2312.99999", title=HOSTILE_TITLE))
-    site = make_site(root / "site", {OLD_DAY: old})
+    # two preprints (issue 15's sources) on a day of their own, for the source filter
+    preprints = [dict(paper(f"10.1101/2024.11.27.00000{i}", f"A {name} preprint on pruning cell models",
+                            "We model and prune neural networks of cells."), source=name.lower(), license="cc_by")
+                 for i, name in ((1, "bioRxiv"), (2, "medRxiv"))]
+    site = make_site(root / "site", {OLD_DAY: old, "2024-11-27": day("2024-11-27", preprints)})
     with open(site / "pelicanconf.py", "a", encoding="utf-8") as f:
         f.write("\nARXIV_DIGEST_LIST_ALL = True\n")
     summarize_days(site, list_all=True)
@@ -177,7 +181,7 @@ def periods(out: Path) -> list[str]:
 def paper_pages(out: Path) -> dict[str, str]:
     """paper page path -> its year (data-year), for every paper page."""
     return {str(p.relative_to(out)): html.fromstring(p.read_bytes()).cssselect("article.paper-page")[0].get("data-year")
-            for p in sorted(out.glob("papers/*/index.html"))}
+            for p in sorted((out / "papers").rglob("index.html"))}
 
 
 def page_count(bundle: Path) -> int:
@@ -227,7 +231,7 @@ def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Pa
         assert page.locator("#search").get_attribute("data-periods") == "2024 2023"
         filters = merged_filters(page)
         assert set(filters["year"]) == {"2023", "2024"}, filters["year"]
-        assert set(filters["source"]) == {"arXiv"}
+        assert set(filters["source"]) == {"arXiv", "bioRxiv", "medRxiv"}, filters["source"]
         # the year filter narrows to the other bundle's papers
         year = page.locator("label[for='year-2023']")
         page.locator("details.pagefind-ui__filter-block", has=year).locator("summary").click()
@@ -235,9 +239,17 @@ def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Pa
         page.wait_for_function("() => [...document.querySelectorAll('a.pagefind-ui__result-link')]"
                                ".every(a => a.getAttribute('href').startsWith('/papers/2312.'))")
         search_results(page)
-        # the source filter is offered and keeps every (arXiv) result
-        hrefs = page.locator("a.pagefind-ui__result-link").evaluate_all("els => els.map(e => e.getAttribute('href'))")
-        assert hrefs and all(h.startswith("/papers/2312.") for h in hrefs)
+        # the source filter narrows to one server's papers
+        page = r.goto("/search/?q=model")
+        search_results(page)
+        source = page.locator("label[for='source-medRxiv']")
+        page.locator("details.pagefind-ui__filter-block", has=source).locator("summary").click()
+        source.click()
+        page.wait_for_function("() => { const m = document.querySelector('.pagefind-ui__message'); "
+                               "return m && parseInt(m.textContent) === 1; }")
+        hrefs = search_results(page).locator("a.pagefind-ui__result-link").evaluate_all(
+            "els => els.map(e => e.getAttribute('href'))")
+        assert hrefs == ["/papers/10.1101/2024.11.27.000002/"], hrefs
     finally:
         r.close()
         server.shutdown()
@@ -247,9 +259,9 @@ def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Pa
 def listed_titles_of(out: Path) -> dict[str, str]:
     """id -> title (text) of every paper page."""
     titles = {}
-    for page in sorted(out.glob("papers/*/index.html")):
+    for page in sorted((out / "papers").rglob("index.html")):
         doc = html.fromstring(page.read_bytes())
-        titles[page.parent.name] = " ".join(doc.cssselect("h1.title")[0].text_content().split())
+        titles[str(page.parent.relative_to(out / "papers"))] = " ".join(doc.cssselect("h1.title")[0].text_content().split())
     return titles
 
 
