@@ -302,6 +302,11 @@ def main(argv: list[str] | None = None) -> int:
               f"claims returned and grounded: {sum(len(v) for v in model_of.values())} in "
               f"{sum(1 for v in model_of.values() if v)} abstracts; values dropped by validation: "
               f"{sum(len(r['dropped']) for r in replies.values())}")
+        if len(rows) < len(load_rows()):  # a run cut short: every column on the same abstracts
+            print(f"(the {len(rows)} abstracts the model answered so far, "
+                  f"{sum(1 for r in rows if r['claims'])} of them with labelled claims; "
+                  "run --model again to go on)")
+            columns = {"rules": run(rows, rules_claims)}
         columns["model only"] = run(rows, lambda r: model_of[r["id"]])
         columns["rules+model"] = run(rows, lambda r: claims_mod.merge(
             [g for g in (claims_mod.grounded(c, r["abstract"]) for c in rules_claims(r)) if g],
