@@ -194,7 +194,12 @@ def apply(digest: Digest) -> Digest:
 
 # -- a model's claims (summary.v4): values parsed from their span, merged under the rules --------
 
-# what the summary prompt ($claim_fields) asks for in each field: the rules' field vocabulary
+# what the summary prompt ($claim_fields) asks for in each field: the rules' field vocabulary.
+# This text is part of what summary.v4 asks: changing it changes the prompt without changing its
+# version (the cache key), so change it together with a new prompt file (summary.v5).
+# The examples are figures and names a weak model copies as they are (SmolLM2-135M wrote "2.5x"
+# and "A100" into every field): such a copy is stored only where the abstract states it, at its
+# span, and parses as that field.
 FIELD_HELP = {
     "speedup": "the speed-up factor or time saving, with its unit (\"2.5x\", \"30%\")",
     "memory_reduction": "the memory saving (\"4x\", \"75%\")",
