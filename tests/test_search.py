@@ -261,7 +261,8 @@ def listed_titles_of(out: Path) -> dict[str, str]:
     titles = {}
     for page in sorted((out / "papers").rglob("index.html")):
         doc = html.fromstring(page.read_bytes())
-        titles[str(page.parent.relative_to(out / "papers"))] = " ".join(doc.cssselect("h1.title")[0].text_content().split())
+        title = doc.cssselect("h1.title")[0].text_content()
+        titles[str(page.parent.relative_to(out / "papers"))] = " ".join(title.split())
     return titles
 
 
