@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -202,3 +203,229 @@ def test_prefill_relays_what_workers_log_and_fills_the_cache(
         assert caplog.text.count(f"{path.stem}: made in a worker") == 1
     assert cache.get(broken.stem, file_hash(broken.read_bytes())) is None  # left to the reader
     assert prefill(cache, days, make, processes=2) == 0  # only the broken day is missing
+
+
+# --- Topic decisions made at update, trusted by the build (tagging.DECIDED_BY) -------------------
+
+def _settings(site: Path) -> Any:
+    from arxiv_digest.settings import load_settings
+
+    return load_settings({"PATH": str(site / "content"),
+                          "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml")}, env={})
+
+
+def _day_file(site: Path) -> Path:
+    return site / "content" / "digests" / "2024" / "2024-11-28.json"
+
+
+def _listed_ids(output: Path) -> set[str]:
+    from lxml import html
+
+    doc = html.fromstring((output / "2024/11/28/index.html").read_bytes())
+    return {a.get("id") for a in doc.cssselect("article.paper")}
+
+
+@pytest.fixture
+def stamped(tmp_path: Path) -> Path:
+    """A site with the real day (513 papers) decided and stamped as update stores it."""
+    from arxiv_digest.store import load, save
+    from arxiv_digest.tagging import DECIDED_BY, decide_day
+
+    site = make_site(tmp_path / "stamped", days={})
+    settings = _settings(site)
+    save(settings.data_dir, decide_day(load(_day_file(site)), settings))
+    assert DECIDED_BY in json.loads(_day_file(site).read_text(encoding="utf-8"))
+    return site
+
+
+def _flip_one(site: Path) -> str:
+    """Store 'about' for a paper the decider says only mentions a topic (stamp kept as it is)."""
+    path = _day_file(site)
+    day = json.loads(path.read_text(encoding="utf-8"))
+    for p in day["papers"]:
+        mentions = [n for n, d in p["topics"].items() if d["tier"] == "mentions"]
+        if mentions and not p["tags"] and p["announce_type"] == "new":
+            p["topics"][mentions[0]]["tier"] = "about"
+            p["tags"][mentions[0]] = p["topics"][mentions[0]]["terms"]
+            path.write_text(json.dumps(day, indent=2), encoding="utf-8")
+            return str(p["id"])
+    raise AssertionError("no paper that only mentions a topic")
+
+
+def test_stored_decisions_are_trusted_until_digest_yaml_changes(stamped: Path, tmp_path: Path) -> None:
+    """The build reads a stamped day's decisions instead of deciding again (a stored 'about' the
+    decider would not make shows), gives the same pages as deciding again, and decides again once
+    digest.yaml's topics change (the stamp no longer matches)."""
+    plain = make_site(tmp_path / "plain", days={})  # the same day without the stamp: decided again
+    trusted = build_site(stamped, tmp_path / "trusted")
+    assert_identical(trusted, build_site(plain, tmp_path / "redecided"))
+
+    flipped = _flip_one(stamped)
+    assert flipped in _listed_ids(build_site(stamped, tmp_path / "flipped"))  # read, not re-decided
+
+    for site in (stamped, plain):  # a definition edited: every day decided again
+        config = site / "digest.yaml"
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data["topics"]["sparsity"]["definition"] += " Edited."
+        config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    edited = build_site(stamped, tmp_path / "edited")
+    assert flipped not in _listed_ids(edited)
+    assert_identical(edited, build_site(plain, tmp_path / "plain-edited"))
+
+
+def test_an_edited_text_is_decided_again(stamped: Path, tmp_path: Path) -> None:
+    flipped = _flip_one(stamped)
+    path = _day_file(stamped)
+    day = json.loads(path.read_text(encoding="utf-8"))
+    paper = next(p for p in day["papers"] if p["id"] == flipped)
+    paper["abstract"] += " Edited by hand."
+    path.write_text(json.dumps(day), encoding="utf-8")
+    assert flipped not in _listed_ids(build_site(stamped, tmp_path / "out"))
+
+
+def test_hostile_stored_decisions(stamped: Path, tmp_path: Path) -> None:
+    """A stamped day whose stored decisions are not decisions: unknown topics are ignored, a
+    malformed decision makes its paper decided again, markup stays text; the build succeeds."""
+    path = _day_file(stamped)
+    day = json.loads(path.read_text(encoding="utf-8"))
+    listed = [p for p in day["papers"] if p["tags"] and p["announce_type"] == "new"]
+    assert len(listed) >= 3
+    listed[0]["topics"]["<script>alert(1)</script>"] = {"tier": "about", "terms": ["<b>x</b>"],
+                                                          "reasons": ["</p><script>"]}
+    name = next(iter(listed[1]["tags"]))
+    listed[1]["topics"][name] = {"tier": "evil", "terms": 5}
+    listed[2]["topics"][next(iter(listed[2]["tags"]))]["reasons"] = ["<img src=x onerror=alert(2)>"]
+    path.write_text(json.dumps(day), encoding="utf-8")
+    out = build_site(stamped, tmp_path / "out")
+    text = (out / "2024/11/28/index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in text and "<img src=x" not in text and "<b>x</b>" not in text
+    ids = _listed_ids(out)
+    assert {listed[0]["id"], listed[1]["id"], listed[2]["id"]} <= ids  # listed[1]: decided again
+
+
+def test_update_stores_decisions_the_build_can_trust(site_dir: Path, arxiv_server: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """update (the real feed, 513 papers) stamps the day; every stored decision is the one the
+    build would make; a second update merges and stamps again."""
+    from arxiv_digest.cli import main
+    from arxiv_digest.store import load
+    from arxiv_digest.tagging import listing, trusts
+    from conftest import CATS
+
+    monkeypatch.setenv("ARXIV_DIGEST_RSS_URL", f"{arxiv_server.base_url}/rss")
+    monkeypatch.chdir(site_dir)
+    arxiv_server.route(f"/rss/{CATS}", "rss_all-archives_2024-11-28.xml")
+    settings = _settings(site_dir)
+    for _ in range(2):
+        assert main(["-s", str(site_dir / "pelicanconf.py"), "update",
+                     "--now", "2024-11-28T10:17:00+00:00"]) == 0
+        digest = load(_day_file(site_dir))
+        assert len(digest.papers) == 513 and trusts(digest, settings)
+        for p in digest.papers:
+            assert listing(p, settings, stored=True) == listing(p, settings), p.id
+
+
+def test_decider_sources_cover_what_the_decider_imports() -> None:
+    """A change to any module the decision depends on changes the decider's fingerprint."""
+    import ast
+
+    from arxiv_digest.tagging import DECIDER_SOURCES
+
+    package = Path(__file__).resolve().parents[1] / "plugins" / "arxiv_digest"
+    data_only = {"models.py", "settings.py"}  # read as values: the topics are hashed instead
+    seen: set[str] = set()
+    pending = ["enrich/topics.py"]
+    while pending:
+        rel = pending.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        if rel in data_only:
+            continue
+        folder = (package / rel).parent
+        for node in ast.walk(ast.parse((package / rel).read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = folder
+                for _ in range(node.level - 1):
+                    base = base.parent
+                target = base.joinpath(*(node.module or "").split("."))
+                names = [target.with_suffix(".py")] if node.module else [
+                    base / f"{a.name}.py" for a in node.names]
+                for path in names:
+                    if path.is_file():
+                        pending.append(path.relative_to(package).as_posix())
+    assert seen - data_only <= set(DECIDER_SOURCES)
+    assert set(DECIDER_SOURCES) <= seen
+
+
+# --- The page writer (site/writer.py): unchanged pages are not rendered ----------------------------
+
+def test_a_daily_build_renders_only_what_changed(site: Path, tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """With the output and record of the last build, adding a day renders its pages and the pages
+    that list it; the other pages are not rendered (their files keep their mtime), and the result
+    is byte-identical to a cold build."""
+    late = site / "content" / "digests" / LATE_DAY[:4] / f"{LATE_DAY}.json"
+    late.unlink(missing_ok=True)
+    output = tmp_path / "kept"
+    build_site(site, output)
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*.html")}
+    shutil.copy(site / f"{LATE_DAY}.json", late)
+    try:
+        with caplog.at_level(logging.INFO, logger="arxiv_digest.site.writer"):
+            build_site(site, output)
+        line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Pages:"))
+        rendered, skipped = (int(w) for w in line.replace(",", "").split() if w.isdigit())
+        kept = [p for p, t in before.items() if p.stat().st_mtime_ns == t]
+        assert skipped == len(kept) > rendered > 0
+        assert (output / "papers").is_dir() and any("papers" in p.parts for p in kept)
+        assert (output / "2024/11/28/index.html") in kept  # an older day, neither prev nor next
+        assert (output / "2024/12/24/index.html") not in kept  # its next day is the new one
+        assert_identical(output, cold_build(site, tmp_path / "cold"))
+    finally:
+        late.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("damage", ["files", "record"])
+def test_tampered_output_or_record_is_rendered_again(site: Path, tmp_path: Path, damage: str) -> None:
+    from arxiv_digest.site.writer import PAGES_DIR
+
+    output = build_site(site, tmp_path / "out")
+    if damage == "files":
+        pages = sorted((output / "papers").rglob("index.html"))
+        pages[0].unlink()
+        pages[1].write_text("garbage", encoding="utf-8")
+        (output / "2024/11/28/index.html").write_text("garbage", encoding="utf-8")
+    else:
+        for record in (site / "content" / "digests" / PAGES_DIR).glob("*.record"):
+            record.write_bytes(b"\x00{not json")
+    build_site(site, output)
+    assert_identical(output, cold_build(site, tmp_path / "cold"))
+
+
+def test_digests_tell_apart_what_renders_differently() -> None:
+    import dataclasses as dc
+    import functools
+
+    from arxiv_digest.site.writer import Digester, Unknown
+    from markupsafe import Markup
+
+    d = Digester()
+    assert d.of("<b>") != d.of(Markup("<b>"))
+    assert d.of({"a": 1, "b": 2}) != d.of({"b": 2, "a": 1})  # templates iterate in order
+    assert d.of((1, "1")) != d.of((1, 1)) and d.of([1]) != d.of((1,))
+    assert d.of({1, 2, 3}) == d.of({3, 2, 1})
+
+    @dc.dataclass(frozen=True)
+    class View:
+        text: str
+        cache_key: str = ""
+
+    assert d.of(View("a")) != d.of(View("b"))
+    assert d.of(View("a", "k")) == d.of(View("b", "k"))  # by its build-cache entry
+    x = 1
+    with pytest.raises(Unknown):
+        d.of(lambda: x)  # a closure: what it returns is not known
+    with pytest.raises(Unknown):
+        d.of(object())
+    assert d.of(len) == d.of(len) and d.of(functools.partial(max, 1)) != d.of(functools.partial(max, 2))

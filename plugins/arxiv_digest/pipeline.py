@@ -19,7 +19,7 @@ from .normalize import link_near_duplicates, normalize
 from .settings import DigestSettings
 from .summarize import Summarizer, make_summarizer
 from .summarize.day import utc_now
-from .tagging import Tagger
+from .tagging import DECIDED_BY, Tagger, decide_day, stamp, tagger_for
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def build_digest(
     """Normalise, tag and link one fetched day into a Digest (pure, no I/O)."""
     started = time.monotonic()
     papers = normalize(fetched.records, settings.categories)
-    papers = tag_papers(papers, Tagger(settings.topics))
+    papers = tag_papers(papers, tagger_for(settings))
     papers = link_near_duplicates(
         papers, settings.duplicate_threshold, fetched.date.isoformat(), earlier or ()
     )
@@ -74,6 +74,7 @@ def build_digest(
         source=fetched.source,
         papers=papers,
         announced=dict(counts),
+        extra={DECIDED_BY: stamp(settings, papers)},  # the build trusts these decisions
     )
 
 
@@ -152,8 +153,8 @@ def update_day(
     with store.day_lock(settings.data_dir, digest.date, settings.lock_timeout):
         stored = store.load_day(settings.data_dir, digest.date)
         before = len(stored.papers) if stored else 0
-        if stored is not None:
-            digest = store.merge(stored, digest)
+        if stored is not None:  # every paper decided again with this config (see decide_day)
+            digest = decide_day(store.merge(stored, digest), settings)
         digest = (summarizer or make_summarizer(settings, clock=clock)).summarize(
             digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)
@@ -242,18 +243,19 @@ def store_preprints(
     """Tag, link, summarize and store one posting day's fetched preprints into that day's file
     (update --source, and backfill --source for each day of its interval)."""
     date = day.isoformat()
-    papers = tag_papers(papers, Tagger(settings.topics))
+    papers = tag_papers(papers, tagger_for(settings))
     papers = link_near_duplicates(papers, settings.duplicate_threshold, date,
                                   recent_titles(settings, day))
     papers = claims.extract_papers(links.link_papers(papers))
     # categories and counts stay arXiv's: the merge keeps the stored day's, and adds these papers
-    digest = Digest(date=date, categories=(), source="api", papers=papers)
+    digest = Digest(date=date, categories=(), source="api", papers=papers,
+                    extra={DECIDED_BY: stamp(settings, papers)})
     digest = versions.link_versions(digest, settings.data_dir)
     with store.day_lock(settings.data_dir, date, settings.lock_timeout):
         stored = store.load_day(settings.data_dir, date)
         before = len(stored.papers) if stored else 0
-        if stored is not None:
-            digest = store.merge(stored, digest)
+        if stored is not None:  # every paper decided again with this config (see decide_day)
+            digest = decide_day(store.merge(stored, digest), settings)
         digest = (summarizer or make_summarizer(settings, clock=_clock(now))).summarize(
             digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)

@@ -16,6 +16,8 @@ from .settings import RESOLVED_KEY, load_settings
 from .site import autoescape_pelican, finalize_articles, get_generators
 from .site.atlas import get_generators as atlas_generator
 from .site.radar import get_generators as radar_generator
+from .site.writer import finish as finish_writer
+from .site.writer import get_writer
 from .store import load
 
 
@@ -73,3 +75,5 @@ def register() -> None:
     signals.get_generators.connect(ledger_generator)
     signals.get_generators.connect(radar_generator)
     signals.get_generators.connect(atlas_generator)
+    signals.get_writer.connect(get_writer)
+    signals.finalized.connect(finish_writer)

@@ -44,7 +44,7 @@ from .summarize.view import (
     sort_by_score,
     summary_view,
 )
-from .tagging import Span, TopicDecision, gist, listing, tagger_for, why
+from .tagging import Span, TopicDecision, gist, listing, tagger_for, trusts, why
 
 DAY_TEMPLATE = "digest_day.html"
 logger = logging.getLogger(__name__)
@@ -93,6 +93,9 @@ class PaperView:
     artefacts: tuple[Badge, ...] = ()
     versions: tuple[tuple[str, str], ...] = ()  # (href, label)
     changes: Mapping[str, Any] | None = None
+    # the build-cache entry this view came from and its place there (site/writer.py digests the
+    # view by it): set by the reader, empty for a view made elsewhere
+    cache_key: str = field(default="", compare=False)
 
     @property
     def has_code(self) -> bool:
@@ -131,6 +134,8 @@ class DayView:
     scoring: bool = False  # show relevance/novelty scores (llm.scoring.enabled)
     # papers not listed that mention a topic (its words occur, it is not about it): a quiet list
     mentioned: tuple[PaperView, ...] = ()
+    # the build-cache entry (day file hash and build fingerprint) this view is a function of
+    cache_key: str = field(default="", compare=False)
 
     @property
     def listed_total(self) -> int:
@@ -170,10 +175,11 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
             data_link = ""
     tagger = tagger_for(settings)
     names = tuple(t.name for t in settings.topics)
+    stored = trusts(digest, settings)  # decided at update by this config and code: not again
     views = []
     mentioned = []
     for p in digest.papers:
-        decided = listing(p, settings, tagger)  # the one decision, with the current digest.yaml
+        decided = listing(p, settings, tagger, stored=stored)  # the one decision
         decisions, tags = decided.decisions, decided.about
         if not decided.listed:
             if decided.mentions and not (p.is_replacement and settings.replacements == "hide"):
@@ -221,6 +227,16 @@ def slim(view: DayView) -> DayView:
     kept = {id(v.paper) for v in (*view.listed, *view.updated)}
     papers = tuple(p for p in view.digest.papers if id(p) in kept)
     return replace(view, digest=view.digest.with_papers(papers), mentioned=())
+
+
+def keyed(view: DayView, key: str) -> DayView:
+    """The view and its papers' views marked as the pure function of `key` (a build-cache entry):
+    the page writer (site/writer.py) then digests them by that key instead of by value."""
+    return replace(view, cache_key=key,
+                   listed=tuple(replace(v, cache_key=f"{key}#l{i}") for i, v in enumerate(view.listed)),
+                   updated=tuple(replace(v, cache_key=f"{key}#u{i}") for i, v in enumerate(view.updated)),
+                   mentioned=tuple(replace(v, cache_key=f"{key}#m{i}")
+                                   for i, v in enumerate(view.mentioned)))
 
 
 # Every template of the theme, whatever its name (.html, .xml, a string): escape by default.
@@ -323,7 +339,8 @@ class DigestReader(BaseReader):  # type: ignore[misc]
                              CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
                                        settings.day_bib),
                              self.settings.get("DEFAULT_LANG"))
-        return content, slim(view)
+        key = f"{self.day_cache(settings).folder.name}:{file_hash(raw)}"
+        return content, keyed(slim(view), key)
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         """Return (content, metadata) for Pelican: from the build cache while the day file, the
@@ -368,6 +385,8 @@ class DigestReader(BaseReader):  # type: ignore[misc]
             "digest": digest,
             "day": view,
         }
+        if view.cache_key:  # everything above is a function of it (site/writer.py)
+            metadata["cache_key"] = view.cache_key
         if view.tags:
             metadata["tags"] = self.process_metadata("tags", ", ".join(view.tags))
         return content, metadata
