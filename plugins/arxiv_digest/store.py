@@ -217,13 +217,21 @@ def merge_paper(old: Paper, new: Paper) -> Paper:
 def merge(old: Digest, new: Digest) -> Digest:
     """Merge a re-run into the stored day: every stored paper stays; counts never go down."""
     fresh = {p.id: p for p in new.papers}
+    # a fetch covers only its own sources: a bioRxiv day merged into the day that holds arXiv's
+    # listing does not make arXiv's papers missing from it (nor the other way round)
+    fetched = {p.source for p in new.papers}
     kept = []
+    missing: dict[str, int] = {}
     for p in old.papers:
-        kept.append(merge_paper(p, fresh.pop(p.id)) if p.id in fresh else p)
-    missing = len(old.papers) - (len(new.papers) - len(fresh))
-    if missing:
+        if p.id in fresh:
+            kept.append(merge_paper(p, fresh.pop(p.id)))
+            continue
+        kept.append(p)
+        if p.source in fetched:
+            missing[p.source] = missing.get(p.source, 0) + 1
+    for source, n in sorted(missing.items()):
         logger.warning(
-            "%s: %d stored papers are not in this fetch; they are kept", old.date, missing
+            "%s: %d stored papers are not in this fetch; they are kept (%s)", old.date, n, source
         )
     announced = {
         k: max(old.announced.get(k, 0), new.announced.get(k, 0))
