@@ -57,3 +57,37 @@ def test_yaml_errors_name_the_file_and_position(tmp_path: Path) -> None:
     bad.write_text("topics:\n  pruning: {terms: [prune], excludes: [x]}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=rf"{bad}: topics\.pruning: expected only the keys"):
         load_settings({"ARXIV_DIGEST_CONFIG": str(bad)})
+
+
+def test_a_source_must_be_listed_to_be_fetched_one_message_for_update_and_backfill(
+        tmp_path: Path) -> None:
+    """update --source and backfill --source ask the settings (DigestSettings.listed_source), so
+    both refuse an unlisted server with the same line naming the file, the key and what is listed;
+    a hostile name is quoted as given, never matched loosely."""
+    import datetime as dt
+
+    from arxiv_digest.backfill import backfill_preprints
+    from arxiv_digest.pipeline import update_preprints
+
+    cfg = tmp_path / "digest.yaml"
+    cfg.write_text("sources:\n  arxiv:\n  medrxiv:\n    categories: [epidemiology]\n", encoding="utf-8")
+    s = load_settings({"PATH": str(tmp_path), "ARXIV_DIGEST_CONFIG": str(cfg)}, env={})
+    assert s.listed_source("medrxiv").categories == ("epidemiology",)
+    assert s.listed_source("arxiv").categories == s.categories
+    expected = f"{cfg}: sources: expected biorxiv to be listed to fetch it (listed: arxiv, medrxiv)"
+    day = dt.date(2024, 11, 28)
+    messages = []
+    for call in (lambda: s.listed_source("biorxiv"),
+                 lambda: update_preprints(s, "biorxiv", day=day),
+                 lambda: backfill_preprints(s, "biorxiv", [day])):
+        with pytest.raises(ConfigError) as e:
+            call()
+        messages.append(str(e.value))
+    assert messages == [expected] * 3
+    for hostile in ("MEDRXIV", " medrxiv", "medrxiv\n", "<script>", ""):
+        with pytest.raises(ConfigError, match=r"sources: expected (?s:.*) to be listed"):
+            s.listed_source(hostile)
+    # no `sources:` section: arXiv only
+    bare = load_settings({"PATH": str(tmp_path), "ARXIV_DIGEST_CONFIG": str(tmp_path / "none.yaml")}, env={})
+    with pytest.raises(ConfigError, match=r"\(listed: arxiv\)$"):
+        bare.listed_source("medrxiv")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schedule, store
-from .errors import ConfigError, DigestError, NoAnnouncementError
+from .errors import DigestError, NoAnnouncementError
 from .models import Digest
 from .pipeline import store_preprints, update_day
 from .settings import DigestSettings
@@ -252,11 +252,7 @@ def backfill_preprints(
     fetch or storage failure (the days stored so far are kept; a re-run skips them)."""
     from . import fetch_biorxiv  # only this path talks to api.biorxiv.org
 
-    source = next((s for s in settings.sources if s.name == server), None)
-    if source is None:  # the same message as update --source (pipeline.update_preprints)
-        raise ConfigError(
-            f"{settings.config_file}: sources: expected {server} to be listed to fetch it "
-            f"(listed: {', '.join(s.name for s in settings.sources)})")
+    source = settings.listed_source(server)
     listener = listener or Listener()
     report = BackfillReport(days=list(days))
     todo = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import fetch, schedule, store
 from .enrich import backlinks, claims, links, near_duplicates, versions
-from .errors import ConfigError, NoAnnouncementError, StoreError
+from .errors import NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
 from .settings import DigestSettings
@@ -211,13 +211,7 @@ def update_preprints(
     """
     from . import fetch_biorxiv  # only this path talks to api.biorxiv.org
 
-    source = next((s for s in settings.sources if s.name == server), None)
-    if source is None:
-        configured = ", ".join(s.name for s in settings.sources)
-        raise ConfigError(
-            f"{settings.config_file}: sources: expected {server} to be listed to fetch it "
-            f"(listed: {configured})"
-        )
+    source = settings.listed_source(server)
     now = now or dt.datetime.now(dt.UTC)
     day = day or (now.date() - dt.timedelta(days=1))
     if day > now.date():

@@ -261,6 +261,16 @@ class DigestSettings:
     sources: tuple[Source, ...] = ()  # the `sources:` section (always holds arxiv when absent)
     biorxiv_api_url: str = "https://api.biorxiv.org"
 
+    def listed_source(self, name: str) -> Source:
+        """The source `name` as the `sources:` section configures it (update and backfill
+        --source); a ConfigError naming the config file when that section does not list it."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError(
+            f"{self.config_file}: sources: expected {name} to be listed to fetch it "
+            f"(listed: {', '.join(s.name for s in self.sources)})")
+
 
 def _expect(cond: bool, where: str, what: str, got: Any) -> None:
     if not cond:
