@@ -145,6 +145,21 @@ def update_day(
     if isinstance(fetched, str):
         logger.info("no announcement: %s", fetched)
         return UpdateResult(day=day or schedule.expected_day(now), reason=fetched)
+    return store_fetched(settings, fetched, clock=clock, summarizer=summarizer,
+                         resummarize=resummarize)
+
+
+def store_fetched(
+    settings: DigestSettings,
+    fetched: fetch.FetchedDay,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+    summarizer: Summarizer | None = None,
+    resummarize: bool = False,
+) -> UpdateResult:
+    """Everything update does after the fetch: normalize, decide, link (near-duplicates over the
+    lookback, code, claims, versions), then under the day's lock merge, summarize and store, then
+    link back from earlier days. bench/bench_archive.py times the daily update through this."""
     digest = build_digest(fetched, settings, recent_titles(settings, fetched.date))
     # a replacement whose earlier version is stored: what changed, and that version's day
     digest = versions.link_versions(digest, settings.data_dir)

@@ -212,27 +212,40 @@ class Digester:
         return _h(b"L", *out)
 
 
-def template_names(template: Any) -> tuple[bytes, frozenset[str]] | None:
-    """(hash of the sources, variable names) of a template and every template it pulls in;
-    None when one is pulled in by a computed name."""
+def _source_hash(env: Any, name: str) -> tuple[str, str]:
+    source, filename, _ = env.loader.get_source(env, name)
+    h = hashlib.blake2b(f"{name}\0{filename}\0".encode() + source.encode("utf-8"), digest_size=16)
+    return source, h.hexdigest()
+
+
+def template_names(template: Any, known: Any = None) -> tuple[dict[str, str], list[str]] | None:
+    """(template name -> hash of its source, variable names) of a template and every template it
+    pulls in; None when one is pulled in by a computed name. `known`: this result from an earlier
+    build, reused when every source hashes the same (parsing the templates costs more than
+    rendering a few pages)."""
     env = template.environment
+    if (isinstance(known, list) and len(known) == 2 and isinstance(known[0], dict)
+            and isinstance(known[1], list) and known[0]):
+        try:
+            if all(_source_hash(env, n)[1] == h for n, h in known[0].items()):
+                return {str(k): str(v) for k, v in known[0].items()}, [str(n) for n in known[1]]
+        except Exception:  # a template gone: analysed again below
+            pass
     names: set[str] = set()
-    h = hashlib.blake2b(digest_size=16)
-    pending, seen = [template.name], set()
+    sources: dict[str, str] = {}
+    pending = [template.name]
     while pending:
         name = pending.pop()
-        if name in seen:
+        if name in sources:
             continue
-        seen.add(name)
-        source, filename, _ = env.loader.get_source(env, name)
-        h.update(f"{name}\0{filename}\0".encode() + source.encode("utf-8") + b"\0")
+        source, sources[name] = _source_hash(env, name)
         ast = env.parse(source)
         names |= meta.find_undeclared_variables(ast)
         for ref in meta.find_referenced_templates(ast):
             if ref is None:
                 return None
             pending.append(ref)
-    return h.digest(), frozenset(names)
+    return sources, sorted(names)
 
 
 def _reads_context(env: Any) -> bool:
@@ -294,7 +307,9 @@ class SkipWriter(Writer):  # type: ignore[misc]
         self.pending_skip: tuple[str, str] | None = None  # (path, digest) of the page being written
         self.pending_key: tuple[str, str] | None = None
         self.rendered = self.skipped = 0
-        self._templates: dict[int, tuple[Any, tuple[bytes, frozenset[str]] | None]] = {}
+        self._templates: dict[int, tuple[Any, tuple[bytes, list[str]] | None]] = {}
+        self.old_templates: dict[str, Any] = {}  # template name -> template_names() of the last build
+        self.templates: dict[str, Any] = {}
         self.digester = Digester()
         self._start()
         SkipWriter.active = self
@@ -319,9 +334,11 @@ class SkipWriter(Writer):  # type: ignore[misc]
             return
         if not isinstance(data, dict) or data.get("fingerprint") != self.fingerprint:
             return  # another site, code or config: every page is rendered
-        pages, spans = data.get("pages"), data.get("links")
+        pages, spans, templates = data.get("pages"), data.get("links"), data.get("templates")
         if isinstance(pages, dict):
             self.old = pages
+        if isinstance(templates, dict):
+            self.old_templates = templates
         if isinstance(spans, dict):
             self.digester = Digester(spans)
 
@@ -331,15 +348,23 @@ class SkipWriter(Writer):  # type: ignore[misc]
             template = _Keyed(template, self)
         super().write_file(name, template, context, *args, **kwargs)
 
-    def _inputs(self, template: Any) -> tuple[bytes, frozenset[str]] | None:
+    def _inputs(self, template: Any) -> tuple[bytes, list[str]] | None:
+        """(hash of the template's sources, the variables it reads), or None: always rendered."""
         known = self._templates.get(id(template))
         if known is None or known[0] is not template:
+            name = str(getattr(template, "name", ""))
+            inputs: tuple[bytes, list[str]] | None = None
             try:
-                names = None if _reads_context(template.environment) else template_names(template)
+                found = None if _reads_context(template.environment) else template_names(
+                    template, self.old_templates.get(name))
             except Exception as e:  # a template the loader cannot give back: rendered
-                logger.debug("%s: not analysed (%s)", getattr(template, "name", template), e)
-                names = None
-            known = (template, names)
+                logger.debug("%s: not analysed (%s)", name, e)
+                found = None
+            if found is not None:
+                self.templates[name] = [found[0], found[1]]
+                sources = json.dumps(found[0], sort_keys=True).encode()
+                inputs = (_h(b"T", name.encode(), sources), found[1])
+            known = (template, inputs)
             self._templates[id(template)] = known
         return known[1]
 
@@ -353,9 +378,9 @@ class SkipWriter(Writer):  # type: ignore[misc]
         path = sanitised_join(self.output_path, name)
         rel = Path(os.path.relpath(path, self.output_path)).as_posix()
         try:
-            parts = [inputs[0], template.name.encode()]
+            parts = [inputs[0]]
             missing = b"\0missing"
-            for var in sorted(inputs[1]):
+            for var in inputs[1]:
                 parts.append(var.encode() + (self.digester.of(localcontext[var])
                                              if var in localcontext else missing))
         except Unknown as e:
@@ -422,7 +447,7 @@ class SkipWriter(Writer):  # type: ignore[misc]
         if not self.on or self.record_path is None:
             return
         data = {"format": FORMAT, "fingerprint": self.fingerprint, "pages": self.pages,
-                "links": self.digester.used_spans}
+                "links": self.digester.used_spans, "templates": self.templates}
         try:
             self.record_path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.record_path.name}.", suffix=".tmp",
