@@ -38,7 +38,8 @@ TAG_SAVE_AS = ""
 ARXIV_DIGEST_TOPIC_SAVE_AS = "topics/{slug}/index.html"
 ARXIV_DIGEST_TOPIC_FEED_ATOM = "feeds/topics/{slug}.atom.xml"
 ARXIV_DIGEST_TOPIC_FEED_RSS = "feeds/topics/{slug}.rss.xml"
-PAGINATED_TEMPLATES = {"index": None, "tag": None, "category": None, "author": None, "topic": 25}
+PAGINATED_TEMPLATES = {"index": None, "tag": None, "category": None, "author": None}
+ARXIV_DIGEST_TOPIC_PAGE_SIZE = 25  # papers per topic page (the plugin paginates topic pages by it)
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),

@@ -63,8 +63,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Paper]]:
     # placed on the arXiv day (the recorded records are from 2020-2022) to build both on one page
     store_preprints(settings, "biorxiv", dt.date.fromisoformat(DAY), tuple(bio))
     out = build_site(site, root / "out", SITEURL=SITE, FEED_DOMAIN=SITE, ARXIV_DIGEST_LIST_ALL=True,
-                     PAGINATED_TEMPLATES={"index": None, "tag": None, "category": None, "author": None,
-                                          "topic": 1000})  # one topic page: both sources on it
+                     ARXIV_DIGEST_TOPIC_PAGE_SIZE=1000)  # one topic page: both sources on it
     return out, bio
 
 

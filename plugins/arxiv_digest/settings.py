@@ -451,6 +451,16 @@ def load_settings(
                 where + key, f"an integer >= {lo}", v)
     _expect(s["ARXIV_DIGEST_PAGE_SIZE"] <= 2000, where + "ARXIV_DIGEST_PAGE_SIZE",
             "at most 2000 (arXiv's limit)", s["ARXIV_DIGEST_PAGE_SIZE"])
+    # topic pages are paginated by ARXIV_DIGEST_TOPIC_PAGE_SIZE alone (site/topics.py hands it to
+    # Pelican's writer as PAGINATED_TEMPLATES["topic"]): a different value there is a second,
+    # conflicting source of truth
+    paginated = pelican_settings.get("PAGINATED_TEMPLATES")
+    if isinstance(paginated, Mapping) and "topic" in paginated:
+        topic = paginated["topic"]
+        _expect(type(topic) is int and topic == s["ARXIV_DIGEST_TOPIC_PAGE_SIZE"],
+                where + "PAGINATED_TEMPLATES['topic']",
+                "no 'topic' entry (topic pages are paginated by ARXIV_DIGEST_TOPIC_PAGE_SIZE, "
+                f"{s['ARXIV_DIGEST_TOPIC_PAGE_SIZE']})", topic)
     save_as = s["ARXIV_DIGEST_TOPIC_SAVE_AS"]
     _expect(isinstance(save_as, str) and "{slug}" in save_as, where + "ARXIV_DIGEST_TOPIC_SAVE_AS",
             "a path containing {slug}", save_as)

@@ -116,9 +116,10 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
 
     def generate_output(self, writer: Any) -> None:
         """Write every topic's pages and feeds."""
+        # ARXIV_DIGEST_TOPIC_PAGE_SIZE, as Pelican's writer reads a template's page size (a
+        # different PAGINATED_TEMPLATES["topic"] in the settings is refused by load_settings)
         paginated = self.settings.setdefault("PAGINATED_TEMPLATES", {})
-        # PAGINATED_TEMPLATES["topic"] in pelicanconf wins over ARXIV_DIGEST_TOPIC_PAGE_SIZE
-        paginated.setdefault("topic", digest_settings(self.settings).topic_page_size)
+        paginated["topic"] = digest_settings(self.settings).topic_page_size
         template = self.get_template("topic")
         feeds = FeedWriter(self)
         for topic in self.topics:
