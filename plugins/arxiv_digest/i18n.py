@@ -63,6 +63,20 @@ JS_STRINGS = (
     N_("Could not load the radar index: %(error)s"), N_("Could not read %(name)s."),
     N_("No entry with a title in %(name)s."), N_("Could not read %(name)s: %(error)s"),
     N_("Could not import %(name)s: %(error)s"), N_("For you on %(day)s"),
+    N_("Loading %(num)s day…"), N_("Loading %(num)s days…"),
+    N_("Your top %(shown)s of %(total)s papers in 1 day."),
+    N_("Your top %(shown)s of %(total)s papers in %(days)s days."),
+    N_("Your top %(shown)s of %(total)s papers with code in 1 day."),
+    N_("Your top %(shown)s of %(total)s papers with code in %(days)s days."),
+    N_("Nothing in these %(total)s papers matches your profile."),
+    N_("Nothing in these %(total)s papers with code matches your profile."),
+    N_("(updated)"), N_("score %(score)s"), N_("a paper you like"),
+    N_("by an author you follow: %(names)s"), N_("close to %(num)s paper in your library: %(titles)s"),
+    N_("close to %(num)s papers in your library: %(titles)s"), N_("matches: %(words)s"),
+    N_("%(day)s: the display file does not match the index"),
+    N_("%(day)s: the author file does not match the index"),
+    N_("%(name)s is larger than 10 MB: not loaded."), N_("the file is larger than 10 MB"),
+    N_("not a CSL-JSON list of items"), N_("not a radar profile file"), N_("radar index: bad digit"),
 )
 
 

@@ -69,7 +69,7 @@
     var out = [], v = 0, shift = 0;
     for (var i = 0; i < s.length; i++) {
       var d = B64.indexOf(s.charAt(i));
-      if (d < 0) throw new Error("radar index: bad digit");
+      if (d < 0) throw new Error(t("radar index: bad digit"));
       v += (d & 31) * Math.pow(2, shift);
       if (d & 32) { shift += 5; } else { out.push(v); v = 0; shift = 0; }
     }
@@ -247,7 +247,7 @@
   function parseCsl(text) {
     var data = JSON.parse(text);
     if (data && !Array.isArray(data) && Array.isArray(data.items)) data = data.items;
-    if (!Array.isArray(data)) throw new Error("not a CSL-JSON list of items");
+    if (!Array.isArray(data)) throw new Error(t("not a CSL-JSON list of items"));
     return data.slice(0, MAX_ITEMS).filter(function (it) { return it && typeof it.title === "string"; }).map(function (it) {
       var authors = Array.isArray(it.author) ? it.author.map(function (a) {
         if (!a || typeof a !== "object") return "";
@@ -261,7 +261,7 @@
     });
   }
   function parseLibrary(text, name) {
-    if (text.length > MAX_FILE) throw new Error("the file is larger than 10 MB");
+    if (text.length > MAX_FILE) throw new Error(t("the file is larger than 10 MB"));
     var t = text.replace(/^\uFEFF/, "").trim();
     if (/\.json$/i.test(name || "") || t.charAt(0) === "[" || t.charAt(0) === "{") return parseCsl(t);
     if (/\.ris$/i.test(name || "") || /^TY  - /m.test(t)) return parseRis(t);
@@ -291,7 +291,7 @@
   function exportProfile(p) { return JSON.stringify({format: FORMAT, version: 1, profile: cleanProfile(p)}); }
   function importProfile(text) {
     var data = JSON.parse(text);
-    if (!data || data.format !== FORMAT || data.version !== 1) throw new Error("not a radar profile file");
+    if (!data || data.format !== FORMAT || data.version !== 1) throw new Error(t("not a radar profile file"));
     return cleanProfile(data.profile);
   }
 
@@ -379,8 +379,8 @@
   // why a result is there: followed authors, the library papers it is close to, the words matched
   Radar.prototype.reasons = function (profile, r) {
     var q = this.query(profile), out = [];
-    if (r.liked) out.push({kind: "liked", text: "a paper you like"});
-    if (r.authors.length) out.push({kind: "author", text: "by an author you follow: " + r.authors.join(", ")});
+    if (r.liked) out.push({kind: "liked", text: t("a paper you like")});
+    if (r.authors.length) out.push({kind: "author", text: t("by an author you follow: %(names)s", {names: r.authors.join(", ")})});
     var matched = r.matched.slice().sort(function (a, b) { return b[1] - a[1]; });
     var close = [];
     q.lib.forEach(function (set, k) {
@@ -390,11 +390,12 @@
     });
     close.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
     if (close.length) {
-      out.push({kind: "library", text: "close to " + close.length + (close.length === 1 ? " paper" : " papers") +
-        " in your library: " + close.slice(0, 3).map(function (c) { return profile.library.items[c[1]].t; }).join("; ")});
+      out.push({kind: "library", text: t(close.length === 1 ? "close to %(num)s paper in your library: %(titles)s" :
+        "close to %(num)s papers in your library: %(titles)s", {num: close.length,
+        titles: close.slice(0, 3).map(function (c) { return profile.library.items[c[1]].t; }).join("; ")})});
     }
     var words = matched.map(function (m) { return q.words.get(m[0]); }).filter(Boolean);
-    if (words.length) out.push({kind: "matches", text: "matches: " + words.slice(0, 6).join(", ")});
+    if (words.length) out.push({kind: "matches", text: t("matches: %(words)s", {words: words.slice(0, 6).join(", ")})});
     return out;
   };
 
@@ -412,6 +413,8 @@
   var $ = function (sel) { return page.querySelector(sel); };
   var PAGE = 20;  // results shown at first, and added by "Show more"
   var state = {manifest: null, days: [], period: 30, shown: PAGE, code: false, token: 0, profile: load()};
+  var codeButton = $("button.radar-code");
+  var codeLabel = codeButton.textContent.trim();  // "has code" as the template translated it
 
   function load() {
     try { return cleanProfile(JSON.parse(root.localStorage.getItem(STORE_KEY) || "null")); } catch (e) { return emptyProfile(); }
@@ -459,7 +462,7 @@
   function loadDays() {
     // the ranking index of every day in the period: the same files for every reader
     var want = wantedDays().filter(function (d) { return !state.days.some(function (x) { return x.date === d.date; }); });
-    status("Loading " + want.length + (want.length === 1 ? " day" : " days") + "…");
+    status(t(want.length === 1 ? "Loading %(num)s day…" : "Loading %(num)s days…", {num: want.length}));
     return Promise.all(want.map(function (d) {
       return fetchJson(d.idx).then(function (idx) {
         return {date: d.date, url: d.url, file: d.meta, auFile: d.au, chunks: d.chunks, idx: decodeDay(idx), meta: [], au: null};
@@ -472,7 +475,7 @@
     // one display file (CHUNK papers' titles and authors), fetched once
     if (!d.meta[k]) {
       d.meta[k] = fetchJson(d.file.replace("%d", String(k))).then(function (m) {
-        if (m.id[0] !== d.idx.ids[m.first]) throw new Error(d.date + ": the display file does not match the index");
+        if (m.id[0] !== d.idx.ids[m.first]) throw new Error(t("%(day)s: the display file does not match the index", {day: d.date}));
         d.meta[k] = m;
         return m;
       }, function (e) { d.meta[k] = null; throw e; });
@@ -485,7 +488,7 @@
     return Promise.all(state.days.map(function (d) {
       if (!d.au) {
         d.au = fetchJson(d.auFile).then(function (x) {
-          if (!Array.isArray(x.au) || x.au.length !== d.idx.n) throw new Error(d.date + ": the author file does not match the index");
+          if (!Array.isArray(x.au) || x.au.length !== d.idx.n) throw new Error(t("%(day)s: the author file does not match the index", {day: d.date}));
           d.au = x.au;
         }, function (e) { d.au = null; throw e; });
       }
@@ -524,10 +527,14 @@
     list.textContent = "";
     var top = results.length ? results[0].score : 1;  // scores shown out of 100 (the best result)
     var papers = state.days.reduce(function (n, d) { return n + (state.code ? d.idx.code.size : d.idx.n); }, 0);
-    var span = state.days.length + (state.days.length === 1 ? " day" : " days");
-    var which = state.code ? " papers with code" : " papers";
-    status(results.length ? "Your top " + results.length + " of " + papers + which + " in " + span + "." :
-      "Nothing in these " + papers + which + " matches your profile.");
+    var one = state.days.length === 1, vars = {shown: results.length, total: papers, days: state.days.length};
+    status(results.length ?
+      t(state.code ? (one ? "Your top %(shown)s of %(total)s papers with code in 1 day." :
+                            "Your top %(shown)s of %(total)s papers with code in %(days)s days.") :
+                     (one ? "Your top %(shown)s of %(total)s papers in 1 day." :
+                            "Your top %(shown)s of %(total)s papers in %(days)s days."), vars) :
+      t(state.code ? "Nothing in these %(total)s papers with code matches your profile." :
+        "Nothing in these %(total)s papers matches your profile.", vars));
     $(".radar-show-more").hidden = total <= results.length;
     results.forEach(function (r) {
       var d = state.days[r.day], m = d.meta[Math.floor(r.doc / chunk)], i = r.doc - m.first;
@@ -547,9 +554,10 @@
       li.setAttribute("data-score", r.score.toFixed(2));
       if (d.idx.code.has(r.doc)) li.setAttribute("data-code", "");
       var meta = el("p", "radar-meta");
-      meta.appendChild(el("span", "radar-score", "score " + Math.max(1, Math.round(100 * r.score / top))));
-      meta.appendChild(doc.createTextNode(" · " + d.date + " · arXiv:" + id + (String(m.type[i]).indexOf("replace") === 0 ? " (updated)" : "")));
-      if (d.idx.code.has(r.doc)) meta.appendChild(el("span", "radar-has-code", " · has code"));
+      meta.appendChild(el("span", "radar-score", t("score %(score)s", {score: Math.max(1, Math.round(100 * r.score / top))})));
+      meta.appendChild(doc.createTextNode(" · " + d.date + " · arXiv:" + id +
+        (String(m.type[i]).indexOf("replace") === 0 ? " " + t("(updated)") : "")));
+      if (d.idx.code.has(r.doc)) meta.appendChild(el("span", "radar-has-code", " · " + codeLabel));
       li.appendChild(meta);
       li.appendChild(el("p", "radar-authors", (m.au[i] || []).join(", ")));
       var why = el("ul", "radar-reasons");
@@ -568,7 +576,7 @@
   function readFile(input, then) {
     var f = input.files && input.files[0];
     if (!f) return;
-    if (f.size > MAX_FILE) { status(f.name + " is larger than 10 MB: not loaded."); input.value = ""; return; }
+    if (f.size > MAX_FILE) { status(t("%(name)s is larger than 10 MB: not loaded.", {name: f.name})); input.value = ""; return; }
     var reader = new root.FileReader();
     reader.onload = function () { then(f.name, String(reader.result)); input.value = ""; };
     reader.onerror = function () { status(t("Could not read %(name)s.", {name: f.name})); };
@@ -614,7 +622,6 @@
     state.shown += PAGE;
     render().catch(function (e) { status(t("Could not load the radar index: %(error)s", {error: e.message})); });
   });
-  var codeButton = $("button.radar-code");
   codeButton.addEventListener("click", function () {
     state.code = !state.code;
     codeButton.setAttribute("aria-pressed", state.code ? "true" : "false");
