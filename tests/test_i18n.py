@@ -460,3 +460,125 @@ def test_a_catalog_edit_reaches_the_cached_day_pages(tmp_path: Path) -> None:
     assert "概要 · " in text(page(tmp_path / "zh2", "2024/11/27").cssselect(".summary-label")[0])
     build_site(site, tmp_path / "en")
     assert "Summary · " in text(page(tmp_path / "en", "2024/11/27").cssselect(".summary-label")[0])
+
+
+# --- topic reasons: the "why" of a topic chip and of "also mentions" (reasons.py) -------------
+
+REASON_WORDS = re.compile(r"about|mentions|title|contribution|occurrence|sentence|excluded|framed|"
+                          r"context|model|matched|around", re.IGNORECASE)
+
+
+def _zh() -> Any:
+    return translations(ROOT / "theme", "zh-CN")
+
+
+def _real_decisions() -> list[Any]:
+    """Every decision of the real 1,504-item feed (all categories) with the shipped digest.yaml."""
+    from arxiv_digest.fetch import parse_rss
+    from arxiv_digest.normalize import normalize
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.tagging import tagger_for
+    from arxiv_server import FIXTURES
+
+    settings = load_settings({"ARXIV_DIGEST_CONFIG": str(ROOT / "digest.yaml")}, env={})
+    fetched = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "feed")
+    tagger = tagger_for(settings)
+    papers = normalize(fetched.records, [])
+    assert len(papers) > 1400
+    return [(settings, d) for p in papers for d in tagger.decide(p.title, p.abstract).values()]
+
+
+def _data_words(settings: Any, d: Any) -> list[str]:
+    """What a reason line may keep in English: topic names, not_about labels, matched words."""
+    words = [t.name for t in settings.topics] + list(d.terms) + [w.lower() for w in d.terms]
+    words += [label for t in settings.topics for label, _ in t.not_about]
+    return sorted(set(words), key=len, reverse=True)
+
+
+def test_every_reason_the_decider_writes_reads_in_chinese() -> None:
+    """Over the real feed, every reason of every decision has a shape reasons.py knows: the zh
+    line keeps only data (topic names, labels, matched words) in English. A new reason shape in
+    enrich/topics.py fails here until it gets its msgid."""
+    import gettext
+
+    from arxiv_digest.enrich.decision import Verdict, with_verdict
+    from arxiv_digest.reasons import translate_reason, translate_why
+    from arxiv_digest.tagging import why
+
+    decided = _real_decisions()
+    assert len(decided) > 50
+    tr, shapes = _zh(), set()
+    for settings, d in decided:
+        for reason in d.reasons:
+            assert translate_reason(gettext.NullTranslations(), reason) is not None, reason
+            shapes.add(re.sub(r"\d+", "N", reason.split(":")[0].split(" ")[0]))
+        for decision in (d, with_verdict(d, Verdict(not d.about, "gpt-4o-mini", "it is; see §3"))):
+            line = translate_why(tr, why(decision))
+            assert line.startswith(("属于该主题：", "仅提及：")), line
+            rest = line.replace("gpt-4o-mini", "").replace("it is; see §3", "")
+            for word in _data_words(settings, d):
+                rest = rest.replace(word, "")
+            assert not REASON_WORDS.search(rest), (why(decision), line)
+            # English (no catalog): the line as it is, byte for byte
+            assert translate_why(gettext.NullTranslations(), why(decision)) == why(decision)
+    assert {"title", "contribution", "N", "about", "excluded", "no"} <= shapes, shapes
+
+
+def test_the_chinese_edition_shows_chinese_reasons_and_the_english_one_is_unchanged(
+        editions: Path) -> None:
+    from arxiv_digest.settings import load_settings
+    from arxiv_digest.store import load_day
+    from arxiv_digest.tagging import tagger_for, why
+
+    settings = load_settings({"ARXIV_DIGEST_CONFIG": str(ROOT / "digest.yaml")}, env={})
+    tagger = tagger_for(settings)
+    stored = load_day(ROOT / "content" / "digests", "2024-11-28")
+    assert stored is not None
+    papers = {p.anchor: p for p in stored.papers}
+    zh, en = page(editions / "zh", "2024/11/28"), page(editions, "2024/11/28")
+    chips = en.cssselect("article.paper .chip")
+    mentions = en.cssselect("details.mentions li")  # on listed papers' cards, and in the list
+    # of papers that only mention a topic (li#m-<anchor>)
+    assert chips and mentions
+    for chip in chips:  # English: why(decision) exactly as before the filter
+        anchor = chip.getparent().getparent().get("id")
+        topic = text(chip.cssselect("a.tag")[0])
+        expected = why(tagger.decide_paper(papers[anchor])[topic])
+        assert text(chip.cssselect(".why-text")[0]).startswith(f"{expected} · matched "), anchor
+    for li in mentions:
+        anchor = next(e.get("id") for e in li.iterancestors() if e.get("id")).removeprefix("m-")
+        topic = text(li.cssselect(".topic-name")[0])
+        assert text(li).endswith(f"; {why(tagger.decide_paper(papers[anchor])[topic])}"), anchor
+    zh_why = [text(e) for e in zh.cssselect("article.paper .why-text")]
+    zh_mentions = [text(li) for li in zh.cssselect("details.mentions li")]
+    assert len(zh_why) == len(chips) and len(zh_mentions) == len(mentions)
+    assert all(w.startswith("属于该主题：") and " · 匹配 “" in w for w in zh_why), zh_why[:3]
+    assert all("仅提及：" in m for m in zh_mentions), zh_mentions[:3]
+    for line in zh_why + zh_mentions:
+        for english in ("about:", "only mentions:", "occurrence", "contribution sentence",
+                        "excluded:", "not framed as", "first sentence", "; "):
+            assert english not in line, line
+
+
+def test_hostile_reasons_stay_text_and_data_stays_as_given() -> None:
+    """Markup in a model's name, its words or a label is escaped by the template; a "; " inside
+    a model's words or a label does not split it; an unknown shape is kept as it is."""
+    env = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    install(env, ROOT / "theme", "zh-CN")
+    tpl = env.from_string("{{ line|topic_why }}")
+    hostile = ("about: model (<img src=x onerror=alert(1)>): about, uses <script>x</script>; "
+               "see §3; title; excluded: <b>sparse</b>; views x2; 1 occurrences")
+    assert tpl.render(line=hostile) == (
+        "属于该主题：模型（&lt;img src=x onerror=alert(1)&gt;）：属于该主题，uses "
+        "&lt;script&gt;x&lt;/script&gt;; see §3；标题；已排除：&lt;b&gt;sparse&lt;/b&gt;; views ×2；"
+        "出现 1 次")
+    assert tpl.render(line="<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert tpl.render(line="only mentions: matched words") == "仅提及：匹配到的词"
+    assert tpl.render(line=None) == "" and tpl.render(line="") == ""
+    # no reason words left to translate in a line of unknown shapes, however long
+    big = "about: " + "; ".join(["x" * 50] * 5000)
+    assert tpl.render(line=big) == "属于该主题：" + "; ".join(["x" * 50] * 5000)
+    env_en = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    install(env_en, ROOT / "theme", "en")
+    assert env_en.from_string("{{ line|topic_why }}").render(line=hostile) == str(
+        env_en.from_string("{{ line }}").render(line=hostile))

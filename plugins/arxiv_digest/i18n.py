@@ -222,6 +222,8 @@ def install(env: Any, theme: str | Path | None, lang: str | None) -> None:
     env.filters["why"] = fmt.why
     env.filters["month_name"] = fmt.month
     env.filters["mdate"] = fmt.day_in_month
+    from .reasons import translate_why  # it marks its msgids with N_ from here
+    env.filters["topic_why"] = lambda line: translate_why(tr, line)
     env.globals["weekdays"] = fmt.weekdays
     env.globals["html_lang"] = lang_tag(lang)
     env.globals["js_strings"] = js_strings(tr)
