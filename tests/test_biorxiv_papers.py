@@ -231,6 +231,32 @@ def preprint(pid: str, title: str, **extra: Any) -> dict[str, Any]:
     return {**rec, "source": "biorxiv", "license": "cc_by", **extra}
 
 
+def test_the_chinese_edition_translates_a_paper_page_s_link_words(mixed: tuple[Path, list[Paper]]) -> None:
+    """zh-CN: 'full text', '<server> doi' and 'journal doi' in the catalog's words; abs, pdf, html
+    and an arXiv paper's doi are the labels arXiv and publishers use everywhere, kept as they are."""
+    out, bio = mixed
+    zh = build_site(out.parent / "site", out.parent / "zh", SITEURL=SITE + "/zh", FEED_DOMAIN=SITE + "/zh",
+                    ARXIV_DIGEST_LIST_ALL=True, ARXIV_DIGEST_TOPIC_PAGE_SIZE=1000, DEFAULT_LANG="zh-CN")
+    published = 0
+    for p in bio:
+        page = doc(zh / "papers" / p.id / "index.html")
+        content = f"https://www.biorxiv.org/content/{p.id}v{p.version}"
+        links = {a.text_content(): a.get("href") for a in page.cssselect("p.links a")}
+        expected = {"abs": content, "pdf": f"{content}.full.pdf", "全文": f"{content}.full",
+                    "bioRxiv DOI": f"https://doi.org/{p.id}"}
+        if p.doi:
+            published += 1
+            expected["期刊 DOI"] = f"https://doi.org/{p.doi}"
+        assert links == expected
+    assert published >= 3
+    arxiv_ids = [a.get("id") for a in doc(zh / "2024/11/28/index.html").cssselect("article.paper")
+                 if a.get("data-source") == "arxiv"]
+    assert len(arxiv_ids) > 400
+    for pid in arxiv_ids[:50]:
+        page = doc(zh / "papers" / pid / "index.html")
+        assert [a.text_content() for a in page.cssselect("p.links a")][:3] == ["abs", "pdf", "html"]
+
+
 def test_hostile_preprint_text_and_ids_stay_text(tmp_path: Path) -> None:
     good = "10.1101/2024.11.27.000001"
     bad_ids = ("10.1101/../../../index", "10.1101/<b>x</b>", "10.1101/2024..1")
@@ -266,6 +292,12 @@ def test_hostile_preprint_text_and_ids_stay_text(tmp_path: Path) -> None:
     # COinS: the title and the DOI come back exactly
     coins = parse_qs(day_page.get_element_by_id(good.replace("/", "-")).cssselect("span.Z3988")[0].get("title"))
     assert coins["rft.atitle"] == [" ".join(HOSTILE_TITLE.split())] and f"info:doi/{good}" in coins["rft_id"]
+    # the Chinese edition: the same escaping around its link words
+    zh = doc(build_site(site, tmp_path / "zh", SITEURL=SITE, FEED_DOMAIN=SITE, ARXIV_DIGEST_LIST_ALL=True,
+                        DEFAULT_LANG="zh-CN") / "papers" / good / "index.html")
+    assert not zh.xpath("//*[@onload or @onerror] | //img | //article//svg | //script[contains(., 'alert')]")
+    links = {a.text_content(): a.get("href") for a in zh.cssselect("p.links a")}
+    assert links["期刊 DOI"] == "https://doi.org/10.1000/<i>j</i>" and links["bioRxiv DOI"] == f"https://doi.org/{good}"
 
 
 def test_near_duplicates_across_sources_are_linked_both_ways(
