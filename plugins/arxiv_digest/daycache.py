@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +207,17 @@ class DayCache:
             logger.debug("%s: removed an old build cache", stale)
 
 
+class Store(Protocol):
+    """What prefill fills: DayCache, or another per-day cache keyed on the day file's hash
+    (site/radar.py's DayFiles)."""
+
+    def key_of(self, path: Path) -> str: ...
+    def has(self, day: str, key: str) -> bool: ...
+    def put(self, day: str, key: str, value: Any) -> None: ...
+
+
 # (cache, make) while prefill runs: the forked workers inherit it (nothing to pickle)
-_JOB: tuple[DayCache, Callable[[Path, bytes], Any]] | None = None
+_JOB: tuple[Store, Callable[[Path, bytes], Any]] | None = None
 
 
 class _Captured(logging.Handler):
@@ -271,8 +280,8 @@ def workers() -> int:
         return os.cpu_count() or 1
 
 
-def prefill(cache: DayCache, paths: Iterable[Path], make: Callable[[Path, bytes], Any],
-            processes: int) -> int:
+def prefill(cache: Store, paths: Iterable[Path], make: Callable[[Path, bytes], Any],
+            processes: int, what: str = "decided and rendered") -> int:
     """Compute the entries missing for these day files in parallel (forked processes, one per
     CPU), so that the build then finds every day in the cache. Returns how many were made.
 
@@ -301,6 +310,5 @@ def prefill(cache: DayCache, paths: Iterable[Path], make: Callable[[Path, bytes]
                     logging.getLogger(record.name).handle(record)
     finally:
         _JOB = None
-    logger.info("Build cache: %d of %d day(s) decided and rendered in %d processes",
-                made, len(missing), n)
+    logger.info("Build cache: %d of %d day(s) %s in %d processes", made, len(missing), what, n)
     return made
