@@ -12,8 +12,9 @@ GITHUB_PAGES_BRANCH ?= gh-pages
 GITHUB_PAGES_REMOTE ?= origin
 GITHUB_PAGES_COMMIT_MESSAGE ?= Generate Pelican site
 STAMP := $(VENV)/.installed
-# Whole-archive search: one Pagefind bundle per year in $(OUTPUTDIR)/pagefind/<year>/, merged by the
-# search page; only a year whose pages changed is indexed again (scripts/search_index.py). The
+# Whole-archive search: Pagefind bundles by period in $(OUTPUTDIR)/pagefind/<period>/ (closed years,
+# then the newest year by quarters and months, at most 3 of those), merged by the search page; only a
+# period whose pages changed is indexed again, so a new day re-indexes a month (scripts/search_index.py). The
 # bundles are kept in SEARCH_CACHE (git-ignored, one folder per edition; outside content/, whose
 # .json files Pelican reads) between builds; nothing stale is left.
 SEARCH_CACHE ?= $(CURDIR)/.cache/search

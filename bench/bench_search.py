@@ -1,20 +1,26 @@
-"""Benchmark the search index as the archive grows: one whole-site Pagefind index against one per year.
+"""Benchmark the search index as the archive grows: one whole-site index, a bundle a year, tiered periods.
 
 Uses bench/bench_archive.py's generator (real titles, abstracts and authors recombined, the real
 category and announce-type mix, through the project's own stages and store) for archives of N
 announcement days at M papers a day, builds each once with Pelican, then measures, side by side:
 
-  old     `python -m pagefind --site output` over the whole site (the Makefile before issue 11)
-  new     scripts/search_index.py: one bundle per year, only changed years indexed, kept in a cache
+  single  `python -m pagefind --site output` over the whole site (the Makefile before issue 11)
+  year    scripts/search_index.py --periods year: one bundle per year, only changed years indexed
+  tiered  scripts/search_index.py (default): closed years, the newest year's closed quarters, the
+          newest quarter's months; a new day re-indexes one month
 
   cold    no index and no cache
-  daily   one more announcement day built by Pelican, then the index again (new: with its cache)
-  memory  peak RSS of the indexing process tree (os.wait4's rusage via bench_archive.run)
+  daily   one more announcement day built by Pelican, then the index again (with its cache)
+  memory  peak RSS of the indexing process tree (os.wait4's rusage via bench_archive.run); CPU is
+          user + system seconds of the tree (the shared machine's load inflates wall time)
   bytes   the index as published (output/pagefind), in MB and files
-  browser a search for a common word on the search page in headless chromium, with the CPU slowed
-          4x (CDP Emulation.setCPUThrottlingRate) and a slow-4G network (150 ms, 1.6 Mbps) on the
-          page (Pagefind's worker fetches are not throttled): the time from navigation to the first
-          result, and the bytes and requests under /pagefind/ as the server counted them
+  browser the search page loaded (load event, network idle) in headless chromium with the CPU
+          slowed 4x (CDP Emulation.setCPUThrottlingRate) and the page's network at slow 4G
+          (150 ms, 1.6 Mbps; Pagefind's worker fetches are NOT throttled: CDP's page session
+          does not see them); then a word typed into the box (one input event, as a paste): the
+          time until the first result link appears (Pagefind UI's 300 ms debounce included), for
+          a common and a rare word, and the bytes and requests under /pagefind/ as the server
+          counted them (worker fetches included); no browser cache
 
 Run:  .venv/bin/python bench/bench_search.py --days 250 1000 --keep /tmp/bench_search
       (--keep reuses a generated archive and its Pelican output; the 1,000-day one takes ~20 min
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import logging
 import os
 import shutil
@@ -44,7 +51,8 @@ sys.path.insert(0, str(HERE / "plugins"))
 import bench_archive as ba  # noqa: E402 (the generator and the measured runner, shared)
 
 SCRIPT = HERE / "scripts" / "search_index.py"
-WORD = "model"
+WORDS = ("model", "hyperbolic")  # common (most papers), rare (a few papers a year)
+SCHEMES = ("year", "tiered")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -79,8 +87,8 @@ def old_cmd(dest: Path) -> list[str]:
             "runpy.run_module('pagefind', run_name='__main__')"]
 
 
-def new_cmd(cache: Path) -> list[str]:
-    return [sys.executable, str(SCRIPT), "--site", "output", "--cache", str(cache)]
+def new_cmd(cache: Path, scheme: str) -> list[str]:
+    return [sys.executable, str(SCRIPT), "--site", "output", "--cache", str(cache), "--periods", scheme]
 
 
 def size(folder: Path) -> tuple[float, int]:
@@ -114,8 +122,8 @@ class _Counting(http.server.SimpleHTTPRequestHandler):
         self.sent.append((self.path, len(data)))
 
 
-def browser_search(root: Path, word: str) -> dict[str, Any]:
-    """First-result time and /pagefind/ bytes for `word` on the search page, slowed like a phone."""
+def type_search(root: Path, word: str) -> dict[str, Any]:
+    """The search page loaded, then `word` typed: ms to the first result, /pagefind/ bytes, requests."""
     from playwright.sync_api import sync_playwright
 
     sent: list[tuple[str, int]] = []
@@ -135,10 +143,21 @@ def browser_search(root: Path, word: str) -> dict[str, Any]:
             cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 150,
                                                           "downloadThroughput": 1.6e6 / 8,
                                                           "uploadThroughput": 750e3 / 8})
-            t0 = time.perf_counter()
-            page.goto(f"{base}/search/?q={word}", wait_until="commit")
-            page.wait_for_selector(".pagefind-ui__result a.pagefind-ui__result-link", timeout=120000)
-            first = time.perf_counter() - t0
+            page.goto(f"{base}/search/", wait_until="load")
+            page.wait_for_selector(".pagefind-ui__search-input")
+            page.wait_for_load_state("networkidle")
+            loaded = len(sent)
+            ms = page.evaluate("""word => new Promise((resolve, reject) => {
+                const box = document.querySelector('.pagefind-ui__search-input');
+                const hit = () => document.querySelector('.pagefind-ui__result a.pagefind-ui__result-link');
+                const t0 = performance.now();
+                const obs = new MutationObserver(() => {
+                  if (hit()) { obs.disconnect(); resolve(performance.now() - t0); } });
+                obs.observe(document.getElementById('search'), {childList: true, subtree: true});
+                setTimeout(() => reject(new Error('no result in 120 s')), 120000);
+                box.value = word;
+                box.dispatchEvent(new Event('input', {bubbles: true}));
+            })""", word)
             page.wait_for_timeout(1500)  # let the first page of results finish loading
             count = page.locator(".pagefind-ui__message").inner_text()
             ctx.close()
@@ -146,9 +165,10 @@ def browser_search(root: Path, word: str) -> dict[str, Any]:
     finally:
         server.shutdown()
         server.server_close()
-    search = [n for path, n in sent if path.startswith("/pagefind/")]
-    return {"first": first, "kb": sum(search) / 1e3, "requests": len(search),
-            "all_kb": sum(n for _, n in sent) / 1e3, "message": count}
+    search = [n for path, n in sent[loaded:] if path.startswith("/pagefind/")]
+    before = [n for path, n in sent[:loaded] if path.startswith("/pagefind/")]
+    return {"first": ms / 1000, "kb": sum(search) / 1e3, "requests": len(search),
+            "load_kb": sum(before) / 1e3, "message": count}
 
 
 def mm(values: list[float], fmt: str) -> str:
@@ -158,76 +178,113 @@ def mm(values: list[float], fmt: str) -> str:
 def bench_size(where: Path, n: int, args: argparse.Namespace, fixtures: Path, env: dict[str, str]) -> None:
     parked = prepare(where, n, args.per_day, args.seed, fixtures, env)
     site = where / "ours"
+    out = site / "output" / "pagefind"
     day_file = site / "content" / "digests" / parked.name[:4] / parked.name
-    old_bundle, cache = where / "old-pagefind", where / "search-cache"
+    old_bundle = where / "old-pagefind"
+    cache = {s: where / f"search-cache-{s}" for s in SCHEMES}
+    pub = {s: where / f"pagefind-{s}" for s in SCHEMES}  # each scheme's published folder, kept apart
     rows: dict[str, list[float]] = {}
 
-    def add(key: str, value: float) -> None:
-        rows.setdefault(key, []).append(value)
+    def add(key: str, c: ba.Child) -> None:
+        rows.setdefault(f"{key} s", []).append(c.seconds)
+        rows.setdefault(f"{key} cpu", []).append(c.cpu)
+        rows.setdefault(f"{key} MB", []).append(c.maxrss_mb)
+
+    def swap_in(scheme: str) -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        if pub[scheme].exists():
+            os.replace(pub[scheme], out)
+
+    def swap_out(scheme: str) -> None:
+        shutil.rmtree(pub[scheme], ignore_errors=True)
+        os.replace(out, pub[scheme])
 
     for i in range(args.runs):
         day_file.unlink(missing_ok=True)
         if i:
             ba.run(ba.pelican_cmd(), site, env)  # back to n days
-        c = ba.run(old_cmd(old_bundle), site, env)
-        add("old cold s", c.seconds)
-        add("old cold MB", c.maxrss_mb)
-        shutil.rmtree(cache, ignore_errors=True)
-        shutil.rmtree(site / "output" / "pagefind", ignore_errors=True)
-        c = ba.run(new_cmd(cache), site, env)
-        add("new cold s", c.seconds)
-        add("new cold MB", c.maxrss_mb)
-        add("old bytes", size(old_bundle)[0])
-        add("old files", size(old_bundle)[1])
-        add("new bytes", size(site / "output" / "pagefind")[0])
-        add("new files", size(site / "output" / "pagefind")[1])
+        add("single cold", ba.run(old_cmd(old_bundle), site, env))
+        rows.setdefault("single bytes", []).append(size(old_bundle)[0])
+        rows.setdefault("single files", []).append(size(old_bundle)[1])
+        for s in SCHEMES:
+            shutil.rmtree(cache[s], ignore_errors=True)
+            shutil.rmtree(pub[s], ignore_errors=True)
+            swap_in(s)
+            add(f"{s} cold", ba.run(new_cmd(cache[s], s), site, env))
+            rows.setdefault(f"{s} bytes", []).append(size(out)[0])
+            rows.setdefault(f"{s} files", []).append(size(out)[1])
+            rows.setdefault(f"{s} bundles", []).append(len(json.loads((out / "periods.json").read_text())["periods"]))
+            swap_out(s)
         shutil.copy(parked, day_file)
-        p = ba.run(ba.pelican_cmd(), site, env)
-        add("pelican daily s", p.seconds)
-        c = ba.run(old_cmd(old_bundle), site, env)
-        add("old daily s", c.seconds)
-        add("old daily MB", c.maxrss_mb)
-        c = ba.run(new_cmd(cache), site, env)
-        add("new daily s", c.seconds)
-        add("new daily MB", c.maxrss_mb)
-        c = ba.run(new_cmd(cache), site, env)
-        add("new unchanged s", c.seconds)
-        print(f"  run {i + 1}: old cold {rows['old cold s'][-1]:.1f} s, new cold {rows['new cold s'][-1]:.1f} s; "
-              f"old daily {rows['old daily s'][-1]:.1f} s, new daily {rows['new daily s'][-1]:.1f} s", flush=True)
-    browser: dict[str, dict[str, float]] = {}
+        add("pelican daily", ba.run(ba.pelican_cmd(), site, env))
+        add("single daily", ba.run(old_cmd(old_bundle), site, env))
+        for s in SCHEMES:
+            swap_in(s)
+            add(f"{s} daily", ba.run(new_cmd(cache[s], s), site, env))
+            add(f"{s} unchanged", ba.run(new_cmd(cache[s], s), site, env))
+            swap_out(s)
+        print(f"  run {i + 1}: cold single {rows['single cold s'][-1]:.1f} s, "
+              + ", ".join(f"{s} {rows[f'{s} cold s'][-1]:.1f} s" for s in SCHEMES)
+              + f"; daily single {rows['single daily s'][-1]:.1f} s, "
+              + ", ".join(f"{s} {rows[f'{s} daily s'][-1]:.1f} s" for s in SCHEMES), flush=True)
+    periods = {s: json.loads((pub[s] / "periods.json").read_text())["periods"] for s in SCHEMES}
+    browser: dict[tuple[str, str], dict[str, float]] = {}
     if args.browser and Path(CHROMIUM).exists():
-        for label, root in (("old", old_site(site, old_bundle, where / "old-site")), ("new", site / "output")):
-            runs = [browser_search(root, WORD) for _ in range(args.runs)]
-            browser[label] = {k: statistics.median([float(r[k]) for r in runs])
-                              for k in ("first", "kb", "requests", "all_kb")}
-            browser[label]["min_first"] = min(float(r["first"]) for r in runs)
-            print(f"  browser {label}: {runs[0]['message']!r}", flush=True)
-    periods = (site / "output" / "pagefind" / "periods.json").read_text()
+        roots = {"single": old_site(site, old_bundle, where / "site-single")}
+        roots.update({s: old_site(site, pub[s], where / f"site-{s}") for s in SCHEMES})
+        for word in WORDS:
+            for label, root in roots.items():
+                runs = [type_search(root, word) for _ in range(args.browser_runs)]
+                browser[label, word] = {k: statistics.median([float(r[k]) for r in runs])
+                                        for k in ("first", "kb", "requests", "load_kb")}
+                browser[label, word]["min_first"] = min(float(r["first"]) for r in runs)
+                print(f"  browser {label} {word!r}: {runs[0]['message']!r}; first result "
+                      + ", ".join(f"{float(r['first']):.2f}" for r in runs) + " s", flush=True)
+    swap_in("tiered")  # output/ as `make html` leaves it
     papers = sum(1 for _ in (site / "output" / "papers").rglob("index.html"))
     print(f"\n== {n} days at {args.per_day} a day: {papers:,} paper pages (search records); "
-          f"{args.runs} run(s), min / median ==\nperiods: {' '.join(periods.split('[', 1)[1].split(']')[0].split())}")
-    print(f"{'':40s}{'old: one index':>20s}{'new: a bundle a year':>24s}{'new/old (min)':>15s}")
+          f"{args.runs} run(s), min / median ==")
+    for s in SCHEMES:
+        print(f"{s} periods: {' '.join(periods[s])}")
+    cols = ("single", *SCHEMES)
+    print(f"{'':34s}" + "".join(f"{c:>18s}" for c in cols) + f"{'tiered/single':>15s}{'tiered/year':>13s}")
     table = [
-        ("cold index, s", "old cold s", "new cold s", "{:.1f}"),
-        ("cold peak RSS, MB", "old cold MB", "new cold MB", "{:.0f}"),
-        ("daily (+1 day) index, s", "old daily s", "new daily s", "{:.1f}"),
-        ("daily peak RSS, MB", "old daily MB", "new daily MB", "{:.0f}"),
-        ("nothing changed, s", "old daily s", "new unchanged s", "{:.1f}"),
-        ("index as published, MB", "old bytes", "new bytes", "{:.1f}"),
-        ("index as published, files", "old files", "new files", "{:.0f}"),
+        ("cold index, s", "cold s", "{:.1f}"),
+        ("cold index, CPU s", "cold cpu", "{:.1f}"),
+        ("cold peak RSS, MB", "cold MB", "{:.0f}"),
+        ("daily (+1 day) index, s", "daily s", "{:.1f}"),
+        ("daily index, CPU s", "daily cpu", "{:.1f}"),
+        ("daily peak RSS, MB", "daily MB", "{:.0f}"),
+        ("nothing changed, s", "unchanged s", "{:.1f}"),
+        ("nothing changed, CPU s", "unchanged cpu", "{:.1f}"),
+        ("index as published, MB", "bytes", "{:.1f}"),
+        ("index as published, files", "files", "{:.0f}"),
+        ("bundles merged", "bundles", "{:.0f}"),
     ]
-    for label, o, nw, fmt in table:
-        print(f"{label:40s}{mm(rows[o], fmt):>20s}{mm(rows[nw], fmt):>24s}{min(rows[nw]) / min(rows[o]):>14.2f}x")
-    print(f"{'(pelican for the daily day, s)':40s}{mm(rows['pelican daily s'], '{:.1f}'):>20s}")
+    for label, key, fmt in table:
+        # the single index has no "nothing changed" case: Pagefind indexes everything every time
+        vals = {c: rows.get(f"{c} {key}") or rows.get(f"{c} {key.replace('unchanged', 'daily')}") or [1.0]
+                for c in cols}
+        print(f"{label:34s}" + "".join(f"{mm(vals[c], fmt):>18s}" for c in cols)
+              + f"{min(vals['tiered']) / max(min(vals['single']), 1e-9):>14.2f}x"
+              + f"{min(vals['tiered']) / max(min(vals['year']), 1e-9):>12.2f}x")
+    print(f"{'(pelican for the daily day, s)':34s}{mm(rows['pelican daily s'], '{:.1f}'):>18s}")
     if browser:
-        bo, bn = browser["old"], browser["new"]
-        print(f"search '{WORD}', CPU 4x slower, slow 4G (150 ms, 1.6 Mbps), no cache (median):")
-        for label, key, fmt in (("  first result after navigation, s", "first", "{:.2f}"),
-                                ("  ... best run, s", "min_first", "{:.2f}"),
-                                ("  /pagefind/ transferred, kB", "kb", "{:.0f}"),
-                                ("  /pagefind/ requests", "requests", "{:.0f}"),
-                                ("  whole page transferred, kB", "all_kb", "{:.0f}")):
-            print(f"{label:40s}{fmt.format(bo[key]):>20s}{fmt.format(bn[key]):>24s}{bn[key] / bo[key]:>14.2f}x")
+        print(f"typing a word on the loaded search page, CPU 4x slower, page network slow 4G (worker fetches "
+              f"not throttled), no cache; median of {args.browser_runs} (best):")
+        for word in WORDS:
+            for label, key, fmt in (("first result after typing, s", "first", "{:.2f}"),
+                                    ("/pagefind/ kB for the search", "kb", "{:.0f}"),
+                                    ("/pagefind/ requests for it", "requests", "{:.0f}"),
+                                    ("/pagefind/ kB before typing", "load_kb", "{:.0f}")):
+                cells = []
+                for c in cols:
+                    v = browser[c, word]
+                    cell = fmt.format(v[key])
+                    if key == "first":
+                        cell += f" ({v['min_first']:.2f})"
+                    cells.append(cell)
+                print(f"{word + ': ' + label:34s}" + "".join(f"{x:>18s}" for x in cells))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -236,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--per-day", type=int, default=500)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--browser-runs", type=int, default=3)
     ap.add_argument("--no-browser", dest="browser", action="store_false")
     ap.add_argument("--keep", type=Path, default=None,
                     help="generate and build under this folder and keep it (default: a temp dir)")

@@ -1,26 +1,44 @@
-"""The site's search index: one Pagefind bundle per period (year), re-indexed only when it changed.
+"""The site's search index: Pagefind bundles per period, and only a changed period indexed again.
 
-    python scripts/search_index.py --site output --cache content/digests/.cache/search
+    python scripts/search_index.py --site output --cache .cache/search/en [--periods tiered]
 
 `make html` (and `html-zh`, `publish-html`) runs it after Pelican. Each page Pagefind would index
-(one with `data-pagefind-body`) belongs to the year of the `date:YYYY-MM-DD` in its
-`data-pagefind-sort` or `data-pagefind-meta` attribute ("undated" without one). For each year the
-script hashes that year's pages (path and bytes); a year whose hash is the one it indexed last
-time keeps its bundle, byte for byte, so a new day re-indexes only the current year. A changed year
-is indexed by Pagefind's own binary (`--site` over a folder of hard links to just that year's
-pages, so the result URLs are the site's) into a fresh folder that replaces the old one whole.
+(one with `data-pagefind-body`) has the month of the `date:YYYY-MM-DD` in its
+`data-pagefind-sort` or `data-pagefind-meta` attribute ("undated" without one). Its period follows
+from that month and the archive's newest month (the newest page's, never the clock, so a build is
+the same on any day):
 
-The bundles live in the cache folder (CACHE/<year>/, with CACHE/state.json), which survives a
-publish build that empties output/ and which the daily workflow keeps (content/digests/.cache),
-and are published as output/pagefind/<year>/ (hard links) with:
+  tiered (default)  a closed year (older than the newest page's) is one bundle, "2023"; in the
+                    newest year, the quarters before the newest page's quarter are one bundle,
+                    "2024-01-to-09", the newest quarter's months before the newest month another,
+                    "2024-10-to-11" (or "2024-10"), and the newest month a third, "2024-12". A new
+                    day re-indexes its month; the first day of a month re-indexes the quarter's
+                    earlier months (at most two), the first day of a quarter the year's earlier
+                    quarters (at most three), the first day of a year the closed year: each once.
+                    At most 3 bundles beside the closed years: the browser merges bundles one
+                    after the other, so each one more costs the first search a round trip.
+  month             closed years, and the newest year's months (up to 12 bundles beside the years)
+  year              one bundle per year (the whole newest year is indexed again each day)
 
-  output/pagefind/periods.json   the years, newest first (the search page merges them in order)
+For each period the script hashes its pages (path and bytes); a period whose hash is the one it
+indexed last time keeps its bundle, byte for byte. A changed period is indexed by Pagefind's own
+binary (`--site` over a folder of symbolic links to just that period's pages, so the result URLs are
+the site's) into a fresh folder that replaces the old one whole. Reading every page is most of the
+cost of a run that indexes little, so the hash of each page is kept with its size, mtime, ctime and
+inode (CACHE/scan.json, as git's index does) and a page whose stat is unchanged is not read again;
+a page written in the last seconds before the scan is read again next time (the "racy" case).
+
+The bundles live in the cache folder (CACHE/<period>/, with CACHE/state.json), which survives a
+publish build that empties output/ and which the daily workflow keeps, and are published as
+output/pagefind/<period>/ (hard links) with:
+
+  output/pagefind/periods.json   the periods, newest first (the search page merges them in order)
   output/pagefind/pagefind-ui.js, pagefind-ui.css   Pagefind's UI, once
 
-Everything else under output/pagefind/ and CACHE/ (an earlier layout's single index, a year that
-no longer has pages, a half-written folder from a killed run) is removed: no stale search files.
-A folder inside the site that holds another edition's index (its own pagefind/periods.json, as
-output/zh/) is that edition's and is skipped.
+Everything else under output/pagefind/ and CACHE/ (an earlier layout's single index, a period
+that no longer has pages, such as the months of a year now closed, a half-written folder from a
+killed run) is removed: no stale search files. A folder inside the site that holds another
+edition's index (its own pagefind/periods.json, as output/zh/) is that edition's and is skipped.
 """
 
 from __future__ import annotations
@@ -47,7 +65,11 @@ FORMAT = 1  # bump when what goes into a bundle changes (every period is then re
 BUNDLE = "pagefind"  # the bundle folder in the site, as Pagefind names it
 PERIODS = "periods.json"
 STATE = "state.json"
+SCAN = "scan.json"  # each page's stat, hash and month, so an unchanged page is not read again
+SCAN_FORMAT = 1
+RACY_NS = 2_000_000_000  # a page written this close to the scan may change again unseen: not kept
 UNDATED = "undated"
+SCHEMES = ("tiered", "month", "year")
 UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
 # Pagefind's other UIs and the highlighter: the site uses the default UI, published once at the
 # bundle folder's root, so the period bundles drop these copies.
@@ -60,7 +82,9 @@ UNUSED = frozenset(("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.
 # a fast search, and most pages (day and topic pages) fail it.
 BODY_TEXT = b"data-pagefind-body"
 BODY = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-body[\s=/>]")
-DATE = re.compile(rb"""<[a-zA-Z][^<>]*\sdata-pagefind-(?:sort|meta)=["'][^"'<>]*?\bdate:\s*(\d{4})-\d\d""")
+DATE = re.compile(rb"""<[a-zA-Z][^<>]*\sdata-pagefind-(?:sort|meta)=["'][^"'<>]*?\bdate:\s*(\d{4}-\d\d)""")
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+PERIOD = re.compile(r"(\d{4})(?:-(\d\d)(?:-to-(\d\d))?)?")  # "2024", "2024-11", "2024-01-to-09"
 
 
 class SearchIndexError(Exception):
@@ -69,11 +93,22 @@ class SearchIndexError(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """One indexed page: its path in the site, its bytes' hash and its period."""
+    """One indexed page: its path in the site, its bytes' hash and its month ("" if undated)."""
 
     rel: str
     sha: str
-    period: str
+    month: str
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the last scan knew of one .html file: its stat, hash, whether Pagefind indexes it
+    (data-pagefind-body) and its month."""
+
+    stat: tuple[int, int, int, int]
+    sha: str
+    body: bool
+    month: str
 
 
 def pagefind_version() -> str:
@@ -95,36 +130,106 @@ def html_files(site: Path) -> Iterator[Path]:
                 yield here / name
 
 
-def scan(site: Path) -> list[Page]:
-    """The pages Pagefind would index, with their hashes and periods.
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What says a file is the one seen before: size, mtime, ctime, inode (as git's index)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def read_scan(cache: Path) -> dict[str, Seen]:
+    """rel -> what the last scan saw ({} if none, unreadable or of another format)."""
+    try:
+        data = json.loads((cache / SCAN).read_text(encoding="utf-8"))
+        if data.get("format") != SCAN_FORMAT or not isinstance(data.get("files"), dict):
+            return {}
+        out = {}
+        for rel, (size, mtime, ctime, ino, sha, body, month) in data["files"].items():
+            if not (isinstance(sha, str) and isinstance(body, bool) and isinstance(month, str)):
+                return {}
+            out[str(rel)] = Seen((int(size), int(mtime), int(ctime), int(ino)), sha, body, month)
+        return out
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def write_scan(cache: Path, seen: dict[str, Seen]) -> None:
+    """Keep what this scan saw for the next run."""
+    write_json(cache / SCAN, {"format": SCAN_FORMAT, "files": {
+        rel: [*s.stat, s.sha, s.body, s.month] for rel, s in sorted(seen.items())}})
+
+
+def scan(site: Path, known: dict[str, Seen] | None = None) -> tuple[list[Page], dict[str, Seen]]:
+    """The pages Pagefind would index (hash, month), and what was seen of every .html file.
 
     As Pagefind does: only pages with data-pagefind-body when any page has one, else every page.
+    A file whose stat is the one in `known` is not read; a file changed in the last RACY_NS before
+    the scan is left out of what is kept (it could change again within the clock's resolution).
     """
-    bodies: list[Page] = []
-    others: list[tuple[Path, str]] = []
+    known = known or {}
+    started = time.time_ns()
+    seen: dict[str, Seen] = {}
+    kept: dict[str, Seen] = {}
     for path in html_files(site):
+        rel = path.relative_to(site).as_posix()
+        st = path.stat()
+        key = stat_key(st)
+        was = known.get(rel)
+        if was is not None and was.stat == key:
+            seen[rel] = kept[rel] = was
+            continue
         data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        if BODY_TEXT in data and BODY.search(data):
-            bodies.append(Page(path.relative_to(site).as_posix(), sha, period_of(data)))
-        elif not bodies:
-            others.append((path, sha))
-    if bodies:
-        return bodies
-    return [Page(path.relative_to(site).as_posix(), sha, period_of(path.read_bytes())) for path, sha in others]
+        body = BODY_TEXT in data and BODY.search(data) is not None
+        seen[rel] = Seen(key, hashlib.sha256(data).hexdigest(), body, month_of(data))
+        if max(st.st_mtime_ns, st.st_ctime_ns) < started - RACY_NS:
+            kept[rel] = seen[rel]
+    bodies = [Page(rel, s.sha, s.month) for rel, s in seen.items() if s.body]
+    return bodies or [Page(rel, s.sha, s.month) for rel, s in seen.items()], kept
 
 
-def period_of(data: bytes) -> str:
-    """The year of a page's date (data-pagefind-sort/meta "date:YYYY-MM-DD"), else "undated"."""
+def month_of(data: bytes) -> str:
+    """The month of a page's date (data-pagefind-sort/meta "date:YYYY-MM-DD"), "" if none or invalid."""
     m = DATE.search(data)
-    return m.group(1).decode() if m else UNDATED
+    month = m.group(1).decode() if m else ""
+    return month if MONTH.fullmatch(month) else ""
 
 
-def period_hashes(pages: list[Page]) -> dict[str, tuple[str, list[Page]]]:
-    """period -> (hash of its pages, the Pagefind version and FORMAT; its pages)."""
+def span(year: str, first: int, last: int) -> str:
+    """A period of months of one year: "2024-10" (one month) or "2024-01-to-09"."""
+    return f"{year}-{first:02d}" if first == last else f"{year}-{first:02d}-to-{last:02d}"
+
+
+def period_of(month: str, newest: str, scheme: str = "tiered") -> str:
+    """A page's period, from its month and the archive's newest month (both "YYYY-MM").
+
+    tiered: a closed year; else the newest year's quarters before the newest quarter (one
+    bundle); else the newest quarter's months before the newest month (one bundle); else the
+    newest month. month: a closed year, else its month. year: its year.
+    """
+    if not month:
+        return UNDATED
+    year, m = month[:4], int(month[5:])
+    if scheme == "year" or year < newest[:4]:
+        return year
+    last = int(newest[5:])
+    if scheme == "tiered":
+        quarter_start = (last - 1) // 3 * 3 + 1  # the newest quarter's first month
+        if m < quarter_start:
+            return span(year, 1, quarter_start - 1)
+        if m < last:
+            return span(year, quarter_start, last - 1)
+    return month
+
+
+def assign(pages: list[Page], scheme: str) -> dict[str, list[Page]]:
+    """period -> its pages, under `scheme` (the newest month is the newest page's)."""
+    newest = max((p.month for p in pages if p.month), default="")
     groups: dict[str, list[Page]] = {}
     for p in pages:
-        groups.setdefault(p.period, []).append(p)
+        groups.setdefault(period_of(p.month, newest, scheme), []).append(p)
+    return groups
+
+
+def period_hashes(groups: dict[str, list[Page]]) -> dict[str, tuple[str, list[Page]]]:
+    """period -> (hash of its pages, the Pagefind version and FORMAT; its pages)."""
     out = {}
     for period, group in groups.items():
         h = hashlib.sha256(f"{FORMAT}\0{pagefind_version()}\0{period}\n".encode())
@@ -135,8 +240,14 @@ def period_hashes(pages: list[Page]) -> dict[str, tuple[str, list[Page]]]:
 
 
 def newest_first(periods: list[str]) -> list[str]:
-    """Years newest first, "undated" last."""
-    return sorted(periods, key=lambda p: (p == UNDATED, [-ord(c) for c in p]))
+    """Periods newest first (by the last month each covers: "2024" is 2024-12, "2024-01-to-09"
+    2024-09), "undated" last."""
+    def last_month(p: str) -> tuple[int, int]:
+        m = PERIOD.fullmatch(p)
+        if not m:
+            return -1, -1
+        return int(m.group(1)), int(m.group(3) or m.group(2) or 12)
+    return sorted(periods, key=lambda p: (p == UNDATED, [-x for x in last_month(p)], p))
 
 
 def tree_digest(folder: Path) -> str:
@@ -189,13 +300,10 @@ def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet:
     fresh = cache / f".new-{period}"
     shutil.rmtree(fresh, ignore_errors=True)
     try:
-        for p in pages:
+        for p in pages:  # symbolic links (Pagefind follows them): the pages' own stat stays as it was
             dst = staging / p.rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(site / p.rel, dst)
-            except OSError:
-                shutil.copy2(site / p.rel, dst)
+            os.symlink(os.path.abspath(site / p.rel), dst)
         cmd = [sys.executable, "-m", "pagefind", "--site", str(staging), "--output-path", str(fresh)]
         if quiet:
             cmd.append("--silent")
@@ -258,8 +366,10 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
     write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods})
 
 
-def build(site: Path, cache: Path, quiet: bool = True) -> dict[str, object]:
+def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered") -> dict[str, object]:
     """Index what changed, publish every period; what was done (for the log and the tests)."""
+    if scheme not in SCHEMES:
+        raise SearchIndexError(f"unknown period scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
     started = time.perf_counter()
     if not site.is_dir():
         raise SearchIndexError(f"no site to index at {site} (build it first: make html)")
@@ -270,14 +380,16 @@ def build(site: Path, cache: Path, quiet: bool = True) -> dict[str, object]:
     if any(cache.iterdir()) and not (cache / STATE).is_file():
         raise SearchIndexError(f"{cache} is not empty and holds no {STATE}: not a search cache folder "
                                "(give --cache a folder of its own)")
-    pages = scan(site)
-    groups = period_hashes(pages)
+    pages, seen = scan(site, read_scan(cache))
+    groups = period_hashes(assign(pages, scheme))
     periods = newest_first(list(groups))
     state = read_state(cache)
-    # leftovers of a killed run, and periods that no longer have pages
+    # leftovers of a killed run (staging folders, temp files), and periods that no longer have pages
     for entry in cache.iterdir():
         if entry.is_dir() and (entry.name.startswith(".") or entry.name not in groups):
             shutil.rmtree(entry, ignore_errors=True)
+        elif entry.is_file() and entry.name.startswith(".") and entry.name.endswith(".tmp"):
+            entry.unlink(missing_ok=True)
     indexed: list[str] = []
     digests: dict[str, str] = {}
     done: dict[str, dict[str, str]] = {}
@@ -300,6 +412,7 @@ def build(site: Path, cache: Path, quiet: bool = True) -> dict[str, object]:
         write_json(cache / STATE, {"format": FORMAT, "periods": {}})
     ui_files(cache)
     publish(site, cache, periods, digests)
+    write_scan(cache, seen)  # last: a run killed earlier reads every page again
     seconds = time.perf_counter() - started
     logger.info("search: %d pages in %d period(s) (%s); re-indexed %s; %.1f s", len(pages), len(periods),
                 ", ".join(periods) or "none", ", ".join(indexed) or "none", seconds)
@@ -312,11 +425,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--site", type=Path, required=True, help="the built site (output/ or output/zh/)")
     ap.add_argument("--cache", type=Path, required=True,
                     help="where the period bundles are kept between builds (one folder per edition)")
+    ap.add_argument("--periods", choices=SCHEMES, default="tiered",
+                    help="how pages are split into bundles (default tiered: closed years, the newest "
+                         "year's closed quarters, the newest quarter's months)")
     ap.add_argument("-v", "--verbose", action="store_true", help="also Pagefind's own output")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose)
+        build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose, scheme=args.periods)
     except (SearchIndexError, OSError) as e:
         logger.error("search index: %s", e)
         return 1

@@ -6,17 +6,20 @@ For 20 random listed papers, searching the exact title returns that paper's page
 category, source, year and month filters exist and narrow the results; "Load more results" pages
 on; in the dark theme the search box and the results use the site's dark colours.
 
-The index is one Pagefind bundle per year (scripts/search_index.py), merged by the search page. A
-two-year archive (the real 513-paper day of 2024 and 513 papers of 2023 recombined from its text,
-every paper listed: 1,026 paper pages) checks that one search finds papers of both years, that a
-new day re-indexes its own year only (the other year's bundle stays byte-identical), that a paper
-listed again in a later year moves to that year's bundle, and that nothing stale is left.
+The index is a few Pagefind bundles (scripts/search_index.py: closed years, then the newest year's
+earlier quarters, the newest quarter's earlier months and the newest month), merged by the search
+page. A two-year archive (the real 513-paper day of 2024 and 513 papers of 2023 recombined from its
+text, every paper listed: 1,026 paper pages) checks that one search finds papers of both years,
+that a new day re-indexes its own month only (the other bundles stay byte-identical), that a paper
+listed again in a later year moves to that period's bundle, that a new month, quarter and year fold
+the earlier months into their bundle once, and that nothing stale is left.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -136,7 +139,7 @@ def test_search_is_readable_in_the_dark_theme(browser: Any, served: tuple[str, P
         r.close()
 
 
-# -- one bundle per year, merged in the browser; a new day re-indexes its year only ---------------
+# -- a few period bundles, merged in the browser; a new day re-indexes its month only -------------
 
 SCRIPT = ROOT / "scripts" / "search_index.py"
 OLD_DAY = "2023-12-28"
@@ -193,24 +196,57 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def reindex(out: Path, cache: Path) -> tuple[int, str]:
+def reindex(out: Path, cache: Path, *extra: str) -> tuple[int, str]:
     """Run the script as `make html` does; its exit code and its log."""
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--site", str(out), "--cache", str(cache)],
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--site", str(out), "--cache", str(cache), *extra],
                           capture_output=True, text=True, timeout=300)
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_a_bundle_per_year_each_holding_that_years_papers(two_years: tuple[Path, Path, Path]) -> None:
+def paper_months(out: Path) -> dict[str, str]:
+    """paper page path -> its month (data-month), for every paper page."""
+    return {str(p.relative_to(out)): html.fromstring(p.read_bytes()).cssselect(
+        "article.paper-page")[0].get("data-month") for p in sorted((out / "papers").rglob("index.html"))}
+
+
+def bundles_hold_their_pages(out: Path) -> None:
+    """Each published bundle holds exactly the paper pages of its months (one fragment a page)."""
+    months = paper_months(out)
+    names = periods(out)
+    newest = max(months.values())
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import search_index
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    expected = {name: sum(search_index.period_of(m, newest) == name for m in months.values()) for name in names}
+    assert sum(expected.values()) == len(months)
+    for name in names:
+        assert page_count(out / "pagefind" / name) == expected[name] > 0, name
+        assert len(list((out / "pagefind" / name / "fragment").iterdir())) == expected[name], name
+    assert sorted(p.name for p in (out / "pagefind").iterdir()) == sorted(
+        [*names, "pagefind-ui.css", "pagefind-ui.js", "periods.json"])
+
+
+def add_day(site: Path, iso: str, papers: list[dict[str, Any]]) -> None:
+    record = {**generated_days()["2024-11-26"], "date": iso, "papers": papers}
+    path = site / "content" / "digests" / iso[:4] / f"{iso}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_a_bundle_per_period_each_holding_its_papers(two_years: tuple[Path, Path, Path]) -> None:
     _, out, _ = two_years
     years = paper_pages(out)
     assert len(years) > 1000  # every paper of both days has its page
-    # the hostile title's markers are text: no 1999, no "undated" period
-    assert periods(out) == ["2024", "2023"]
-    for year in ("2023", "2024"):
-        assert page_count(out / "pagefind" / year) == sum(y == year for y in years.values()) > 500
-        assert len(list((out / "pagefind" / year / "fragment").iterdir())) == page_count(out / "pagefind" / year)
+    # the hostile title's markers are text: no 1999, no "undated" period; the newest month is
+    # 2024-11 (its quarter's first month), so 2024 is that one month's bundle
+    assert periods(out) == ["2024-11", "2023"]
+    for period, year in (("2023", "2023"), ("2024-11", "2024")):
+        assert page_count(out / "pagefind" / period) == sum(y == year for y in years.values()) > 500
+        assert len(list((out / "pagefind" / period / "fragment").iterdir())) == page_count(out / "pagefind" / period)
     assert sorted(p.name for p in (out / "pagefind").iterdir()) == [
-        "2023", "2024", "pagefind-ui.css", "pagefind-ui.js", "periods.json"]
+        "2023", "2024-11", "pagefind-ui.css", "pagefind-ui.js", "periods.json"]
 
 
 def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Path, Path, Path]) -> None:  # noqa: F811
@@ -228,7 +264,7 @@ def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Pa
         # a common word: results from both bundles, counted together
         page = r.goto("/search/?q=model")
         search_results(page)
-        assert page.locator("#search").get_attribute("data-periods") == "2024 2023"
+        assert page.locator("#search").get_attribute("data-periods") == "2024-11 2023"
         filters = merged_filters(page)
         assert set(filters["year"]) == {"2023", "2024"}, filters["year"]
         assert set(filters["source"]) == {"arXiv", "bioRxiv", "medRxiv"}, filters["source"]
@@ -266,7 +302,7 @@ def listed_titles_of(out: Path) -> dict[str, str]:
     return titles
 
 
-def test_a_new_day_reindexes_its_year_only_and_leaves_nothing_stale(
+def test_a_new_day_reindexes_its_month_only_and_leaves_nothing_stale(
         two_years: tuple[Path, Path, Path], tmp_path: Path) -> None:
     src_site, src_out, src_cache = two_years
     site, out, cache = tmp_path / "site", tmp_path / "out", tmp_path / "cache"
@@ -274,55 +310,97 @@ def test_a_new_day_reindexes_its_year_only_and_leaves_nothing_stale(
     shutil.copytree(src_out, out)
     shutil.copytree(src_cache, cache)
     old_bundle, old_cache = tree(out / "pagefind" / "2023"), tree(cache / "2023")
-    before_2024 = tree(out / "pagefind" / "2024")
-    # stale files of every kind: an earlier single index, a year with no pages left, a killed run's
+    before_month = tree(out / "pagefind" / "2024-11")
+    # stale files of every kind: an earlier single index, a period with no pages left, a killed run's
     stale = [out / "pagefind" / "pagefind.js", out / "pagefind" / "fragment" / "old.pf_fragment",
-             out / "pagefind" / "2019" / "pagefind-entry.json", cache / ".staging-2024-x" / "a.html",
-             cache / ".new-2024" / "pagefind.js", cache / "2019" / "pagefind-entry.json"]
+             out / "pagefind" / "2019" / "pagefind-entry.json", out / "pagefind" / "2024" / "pagefind.js",
+             cache / ".staging-2024-x" / "a.html", cache / ".new-2024" / "pagefind.js",
+             cache / "2019" / "pagefind-entry.json", cache / ".state.json.x.tmp"]
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("stale")
 
-    # a new day in 2024 (20 new papers)
-    new = generated_days()["2024-11-26"]
-    new = {**new, "date": "2024-11-29", "papers": [dict(p, id=f"2411.9{i:04d}") for i, p in
-                                                  enumerate(new["papers"][:20])]}
-    (site / "content/digests/2024/2024-11-29.json").write_text(json.dumps(new), encoding="utf-8")
+    # a new day in 2024-11 (20 new papers): that month's bundle only
+    new = generated_days()["2024-11-26"]["papers"][:20]
+    add_day(site, "2024-11-29", [dict(p, id=f"2411.9{i:04d}") for i, p in enumerate(new)])
     build_site(site, out, SITEURL="")
     code, log = reindex(out, cache)
     assert code == 0, log
-    assert "re-indexed 2024;" in log, log
+    assert "re-indexed 2024-11;" in log, log
     assert tree(out / "pagefind" / "2023") == old_bundle  # byte-identical, not even rewritten
     assert tree(cache / "2023") == old_cache
-    assert tree(out / "pagefind" / "2024") != before_2024
+    assert tree(out / "pagefind" / "2024-11") != before_month
     assert not [p for p in stale if p.exists()]
-    assert sorted(p.name for p in (out / "pagefind").iterdir()) == [
-        "2023", "2024", "pagefind-ui.css", "pagefind-ui.js", "periods.json"]
+    bundles_hold_their_pages(out)
     assert sorted(p.name for p in cache.iterdir()) == [
-        "2023", "2024", "pagefind-ui.css", "pagefind-ui.js", "state.json"]
-    years = paper_pages(out)
-    for year in ("2023", "2024"):  # one fragment per page: no fragment of the earlier index left
-        n = sum(y == year for y in years.values())
-        assert page_count(out / "pagefind" / year) == n
-        assert len(list((out / "pagefind" / year / "fragment").iterdir())) == n
-        assert (cache / year / "pagefind-entry.json").read_bytes() == (
-            out / "pagefind" / year / "pagefind-entry.json").read_bytes()
+        "2023", "2024-11", "pagefind-ui.css", "pagefind-ui.js", "scan.json", "state.json"]
+    for period in ("2023", "2024-11"):
+        assert (cache / period / "pagefind-entry.json").read_bytes() == (
+            out / "pagefind" / period / "pagefind-entry.json").read_bytes()
 
-    # nothing changed: nothing indexed
+    # nothing changed: nothing indexed, and (past the racy window) no page read again
     code, log = reindex(out, cache)
     assert code == 0 and "re-indexed none;" in log, log
 
-    # a 2023 paper listed again (v2) in 2024: its page moves to the 2024 bundle; both years change
+    # a new month, with a 2023 paper listed again (v2): December is a bundle of its own, November
+    # joins the quarter's earlier months ("2024-10-to-11"), the paper's page leaves 2023
     moved = json.loads((site / f"content/digests/2023/{OLD_DAY}.json").read_text())["papers"][3]
-    again = {**new, "date": "2024-12-02", "papers": [dict(moved, version=2, announce_type="replace")]}
-    (site / "content/digests/2024/2024-12-02.json").write_text(json.dumps(again), encoding="utf-8")
+    add_day(site, "2024-12-02", [dict(moved, version=2, announce_type="replace")])
     build_site(site, out, SITEURL="")
     code, log = reindex(out, cache)
-    assert code == 0 and "re-indexed 2024, 2023;" in log, log
-    years = paper_pages(out)
-    assert years[f"papers/{moved['id']}/index.html"] == "2024"
-    for year in ("2023", "2024"):
-        assert page_count(out / "pagefind" / year) == sum(y == year for y in years.values())
+    assert code == 0 and "re-indexed 2024-12, 2024-10-to-11, 2023;" in log, log
+    assert periods(out) == ["2024-12", "2024-10-to-11", "2023"]
+    assert paper_pages(out)[f"papers/{moved['id']}/index.html"] == "2024"
+    bundles_hold_their_pages(out)
+    december = tree(out / "pagefind" / "2024-12")
+
+    # a new year: 2024 closes into one bundle, indexed once; its month bundles go; 2023 stays
+    year_2023 = tree(out / "pagefind" / "2023")
+    add_day(site, "2025-01-02", [dict(p, id=f"2501.9{i:04d}") for i, p in enumerate(new[:5])])
+    build_site(site, out, SITEURL="")
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2025-01, 2024;" in log, log
+    assert periods(out) == ["2025-01", "2024", "2023"]
+    assert tree(out / "pagefind" / "2023") == year_2023
+    bundles_hold_their_pages(out)
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "2023", "2024", "2025-01", "pagefind-ui.css", "pagefind-ui.js", "scan.json", "state.json"]
+    assert december  # (its pages are now in the 2024 bundle)
+
+    # the same archive indexed one bundle a year (--periods year), then back: a clean switch
+    code, log = reindex(out, cache, "--periods", "year")
+    assert code == 0 and "re-indexed 2025;" in log and periods(out) == ["2025", "2024", "2023"], log
+    assert tree(out / "pagefind" / "2023") == year_2023
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2025-01;" in log and periods(out) == ["2025-01", "2024", "2023"], log
+    bundles_hold_their_pages(out)
+
+
+def test_a_page_changed_behind_the_stat_is_read_again(two_years: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, src_out, src_cache = two_years
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(src_out, out)
+    shutil.copytree(src_cache, cache)
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed none;" in log, log
+    # a 2023 paper page rewritten in place with the same size, its mtime put back: the ctime
+    # (which no tool sets) still tells, so the page is read again and its period re-indexed
+    page = out / sorted(rel for rel, year in paper_pages(out).items() if year == "2023")[3]
+    data, st = page.read_bytes(), page.stat()
+    i = data.index(b"</h1>")
+    changed = data[:i - 1] + (b"Y" if data[i - 1:i] != b"Y" else b"Z") + data[i:]
+    with open(page, "r+b") as f:
+        f.write(changed)
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert page.stat().st_size == st.st_size and page.stat().st_mtime_ns == st.st_mtime_ns
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2023;" in log, log
+    # a damaged or hostile scan record: every page is read again, nothing is indexed that did not change
+    for bad in ("{not json", '{"format": 1, "files": {"x.html": [1, 2]}}',
+                '{"format": 1, "files": {"../../etc/passwd": [1, 2, 3, 4, "s", true, "2024-11"]}}', "[]"):
+        (cache / "scan.json").write_text(bad)
+        code, log = reindex(out, cache)
+        assert code == 0 and "re-indexed none;" in log, (bad, log)
 
 
 def test_a_damaged_cache_is_rebuilt_and_a_wrong_folder_refused(
@@ -340,17 +418,17 @@ def test_a_damaged_cache_is_rebuilt_and_a_wrong_folder_refused(
     assert {p.name for p in (cache / "2023" / "fragment").iterdir()} == {
         p.name for p in (src_cache / "2023" / "fragment").iterdir()}
     assert page_count(cache / "2023") == page_count(src_cache / "2023")
-    # an unreadable state: every year again, same bundles
+    # an unreadable state: every period again, same bundles
     (cache / "state.json").write_text("{not json")
     code, log = reindex(out, cache)
-    assert code == 0 and "re-indexed 2024, 2023;" in log, log
+    assert code == 0 and "re-indexed 2024-11, 2023;" in log, log
     # a published copy edited by hand: replaced by the cache's
-    victim = next((out / "pagefind" / "2024" / "fragment").iterdir())
+    victim = next((out / "pagefind" / "2024-11" / "fragment").iterdir())
     victim.unlink()  # a new file, not the cache's (the published files are hard links to it)
     victim.write_bytes(b"x")
     code, log = reindex(out, cache)
     assert code == 0 and "re-indexed none;" in log, log
-    assert tree(out / "pagefind" / "2024") == tree(cache / "2024")
+    assert tree(out / "pagefind" / "2024-11") == tree(cache / "2024-11")
     # a folder that is no search cache is never emptied; one line says why
     other = tmp_path / "content"
     (other / "2024").mkdir(parents=True)
@@ -360,3 +438,36 @@ def test_a_damaged_cache_is_rebuilt_and_a_wrong_folder_refused(
     assert (other / "2024" / "keep.json").is_file()
     code, log = reindex(tmp_path / "missing", cache)
     assert code == 1 and "no site to index" in log, log
+
+
+def test_periods_stay_few_and_a_day_touches_one_month() -> None:
+    """Over four years of days: at most 3 bundles beside the closed years; within a month a new day
+    changes only the newest month's bundle; each rollover folds the earlier months in once."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import search_index as si
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    months = [f"{y}-{m:02d}" for y in range(2021, 2025) for m in range(1, 13)]
+    before: dict[str, str] = {}
+    for i, newest in enumerate(months):
+        now = {m: si.period_of(m, newest) for m in months[:i + 1]}
+        names = set(now.values())
+        closed = {m[:4] for m in months[:i + 1] if m[:4] < newest[:4]}
+        assert closed <= names and len(names - closed) <= 3, (newest, sorted(names))
+        assert now[newest] == newest  # the newest month is a bundle of its own
+        assert si.newest_first(sorted(names))[0] == newest
+        # a period keeps its months unless the newest month moved on: only rollovers re-index
+        moved = {m for m in before if before[m] != now[m]}
+        assert moved <= set(months[:i]), newest
+        if newest.endswith("-01") and i:  # a new year: last year folds into one bundle
+            assert {now[m] for m in moved} == {months[i - 1][:4]}
+        before = now
+    # hostile or odd dates: no month 00 or 13, no text outside an attribute
+    assert si.month_of(b'<p data-pagefind-sort="date:2024-13-01">') == ""
+    assert si.month_of(b'<p data-pagefind-sort="date:2024-00-01">') == ""
+    assert si.month_of(b"<p>data-pagefind-sort=&quot;date:2024-05-01&quot;</p>") == ""
+    assert si.month_of(b'<article data-pagefind-body data-pagefind-meta="date:2024-05-31">') == "2024-05"
+    assert si.period_of("", "2024-05") == si.UNDATED
+    assert si.newest_first(["undated", "2023", "2024-01-to-03", "2024-05", "2024-04"]) == [
+        "2024-05", "2024-04", "2024-01-to-03", "2023", "undated"]

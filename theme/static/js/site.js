@@ -340,10 +340,11 @@
 
   /* Search page: Pagefind's UI over the static index (one record per paper page, with topic,
      category, source, year and month filters; "Load more results" pages through); ?q= runs a
-     search. The index is one bundle per year (scripts/search_index.py): pagefind/periods.json
-     lists them newest first; the newest is the UI's bundle and the older ones are merged into it
-     (Pagefind's mergeIndex), so one search covers every year. Without periods.json (one bundle
-     for the whole site) the folder itself is the bundle. */
+     search. The index is a few bundles by period (scripts/search_index.py: closed years, the
+     newest year's earlier quarters, the newest quarter's earlier months, the newest month):
+     pagefind/periods.json lists them newest first; the newest is the UI's bundle and the older
+     ones are merged into it (Pagefind's mergeIndex), so one search covers the whole archive.
+     Without periods.json (one bundle for the whole site) the folder itself is the bundle. */
   function initSearch() {
     var el = doc.getElementById("search");
     if (!el || typeof window.PagefindUI !== "function") return;
