@@ -194,8 +194,11 @@ class Generator:
     def update_day(self, day: dt.date) -> Path:
         """The day stored as `update` stores it, everything after the fetch (pipeline.store_fetched)."""
         from arxiv_digest.fetch import FetchedDay
-        from arxiv_digest.pipeline import store_fetched
 
+        try:
+            from arxiv_digest.pipeline import store_fetched
+        except ImportError:  # a checkout from before store_fetched (--root): its own stages only
+            return self.write_day(day)
         result = store_fetched(self.settings, FetchedDay(day, self.records(day), "rss"),
                                clock=self.clock, summarizer=self.summarizer)
         assert result.path is not None
@@ -531,7 +534,10 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
                env: dict[str, str]) -> Sized:
     """Generate one archive (ours and its plain twin) and measure both --runs times."""
     from arxiv_digest import store
-    from arxiv_digest.tagging import decide_day, is_listed, trusts
+    from arxiv_digest.tagging import is_listed
+
+    if args.restamp:
+        from arxiv_digest.tagging import decide_day, trusts
 
     ours, plain = where / "ours", where / "plain"
     days = archive_days(n)

@@ -76,6 +76,9 @@ def _h(*parts: bytes) -> bytes:
     return h.digest()
 
 
+_CONSTANTS = {v: _h(b"v", repr(v).encode()) for v in (None, True, False)}
+
+
 def _name(obj: Any) -> bytes:
     t = type(obj)
     return f"{t.__module__}.{t.__qualname__}".encode()
@@ -89,20 +92,24 @@ class Digester:
         # cache_key -> [start, end] of each intra-site link in the content (kept across builds)
         self.link_spans: dict[str, list[list[int]]] = link_spans if link_spans is not None else {}
         self.used_spans: dict[str, list[list[int]]] = {}
+        self._resolved: dict[tuple[str, str, str], bytes] = {}
 
     def of(self, value: Any) -> bytes:
         """The digest of a value; raises Unknown for what it cannot tell apart."""
-        t = type(value)
-        if t is str:
-            return _h(b"s", value.encode("utf-8", "surrogatepass"))
-        if value is None or t in (bool, int, float):
-            return _h(b"v", repr(value).encode())
-        if t is Markup:
-            return _h(b"m", str(value).encode("utf-8", "surrogatepass"))
-        memo = self._memo.get(id(value))
+        if value is None or value is True or value is False:
+            return _CONSTANTS[value]
+        memo = self._memo.get(id(value))  # every page reads the same settings strings
         if memo is not None and memo[0] is value:
             return memo[1]
-        digest = self._compute(value)
+        t = type(value)
+        if t is str:
+            digest = _h(b"s", value.encode("utf-8", "surrogatepass"))
+        elif t is int or t is float:
+            digest = _h(b"v", repr(value).encode())
+        elif t is Markup:
+            digest = _h(b"m", str(value).encode("utf-8", "surrogatepass"))
+        else:
+            digest = self._compute(value)
         self._memo[id(value)] = (value, digest)
         return digest
 
@@ -184,13 +191,16 @@ class Digester:
             return memo[1]
         siteurl = content.get_siteurl()
         key = content.metadata.get(CACHE_KEY)
-        parts = [self.of(content.url), self.of(content.save_as), self.of(siteurl)]
-        if isinstance(key, str) and key:
+        parts = [self.of(siteurl)]
+        if isinstance(key, str) and key:  # URLs too come from the metadata and the settings
             parts += [b"k" + key.encode(), self._links(content, key, siteurl)]
             fields = content.settings.get("FORMATTED_FIELDS", ())
             parts += [self.of(content.metadata.get(f)) for f in fields]
+            if hasattr(content, "override_url") or hasattr(content, "override_save_as"):
+                parts += [self.of(content.url), self.of(content.save_as)]
         else:
-            parts += [self.of(content.content), self.of(dict(content.metadata))]
+            parts += [self.of(content.url), self.of(content.save_as), self.of(content.content),
+                      self.of(dict(content.metadata))]
         digest = _h(*parts)
         self._memo[-id(content)] = (content, digest)
         return digest
@@ -204,11 +214,18 @@ class Digester:
             spans = [[m.start(), m.end()] for m in regex.finditer(text)]
         self.used_spans[key] = spans
         out = []
+        where = os.path.dirname(content.source_path or "")
         for start, end in spans:
             m = regex.match(text, start, end)
             if m is None or m.end() != end:  # not the content the spans were found in
                 raise Unknown(f"{content.source_path}: links moved")
-            out.append(content._link_replacer(siteurl, m).encode("utf-8", "surrogatepass"))
+            # a link resolves alike from every content in the same folder (relative paths)
+            memo_key = (where, siteurl, m.group(0))
+            resolved = None if m.group("what") == "attach" else self._resolved.get(memo_key)
+            if resolved is None:  # ({attach} moves the file next to this content: never shared)
+                resolved = content._link_replacer(siteurl, m).encode("utf-8", "surrogatepass")
+                self._resolved[memo_key] = resolved
+            out.append(resolved)
         return _h(b"L", *out)
 
 
