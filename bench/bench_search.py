@@ -73,6 +73,9 @@ def prepare(where: Path, n: int, per_day: int, seed: int, fixtures: Path, env: d
             gen.write_day(day)
     extra: Path = store.day_path(site / "content" / "digests", ba.next_day(days[-1]))
     shutil.move(extra, where / extra.name)  # the daily case's day waits outside content/
+    # a kept output/ may hold that day's pages from an earlier run (Pelican keeps what it wrote):
+    # build from nothing, or the daily case would find its pages indexed already
+    ba.clear_build_state(site)
     t0 = time.perf_counter()
     ba.run(ba.pelican_cmd(), site, env)
     print(f"{n} days: pelican build {time.perf_counter() - t0:.0f} s; "
