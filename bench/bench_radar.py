@@ -12,8 +12,10 @@ the browser's own code. It is compared with
   keywords   the radar with a few typed keywords and no library ("KV cache", "quantization",
              "LLM inference", "long context"), to show what the library adds
 
-and prints NDCG@10 (graded gains 2^g - 1) and precision@10 (grade >= 1), for each TOP_TERMS
-setting given (terms kept per paper in the index).
+and prints NDCG@10 (graded gains 2^g - 1) and precision@10 (grade >= 1) for each index variant
+given: --top (terms kept a paper) times --min-df (a term fewer papers of the day use fills a
+paper's slots only after the shared ones). One profile is one sample: 'halves' is the mean over
+8 random halves of the library (seeded), a steadier figure.
 
 Size. An archive of 30 calendar days of announcement days up to 2024-11-27 (21 or 22 days) at
 --per-day papers a day, from recombined real titles, abstracts and authors (bench_archive.py's
@@ -21,15 +23,19 @@ generator: the project's own stages and store), indexed by site/radar.py. A typi
 uploads the library, ranks the 30 days and shows the top 20: it downloads days.json, every day's
 ranking index and the display files (32 papers each) that hold the 20 results; a profile that
 follows authors also downloads every day's author keys. Prints those bytes gzipped
-(level 6, what web servers use) for each TOP_TERMS setting given.
+(level 6, what web servers use) for each variant, beside the real 513-paper day's index times the
+number of days (recombined text repeats abstracts) and an estimate of the same postings
+bit-packed (Rice-coded hash gaps: what a binary format would save; not shipped).
 
 Build. --build-days N: N generated announcement days (bench_archive.py's generator) indexed through
-site/radar.py's per-day cache (DayFiles, keyed on each day file's bytes): cold (no cache), again
-unchanged, daily (one new day), and cold again.
+site/radar.py's per-day cache (DayFiles, keyed on each day file's bytes) as the build does it
+(DayFiles.fill: the missing days in forked processes, daycache.prefill): cold in one process
+(before), cold in one process per CPU, again unchanged, daily (one new day), and cold again.
+CPU seconds include the worker processes'.
 
 Run:  .venv/bin/python bench/bench_radar.py
-      .venv/bin/python bench/bench_radar.py --top 4 6 8 10 --per-day 513
-      .venv/bin/python bench/bench_radar.py --top 8 --no-size --build-days 250 --per-day 500
+      .venv/bin/python bench/bench_radar.py --top 4 5 8 --min-df 1 2 --per-day 513
+      .venv/bin/python bench/bench_radar.py --top 5 --min-df 2 --no-size --build-days 250
 """
 
 from __future__ import annotations
@@ -95,7 +101,24 @@ def topics_baseline(digest: Any) -> list[str]:
     return [pid for _, _, pid in sorted(scored)]
 
 
-def quality(tops: list[int]) -> None:
+HALVES = 8  # random halves of the library (seeded): a steadier quality figure than one profile
+
+
+def half_libraries(tmp: Path) -> list[Path]:
+    """HALVES libraries of half the entries each, drawn with seeds 0.. from the real library."""
+    import random
+    import re
+
+    entries = ["@" + e for e in re.split(r"(?m)^@", LIBRARY.read_text(encoding="utf-8"))[1:]]
+    out = []
+    for seed in range(HALVES):
+        path = tmp / f"half{seed}.bib"
+        path.write_text("\n".join(random.Random(seed).sample(entries, len(entries) // 2)), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def quality(variants: list[tuple[int, int]]) -> None:
     from arxiv_digest.site import radar
     from arxiv_digest.store import load
 
@@ -106,32 +129,102 @@ def quality(tops: list[int]) -> None:
           f"{LIBRARY.name}; labels: {sum(g == 2 for g in grades.values())} x grade 2, "
           f"{sum(g == 1 for g in grades.values())} x grade 1, the other "
           f"{len(digest.papers) - len(grades)} grade 0")
+    print(f"  terms: kept a paper; min df: a term only fewer papers of the day use fills a paper's "
+          f"slots last; halves: mean over {HALVES} random halves of the library")
     base = topics_baseline(digest)
-    print(f"  {'ranker':34} {'NDCG@10':>8} {'P@10':>6}")
-    print(f"  {'topics (keyword baseline)':34} {ndcg(base, grades):8.3f} {precision(base, grades):6.2f}")
-    for top in tops:
-        index = radar.build_day(digest, top=top)
-        manifest = json.loads(radar.manifest([(digest.date, index.papers, "")]))
-        days = [{"idx": json.loads(index.idx)}]
-        lib = [r["id"] for r in node_rank(manifest, days, LIBRARY)["results"]]
-        kw = [r["id"] for r in node_rank(manifest, days, None, {"keywords": TYPED_KEYWORDS})["results"]]
-        name = f"radar, library (top {top} terms)"
-        print(f"  {name:34} {ndcg(lib, grades):8.3f} {precision(lib, grades):6.2f}")
-        print(f"  {f'radar, 4 keywords (top {top} terms)':34} {ndcg(kw, grades):8.3f} {precision(kw, grades):6.2f}")
+    print(f"  {'ranker':34} {'library':>14} {'4 keywords':>14} {'halves':>14}")
+    print(f"  {'':34} {'NDCG@10':>8} {'P@10':>5} {'NDCG@10':>8} {'P@10':>5} {'NDCG@10':>8} {'P@10':>5}")
+    print(f"  {'topics (keyword baseline)':34} {ndcg(base, grades):8.3f} {precision(base, grades):5.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        halves = half_libraries(Path(tmp))
+        for top, min_df in variants:
+            index = radar.build_day(digest, top=top, min_df=min_df)
+            manifest = json.loads(radar.manifest([(digest.date, index.papers, "")]))
+            days = [{"idx": json.loads(index.idx)}]
+            lib = [r["id"] for r in node_rank(manifest, days, LIBRARY)["results"]]
+            kw = [r["id"] for r in node_rank(manifest, days, None, {"keywords": TYPED_KEYWORDS})["results"]]
+            half = [[r["id"] for r in node_rank(manifest, days, h)["results"]] for h in halves]
+            name = f"radar, {top} terms, min df {min_df}" + (" (default)" if (top, min_df) == (
+                radar.TOP_TERMS, radar.MIN_DF) else "")
+            print(f"  {name:34} {ndcg(lib, grades):8.3f} {precision(lib, grades):5.2f} "
+                  f"{ndcg(kw, grades):8.3f} {precision(kw, grades):5.2f} "
+                  f"{sum(ndcg(h, grades) for h in half) / HALVES:8.3f} "
+                  f"{sum(precision(h, grades) for h in half) / HALVES:5.2f}", flush=True)
     top10 = node_rank(json.loads(radar.manifest([(digest.date, len(digest.papers), "")])),
                       [{"idx": json.loads(radar.build_day(digest).idx)}], LIBRARY, limit=10)
-    print(f"  radar's top 10 (default, top {radar.TOP_TERMS} terms), grade, first reason:")
+    print(f"  radar's top 10 (default, {radar.TOP_TERMS} terms, min df {radar.MIN_DF}), grade, first reason:")
     for r in top10["results"]:
         why = r["reasons"][0][:90] if r["reasons"] else ""
         print(f"    {grades.get(r['id'], 0)} {r['id']} {r['score']:7.1f}  {why}")
 
 
-def gz(text: str, level: int = 6) -> int:
+def gz(text: str | bytes, level: int = 6) -> int:
     """Bytes of the text gzipped (level 6: what web servers use)."""
-    return len(gzip.compress(text.encode("utf-8"), level))
+    return len(gzip.compress(text.encode("utf-8") if isinstance(text, str) else text, level))
 
 
-def size(tops: list[int], per_day: int, seed: int) -> None:
+def rice_packed(idx: dict[str, Any]) -> int:
+    """Bytes of the index's postings bit-packed (an estimate, not shipped): hash gaps Rice-coded
+    with the parameter their mean gives, a hash's paper count Elias-gamma, a lone paper in
+    ceil(log2 n) bits, several as gamma-coded gaps; the ids and code lists as they are."""
+    from arxiv_digest.site import radar
+
+    bits: list[int] = []
+
+    def put(v: int, width: int) -> None:
+        bits.extend((v >> i) & 1 for i in range(width - 1, -1, -1))
+
+    def gamma(v: int) -> None:  # v >= 1
+        put(0, v.bit_length() - 1)
+        put(v, v.bit_length())
+
+    def unvarints(text: str) -> list[int]:
+        out, v, shift = [], 0, 0
+        for c in text:
+            d = radar.B64.index(c)
+            v += (d & 31) << shift
+            if d & 32:
+                shift += 5
+            else:
+                out.append(v)
+                v = shift = 0
+        return out
+
+    n, hash_bits = int(idx["n"]), int(idx["bits"])
+    doc_bits = max(1, (n - 1).bit_length())
+    for field in ("t", "a"):
+        flat, lists, h, i = unvarints(idx[field]), [], 0, 0
+        while i < len(flat):
+            h += flat[i] >> 1
+            m = flat[i + 1] + 2 if flat[i] & 1 else 1
+            i += 2 if flat[i] & 1 else 1
+            docs, d = [], 0
+            for gap in flat[i:i + m]:
+                d += gap
+                docs.append(d)
+            i += m
+            lists.append((h, docs))
+        k = max(0, int(math.log2(max(1.0, (1 << hash_bits) / max(1, len(lists))))))
+        last = -1
+        for h, docs in lists:
+            q, r = (h - last - 1) >> k, (h - last - 1) & ((1 << k) - 1)
+            put((1 << q) - 1, q)
+            put(0, 1)
+            put(r, k)
+            last = h
+            gamma(len(docs))
+            if len(docs) == 1:
+                put(docs[0], doc_bits)
+            else:
+                prev = -1
+                for d in docs:
+                    gamma(d - prev)
+                    prev = d
+    packed = bytes(int("".join(map(str, bits[i:i + 8])).ljust(8, "0"), 2) for i in range(0, len(bits), 8))
+    return gz(packed) if gz(packed) < len(packed) else len(packed)
+
+
+def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
     from arxiv_digest.site import radar
     from arxiv_digest.store import load
     from bench_archive import Generator, archive_days, skeleton
@@ -143,15 +236,20 @@ def size(tops: list[int], per_day: int, seed: int) -> None:
         gen = Generator(site, per_day, seed, ROOT.parent / "shared" / "fixtures" / "arxiv")
         days = [d for d in archive_days(40) if (last - d).days < 30]
         digests = [load(gen.write_day(d)) for d in days]
+    real = load(DAY)
     papers = sum(len(d.papers) for d in digests)
     print(f"size: {len(days)} announcement days in the 30 days to {last}, {papers} papers "
           f"({per_day} a day, recombined real text); a session ranks them all and shows the top "
-          f"{SHOWN}; bytes gzipped (-6)")
-    print(f"  {'terms':>5} {'index':>9} {'shown':>18} {'session':>9}   {'+ follow authors':>16}")
-    for top in tops:
-        built = [radar.build_day(d, top=top) for d in digests]
+          f"{SHOWN}; bytes gzipped (-6). 'real x{len(days)}': the real 513-paper day's index "
+          f"{len(days)} times; 'packed': the same postings bit-packed (an estimate, not shipped)")
+    print(f"  {'terms':>5} {'min df':>6} {'index':>9} {'packed':>9} {'real x' + str(len(days)):>9} "
+          f"{'shown':>18} {'session':>9}   {'+ follow authors':>16}")
+    for top, min_df in variants:
+        built = [radar.build_day(d, top=top, min_df=min_df) for d in digests]
         manifest = radar.manifest([(x.date, x.papers, "") for x in built])
         idx = sum(gz(x.idx) for x in built)
+        packed = sum(rice_packed(json.loads(x.idx)) for x in built)
+        real_idx = gz(radar.build_day(real, top=top, min_df=min_df).idx) * len(days)
         chunks = {(x.date, k): gz(m) for x in built for k, m in enumerate(x.meta)}
         ranked = node_rank(json.loads(manifest), [{"idx": json.loads(x.idx)} for x in built],
                            LIBRARY, limit=SHOWN)["results"]
@@ -159,16 +257,20 @@ def size(tops: list[int], per_day: int, seed: int) -> None:
         shown_bytes = sum(chunks[c] for c in shown)
         session = gz(manifest) + idx + shown_bytes
         authors = sum(gz(x.authors) for x in built)
-        print(f"  {top:5} {idx / 1e3:6.1f} KB {shown_bytes / 1e3:6.1f} KB ({len(shown):2} files) "
-              f"{session / 1e3:6.1f} KB   {(session + authors) / 1e3:13.1f} KB")
+        print(f"  {top:5} {min_df:6} {idx / 1e3:6.1f} KB {packed / 1e3:6.1f} KB {real_idx / 1e3:6.1f} KB "
+              f"{shown_bytes / 1e3:6.1f} KB ({len(shown):2} files) "
+              f"{session / 1e3:6.1f} KB   {(session + authors) / 1e3:13.1f} KB", flush=True)
     print("  before (format 1, 2 abstract terms + every day's titles and authors): "
           "index 81.4 KB + meta 762.0 KB = 843.4 KB a session (+ days.json)")
 
 
 def build(n_days: int, per_day: int, seed: int) -> None:
     """The radar's share of a build: every day's files through site/radar.py's per-day cache."""
+    import os
+    import resource
     import time
 
+    from arxiv_digest.daycache import workers
     from arxiv_digest.site import radar
     from bench_archive import Generator, archive_days, next_day, skeleton
 
@@ -183,33 +285,46 @@ def build(n_days: int, per_day: int, seed: int) -> None:
               f"(bench_archive.py's generator)")
         data = site / "content" / "digests"
 
-        def run(label: str, every: list[Path]) -> None:
+        def run(label: str, every: list[Path], processes: int) -> None:
+            # as RadarGenerator does: the missing days in `processes` forked processes, then each day
             cache = radar.DayFiles(data)
             t, cpu = time.perf_counter(), time.process_time()
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cache.fill([(p, []) for p in every], processes)
             for p in every:
                 cache.get(p, [])
             took, cpu = time.perf_counter() - t, time.process_time() - cpu
-            print(f"  {label:44} {took:6.2f} s wall, {cpu:6.2f} s CPU  ({cache.built} of {len(every)} days computed)")
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu += (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+            print(f"  {label:52} {took:6.2f} s wall, {cpu:6.2f} s CPU  ({cache.built} of {len(every)} "
+                  f"days computed, {processes} process{'es' if processes > 1 else ''})")
 
-        run("cold (no cache)", paths)
-        run("again, unchanged (cache from the day files)", paths)
-        paths.append(gen.write_day(next_day(days[-1])))
-        run("daily (one new day)", paths)
+        n = workers()
+        print(f"  load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        run("cold, one process (before)", paths, 1)
         shutil.rmtree(data / radar.CACHE_DIR)
-        run("cold again, with the new day", paths)
+        run("cold, forked processes (daycache.prefill)", paths, n)
+        run("again, unchanged (cache from the day files)", paths, n)
+        paths.append(gen.write_day(next_day(days[-1])))
+        run("daily (one new day)", paths, n)
+        shutil.rmtree(data / radar.CACHE_DIR)
+        run("cold again, with the new day", paths, n)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--top", type=int, nargs="+", default=[2, 4, 6, 8])
+    ap.add_argument("--top", type=int, nargs="+", default=[3, 4, 5, 6, 8], help="terms kept a paper")
+    ap.add_argument("--min-df", type=int, nargs="+", default=[1, 2],
+                    help="papers of the day a term needs to be kept before the others")
     ap.add_argument("--per-day", type=int, default=513)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--no-size", action="store_true")
     ap.add_argument("--build-days", type=int, default=0, help="also time the index over this many days")
     args = ap.parse_args()
-    quality(args.top)
+    variants = [(top, min_df) for min_df in args.min_df for top in args.top]
+    quality(variants)
     if not args.no_size:
-        size(args.top, args.per_day, args.seed)
+        size(variants, args.per_day, args.seed)
     if args.build_days:
         build(args.build_days, args.per_day, args.seed)
 

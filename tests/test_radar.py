@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arxiv_digest.errors import StoreError
 from arxiv_digest.models import Digest
 from arxiv_digest.site import radar
 from arxiv_digest.store import load
@@ -269,3 +270,86 @@ def test_a_daily_build_computes_only_the_new_day(tmp_path: Path) -> None:
     for p in paths:
         later.get(p, [])
     assert later.built == 1
+
+
+def test_terms_several_papers_share_come_first() -> None:
+    """The real 513-paper day: a paper's slots go to terms MIN_DF papers of the day use, and a
+    word only its own paper uses fills a slot only when the paper has too few shared ones; a
+    one-paper day (every word its own) and papers with almost no words still get their terms."""
+    from collections import Counter
+
+    d = day()
+    docs = [radar._paper_tf(p.title, p.abstract) for p in radar.radar_order(d.papers)]
+    df: Counter[str] = Counter()
+    for tf, _ in docs:
+        df.update(tf.keys())
+    lengths = [sum(tf.values()) for tf, _ in docs]
+    avg = sum(lengths) / len(docs)
+    idf = radar.day_idf(df, len(docs))
+    own = filled = 0
+    for (tf, _), length in zip(docs, lengths, strict=True):
+        chosen = radar.select_terms(tf, length, avg, idf, radar.TOP_TERMS, df, radar.MIN_DF)
+        shared = [t for t in tf if df[t] >= radar.MIN_DF]
+        assert len(chosen) == min(radar.TOP_TERMS, len(tf)) == len(set(chosen))
+        lone = [t for t in chosen if df[t] < radar.MIN_DF]
+        own += len(lone)
+        if lone:  # only after every shared term
+            assert len(shared) < radar.TOP_TERMS and set(shared) <= set(chosen)
+            filled += 1
+        assert chosen[:len(chosen) - len(lone)] == radar.select_terms(
+            Counter({t: tf[t] for t in shared}), length, avg, idf, radar.TOP_TERMS)[:len(chosen) - len(lone)]
+    assert own < 0.02 * radar.TOP_TERMS * len(docs) and filled < 0.05 * len(docs), (own, filled)
+    # without the rule, over half of the slots would hold a word no other paper of the day uses
+    plain = sum(df[t] < radar.MIN_DF for (tf, _), n in zip(docs, lengths, strict=True)
+                for t in radar.select_terms(tf, n, avg, idf, radar.TOP_TERMS))
+    assert plain > 0.4 * radar.TOP_TERMS * len(docs)
+    from dataclasses import replace
+    p = d.papers[0]
+    tf, _ = radar._paper_tf(p.title, p.abstract)
+    alone = radar.select_terms(tf, sum(tf.values()), sum(tf.values()), radar.day_idf(Counter(tf.keys()), 1),
+                               radar.TOP_TERMS, Counter(tf.keys()), radar.MIN_DF)
+    assert len(alone) == radar.TOP_TERMS  # one paper: its own words are all it has
+    assert json.loads(radar.build_day(d.with_papers((p,))).idx)["t"] != ""
+    tiny = replace(d.papers[1], id="2411.00002", title="KV", abstract="cache cache cache")
+    empty = replace(d.papers[2], id="2411.00003", title="", abstract="$x$ 42 the of")
+    both = radar.build_day(d.with_papers((p, tiny, empty)))
+    assert both.papers == 3 and json.loads(both.idx)["n"] == 3
+
+
+def _days(data: Path, dates: list[str]) -> list[Path]:
+    (data / "2024").mkdir(parents=True, exist_ok=True)
+    text = DAY.read_text(encoding="utf-8")
+    paths = []
+    for date in dates:
+        path = data / "2024" / f"{date}.json"
+        path.write_text(text.replace('"date": "2024-11-28"', f'"date": "{date}"', 1), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_a_cold_build_fills_the_days_in_parallel(tmp_path: Path) -> None:
+    """Real volume (four days of the real 513 papers): DayFiles.fill computes the missing days in
+    forked processes (daycache.prefill) and the build then reads them all from the cache, the same
+    bytes as one process computes; each day with the ids its own page lists. A broken day file is
+    left to the build, which names it; a changed listing is a miss."""
+    data = tmp_path / "digests"
+    paths = _days(data, ["2024-11-25", "2024-11-26", "2024-11-27", "2024-11-28"])
+    broken = data / "2024" / "2024-11-29.json"
+    broken.write_text('{"date": "2024-11-29", "papers": [', encoding="utf-8")
+    listed = {p: ([] if i % 2 else ["2411.18077"]) for i, p in enumerate(paths)}
+    cache = radar.DayFiles(data)
+    made = cache.fill([*((p, listed[p]) for p in paths), (broken, [])], 2)
+    assert made == cache.built == 4
+    got = [cache.get(p, listed[p]) for p in paths]
+    assert cache.built == 4  # nothing computed again
+    serial = [radar.build_day(load(p), listed[p]) for p in paths]
+    assert got == serial
+    assert got[0].meta != got[1].meta and got[0].idx == got[1].idx.replace("2024-11-26", "2024-11-25")
+    assert cache.fill([(p, listed[p]) for p in paths], 2) == 0  # all cached
+    with pytest.raises(StoreError):
+        cache.get(broken, [])
+    again = radar.DayFiles(data)
+    assert again.fill([(paths[0], ["2411.15785"])], 2) == 0  # one missing day: not worth a pool
+    assert again.get(paths[0], ["2411.15785"]).meta != got[0].meta and again.built == 1
+    with pytest.raises(TypeError):
+        again.put("2024-11-28", "0" * 64, "not a day")

@@ -8,7 +8,9 @@ day, under radar/ (RADAR_DIR):
                          the papers' ids (arXiv ids as delta-coded numbers, others as strings),
                          each paper's TOP_TERMS best terms of its title and abstract (BM25 weight
                          in the day, a title word counting TITLE_WEIGHT times, idf floored at
-                         DF_FLOOR papers) as 22-bit FNV-1a hashes (no vocabulary is shipped) in
+                         DF_FLOOR papers; terms that MIN_DF papers of the day share come first:
+                         a word only one paper uses costs as many bytes and rarely meets a
+                         profile) as 22-bit FNV-1a hashes (no vocabulary is shipped) in
                          two posting lists (title terms, abstract terms), and which papers link
                          code, a model, a data set or a demo; all as base64 varints
   YYYY-MM-DD.au.json     the papers' authors as match keys (author_key: "s han"), fetched only
@@ -39,6 +41,7 @@ import heapq
 import json
 import logging
 import math
+import os
 import re
 import shutil
 import unicodedata
@@ -50,6 +53,7 @@ from typing import Any
 
 from pelican.generators import Generator
 
+from ..daycache import file_hash, prefill, workers
 from ..enrich.links import ARTEFACT_KINDS, badges
 from ..errors import StoreError
 from ..models import Digest, Paper
@@ -61,7 +65,8 @@ logger = logging.getLogger(__name__)
 FORMAT = 2
 RADAR_DIR = "radar"
 HASH_BITS = 22
-TOP_TERMS = 8  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
+TOP_TERMS = 5  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
+MIN_DF = 2  # a term is kept only if this many papers of the day use it, while the paper has enough such terms
 DF_FLOOR = 3  # selection treats a term used by fewer papers of the day as if this many used it
 TITLE_WEIGHT = 2  # a title word counts as this many abstract words
 K1, B = 1.2, 0.75  # BM25
@@ -239,24 +244,33 @@ def radar_order(papers: Sequence[Paper]) -> list[Paper]:
 
 def day_idf(df: Counter[str], n: int) -> dict[str, float]:
     """Each term's BM25 idf in the day, capped below DF_FLOOR papers (so that a word only one
-    paper uses does not crowd out the words a reader's profile can share)."""
+    paper uses does not crowd out the words a reader's profile can share); a day of fewer papers
+    than DF_FLOOR floors at its size (else every idf would be negative and the worst terms win)."""
     out = {}
     for t, c in df.items():
-        d = max(c, DF_FLOOR)
+        d = max(c, min(DF_FLOOR, n))
         out[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
     return out
 
 
-def select_terms(tf: Counter[str], length: int, avg: float, idf: dict[str, float], top: int) -> list[str]:
-    """The paper's `top` terms by BM25 weight in the day (ties: the term's text)."""
+def select_terms(tf: Counter[str], length: int, avg: float, idf: dict[str, float], top: int,
+                 df: Counter[str] | None = None, min_df: int = 1) -> list[str]:
+    """The paper's `top` terms by BM25 weight in the day (ties: the term's text), those that at
+    least `min_df` papers of the day use first; the others only fill what is left (a paper of a
+    small day, or one whose words no other paper shares, still gets `top` terms)."""
     norm = K1 * (1 - B + B * length / avg) if avg else K1
     k = K1 + 1
-    best = heapq.nsmallest(top, ((-(f * k / (f + norm)) * idf[t], t) for t, f in tf.items()))
-    return [t for _, t in best]
+    scored = [(-(f * k / (f + norm)) * idf[t], t) for t, f in tf.items()]
+    if df is None or min_df <= 1:
+        return [t for _, t in heapq.nsmallest(top, scored)]
+    shared = heapq.nsmallest(top, (x for x in scored if df[x[1]] >= min_df))
+    if len(shared) < top:
+        shared += heapq.nsmallest(top - len(shared), (x for x in scored if df[x[1]] < min_df))
+    return [t for _, t in shared]
 
 
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
-              chunk: int = CHUNK) -> DayIndex:
+              chunk: int = CHUNK, min_df: int = MIN_DF) -> DayIndex:
     """The day's index and display files: a pure function of the day (and the ids the page lists)."""
     papers = radar_order(digest.papers)
     docs = [_paper_tf(p.title, p.abstract) for p in papers]
@@ -270,7 +284,7 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     title_post: dict[int, set[int]] = {}
     abstract_post: dict[int, set[int]] = {}
     for i, (tf, in_title) in enumerate(docs):
-        for t in select_terms(tf, lengths[i], avg, idf, top):
+        for t in select_terms(tf, lengths[i], avg, idf, top, df, min_df):
             # two terms on one hash: one posting
             (title_post if t in in_title else abstract_post).setdefault(term_hash(t), set()).add(i)
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
@@ -329,10 +343,14 @@ ABS_URL = "https://arxiv.org/abs/"  # where an unlisted paper links (the JS hold
 CACHE_DIR = ".cache/radar"  # under the data folder, beside the build cache (git ignores .cache/)
 
 
+def _listed_hash(ids: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:12]
+
+
 def fingerprint() -> str:
     """What a day's radar files depend on besides the day: this module's code and parameters."""
     h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(_dumps([FORMAT, HASH_BITS, TOP_TERMS, DF_FLOOR, TITLE_WEIGHT, K1, B, CHUNK,
+    h.update(_dumps([FORMAT, HASH_BITS, TOP_TERMS, MIN_DF, DF_FLOOR, TITLE_WEIGHT, K1, B, CHUNK,
                      STOPWORDS]).encode())
     return h.hexdigest()[:16]
 
@@ -342,22 +360,65 @@ class DayFiles:
 
     A day is tokenized again only when its file, what its page lists, or this module changed; an
     unchanged day costs a hash of its file and one small read, on a cold build too (no output/),
-    as long as the data folder's .cache/ is kept. The folder is disposable.
+    as long as the data folder's .cache/ is kept. The folder is disposable. `fill` computes the
+    missing days first in forked processes (daycache.prefill: this is one of its stores).
     """
 
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / CACHE_DIR
         self.dir = self.root / fingerprint()
         self.built = 0  # days computed (not read from the cache) by this object
+        self._listed: dict[str, str] = {}  # day -> hash of the ids its page lists
+
+    def _entry(self, day: str, key: str) -> Path:
+        listed = self._listed.get(day) or _listed_hash(())
+        return self.dir / f"{day}.{key[:24]}.{listed}.radar"  # not .json: Pelican would read it as a day
+
+    def key_of(self, path: Path) -> str:
+        """The day file's hash (daycache.prefill's store protocol)."""
+        return file_hash(path.read_bytes())
+
+    def has(self, day: str, key: str) -> bool:
+        """Whether the day's entry for this file hash (and the ids its page lists) exists."""
+        return self._entry(day, key).is_file()
+
+    def put(self, day: str, key: str, value: Any) -> None:
+        """Store the day's files for this file hash (atomically); drop the day's older entries."""
+        if not isinstance(value, DayIndex):
+            raise TypeError(f"radar cache: a DayIndex expected, not {type(value).__name__}")
+        entry = self._entry(day, key)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for old in self.dir.glob(f"{day}.*.radar"):
+                if old != entry:
+                    old.unlink(missing_ok=True)
+            tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+            tmp.write_text(_dumps({"date": value.date, "papers": value.papers, "idx": value.idx,
+                                   "authors": value.authors, "meta": list(value.meta)}),
+                           encoding="utf-8")
+            tmp.replace(entry)
+        except OSError as e:
+            logger.warning("radar: could not cache %s: %s", day, e)
+
+    def fill(self, days: Sequence[tuple[Path, Sequence[str]]], processes: int) -> int:
+        """Compute the days missing from the cache in parallel (one process per CPU, as the
+        build cache does); returns how many were made. `get` then finds them."""
+        listed = {path.stem: list(ids) for path, ids in days}
+        for day, ids in listed.items():
+            self._listed[day] = _listed_hash(ids)
+        made = prefill(self, [path for path, _ in days],
+                       lambda path, raw: build_day(parse(path, raw), listed[path.stem]),
+                       processes, what="indexed for the radar")
+        self.built += made
+        return made
 
     def get(self, path: Path, listed: Sequence[str]) -> DayIndex:
         """The day's files, from the cache or computed (and cached)."""
         raw = path.read_bytes()
-        key = (hashlib.sha256(raw).hexdigest()[:24] + "."
-               + hashlib.sha256("\n".join(listed).encode()).hexdigest()[:12])
-        entry = self.dir / f"{path.stem}.{key}.radar"  # not .json: Pelican would read it as a day
+        day, key = path.stem, file_hash(raw)
+        self._listed[day] = _listed_hash(listed)
         try:
-            data = json.loads(entry.read_text(encoding="utf-8"))
+            data = json.loads(self._entry(day, key).read_text(encoding="utf-8"))
             meta = data["meta"]
             if not isinstance(meta, list):
                 raise TypeError("meta")
@@ -367,17 +428,7 @@ class DayFiles:
             pass
         index = build_day(parse(path, raw), listed)
         self.built += 1
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            for old in self.dir.glob(f"{path.stem}.*.radar"):
-                old.unlink(missing_ok=True)
-            tmp = entry.with_suffix(".tmp")
-            tmp.write_text(_dumps({"date": index.date, "papers": index.papers, "idx": index.idx,
-                                   "authors": index.authors, "meta": list(index.meta)}),
-                           encoding="utf-8")
-            tmp.replace(entry)
-        except OSError as e:
-            logger.warning("radar: could not cache %s: %s", path.name, e)
+        self.put(day, key, index)
         return index
 
     def prune(self) -> None:
@@ -403,14 +454,18 @@ class RadarGenerator(Generator):  # type: ignore[misc]
         pages = {str(getattr(a, "slug", "")): a for a in self.context.get("articles", [])
                  if getattr(a, "day", None) is not None}
         cache = DayFiles(ds.data_dir)
-        days: list[tuple[str, int, str]] = []
-        written: set[str] = set()
+        todo: list[tuple[Path, list[str]]] = []
         for path in iter_days(ds.data_dir):
             article = pages.get(path.stem)
             if article is None:  # not a day the articles generator read (broken days stop the build)
                 continue
             view = article.day
-            listed = [v.paper.id for v in (*view.listed, *view.updated)]
+            todo.append((path, [v.paper.id for v in (*view.listed, *view.updated)]))
+        cache.fill(todo, workers())  # a cold build: the missing days in parallel
+        days: list[tuple[str, int, str]] = []
+        written: set[str] = set()
+        for path, listed in todo:
+            article = pages[path.stem]
             try:
                 index = cache.get(path, listed)
             except (OSError, StoreError) as e:
