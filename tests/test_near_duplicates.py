@@ -229,9 +229,15 @@ def test_day_index_columns_titles_line_and_hostile_files(tmp_path: Path, real_da
     assert index.read_bytes() == head + b"\n[\"cut short"  # not rewritten: nothing was wrong
     assert dayindex.day_entries(data, path) == entries
     # hostile headers: wrong types, columns of different lengths, a huge line, binary
-    for bad in (b'{"format":1,"sha256":"x","stat":[],"ids":[1],"versions":[],"sources":[]}\n[]',
-                b'{"format":1,"sha256":"x","stat":"s","ids":[],"versions":[],"sources":[]}\n[]',
-                b"[" * 100_000, b"\xff\xfe\x00garbage\n\n", b"", b"\n"):
+    good = json.loads(head)
+    for change in ({"ids": good["ids"][1:]}, {"versions": ["1"] * len(good["ids"])},
+                   {"ids": [1] * len(good["ids"])}, {"stat": "s"}, {"sources": [["arxiv", -1]]},
+                   {"sources": [["arxiv", len(good["ids"]) - 1]]}, {"sources": "arxiv"},
+                   {"format": 1}):
+        index.write_bytes(json.dumps({**good, "stat": [], **change}).encode() + b"\n[]")
+        assert dayindex.day_versions(data, path) == {p.id: p.version for p in papers}, change
+        assert dayindex.day_entries(data, path) == entries
+    for bad in (b"[" * 100_000, b"\xff\xfe\x00garbage\n\n", b"", b"\n"):
         index.write_bytes(bad)
         assert dayindex.day_versions(data, path) == {p.id: p.version for p in papers}
         assert dayindex.day_entries(data, path) == entries

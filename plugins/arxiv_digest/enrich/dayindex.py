@@ -8,6 +8,8 @@ Update looks back over the stored days twice: near-duplicate titles over the las
     {"format", "sha256", "stat", "ids", "versions", "sources"}   the header, with the columns
     ["title", ...]                                                the titles, in the same order
 
+("sources" holds runs of one source, [["arxiv", 1504], ["biorxiv", 40]], in the papers' order.)
+
 The titles come last, on their own line, so a reader that needs only ids and versions (the version
 lookup, over every stored day) stops before them. The index is derived from the day file: rebuilt
 when missing, unreadable, of another format or stale, written atomically, git-ignored (the
@@ -39,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache/day-index"  # under the data folder (content/digests)
 SUFFIX = ".index"
-FORMAT = 1
+FORMAT = 2  # 2: sources as runs
 # the two indexes this one replaced (near-duplicate titles, version ids): removed when seen
 LEGACY_DIRS = (".cache/near-duplicates", ".cache/versions")
 
@@ -68,8 +70,14 @@ def _stat(path: Path) -> list[int]:
 
 def _render(sha: str, stat: list[int], papers: tuple[Paper, ...]) -> tuple[dict[str, Any], bytes]:
     """The header of a day's index, and the index file's bytes."""
+    runs: list[list[Any]] = []  # [source, count]: runs of papers of one source, in order
+    for p in papers:
+        if runs and runs[-1][0] == p.source:
+            runs[-1][1] += 1
+        else:
+            runs.append([p.source, 1])
     head = {"format": FORMAT, "sha256": sha, "stat": stat, "ids": [p.id for p in papers],
-            "versions": [p.version for p in papers], "sources": [p.source for p in papers]}
+            "versions": [p.version for p in papers], "sources": runs}
     titles = [p.title for p in papers]
     return head, _join(head, json.dumps(titles, ensure_ascii=False, separators=(",", ":")).encode())
 
@@ -94,10 +102,13 @@ def _header(first: bytes) -> dict[str, Any] | None:
     if not (isinstance(head, dict) and head.get("format") == FORMAT
             and isinstance(head.get("sha256"), str) and isinstance(head.get("stat"), list)):
         return None
-    ids, versions, sources = head.get("ids"), head.get("versions"), head.get("sources")
-    if not (isinstance(ids, list) and isinstance(versions, list) and isinstance(sources, list)
-            and len(ids) == len(versions) == len(sources)
-            and all(isinstance(v, int) for v in versions)):
+    ids, versions, runs = head.get("ids"), head.get("versions"), head.get("sources")
+    if not (isinstance(ids, list) and isinstance(versions, list) and len(ids) == len(versions)
+            and set(map(type, versions)) <= {int} and set(map(type, ids)) <= {str}
+            and isinstance(runs, list) and all(
+                isinstance(r, list) and len(r) == 2 and isinstance(r[0], str)
+                and type(r[1]) is int and r[1] > 0 for r in runs)
+            and sum(r[1] for r in runs) == len(ids)):
         return None
     return head
 
@@ -165,14 +176,15 @@ def _load(data_dir: Path, path: Path, with_titles: bool) -> tuple[dict[str, Any]
 def day_versions(data_dir: Path, path: Path) -> dict[str, int]:
     """{id: version} of one stored day (the titles are not read)."""
     head, _ = _load(data_dir, path, False)
-    return {str(pid): v for pid, v in zip(head["ids"], head["versions"], strict=True)}
+    return dict(zip(head["ids"], head["versions"], strict=True))
 
 
 def day_entries(data_dir: Path, path: Path) -> list[Entry]:
     """(id, version, title, source) of every paper of one stored day, in the day file's order."""
     head, titles = _load(data_dir, path, True)
-    return [Entry(str(pid), v, t, str(s)) for pid, v, t, s in
-            zip(head["ids"], head["versions"], titles or (), head["sources"], strict=True)]
+    sources = [source for source, count in head["sources"] for _ in range(count)]
+    return [Entry(*fields) for fields in
+            zip(head["ids"], head["versions"], titles or (), sources, strict=True)]
 
 
 def remember(data_dir: Path, path: Path, digest: Digest) -> None:
