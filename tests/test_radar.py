@@ -353,3 +353,57 @@ def test_a_cold_build_fills_the_days_in_parallel(tmp_path: Path) -> None:
     assert again.get(paths[0], ["2411.15785"]).meta != got[0].meta and again.built == 1
     with pytest.raises(TypeError):
         again.put("2024-11-28", "0" * 64, "not a day")
+
+
+def _t_msgids(js: str) -> set[str]:
+    """The string literals radar.js hands its t() as the message (a ternary's two included),
+    up to the placeholders' object."""
+    import re
+
+    out: set[str] = set()
+    for m in re.finditer(r"(?<![\w.$])t\(", js):
+        i, depth = m.end(), 1
+        while i < len(js) and depth:
+            c = js[i]
+            if c == '"':
+                end = js.index('"', i + 1)
+                out.add(js[i + 1:end])
+                i = end
+            elif c in "({[":
+                if c == "{" and depth == 1:
+                    break  # the placeholders
+                depth += 1
+            elif c in ")}]":
+                depth -= 1
+            i += 1
+    return out
+
+
+def test_every_string_radar_js_shows_is_in_the_catalog() -> None:
+    """What radar.js passes to t() is a msgid of i18n.JS_STRINGS (so the Chinese edition has it),
+    and the reasons reach the page through the page's catalog (window.digestT) in node too."""
+    from arxiv_digest.i18n import JS_STRINGS
+
+    js = (ROOT / "theme" / "static" / "js" / "radar.js").read_text(encoding="utf-8")
+    used = _t_msgids(js)
+    assert "Loading %(num)s days…" in used and "close to %(num)s papers in your library: %(titles)s" in used
+    assert used <= set(JS_STRINGS), sorted(used - set(JS_STRINGS))
+
+
+@needs_node
+def test_the_reasons_go_through_the_page_s_catalog() -> None:
+    d = day()
+    x = radar.build_day(d)
+    script = ("globalThis.window={digestT:(m,v)=>'<'+m.replace(/%\\((\\w+)\\)s/g,(_,k)=>v[k])+'>'};"
+              "const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
+              "process.stdin.on('end',()=>{const j=JSON.parse(s);const R=new r.Radar(j.m);"
+              "const days=[{idx:r.decodeDay(j.idx)}];"
+              "const p=r.cleanProfile({keywords:['KV cache'],ids:['2411.17691']});const top=R.rank(p,days,3);"
+              "process.stdout.write(JSON.stringify(top.map(x=>R.reasons(p,x).map(y=>y.text))));});")
+    job = json.dumps({"m": json.loads(radar.manifest([(d.date, x.papers, "")])), "idx": json.loads(x.idx)})
+    proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
+                          input=job, capture_output=True, text=True, check=True, timeout=60)
+    reasons = [r for rs in json.loads(proc.stdout) for r in rs]
+    assert "<a paper you like>" in reasons
+    assert any(r.startswith("<matches: ") and "kv cache" in r for r in reasons), reasons
+    assert all(r.startswith("<") and r.endswith(">") for r in reasons)
