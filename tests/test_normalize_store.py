@@ -250,3 +250,11 @@ def test_a_version_1_summary_of_the_wrong_type_is_named_not_dropped(tmp_path: Pa
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(StoreError, match=r"papers\[5\] .*\.summaries: expected an object"):
         store.load(path)
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 100_000])
+def test_deeply_nested_json_is_a_store_error_naming_the_file(tmp_path: Path, raw: str) -> None:
+    path = tmp_path / "2024-11-28.json"
+    path.write_text(raw)
+    with pytest.raises(StoreError, match=r"2024-11-28\.json: not a day file: JSON nested too deeply"):
+        store.load(path)

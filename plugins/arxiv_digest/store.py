@@ -62,6 +62,8 @@ def parse(path: Path, raw: bytes) -> Digest:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise StoreError(f"{path}: not valid JSON (line {e.lineno}): {e.msg}") from e
+    except RecursionError as e:
+        raise StoreError(f"{path}: not a day file: JSON nested too deeply to read") from e
     try:
         digest = Digest.from_dict(data)
     except StoreError as e:
