@@ -22,6 +22,12 @@ announcement days at M papers a day, builds each once with Pelican, then measure
           a common and a rare word, and the bytes and requests under /pagefind/ as the server
           counted them (worker fetches included); no browser cache
 
+  --browser-only   only the browser timing, over archives a --keep run left (days<N>/ours/output
+          and its kept indexes: old-pagefind, pagefind-year, pagefind-tiered), with the theme's
+          static files (site.js: the search page's warm-up) taken from --static, so one built
+          archive times two versions of the page: e.g. --static /tmp/before (a copy of HEAD's
+          theme/static) against the checkout's theme/static
+
 Run:  .venv/bin/python bench/bench_search.py --days 250 1000 --keep /tmp/bench_search
       (--keep reuses a generated archive and its Pelican output; the 1,000-day one takes ~20 min
       to generate and ~2 min to build on 2 cores)
@@ -99,15 +105,39 @@ def size(folder: Path) -> tuple[float, int]:
     return sum(p.stat().st_size for p in files) / 1e6, len(files)
 
 
-def old_site(site: Path, bundle: Path, dest: Path) -> Path:
-    """The built site with the old single index as /pagefind/ (symlinks; served for the browser)."""
+def old_site(site: Path, bundle: Path, dest: Path, static: Path | None = None) -> Path:
+    """The built site with `bundle` as /pagefind/ (symlinks; served for the browser); with
+    `static`, the theme's static files (output/theme/) overlaid by that folder's."""
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     for entry in (site / "output").iterdir():
-        if entry.name != "pagefind":
+        if entry.name == "theme" and static is not None:
+            shutil.copytree(entry, dest / "theme", symlinks=True)
+            shutil.copytree(static, dest / "theme", dirs_exist_ok=True)
+        elif entry.name != "pagefind":
             (dest / entry.name).symlink_to(entry)
     (dest / "pagefind").symlink_to(bundle)
     return dest
+
+
+def browser_only(where: Path, n: int, args: argparse.Namespace) -> None:
+    """Type-to-first-result over a kept archive's indexes, with the theme's static files from --static."""
+    site = where / "ours"
+    bundles = {"single": where / "old-pagefind", **{s: where / f"pagefind-{s}" for s in SCHEMES}}
+    roots = {label: old_site(site, b, where.parent / f"browser-{n}-{label}", args.static)
+             for label, b in bundles.items() if b.is_dir()}
+    print(f"\n== {n} days, browser only, static files from {args.static}; CPU 4x slower, page network "
+          f"slow 4G (worker fetches not throttled), no cache; {args.browser_runs} runs ==", flush=True)
+    for word in WORDS:
+        for label, root in roots.items():
+            runs = [type_search(root, word) for _ in range(args.browser_runs)]
+            firsts = sorted(float(r["first"]) for r in runs)
+            print(f"{label:>7s} {word!r:14s} first result median {statistics.median(firsts):.2f} s "
+                  f"(best {firsts[0]:.2f}; " + ", ".join(f"{float(r['first']):.2f}" for r in runs) + ")"
+                  f"; {statistics.median(float(r['kb']) for r in runs):.0f} kB / "
+                  f"{statistics.median(float(r['requests']) for r in runs):.0f} requests after typing, "
+                  f"{statistics.median(float(r['load_kb']) for r in runs):.0f} kB before; "
+                  f"{runs[0]['message']!r}; warmed before typing: {[r['ready'] for r in runs]}", flush=True)
 
 
 class _Counting(http.server.SimpleHTTPRequestHandler):
@@ -150,6 +180,7 @@ def type_search(root: Path, word: str) -> dict[str, Any]:
             page.wait_for_selector(".pagefind-ui__search-input")
             page.wait_for_load_state("networkidle")
             loaded = len(sent)
+            ready = page.locator("#search").get_attribute("data-search-ready")  # warm-up done (issue 11)
             ms = page.evaluate("""word => new Promise((resolve, reject) => {
                 const box = document.querySelector('.pagefind-ui__search-input');
                 const hit = () => document.querySelector('.pagefind-ui__result a.pagefind-ui__result-link');
@@ -171,7 +202,7 @@ def type_search(root: Path, word: str) -> dict[str, Any]:
     search = [n for path, n in sent[loaded:] if path.startswith("/pagefind/")]
     before = [n for path, n in sent[:loaded] if path.startswith("/pagefind/")]
     return {"first": ms / 1000, "kb": sum(search) / 1e3, "requests": len(search),
-            "load_kb": sum(before) / 1e3, "message": count}
+            "load_kb": sum(before) / 1e3, "message": count, "ready": ready}
 
 
 def mm(values: list[float], fmt: str) -> str:
@@ -298,6 +329,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--browser-runs", type=int, default=3)
     ap.add_argument("--no-browser", dest="browser", action="store_false")
+    ap.add_argument("--browser-only", action="store_true",
+                    help="only the browser timing over the archives a --keep run left")
+    ap.add_argument("--static", type=Path, default=HERE / "theme" / "static",
+                    help="with --browser-only: the theme's static files to serve (default: this checkout's)")
     ap.add_argument("--keep", type=Path, default=None,
                     help="generate and build under this folder and keep it (default: a temp dir)")
     args = ap.parse_args(argv)
@@ -306,6 +341,12 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ, PYTHONPATH=str(HERE / "plugins"), PYTHONHASHSEED="0")
     env.pop("ARXIV_DIGEST_SETTINGS", None)
     env.pop("ARXIV_DIGEST_LLM_MODEL", None)
+    if args.browser_only:
+        if args.keep is None:
+            ap.error("--browser-only needs --keep (the folder a full run kept)")
+        for n in args.days:
+            browser_only(args.keep / f"days{n}", n, args)
+        return
     base = args.keep or Path(tempfile.mkdtemp(prefix="bench_search."))
     try:
         for n in args.days:

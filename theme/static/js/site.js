@@ -344,32 +344,68 @@
      newest year's earlier quarters, the newest quarter's earlier months, the newest month):
      pagefind/periods.json lists them newest first; the newest is the UI's bundle and the older
      ones are merged into it (Pagefind's mergeIndex), so one search covers the whole archive.
-     Without periods.json (one bundle for the whole site) the folder itself is the bundle. */
+     Without periods.json (one bundle for the whole site) the folder itself is the bundle.
+     Warm-up (issue 11): PagefindUI loads Pagefind only on the first focus or input, then merges
+     the bundles one after another, so the first search paid for the worker, the WebAssembly and
+     every bundle's metadata. Instead the page imports the newest bundle's pagefind.js itself (the
+     same URL, so the same module instance the UI imports later), merges every older bundle at
+     once (mergeIndex registers its bundle before it loads, and a search waits for every
+     registered bundle, so a search can never miss a period) and loads the filters: when the
+     browser is first idle after load, or at once on the first focus, input or touch of the
+     search box, whichever comes first. The UI is then given no bundles to merge, and its own
+     start-up finds Pagefind ready. data-search-ready="1" marks the moment every bundle is in. */
   function initSearch() {
     var el = doc.getElementById("search");
     if (!el || typeof window.PagefindUI !== "function") return;
     var bundle = el.getAttribute("data-bundle");
     var q = new URLSearchParams(location.search).get("q");
+    // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
+    var baseUrl = new URL(el.getAttribute("data-base") || "/", location.href).pathname;
     function start(periods) {
       var paths = periods.length ? periods.map(function (p) { return bundle + encodeURIComponent(p) + "/"; }) : [bundle];
+      var warming = null;
+      function warm() {
+        if (warming) return warming;
+        warming = import(paths[0] + "pagefind.js").then(function (pf) {
+          // no await between the import and the merges: every bundle is registered before the
+          // UI (whose own import resolves after this one) can run a search
+          var merged = paths.slice(1).map(function (p) { return pf.mergeIndex(p, { baseUrl: baseUrl }); });
+          merged.push(pf.options({ baseUrl: baseUrl }));
+          return Promise.all(merged).then(function () { return pf.filters(); });
+        }).then(function () {
+          el.setAttribute("data-search-ready", "1");
+        }, function (err) {
+          // the UI still starts Pagefind on its own at the first search; only the warm-up failed
+          el.setAttribute("data-search-ready", "error");
+          if (window.console) window.console.warn("search warm-up failed:", err);
+        });
+        return warming;
+      }
+      ["focus", "input", "pointerdown", "touchstart", "keydown"].forEach(function (type) {
+        el.addEventListener(type, warm, { capture: true, passive: true });
+      });
       var ui = new window.PagefindUI({
         element: "#search",
         bundlePath: paths[0],
-        mergeIndex: paths.slice(1).map(function (p) { return { bundlePath: p }; }),
-        // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
-        baseUrl: new URL(el.getAttribute("data-base") || "/", location.href).pathname,
+        baseUrl: baseUrl,
         showSubResults: false,
         showImages: false,
         pageSize: 10,
         openFilters: ["topic"],
         autofocus: !q,
+        debounceTimeoutMs: 150,
         translations: { placeholder: "Search titles, authors, abstracts and summaries" }
       });
       el.setAttribute("data-periods", periods.join(" "));
       if (q) {
-        ui.triggerSearch(q);
         var box = doc.getElementById("site-q");
         if (box) box.value = q;
+        // every bundle registered first, then the search (a failed warm-up still searches)
+        warm().then(function () { ui.triggerSearch(q); });
+      } else if (typeof window.requestIdleCallback === "function") {
+        window.requestIdleCallback(warm, { timeout: 1500 });
+      } else {
+        setTimeout(warm, 200);
       }
     }
     fetch(bundle + "periods.json").then(function (r) {
