@@ -292,6 +292,54 @@ def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Pa
         server.server_close()
 
 
+STARTUP = ("pagefind.js", "pagefind-worker.js", "pagefind-entry.json", ".pf_meta", ".pagefind")
+
+
+def test_every_period_is_merged_before_the_first_input(browser: Any, two_years: tuple[Path, Path, Path]) -> None:  # noqa: F811
+    """Issue 11: the search page starts Pagefind and merges every period's bundle before the reader
+    types (the server sees each bundle's entry and metadata before any input); typing then fetches
+    only what the words need, and one search still finds papers of every period."""
+    _, out, _ = two_years
+    names = periods(out)
+    assert len(names) == 2
+    seen: list[str] = []
+    handler = type("Recording", (_QuietHandler,), {
+        "log_request": lambda self, code="-", size="-": seen.append(self.path.split("?")[0])})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    r = Reader(browser, f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        page = r.goto("/search/")
+        page.wait_for_function("() => document.getElementById('search').getAttribute('data-search-ready') === '1'",
+                               timeout=15000)
+        assert page.locator(".pagefind-ui__search-input").input_value() == ""
+        typed = len(seen)
+        for name in names:
+            started = [p for p in seen if p.startswith(f"/pagefind/{name}/")]
+            assert f"/pagefind/{name}/pagefind-entry.json" in started, (name, seen)
+            assert any(p.endswith(".pf_meta") for p in started), (name, started)
+        assert f"/pagefind/{names[0]}/pagefind.js" in seen  # the UI's own module: merged into once
+        assert not any(p.startswith(f"/pagefind/{name}/pagefind.js") for name in names[1:] for p in seen)
+        # typing: the exact title of a paper of each period finds that paper first
+        titles = listed_titles_of(out)
+        ids = sorted(titles)
+        box = page.locator(".pagefind-ui__search-input")
+        for pid in ([i for i in ids if i.startswith("2312.5")][3], [i for i in ids if i.startswith("2411.1")][3]):
+            box.fill(titles[pid])
+            page.wait_for_function(
+                "href => { const a = document.querySelector('.pagefind-ui__result a.pagefind-ui__result-link'); "
+                "return a && a.getAttribute('href') === href; }", arg=f"/papers/{pid}/", timeout=15000)
+        # nothing of Pagefind's start-up was left for the first input: no module, worker,
+        # WebAssembly, entry or metadata fetched after it, for any period
+        late = [p for p in seen[typed:] if p.endswith(STARTUP)]
+        assert late == [], late
+        assert set(merged_filters(page)["year"]) == {"2023", "2024"}
+    finally:
+        r.close()
+        server.shutdown()
+        server.server_close()
+
+
 def listed_titles_of(out: Path) -> dict[str, str]:
     """id -> title (text) of every paper page."""
     titles = {}
