@@ -111,11 +111,12 @@ def old_site(site: Path, bundle: Path, dest: Path, static: Path | None = None) -
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     for entry in (site / "output").iterdir():
-        if entry.name == "theme" and static is not None:
-            shutil.copytree(entry, dest / "theme", symlinks=True)
-            shutil.copytree(static, dest / "theme", dirs_exist_ok=True)
-        elif entry.name != "pagefind":
+        if entry.name != "pagefind" and (static is None or entry.name != "theme"):
             (dest / entry.name).symlink_to(entry)
+    if static is not None:  # the built theme (or this checkout's), then --static's files over it
+        theme = site / "output" / "theme"
+        shutil.copytree(theme if theme.is_dir() else HERE / "theme" / "static", dest / "theme", symlinks=True)
+        shutil.copytree(static, dest / "theme", dirs_exist_ok=True)
     (dest / "pagefind").symlink_to(bundle)
     return dest
 
