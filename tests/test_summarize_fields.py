@@ -218,7 +218,7 @@ def test_prose_figures_and_the_title_as_model_are_not_stored_or_shown(tmp_path, 
     assert prose not in card_text and "Significantly faster" not in card_text
     briefing = " ".join(doc.find_class("briefing")[0].text_content().split())
     assert "(extractive)" in briefing and prose not in briefing
-    for name, b in day.extra["briefing"]["topics"].items():
+    for name, b in day.extra["briefings"]["en"]["topics"].items():
         assert b["fallback"] == "extractive", name
         assert prose not in b["text"]
 
@@ -231,7 +231,7 @@ def test_the_extractive_briefing_quotes_only_what_the_abstracts_state(tmp_path, 
         llm_server.always[f"briefing:{topic}"] = Fault(status=400)
     day = run(settings)
     by_id = {p.id: p for p in day.papers}
-    for name, b in day.extra["briefing"]["topics"].items():
+    for name, b in day.extra["briefings"]["en"]["topics"].items():
         assert b["fallback"] == "extractive"
         _, _, figures = b["text"].partition("Figures reported: ")
         for part in filter(None, figures.rstrip(".").split("; ")):
