@@ -96,7 +96,7 @@ def test_first_run_summarizes_listed_papers_and_second_run_makes_zero_calls(tmp_
     for p in listed(day):
         s = p.summary
         assert s["backend"] == "litellm" and s["model"] == MODEL
-        assert s["prompt_version"] == "summary.v3"
+        assert s["prompt_version"] == "summary.v4"
         assert s["fields"]["tldr"].startswith(f"Summary of {p.id}:")
         assert s["tokens"]["total"] == s["tokens"]["prompt"] + s["tokens"]["completion"] > 0
         assert s["cost_usd"] > 0 and "failure" not in s
@@ -133,18 +133,18 @@ def test_new_version_is_resummarized_and_prompt_change_needs_resummarize(tmp_pat
     assert new.summary["cache_key"] != target.summary["cache_key"] and "failure" not in new.summary
 
     # a new prompt version: nothing happens without --resummarize
-    v4 = tmp_path / "summary.v4.md"
-    text = (ROOT / "plugins/arxiv_digest/prompts/summary.v3.md").read_text()
-    v4.write_text(text.replace("Copy numbers exactly", "Copy every number exactly"))
-    settings = settings_for(tmp_path, llm_server, prompts={"summary": str(v4)})
+    v5 = tmp_path / "summary.v5.md"
+    text = (ROOT / "plugins/arxiv_digest/prompts/summary.v4.md").read_text()
+    v5.write_text(text.replace("Copy numbers exactly", "Copy every number exactly"))
+    settings = settings_for(tmp_path, llm_server, prompts={"summary": str(v5)})
     before = len(llm_server.calls)
     day = run(settings)
     assert len(llm_server.calls) == before
-    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v3"}
+    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v4"}
     before = llm_server.count("summary")
     day = run(settings, resummarize=True)
     assert llm_server.count("summary") - before == LISTED
-    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v4"}
+    assert {p.summary["prompt_version"] for p in listed(day)} == {"summary.v5"}
     last = [c for c in llm_server.calls if c.kind == "summary"][-1]
     assert "Copy every number exactly" in last.body["messages"][0]["content"]
 

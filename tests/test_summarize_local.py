@@ -74,7 +74,7 @@ def test_json_schema_is_sent_to_a_local_server_and_checked(tmp_path, llm_server)
     schema = s["json_schema"]["schema"]
     assert s["json_schema"]["strict"] is True and schema["additionalProperties"] is False
     assert set(schema["required"]) == {"tldr", "method", "technique", "bits_or_sparsity",
-                                       "speedup", "memory", "models", "hardware", "topics"}
+                                       "speedup", "memory", "models", "hardware", "claims", "topics"}
     offered = schema["properties"]["topics"]["items"]["properties"]["topic"]["enum"]
     assert offered and set(offered) <= {"pruning", "quantization", "kv-cache", "sparsity"}
     b = next(c for c in llm_server.calls if c.kind == "briefing")

@@ -20,7 +20,7 @@ ENV_MODEL = "ARXIV_DIGEST_LLM_MODEL"
 ENV_API_BASE = "ARXIV_DIGEST_LLM_API_BASE"
 EXTRACTIVE = "extractive"  # `model: extractive` (or no model) selects the offline backend
 
-DEFAULT_PROMPTS = {"summary": "summary.v3", "score": "score.v1", "briefing": "briefing.v2"}
+DEFAULT_PROMPTS = {"summary": "summary.v4", "score": "score.v1", "briefing": "briefing.v2"}
 RESPONSE_FORMATS = ("auto", "json_schema", "json_object", "none")
 _SECRET_KEY = re.compile(r"(?:^|_)(?:api_?key|key|secret|password|token)$", re.I)
 
