@@ -386,6 +386,47 @@ def test_a_daily_build_renders_only_what_changed(site: Path, tmp_path: Path,
         late.unlink(missing_ok=True)
 
 
+def test_a_daily_build_makes_only_the_bib_files_that_changed(site: Path, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """Adding a day makes its .bib and those of the topics it adds papers to; every other .bib is
+    neither made nor written (it keeps its mtime). A deleted or damaged .bib is written again, and
+    the output stays byte-identical to a cold build."""
+    late = site / "content" / "digests" / LATE_DAY[:4] / f"{LATE_DAY}.json"
+    late.unlink(missing_ok=True)
+    output = tmp_path / "kept"
+    build_site(site, output)
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in output.rglob("*.bib")}
+    assert len(before) >= 6  # the days' and the topics'
+    shutil.copy(site / f"{LATE_DAY}.json", late)
+
+    def build() -> int:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="arxiv_digest.site.bibtex"):
+            build_site(site, output)
+        line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("BibTeX"))
+        return [int(w.strip(",")) for w in line.split() if w.strip(",").isdigit()][1]
+
+    try:
+        made = build()
+        after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in output.rglob("*.bib")}
+        changed = {p for p in after if before.get(p, (None,))[0] != after[p][0]}
+        new_day = next(p for p in after if LATE_DAY in p.name)
+        assert new_day in changed and new_day not in before
+        assert made == len(changed) < len(after)  # only what changed was made
+        assert all(after[p][1] == before[p][1] for p in after if p not in changed)  # kept mtimes
+        old_day = next(p for p in after if "2024-11-28" in p.name)
+        assert old_day not in changed
+        old_day.unlink()  # deleted: written again
+        damaged = next(p for p in after if p != old_day and p not in changed)
+        damaged.write_text("@misc{garbage,}\n", encoding="utf-8")
+        assert build() == 2
+        assert old_day.read_bytes() == after[old_day][0]
+        assert build() == 0
+        assert_identical(output, cold_build(site, tmp_path / "cold"))
+    finally:
+        late.unlink(missing_ok=True)
+
+
 @pytest.mark.parametrize("damage", ["files", "record"])
 def test_tampered_output_or_record_is_rendered_again(site: Path, tmp_path: Path, damage: str) -> None:
     from arxiv_digest.site.writer import PAGES_DIR

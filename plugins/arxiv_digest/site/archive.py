@@ -25,6 +25,12 @@ def day_articles(articles: Iterable[Any]) -> list[Any]:
     return sorted(days, key=lambda a: a.day.date)
 
 
+def day_links(articles: Iterable[Any]) -> list[tuple[Any, str]]:
+    """The day articles oldest first, each with its URL read once (Pelican formats `article.url`
+    anew from the metadata and settings on every read; listings read it once per paper)."""
+    return [(a, a.url) for a in day_articles(articles)]
+
+
 def link_days(articles: Sequence[Any]) -> None:
     """Give each day article prev_day (older) and next_day (newer) attributes."""
     days = day_articles(articles)

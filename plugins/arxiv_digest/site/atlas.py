@@ -155,10 +155,11 @@ def day_rows(article: Any, paper_url: Any = None) -> list[AtlasRow]:
     view = article.day
     date = view.date.isoformat()
     out = []
+    url = article.url  # Pelican formats it anew on every read
     for v in (*view.listed, *view.updated):
         page = paper_url(v.paper.id) if paper_url is not None else ""
         for claim in v.paper.claims:
-            row = claim_row(claim, v.paper, date, v.tags, f"{article.url}#{v.paper.id}", page)
+            row = claim_row(claim, v.paper, date, v.tags, f"{url}#{v.paper.id}", page)
             if row is not None:
                 out.append(row)
     return out

@@ -4,7 +4,10 @@ come from cite.bibtex_entry, whose every field is escaped by cite.bibtex_text.""
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,9 @@ from pelican.generators import Generator
 
 from ..cite import bibtex_entry, bibtex_file
 from ..render import digest_settings
+from ..store import write_if_changed
 from .archive import day_articles
+from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)
 
@@ -27,29 +32,52 @@ class BibGenerator(Generator):  # type: ignore[misc]
         self.topic_bibs = {t.name: ds.topic_bib.format(slug=t.slug) for t in topics} if ds.topic_bib else {}
         self.context["digest_topic_bibs"] = self.topic_bibs
 
-    def _write(self, path: str, text: str) -> None:
-        out = Path(self.output_path) / path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+    def _write(self, writer: Any, path: str, key: str, make: Callable[[], str]) -> bool:
+        """Write one .bib unless it is as the last build left it (see SkipWriter.write_text);
+        returns whether its text was made."""
+        if isinstance(writer, SkipWriter):
+            return writer.write_text(path, key, make)
+        write_if_changed(Path(self.output_path) / path, make())
+        return True
 
     def generate_output(self, writer: Any) -> None:
-        """Write every day's and every topic's .bib."""
+        """Write every day's and every topic's .bib (unchanged ones are neither made nor written:
+        a day's is a function of its build-cache key, a topic's of its papers' keys)."""
         ds = digest_settings(self.settings)
         site = str(self.settings.get("SITENAME", ""))
-        n = 0
+        n = made = 0
         if ds.day_bib:
             for a in day_articles(self.context.get("articles", [])):
-                views = (*a.day.listed, *a.day.updated)
+                day = a.day
+                views = (*day.listed, *day.updated)
                 if not views:
                     continue
-                self._write(ds.day_bib.format(date=a.day.date.isoformat()), bibtex_file(
-                    (bibtex_entry(v.paper, a.day.date) for v in views),
-                    f"{site}: the papers listed on {a.day.date.isoformat()}"))
+                made += self._write(writer, ds.day_bib.format(date=day.date.isoformat()),
+                                    _key("day", day.cache_key), functools.partial(
+                    _day_text, views, day.date, f"{site}: the papers listed on {day.date.isoformat()}"))
                 n += 1
         for topic in self.context.get("digest_topics", ()):
             path = self.topic_bibs.get(topic.name)
             if path:
-                self._write(path, bibtex_file((bibtex_entry(tp.paper, tp.date) for tp in topic.papers),
-                                              f"{site}: papers on {topic.name}, newest first"))
+                key = _key("topic", topic.name, *(tp.view.cache_key for tp in topic.papers))
+                made += self._write(writer, path, key, functools.partial(
+                    _topic_text, topic.papers, f"{site}: papers on {topic.name}, newest first"))
                 n += 1
-        logger.info("Wrote %d BibTeX files", n)
+        logger.info("BibTeX files: %d, %d made anew (the others unchanged since the last build)",
+                    n, made)
+
+
+def _key(*parts: str) -> str:
+    """What a .bib is a pure function of (with the build fingerprint); empty when a part is
+    unknown (a view made outside the build cache): then the file is made again."""
+    if not all(parts):
+        return ""
+    return "\0".join(parts)
+
+
+def _day_text(views: Iterable[Any], date: dt.date, title: str) -> str:
+    return bibtex_file((bibtex_entry(v.paper, date) for v in views), title)
+
+
+def _topic_text(papers: Iterable[Any], title: str) -> str:
+    return bibtex_file((bibtex_entry(tp.paper, tp.date) for tp in papers), title)

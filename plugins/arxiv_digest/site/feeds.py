@@ -159,7 +159,8 @@ def site_feed_papers(articles: Sequence[Any], days: int, limit: int) -> list[Day
     """The papers of the newest `days` days, newest day first, at most `limit`."""
     out: list[DayPaper] = []
     for a in list(reversed(day_articles(articles)))[:days]:
-        out += [DayPaper(v, a.day, a.url, a.date) for v in (*a.day.listed, *a.day.updated)]
+        url = a.url  # Pelican formats it anew on every read
+        out += [DayPaper(v, a.day, url, a.date) for v in (*a.day.listed, *a.day.updated)]
     return out[:limit]
 
 

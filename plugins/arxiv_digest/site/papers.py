@@ -23,7 +23,7 @@ from pelican.generators import Generator
 from ..cite import CiteLinks, bibtex_entry, paper_save_as
 from ..models import id_label
 from ..render import DayView, PaperView, digest_settings
-from .archive import day_articles
+from .archive import day_links
 
 logger = logging.getLogger(__name__)
 CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")  # cs.LG, math-ph, q-bio.NC
@@ -88,10 +88,10 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
     if not ds.paper_url:
         return {}
     links = cite_links(settings)
-    seen: dict[str, list[tuple[PaperView, Any]]] = {}
-    for a in day_articles(articles):  # oldest first
+    seen: dict[str, list[tuple[PaperView, Any, str]]] = {}
+    for a, url in day_links(articles):  # oldest first
         for v in (*a.day.listed, *a.day.updated):
-            seen.setdefault(v.paper.id, []).append((v, a))
+            seen.setdefault(v.paper.id, []).append((v, a, url))
     pages: dict[str, PaperPage] = {}
     skipped = 0
     for pid, listed in seen.items():
@@ -100,7 +100,7 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
             skipped += 1
             logger.warning("no paper page for %.80r: neither an arXiv id nor a preprint DOI", pid)
             continue
-        view, article = listed[-1]
+        view, article, day_url = listed[-1]
         related = []
         for r in view.paper.related:
             href = links.paper(r.id) if r.id in seen else ""
@@ -113,10 +113,10 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
             save_as=save_as,
             view=view,
             day=article.day,
-            day_url=article.url,
+            day_url=day_url,
             published=article.date,
-            listings=tuple(Listing(a.day.date, a.url, v.paper.version, v.paper.announce_type)
-                           for v, a in listed),
+            listings=tuple(Listing(a.day.date, url, v.paper.version, v.paper.announce_type)
+                           for v, a, url in listed),
             related=tuple(related),
         )
     if skipped:

@@ -14,7 +14,7 @@ from pelican.urlwrappers import Tag
 
 from ..errors import ConfigError
 from ..render import DayView, PaperView, digest_settings
-from .archive import day_articles
+from .archive import day_links
 from .feeds import FeedWriter, feed_base
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class TopicView:
 def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[TopicView, ...]:
     """One TopicView per configured topic (in config order), with its papers newest first."""
     ds = digest_settings(settings)
-    days = list(reversed(day_articles(articles)))  # newest first
+    days = list(reversed(day_links(articles)))  # newest first
     topics = []
     slugs: dict[str, str] = {}
     for topic in ds.topics:
@@ -83,8 +83,8 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
                 "expected a name with letters or digits outside any <...>, distinct once slugified")
         slugs[tag.slug] = topic.name
         papers = tuple(
-            TopicPaper(v, a.day, a.url, a.date)
-            for a in days
+            TopicPaper(v, a.day, url, a.date)
+            for a, url in days
             for v in (*a.day.listed, *a.day.updated)
             if topic.name in v.tags
         )

@@ -38,7 +38,7 @@ import logging
 import os
 import tempfile
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
@@ -51,6 +51,7 @@ from pelican.urlwrappers import URLWrapper
 from pelican.utils import sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
+from .. import store
 from ..daycache import fingerprint
 from ..i18n import catalog_hash
 from ..render import digest_settings
@@ -450,6 +451,30 @@ class SkipWriter(Writer):  # type: ignore[misc]
         if override:
             self._overridden_files.add(filename)
         self._written_files.add(filename)
+
+    def write_text(self, name: str, key: str, make: Callable[[], str]) -> bool:
+        """Write a generated text file (no template: a .bib) at `name` under the output folder,
+        under the page record: when `key` (what make() is a pure function of, besides the build
+        fingerprint) and the file are as recorded at the last build, neither make() nor the write
+        runs. An empty key, or the record off, writes when the bytes differ. Returns whether
+        make() ran."""
+        path = sanitised_join(self.output_path, name)
+        if not (self.on and key):
+            store.write_if_changed(Path(path), make())
+            return True
+        digest = _h(b"text", key.encode("utf-8", "surrogatepass")).hex()
+        old = self.old.get(Path(os.path.relpath(path, self.output_path)).as_posix())
+        if isinstance(old, list) and len(old) == 3 and old[0] == digest:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if st is not None and [st.st_size, st.st_mtime_ns] == old[1:]:
+                self._remember(path, digest)
+                return False
+        store.write_if_changed(Path(path), make())
+        self._remember(path, digest)
+        return True
 
     def _remember(self, filename: str, digest: str) -> None:
         rel = os.path.relpath(filename, self.output_path)
