@@ -191,7 +191,10 @@ def test_ctrl_c_keeps_the_finished_days(site, arxiv_server):
     proc = subprocess.Popen(
         [sys.executable, "-m", "arxiv_digest", "-s", "pelicanconf.py", "backfill",
          "--from", "2026-11-02", "--to", "2026-11-06"],
-        cwd=site, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=site, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a suite started in the background by a non-interactive shell inherits SIGINT ignored, and
+        # Python then installs no KeyboardInterrupt handler: give the child the default disposition
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while len(arxiv_server.requests) < 2:
         assert proc.poll() is None and time.monotonic() < deadline
