@@ -19,9 +19,10 @@ announcement days at M papers a day, builds each once with Pelican, then measure
           (150 ms, 1.6 Mbps; Pagefind's worker fetches are throttled too: a search's 6 index
           chunks, 177 kB, take ~0.9 s of it at 1,000 days; --fast-network leaves the network
           alone); then a word typed into the box (one input event, as a paste): the time until
-          the first result link appears (the search page's debounce, 150 ms, included), for a
-          common and a rare word, and the bytes and requests under /pagefind/ as the server
-          counted them (worker fetches included); no browser cache
+          the first result link appears (the search page's debounce, 150 ms, included; with
+          --type-ms N a letter every N ms, timed from the last one), for a common and a rare
+          word, and the bytes and requests under /pagefind/ as the server counted them (worker
+          fetches included); no browser cache
 
   --browser-only   only the browser timing, over archives a --keep run left (days<N>/ours/output
           and its kept indexes: old-pagefind, pagefind-year, pagefind-tiered), with the theme's
@@ -62,6 +63,7 @@ WORDS = ("model", "hyperbolic")  # common (most papers), rare (a few papers a ye
 SCHEMES = ("year", "tiered")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FAST_NETWORK = False  # --fast-network: the CPU slowed, the network as it is (127.0.0.1)
+TYPE_MS = 0  # --type-ms: a letter every N ms (the time counts from the last letter); 0: one paste
 
 
 def prepare(where: Path, n: int, per_day: int, seed: int, fixtures: Path, env: dict[str, str]) -> Path:
@@ -130,7 +132,9 @@ def browser_only(where: Path, n: int, args: argparse.Namespace) -> None:
     roots = {label: old_site(site, b, where.parent / f"browser-{n}-{label}", args.static)
              for label, b in bundles.items() if b.is_dir()}
     print(f"\n== {n} days, browser only, static files from {args.static}; CPU 4x slower, network "
-          f"{'as is' if FAST_NETWORK else 'slow 4G'}, no cache; {args.browser_runs} runs ==", flush=True)
+          f"{'as is' if FAST_NETWORK else 'slow 4G'}, no cache; "
+          f"{f'a letter every {TYPE_MS} ms' if TYPE_MS else 'the word pasted'}; "
+          f"{args.browser_runs} runs ==", flush=True)
     for word in WORDS:
         for label, root in roots.items():
             runs = [type_search(root, word) for _ in range(args.browser_runs)]
@@ -185,17 +189,22 @@ def type_search(root: Path, word: str) -> dict[str, Any]:
             page.wait_for_load_state("networkidle")
             loaded = len(sent)
             ready = page.locator("#search").get_attribute("data-search-ready")  # warm-up done (issue 11)
-            ms = page.evaluate("""word => new Promise((resolve, reject) => {
+            ms = page.evaluate("""([word, gap]) => new Promise((resolve, reject) => {
                 const box = document.querySelector('.pagefind-ui__search-input');
                 const hit = () => document.querySelector('.pagefind-ui__result a.pagefind-ui__result-link');
-                const t0 = performance.now();
+                let t0 = null;  // the last input event (the whole word)
                 const obs = new MutationObserver(() => {
-                  if (hit()) { obs.disconnect(); resolve(performance.now() - t0); } });
+                  if (t0 !== null && hit()) { obs.disconnect(); resolve(performance.now() - t0); } });
                 obs.observe(document.getElementById('search'), {childList: true, subtree: true});
                 setTimeout(() => reject(new Error('no result in 120 s')), 120000);
-                box.value = word;
-                box.dispatchEvent(new Event('input', {bubbles: true}));
-            })""", word)
+                const put = n => {  // one input event per letter, `gap` ms apart (0: the word at once)
+                  box.value = word.slice(0, n);
+                  if (n === word.length) t0 = performance.now();
+                  box.dispatchEvent(new Event('input', {bubbles: true}));
+                  if (n < word.length) setTimeout(() => put(n + 1), gap);
+                };
+                put(gap > 0 ? 1 : word.length);
+            })""", [word, TYPE_MS])
             page.wait_for_timeout(1500)  # let the first page of results finish loading
             count = page.locator(".pagefind-ui__message").inner_text()
             ctx.close()
@@ -339,11 +348,13 @@ def main(argv: list[str] | None = None) -> None:
                     help="with --browser-only: the theme's static files to serve (default: this checkout's)")
     ap.add_argument("--fast-network", action="store_true",
                     help="browser timing with the CPU slowed only (no slow 4G)")
+    ap.add_argument("--type-ms", type=int, default=0,
+                    help="browser timing: type a letter every N ms (time from the last letter); default one paste")
     ap.add_argument("--keep", type=Path, default=None,
                     help="generate and build under this folder and keep it (default: a temp dir)")
     args = ap.parse_args(argv)
-    global FAST_NETWORK
-    FAST_NETWORK = args.fast_network
+    global FAST_NETWORK, TYPE_MS
+    FAST_NETWORK, TYPE_MS = args.fast_network, args.type_ms
     logging.disable(logging.WARNING)
     fixtures = (HERE.parent / ba.FIXTURES_NAME).resolve()
     env = dict(os.environ, PYTHONPATH=str(HERE / "plugins"), PYTHONHASHSEED="0")
