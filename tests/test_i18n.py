@@ -353,7 +353,7 @@ def test_a_second_edition_costs_only_its_own_language(tmp_path: Path, llm_server
     """Summaries and briefings are cached per language: `summarize` for the Chinese edition
     (-s zhconf.py, DEFAULT_LANG zh-CN) asks the model exactly what the English edition asked, in
     Chinese, and leaves every English record byte for byte; re-running either edition makes no
-    call. The real 513-paper day (a version 1 file with extractive summaries) is the input, through
+    call. The real 513-paper day (the shipped file, with extractive summaries) is the input, through
     the command line and litellm against the local server; each edition then shows its own."""
     from arxiv_digest.cli import main
 
@@ -362,7 +362,7 @@ def test_a_second_edition_costs_only_its_own_language(tmp_path: Path, llm_server
     monkeypatch.setenv("ARXIV_DIGEST_LLM_API_BASE", llm_server.api_base)
     site = make_site(tmp_path / "site", {})
     shutil.copy(ROOT / "zhconf.py", site / "zhconf.py")
-    assert _stored(site)["schema_version"] == 1  # the shipped day, as committed before version 2
+    assert _stored(site)["schema_version"] == 2  # the shipped day (version 1 files: test_normalize_store)
     now = ["--now", "2024-11-28T12:00:00+00:00"]
 
     def summarize(conf: str) -> int:
