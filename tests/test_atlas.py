@@ -117,6 +117,8 @@ def test_the_atlas_lists_every_listed_claim_with_links_that_resolve(built: dict[
     listed = {a.get("id") for a in doc(out / "2024" / "11" / "28" / "index.html").cssselect("article.paper")}
     expected = sum(len(p.claims) for p in built["digests"][0].papers if p.id in listed)
     assert len(rows) == expected >= 4
+    # every claim here was read by the rules: the lede says nothing of a model
+    assert "read by a model" not in page.cssselect("p.lede")[0].text_content()
     for a in page.cssselect("table.atlas-table tbody a"):
         href = a.get("href")
         path, _, anchor = href.partition("#")
@@ -279,6 +281,7 @@ def test_a_hostile_model_s_claims_through_the_summarize_stage(tmp_path: Path, ll
     page = doc(out / "atlas" / "index.html")
     cells = [td.text_content() for td in page.cssselect("table.atlas-table td")]
     assert any("onload=" in c for c in cells)  # shown as text, never as an element
+    assert "Some values were read by a model" in page.cssselect("p.lede")[0].text_content()
     data = json.loads((out / "atlas" / "claims.json").read_text(encoding="utf-8"))
     names = [c["name"] for c in data["columns"]]
     by = [row[names.index("by")] for row in data["rows"]]
