@@ -143,10 +143,7 @@ def backfill(
             listener.day_done(result, report)
             continue
         try:
-            if last_request_end is not None:
-                wait = last_request_end + settings.request_delay - time.monotonic()
-                if wait > 0:
-                    sleep(wait)
+            _space(last_request_end, settings.request_delay, sleep)
             try:
                 outcome = update_day(settings, day=day, now=now, summarizer=summarizer)
             finally:
@@ -154,10 +151,7 @@ def backfill(
         except NoAnnouncementError as e:
             result = DayResult(day, EMPTY, message=str(e))
         except DigestError as e:
-            report.error = e
-            result = DayResult(day, FAILED, message=str(e))
-            report.results.append(result)
-            listener.day_done(result, report)
+            _failed(report, listener, day, e)
             break
         except KeyboardInterrupt:
             report.interrupted = True
@@ -166,21 +160,44 @@ def backfill(
             if outcome.digest is None:  # cannot happen for an announcement day; kept honest
                 result = DayResult(day, EMPTY, message=outcome.reason or "nothing stored")
             else:
-                counts = summary_counts(outcome.digest, settings)
-                result = DayResult(
-                    day, STORED, papers=len(outcome.digest.papers), added=outcome.added,
-                    summaries=counts.done, cost=day_cost(outcome.digest),
-                )
+                result = _stored(settings, day, outcome.digest, len(outcome.digest.papers),
+                                 outcome.added)
         report.results.append(result)
         listener.day_done(result, report)
     return report
+
+
+def _space(last_request_end: float | None, delay: float, sleep: Callable[[float], Any]) -> None:
+    """Wait until `delay` seconds have passed since the last request ended (none: no wait)."""
+    if last_request_end is not None:
+        wait = last_request_end + delay - time.monotonic()
+        if wait > 0:
+            sleep(wait)
+
+
+def _stored(settings: DigestSettings, day: dt.date, digest: Digest, papers: int, added: int) -> DayResult:
+    """The STORED result of a day: its papers, what was added, summaries done and the day's cost."""
+    return DayResult(day, STORED, papers=papers, added=added,
+                     summaries=summary_counts(digest, settings).done, cost=day_cost(digest))
+
+
+def _failed(report: BackfillReport, listener: Listener, day: dt.date, e: DigestError) -> None:
+    """Record the failure that stops the backfill."""
+    report.error = e
+    result = DayResult(day, FAILED, message=str(e))
+    report.results.append(result)
+    listener.day_done(result, report)
+
+
+def _unreadable(day: dt.date, e: DigestError) -> DayResult:
+    return DayResult(day, SKIPPED, message=f"stored file unreadable ({e}); --force refetches it")
 
 
 def _skipped(settings: DigestSettings, day: dt.date) -> DayResult:
     try:
         stored = store.load_day(settings.data_dir, day)
     except DigestError as e:  # unreadable: say so, but never overwrite it without --force
-        return DayResult(day, SKIPPED, message=f"stored file unreadable ({e}); --force refetches it")
+        return _unreadable(day, e)
     papers = len(stored.papers) if stored else 0
     done = summary_counts(stored).done if stored else 0
     return DayResult(day, SKIPPED, papers=papers, summaries=done,
@@ -218,7 +235,7 @@ def _stored_for(settings: DigestSettings, server: str, day: dt.date) -> DayResul
     try:
         stored = store.load_day(settings.data_dir, day)
     except DigestError as e:  # unreadable: never merged into without --force
-        return DayResult(day, SKIPPED, message=f"stored file unreadable ({e}); --force refetches it")
+        return _unreadable(day, e)
     n = source_papers(stored, server)
     if not n:
         return None
@@ -269,10 +286,7 @@ def backfill_preprints(
     for run in _runs(todo, max(1, interval_days)):
         listener.day_started(run[0], days.index(run[0]))
         try:
-            if last_request_end is not None:
-                wait = last_request_end + settings.request_delay - time.monotonic()
-                if wait > 0:
-                    sleep(wait)
+            _space(last_request_end, settings.request_delay, sleep)
             try:
                 posted = fetch_biorxiv.fetch_posting_days(settings, server, run[0], run[-1],
                                                           source.categories)
@@ -287,18 +301,12 @@ def backfill_preprints(
                     outcome = store_preprints(settings, server, day, tuple(papers), now=now,
                                               summarizer=summarizer)
                     assert outcome.digest is not None  # store_preprints always stores
-                    counts = summary_counts(outcome.digest, settings)
-                    result = DayResult(day, STORED, papers=len(papers), added=outcome.added,
-                                       summaries=counts.done, cost=day_cost(outcome.digest))
+                    result = _stored(settings, day, outcome.digest, len(papers), outcome.added)
                 report.results.append(result)
                 listener.day_done(result, report)
         except DigestError as e:
-            report.error = e
             done = {r.day for r in report.results}
-            failed = next((d for d in run if d not in done), run[0])
-            result = DayResult(failed, FAILED, message=str(e))
-            report.results.append(result)
-            listener.day_done(result, report)
+            _failed(report, listener, next((d for d in run if d not in done), run[0]), e)
             break
         except KeyboardInterrupt:
             report.interrupted = True
