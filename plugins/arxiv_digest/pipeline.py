@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import fetch, schedule, store
-from .enrich import backlinks, claims, links, near_duplicates, versions
+from .enrich import backlinks, claims, dayindex, links, near_duplicates, versions
 from .errors import NoAnnouncementError, StoreError
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
@@ -173,7 +173,7 @@ def store_fetched(
         digest = (summarizer or make_summarizer(settings, clock=clock)).summarize(
             digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)
-        versions.remember(settings.data_dir, path, digest)
+        dayindex.remember(settings.data_dir, path, digest)
     # the other direction, written into the earlier days (each under its own lock, after this
     # day's lock is released): their pages link forward to this day
     backlinks.link_back(settings.data_dir, digest, settings.lock_timeout)
@@ -268,7 +268,7 @@ def store_preprints(
         digest = (summarizer or make_summarizer(settings, clock=_clock(now))).summarize(
             digest, resummarize=resummarize)
         path = store.save(settings.data_dir, digest)
-        versions.remember(settings.data_dir, path, digest)
+        dayindex.remember(settings.data_dir, path, digest)
     backlinks.link_back(settings.data_dir, digest, settings.lock_timeout)
     added = len(digest.papers) - before
     logger.info("%s: %s: stored %d papers (%+d) in %s", date, server, len(digest.papers), added, path)

@@ -192,11 +192,6 @@ def valid_changes(data: Any) -> bool:
 
 # --- the earlier version of a replacement ---------------------------------------------------------
 
-def remember(data_dir: Path, path: Path, digest: Digest) -> None:
-    """Index a day file just written (enrich.dayindex.remember): the next lookup reads no day file."""
-    dayindex.remember(data_dir, path, digest)
-
-
 def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper]) -> dict[str, tuple[str, Paper]]:
     """id -> (day, stored paper): the latest stored version, before `date`, of each replacement."""
     wanted = {p.id: p.version for p in papers if p.is_replacement and p.version > 1}
