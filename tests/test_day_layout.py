@@ -29,7 +29,6 @@ from conftest import ROOT, build_site
 from lxml import html as lhtml
 from sitedata import REAL_DAY, make_site
 from test_browser import SHOTS, Reader, _QuietHandler
-from test_browser import browser as browser  # the fixture, shared with test_browser
 
 DAY = "/2024/11/28/"
 PHONE = {"width": 390, "height": 844}

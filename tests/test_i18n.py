@@ -191,7 +191,8 @@ def test_every_page_is_zh_cn_with_the_chinese_interface(zh_out: Path) -> None:
     # a paper page's listings name their kind in Chinese (new / cross / replace)
     listed = [text(li) for li in page(zh_out, f"papers/{ZH_PAPER}").cssselect(".listings li, section li")
               if re.search(r": v\d+, ", text(li))]
-    assert listed and all(re.search(r": v\d+, (新提交|交叉列出|更新版本|更新版本（交叉列出）)$", t) for t in listed), listed
+    kinds = r": v\d+, (新提交|交叉列出|更新版本|更新版本（交叉列出）)$"
+    assert listed and all(re.search(kinds, t) for t in listed), listed
     archive = page(zh_out, "archives")
     assert "2024年11月" in [text(h).split(" ")[0] for h in archive.cssselect(".month h2")]
     assert text(archive.cssselect(".calendar thead abbr")[0]) == "周一"

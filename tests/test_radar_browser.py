@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, build_site
 from sitedata import make_site
-from test_browser import CHROMIUM, LAUNCH_ARGS, Reader, _QuietHandler
+from test_browser import Reader, _QuietHandler
 
 pytestmark = pytest.mark.browser
 
@@ -48,18 +48,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian chromium."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the test extras")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
 
 
 class RadarReader(Reader):

@@ -36,7 +36,7 @@ from citedata import generated_days, real_archive
 from conftest import build_site
 from lxml import html
 from sitedata import ROOT, day, index_search, make_site, paper, summarize_days
-from test_browser import Reader, _QuietHandler, browser, search_results  # noqa: F401 - fixture
+from test_browser import Reader, _QuietHandler, search_results
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def listed_titles(out: Path) -> dict[str, str]:
     return titles
 
 
-def test_the_exact_title_finds_its_paper_first(browser: Any, served: tuple[str, Path]) -> None:  # noqa: F811
+def test_the_exact_title_finds_its_paper_first(browser: Any, served: tuple[str, Path]) -> None:
     base, out = served
     titles = listed_titles(out)
     assert len(titles) > 100
@@ -75,7 +75,7 @@ def test_the_exact_title_finds_its_paper_first(browser: Any, served: tuple[str, 
         r.close()
 
 
-def test_filters_narrow_and_results_page_through(browser: Any, served: tuple[str, Path]) -> None:  # noqa: F811
+def test_filters_narrow_and_results_page_through(browser: Any, served: tuple[str, Path]) -> None:
     base, _ = served
     r = Reader(browser, base)
     try:
@@ -120,7 +120,7 @@ def _luminance(rgb: str) -> float:
     return sum(parts) / 3
 
 
-def test_search_is_readable_in_the_dark_theme(browser: Any, served: tuple[str, Path]) -> None:  # noqa: F811
+def test_search_is_readable_in_the_dark_theme(browser: Any, served: tuple[str, Path]) -> None:
     base, _ = served
     r = Reader(browser, base, color_scheme="dark")
     try:
@@ -249,7 +249,7 @@ def test_a_bundle_per_period_each_holding_its_papers(two_years: tuple[Path, Path
         "2023", "2024-11", "pagefind-ui.css", "pagefind-ui.js", "periods.json"]
 
 
-def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Path, Path, Path]) -> None:  # noqa: F811
+def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Path, Path, Path]) -> None:
     _, out, _ = two_years
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -295,7 +295,7 @@ def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Pa
 STARTUP = ("pagefind.js", "pagefind-worker.js", "pagefind-entry.json", ".pf_meta", ".pagefind")
 
 
-def test_every_period_is_merged_before_the_first_input(browser: Any, two_years: tuple[Path, Path, Path]) -> None:  # noqa: F811
+def test_every_period_is_merged_before_the_first_input(browser: Any, two_years: tuple[Path, Path, Path]) -> None:
     """Issue 11: the search page starts Pagefind and merges every period's bundle before the reader
     types (the server sees each bundle's entry and metadata before any input); typing then fetches
     only what the words need, and one search still finds papers of every period."""

@@ -310,7 +310,7 @@ def test_chromium_sees_no_dialog_on_any_page(hostile_site: dict[str, Any]) -> No
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    from test_browser import CHROMIUM, LAUNCH_ARGS
+    from conftest import CHROMIUM, LAUNCH_ARGS
 
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run does this as root)")
