@@ -38,12 +38,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import itertools
 import json
 import logging
 import math
 import os
 import re
 import shutil
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -125,19 +127,49 @@ def stem(word: str) -> str:
     return word
 
 
-def terms(text: str, stop: frozenset[str] = frozenset(STOPWORDS)) -> list[str]:
+_STOP = frozenset(STOPWORDS)
+
+
+class _Words(dict[str, str]):
+    """Each word as `terms` keeps it ("" if it drops it: a stop word, a bare number, one letter):
+    looked up once per distinct word (a day's texts repeat most of theirs)."""
+
+    def __missing__(self, raw: str) -> str:
+        word = "" if len(raw) < 2 or raw in _STOP or raw.isdigit() else stem(raw)
+        if len(self) < 200_000:  # bounded: a build over many days meets new words every day
+            self[raw] = word
+        return word
+
+
+_WORDS = _Words()
+
+
+def _words(text: str) -> list[str]:
+    """The text's words as `terms` keeps them, "" where it drops one (a pair never spans it)."""
+    return list(map(_WORDS.__getitem__, _WORD.findall(_fold(text))))
+
+
+def _split_terms(text: str) -> tuple[list[str], list[str]]:
+    """`terms` of the text as two lists, the words and the pairs of adjacent words (the same
+    terms, in another order: what counting needs)."""
+    ws = _words(text)
+    return [w for w in ws if w], [f"{a} {b}" for a, b in itertools.pairwise(ws) if a and b]
+
+
+def terms(text: str, stop: frozenset[str] = _STOP) -> list[str]:
     """The terms of a text: stemmed words (no stop word, no bare number, two letters or more) and
     the pairs of adjacent such words ("kv cache"). radar.js `terms` is the same function."""
+    if stop is _STOP:
+        ws = _words(text)
+    else:
+        ws = ["" if len(r) < 2 or r in stop or r.isdigit() else stem(r) for r in _WORD.findall(_fold(text))]
     out: list[str] = []
     prev = ""
-    for raw in _WORD.findall(_fold(text)):
-        if len(raw) < 2 or raw in stop or raw.isdigit():
-            prev = ""
-            continue
-        word = stem(raw)
-        out.append(word)
-        if prev:
-            out.append(f"{prev} {word}")
+    for word in ws:
+        if word:
+            out.append(word)
+            if prev:
+                out.append(f"{prev} {word}")
         prev = word
     return out
 
@@ -163,12 +195,16 @@ class DayIndex:
 
 
 def _paper_tf(title: str, abstract: str) -> tuple[Counter[str], set[str]]:
-    tf: Counter[str] = Counter()
-    title_terms = terms(title)
-    for t in title_terms:
-        tf[t] += TITLE_WEIGHT
-    tf.update(terms(abstract))
-    return tf, set(title_terms)
+    """A paper's term frequencies (a title term counting TITLE_WEIGHT times) and its title terms."""
+    words, pairs = _split_terms(abstract)
+    tf: Counter[str] = Counter(words)
+    tf.update(pairs)
+    t_words, t_pairs = _split_terms(title)
+    in_title = Counter(t_words)
+    in_title.update(t_pairs)
+    for t, c in in_title.items():
+        tf[t] += c * TITLE_WEIGHT
+    return tf, set(in_title)
 
 
 def _dumps(data: Any) -> str:
@@ -242,15 +278,17 @@ def radar_order(papers: Sequence[Paper]) -> list[Paper]:
     return sorted(papers, key=key)
 
 
+def _idf(c: int, n: int) -> float:
+    d = max(c, min(DF_FLOOR, n))
+    return math.log(1 + (n - d + 0.5) / (d + 0.5))
+
+
 def day_idf(df: Counter[str], n: int) -> dict[str, float]:
     """Each term's BM25 idf in the day, capped below DF_FLOOR papers (so that a word only one
     paper uses does not crowd out the words a reader's profile can share); a day of fewer papers
     than DF_FLOOR floors at its size (else every idf would be negative and the worst terms win)."""
-    out = {}
-    for t, c in df.items():
-        d = max(c, min(DF_FLOOR, n))
-        out[t] = math.log(1 + (n - d + 0.5) / (d + 0.5))
-    return out
+    by_df = {c: _idf(c, n) for c in set(df.values())}
+    return {t: by_df[c] for t, c in df.items()}
 
 
 def select_terms(tf: Counter[str], length: int, avg: float, idf: dict[str, float], top: int,
@@ -269,6 +307,20 @@ def select_terms(tf: Counter[str], length: int, avg: float, idf: dict[str, float
     return [t for _, t in shared]
 
 
+def _select(tf: Counter[str], norm: float, df: Counter[str], idf: dict[int, float], top: int,
+            shared: set[str] | None) -> list[str]:
+    """select_terms for build_day: the idf by document frequency (the same floats), and only the
+    paper's shared terms (those min_df papers use; None: every term) scored unless they do not
+    fill `top`."""
+    k = K1 + 1
+    keys = tf.keys() if shared is None else tf.keys() & shared
+    best = heapq.nsmallest(top, [(-(f * k / (f + norm)) * idf[df[t]], t) for t in keys for f in (tf[t],)])
+    if len(best) < top and shared is not None:
+        best += heapq.nsmallest(top - len(best), [(-(f * k / (f + norm)) * idf[df[t]], t)
+                                                  for t in tf.keys() - shared for f in (tf[t],)])
+    return [t for _, t in best]
+
+
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
               chunk: int = CHUNK, min_df: int = MIN_DF) -> DayIndex:
     """The day's index and display files: a pure function of the day (and the ids the page lists)."""
@@ -280,11 +332,13 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = (sum(lengths) / n) if n else 1.0
-    idf = day_idf(df, n)
+    idf = {c: _idf(c, n) for c in set(df.values())}
+    shared = {t for t, c in df.items() if c >= min_df} if min_df > 1 else None
     title_post: dict[int, set[int]] = {}
     abstract_post: dict[int, set[int]] = {}
     for i, (tf, in_title) in enumerate(docs):
-        for t in select_terms(tf, lengths[i], avg, idf, top, df, min_df):
+        norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
+        for t in _select(tf, norm, df, idf, top, shared):
             # two terms on one hash: one posting
             (title_post if t in in_title else abstract_post).setdefault(term_hash(t), set()).add(i)
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
@@ -355,6 +409,12 @@ def fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
+# in the fingerprint's folder: the day files' hashes by stat, and what output/ holds (not .json:
+# Pelican would read it as a day)
+STATE = "days.state"
+RACY_NS = 2_000_000_000  # a file modified this recently is hashed again next time (its mtime may not tick)
+
+
 class DayFiles:
     """Each day's radar files, cached on disk by the day file's bytes and the ids its page lists.
 
@@ -362,6 +422,11 @@ class DayFiles:
     unchanged day costs a hash of its file and one small read, on a cold build too (no output/),
     as long as the data folder's .cache/ is kept. The folder is disposable. `fill` computes the
     missing days first in forked processes (daycache.prefill: this is one of its stores).
+
+    The day files' hashes are kept by (size, mtime) in STATE (as git's index does: a file whose
+    mtime is within RACY_NS of when it was hashed is hashed again), with what the last build
+    wrote to its output folder, so that a daily build reads and writes nothing for an unchanged
+    day (`unchanged`): one stat of the day file and one of its index in output/.
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -369,14 +434,36 @@ class DayFiles:
         self.dir = self.root / fingerprint()
         self.built = 0  # days computed (not read from the cache) by this object
         self._listed: dict[str, str] = {}  # day -> hash of the ids its page lists
+        self._files: dict[str, list[int | str]] = {}  # day file -> [size, mtime_ns, hash]
+        self._out: dict[str, Any] = {"dir": "", "days": {}}  # the output folder, day -> what is there
+        try:
+            state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
+            files, out = state["files"], state["out"]
+            if isinstance(files, dict) and isinstance(out, dict) and isinstance(out.get("days"), dict):
+                self._files, self._out = files, out
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no state yet, or an unreadable one: every day is hashed (and its files compared)
 
     def _entry(self, day: str, key: str) -> Path:
         listed = self._listed.get(day) or _listed_hash(())
         return self.dir / f"{day}.{key[:24]}.{listed}.radar"  # not .json: Pelican would read it as a day
 
     def key_of(self, path: Path) -> str:
-        """The day file's hash (daycache.prefill's store protocol)."""
-        return file_hash(path.read_bytes())
+        """The day file's hash (daycache.prefill's store protocol): from STATE if the file's size
+        and mtime are those it was hashed with."""
+        st = path.stat()
+        rec = self._files.get(str(path))
+        if rec is not None and rec[:2] == [st.st_size, st.st_mtime_ns]:
+            return str(rec[2])
+        return self._hashed(path, path.read_bytes(), st)
+
+    def _hashed(self, path: Path, raw: bytes, st: os.stat_result) -> str:
+        key = file_hash(raw)
+        if time.time_ns() - st.st_mtime_ns > RACY_NS:
+            self._files[str(path)] = [st.st_size, st.st_mtime_ns, key]
+        else:
+            self._files.pop(str(path), None)
+        return key
 
     def has(self, day: str, key: str) -> bool:
         """Whether the day's entry for this file hash (and the ids its page lists) exists."""
@@ -414,8 +501,7 @@ class DayFiles:
 
     def get(self, path: Path, listed: Sequence[str]) -> DayIndex:
         """The day's files, from the cache or computed (and cached)."""
-        raw = path.read_bytes()
-        day, key = path.stem, file_hash(raw)
+        day, key = path.stem, self.key_of(path)
         self._listed[day] = _listed_hash(listed)
         try:
             data = json.loads(self._entry(day, key).read_text(encoding="utf-8"))
@@ -426,10 +512,53 @@ class DayFiles:
                             str(data["authors"]), tuple(str(m) for m in meta))
         except (OSError, ValueError, KeyError, TypeError):
             pass
+        raw = path.read_bytes()
+        key = self._hashed(path, raw, path.stat())
         index = build_day(parse(path, raw), listed)
         self.built += 1
         self.put(day, key, index)
         return index
+
+    def unchanged(self, path: Path, listed: Sequence[str], out: Path) -> int | None:
+        """The day's paper count if `out` holds the day's files as the last build wrote them
+        from this day file and listing (nothing to read or write), else None."""
+        if self._out.get("dir") != str(out):
+            return None
+        rec = self._out["days"].get(path.stem)
+        if not isinstance(rec, list) or len(rec) != 5:
+            return None
+        try:
+            st = (out / day_files(path.stem)["idx"]).stat()
+            key = self.key_of(path)
+        except OSError:
+            return None
+        if rec[:4] != [key, _listed_hash(listed), st.st_size, st.st_mtime_ns]:
+            return None
+        return int(rec[4])
+
+    def wrote(self, path: Path, listed: Sequence[str], out: Path, papers: int) -> None:
+        """Record that `out` now holds the day's files (see `unchanged`)."""
+        if self._out.get("dir") != str(out):
+            self._out = {"dir": str(out), "days": {}}
+        try:
+            st = (out / day_files(path.stem)["idx"]).stat()
+            self._out["days"][path.stem] = [self.key_of(path), _listed_hash(listed), st.st_size,
+                                            st.st_mtime_ns, papers]
+        except OSError:
+            self._out["days"].pop(path.stem, None)
+
+    def save_state(self, days: Iterable[str]) -> None:
+        """Write STATE (atomically), keeping only these days' records."""
+        keep = set(days)
+        self._out["days"] = {d: r for d, r in self._out["days"].items() if d in keep}
+        self._files = {p: r for p, r in self._files.items() if Path(p).stem in keep}
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.dir / f".{STATE}.{os.getpid()}.tmp"
+            tmp.write_text(_dumps({"files": self._files, "out": self._out}), encoding="utf-8")
+            tmp.replace(self.dir / STATE)
+        except OSError as e:
+            logger.warning("radar: could not save %s: %s", self.dir / STATE, e)
 
     def prune(self) -> None:
         """Remove the entries of other fingerprints (an older radar.py)."""
@@ -461,10 +590,19 @@ class RadarGenerator(Generator):  # type: ignore[misc]
                 continue
             view = article.day
             todo.append((path, [v.paper.id for v in (*view.listed, *view.updated)]))
-        cache.fill(todo, workers())  # a cold build: the missing days in parallel
         days: list[tuple[str, int, str]] = []
         written: set[str] = set()
-        for path, listed in todo:
+        changed = []
+        for path, listed in todo:  # a day whose files output/ holds as written from this file: nothing to do
+            n = cache.unchanged(path, listed, out)
+            if n is None:
+                changed.append((path, listed))
+                continue
+            files = day_files(path.stem)
+            written.update((files["idx"], files["au"], *(meta_file(path.stem, k) for k in range(-(-n // CHUNK)))))
+            days.append((path.stem, n, pages[path.stem].url))
+        cache.fill(changed, workers())  # a cold build: the missing days in parallel
+        for path, listed in changed:
             article = pages[path.stem]
             try:
                 index = cache.get(path, listed)
@@ -475,7 +613,9 @@ class RadarGenerator(Generator):  # type: ignore[misc]
             for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
                 write_if_changed(out / name, text)
             written.update(names)
+            cache.wrote(path, listed, out, index.papers)
             days.append((index.date, index.papers, article.url))
+        cache.save_state(path.stem for path, _ in todo)
         cache.prune()
         for stale in out.iterdir():  # a day's files from an older format or a removed day
             if _OUR_FILE.fullmatch(stale.name) and stale.name not in written:
@@ -483,8 +623,8 @@ class RadarGenerator(Generator):  # type: ignore[misc]
         write_if_changed(out / "days.json", manifest(days))
         writer.write_file(f"{RADAR_DIR}/index.html", self.get_template("radar"), self.context,
                           page_name="radar", relative_urls=self.settings.get("RELATIVE_URLS", False))
-        logger.info("radar: indexed %d days (%d computed, the others from the cache)",
-                    len(days), cache.built)
+        logger.info("radar: indexed %d days (%d unchanged in output/, %d computed, the others from the cache)",
+                    len(days), len(todo) - len(changed), cache.built)
 
 
 def get_generators(pelican: Any) -> type[Generator]:
