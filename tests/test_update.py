@@ -286,3 +286,168 @@ def test_backfill_api_error_feed(site, arxiv_server, capsys):
     code, _, err = update(site, capsys, "--date", "2026-04-30", "--now", "2026-05-01T12:00:00+00:00")
     assert code == 3 and "HTTP 400" in err
     assert arxiv_server.count("/api/query") == 1  # a 400 is not retried
+
+
+# --- links back into earlier days, written in place -------------------------------------------
+
+EARLIER = "2024-11-27"
+
+
+@pytest.fixture(scope="module")
+def real_records() -> tuple:
+    """The 1,504 real papers of the recorded feed (every category), normalised."""
+    from arxiv_digest.fetch import parse_rss
+    from arxiv_digest.normalize import normalize
+
+    day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "feed")
+    return normalize(day.records, [])
+
+
+def _store_day(data: Path, papers: tuple) -> Path:
+    """A day stored as update stores it: store.save, then indexed (enrich.dayindex.remember)."""
+    from arxiv_digest import store
+    from arxiv_digest.enrich import dayindex
+    from arxiv_digest.models import Digest
+
+    digest = Digest(date=EARLIER, categories=("cs.AI", "cs.CL", "cs.CV", "cs.LG"), source="rss",
+                    papers=papers, announced={"new": len(papers)},
+                    extra={"briefings": {"en": {"topics": {"pruning": {"text": "x"}}}}})
+    path = store.save(data, digest)
+    dayindex.remember(data, path, digest)
+    return path
+
+
+def _later_day(earlier: tuple, n: int) -> object:
+    """The next day: n replacements of earlier papers (version + 1) and n re-submissions of
+    earlier titles under new ids, each linking back to the earlier day."""
+    from dataclasses import replace
+
+    from arxiv_digest.models import Digest, Related, VersionRef
+
+    papers = []
+    for k, p in enumerate(earlier[:n]):
+        papers.append(replace(p, version=p.version + 1, announce_type="replace",
+                              versions=(VersionRef(EARLIER, p.version),)))
+        other = earlier[-1 - k]
+        papers.append(replace(other, id=f"2411.9{k:04d}", related=(Related(EARLIER, other.id),)))
+    return Digest(date="2024-11-28", categories=("cs.AI",), source="rss", papers=tuple(papers))
+
+
+def _expected(path: Path, later) -> bytes:
+    """What reading, linking and writing the whole day file gives (store.load -> store.dumps)."""
+    from arxiv_digest import store
+    from arxiv_digest.enrich.backlinks import _linked, wanted
+
+    stored = store.load(path)
+    links = wanted(later)[EARLIER]
+    return store.dumps(stored.with_papers(tuple(_linked(p, links) for p in stored.papers))).encode()
+
+
+def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_writes(
+        tmp_path, real_records, monkeypatch):
+    """A real-size earlier day (700 real papers, hostile text among them): 200 of its papers get
+    a link back. Only their blocks are written again, and the file is byte for byte what reading
+    and writing the whole day gives; its index is stamped for the new bytes (no re-read)."""
+    import hashlib
+    from dataclasses import replace
+
+    from arxiv_digest import store
+    from arxiv_digest.enrich import backlinks, dayindex
+    from arxiv_digest.models import Related
+
+    data = tmp_path / "digests"
+    papers = list(real_records[:700])
+    # text that looks like a paper's braces in the file's layout (escaped in JSON, so harmless)
+    papers[3] = replace(papers[3], title='A "},\n    {\n title \\ with braces',
+                        abstract='ends like a block\n    },\n    {\n  ]\n  "papers": [\n \u2028 é')
+    papers[5] = replace(papers[5], related=(Related("2024-11-20", "2411.00001"),))
+    path = _store_day(data, tuple(papers))
+    later = _later_day(tuple(papers), 100)
+    expected = _expected(path, later)
+    before = path.read_bytes()
+
+    def whole(*args):  # the in-place path must handle a day written by store.save
+        raise AssertionError("the whole file was rewritten")
+
+    monkeypatch.setattr(backlinks, "_rewrite", whole)
+    assert backlinks.link_back(data, later, 5) == 1
+    after = path.read_bytes()
+    assert after == expected and after != before
+    fresh = dayindex.fresh(data, path)
+    assert fresh is not None and fresh[0]["sha256"] == hashlib.sha256(after).hexdigest()
+    assert [e.id for e in dayindex.day_entries(data, path)] == [p.id for p in papers]
+    got = {p.id: p for p in store.load(path).papers}
+    assert got[papers[3].id].title == papers[3].title
+    assert Related(EARLIER, papers[0].id) not in got[papers[0].id].related
+    assert got[papers[5].id].related == (Related("2024-11-20", "2411.00001"),)
+    assert got[papers[-1].id].related == (Related("2024-11-28", "2411.90000"),)
+    assert [v.date for v in got[papers[0].id].versions] == ["2024-11-28"]
+    # idempotent: every link already there, nothing written
+    assert backlinks.link_back(data, later, 5) == 0
+    assert path.read_bytes() == after
+
+
+def _compact(path: Path) -> None:
+    path.write_text(json.dumps(json.loads(path.read_text())), encoding="utf-8")
+
+
+def _reindented(path: Path) -> None:
+    """Valid, but one linked paper's block not as store.dumps writes it (keys unsorted)."""
+    day = json.loads(path.read_text())
+    day["papers"][0] = dict(reversed(list(day["papers"][0].items())))
+    path.write_text(json.dumps(day, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _version_1(path: Path) -> None:
+    """The same day as schema version 1 (one `summary` per paper), as older files are."""
+    day = json.loads(path.read_text())
+    day["schema_version"] = 1
+    for p in day["papers"]:
+        p["summary"] = p.pop("summaries").get("en")
+    path.write_text(json.dumps(day, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+                    encoding="utf-8")
+
+
+def _hand_edited_after_indexing(path: Path) -> None:
+    """A change of the same length (the index's stat catches the new mtime)."""
+    text = path.read_text()
+    path.write_text(text.replace('"schema_version": 2', '"schema_version": 2'), encoding="utf-8")
+
+
+@pytest.mark.parametrize("edit", [_compact, _reindented, _version_1, _hand_edited_after_indexing])
+def test_link_back_into_a_day_file_not_laid_out_as_store_writes_it_rewrites_it_whole(
+        tmp_path, real_records, edit):
+    """A day file in another layout (compact, other key order, schema version 1) or changed
+    since it was indexed: the links are added by reading, validating and writing it whole."""
+    from arxiv_digest.enrich import backlinks, dayindex
+
+    data = tmp_path / "digests"
+    path = _store_day(data, real_records[:500])
+    edit(path)
+    if edit is not _hand_edited_after_indexing:
+        dayindex.day_entries(data, path)  # indexed again, as the lookback of an update does
+    later = _later_day(real_records[:500], 20)
+    expected = _expected(path, later)
+    assert backlinks.link_back(data, later, 5) == 1
+    assert path.read_bytes() == expected
+    assert json.loads(expected)["schema_version"] == 2
+
+
+@pytest.mark.parametrize("bad", ['"version": "two"', '"papers": {}', "{ not json"])
+def test_link_back_never_writes_into_an_invalid_day(tmp_path, real_records, caplog, bad):
+    """An invalid earlier day (a wrong type, not JSON): a warning, the file left as it was."""
+    from arxiv_digest.enrich import backlinks
+
+    data = tmp_path / "digests"
+    path = _store_day(data, real_records[:500])
+    text = path.read_text()
+    if bad.startswith("{"):
+        broken = text[:-10] + bad
+    elif bad.startswith('"version"'):
+        broken = text.replace('"version": 1', bad, 1)
+    else:
+        broken = text.replace('"papers": [', '"papers": {}, "x": [', 1)
+    path.write_text(broken, encoding="utf-8")
+    assert backlinks.link_back(data, _later_day(real_records[:500], 5), 5) == 0
+    assert path.read_text() == broken
+    assert "the links back from 2024-11-28 were not written" in caplog.text

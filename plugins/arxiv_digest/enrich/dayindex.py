@@ -198,6 +198,32 @@ def remember(data_dir: Path, path: Path, digest: Digest) -> None:
     _write(data_dir, digest.date, _render(sha, stat, digest.papers)[1])
 
 
+def fresh(data_dir: Path, path: Path) -> tuple[dict[str, Any], bytes] | None:
+    """(header, raw titles line) of a day's index when it still describes the day file: the file's
+    size, mtime (ns) and inode are those recorded, so it is unchanged since it was validated and
+    indexed (by `remember` after a save, or rebuilt from the file by a lookup); else None."""
+    try:
+        stat = _stat(path)
+    except StoreError:
+        return None
+    found = _read(index_path(data_dir, path.stem), True)
+    if found is None or found[0]["stat"] != stat or not found[1]:
+        return None
+    return found[0], found[1]
+
+
+def restamp(data_dir: Path, path: Path, data: bytes, head: dict[str, Any], titles: bytes) -> None:
+    """Index a day file just rewritten as `data` with the same papers in the same order (ids,
+    versions, titles and sources as `head` and `titles` hold: only links changed), without
+    rendering the columns again or reading the file back. Call it under the day's lock."""
+    try:
+        stat = _stat(path)
+    except StoreError:
+        return
+    head = {**head, "sha256": hashlib.sha256(data).hexdigest(), "stat": stat}
+    _write(data_dir, path.stem, _join(head, titles.rstrip(b"\n")))
+
+
 def stored_days(data_dir: Path) -> list[Path]:
     """Every stored day file, oldest first; the index files of days no longer stored are removed."""
     days = list(store.iter_days(data_dir))
