@@ -44,6 +44,7 @@ edition's index (its own pagefind/periods.json, as output/zh/) is that edition's
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import logging
@@ -54,7 +55,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -67,6 +69,15 @@ PERIODS = "periods.json"
 STATE = "state.json"
 SCAN = "scan.json"  # each page's stat, hash and month, so an unchanged page is not read again
 SCAN_FORMAT = 1
+# Indexing side by side (a cold build, a rollover): at most this much Pagefind memory at once, as
+# estimated by pagefind_mb (issue 11: peak memory <= 500 MB for the search index at 1,000 days).
+MEMORY_MB = 450.0
+PAGEFIND_BASE_MB = 25.0
+PAGEFIND_PAGE_MB = 0.12
+# A page path that can go into a Pagefind glob as it is: letters, digits, "_", "-" and "." in
+# names that are not "." or "..", "/" only between them (every paper page; anything else, such
+# as *?[]{}(),!<> or a backslash, could be glob syntax)
+PLAIN_PATH = re.compile(r"(?!\.\.?(?:/|$))[A-Za-z0-9_.-]+(?:/(?!\.\.?(?:/|$))[A-Za-z0-9_.-]+)*")
 RACY_NS = 2_000_000_000  # a page written this close to the scan may change again unseen: not kept
 UNDATED = "undated"
 SCHEMES = ("tiered", "month", "year")
@@ -111,6 +122,7 @@ class Seen:
     month: str
 
 
+@functools.cache
 def pagefind_version() -> str:
     """The installed Pagefind's version (part of every period's hash)."""
     try:
@@ -119,15 +131,40 @@ def pagefind_version() -> str:
         return "unknown"
 
 
-def html_files(site: Path) -> Iterator[Path]:
-    """Every .html file of the site, sorted; not the bundle folder, not another edition's site."""
-    for top, dirs, files in os.walk(site):
-        here = Path(top)
-        dirs[:] = sorted(d for d in dirs if not (here == site and d == BUNDLE)
-                         and not (here / d / BUNDLE / PERIODS).is_file())
-        for name in sorted(files):
-            if name.endswith(".html"):
-                yield here / name
+@functools.cache
+def pagefind_cmd() -> tuple[str, ...]:
+    """How to run Pagefind: its binary itself when the wheel's is found (as `python -m pagefind`
+    finds it: PAGEFIND_BINARY_PATH, then pagefind_bin_extended, then pagefind_bin), which saves
+    a Python start-up and the wrapper's imports per period; else `python -m pagefind`."""
+    env = os.environ.get("PAGEFIND_BINARY_PATH")
+    if env:
+        return (env,)
+    for module in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            found = __import__(module).get_executable()
+        except (ImportError, AttributeError, OSError):
+            continue
+        if found and os.access(found, os.X_OK):
+            return (str(found),)
+    return (sys.executable, "-m", "pagefind")
+
+
+def html_files(site: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(path in the site, entry) of every .html file, sorted; not the bundle folder, not another
+    edition's site. Plain strings and os.scandir: at 1,000 days the site has ~9,000 pages."""
+    def walk(folder: str, rel: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            if entry.name.endswith(".html") and entry.is_file():
+                yield rel + entry.name, entry
+        for entry in entries:
+            if not entry.is_dir() or (not rel and entry.name == BUNDLE):
+                continue
+            if os.path.isfile(os.path.join(entry.path, BUNDLE, PERIODS)):
+                continue  # another edition's site (output/zh/), with its own index
+            yield from walk(entry.path, f"{rel}{entry.name}/")
+    yield from walk(str(site), "")
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -168,15 +205,15 @@ def scan(site: Path, known: dict[str, Seen] | None = None) -> tuple[list[Page], 
     started = time.time_ns()
     seen: dict[str, Seen] = {}
     kept: dict[str, Seen] = {}
-    for path in html_files(site):
-        rel = path.relative_to(site).as_posix()
-        st = path.stat()
+    for rel, entry in html_files(site):
+        st = entry.stat()
         key = stat_key(st)
         was = known.get(rel)
         if was is not None and was.stat == key:
             seen[rel] = kept[rel] = was
             continue
-        data = path.read_bytes()
+        with open(entry.path, "rb") as f:
+            data = f.read()
         body = BODY_TEXT in data and BODY.search(data) is not None
         seen[rel] = Seen(key, hashlib.sha256(data).hexdigest(), body, month_of(data))
         if max(st.st_mtime_ns, st.st_ctime_ns) < started - RACY_NS:
@@ -253,13 +290,21 @@ def newest_first(periods: list[str]) -> list[str]:
 def tree_digest(folder: Path) -> str:
     """A digest of a folder's file names and sizes (Pagefind names its files by their content)."""
     h = hashlib.sha256()
-    if not folder.is_dir():
+
+    def walk(path: str, rel: str) -> None:
+        with os.scandir(path) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        dirs = [e for e in entries if e.is_dir()]
+        for entry in entries:  # a folder's files, then its folders (os.walk's order, as before)
+            if not entry.is_dir():
+                h.update(f"{rel}{entry.name}\0{entry.stat().st_size}\n".encode())
+        for entry in dirs:
+            if not entry.is_symlink():
+                walk(entry.path, f"{rel}{entry.name}/")
+    try:
+        walk(str(folder), "")
+    except (FileNotFoundError, NotADirectoryError):
         return ""
-    for top, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(top) / name
-            h.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\n".encode())
     return h.hexdigest()
 
 
@@ -294,27 +339,66 @@ def write_json(path: Path, data: object) -> None:
     os.replace(tmp, path)
 
 
-def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet: bool) -> None:
-    """Index one period's pages with Pagefind into CACHE/<period>/ (replacing it whole)."""
+def run_pagefind(cmd: list[str], cwd: str | None = None) -> tuple[int, bytes, float]:
+    """Run Pagefind; its exit code, output and peak RSS in MB (os.wait4's rusage; 0 if unknown)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=cwd)
+    assert proc.stdout is not None
+    with proc.stdout:
+        out = proc.stdout.read()
+    if not hasattr(os, "wait4"):
+        return proc.wait(), out, 0.0
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    return proc.returncode, out, usage.ru_maxrss / 1024  # Linux gives KB
+
+
+def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet: bool) -> float:
+    """Index one period's pages with Pagefind into CACHE/<period>/ (replacing it whole); the
+    Pagefind process's peak RSS in MB.
+
+    Pagefind reads the site itself and is told which pages by its `glob` option, the pages'
+    paths as alternatives ("{papers/2411.00001/index.html,...}"), in a pagefind.json of a
+    folder of its own (its working directory: no length limit, unlike an argument). Paths with
+    a character a glob could read as syntax are never written into one: such a period's pages
+    are given to Pagefind as a folder of symbolic links (`--site` over it; the pages' own stat
+    stays as it was), which costs a folder and a link per page to make and remove again."""
     staging = Path(tempfile.mkdtemp(dir=cache, prefix=f".staging-{period}-"))
     fresh = cache / f".new-{period}"
     shutil.rmtree(fresh, ignore_errors=True)
     try:
-        for p in pages:  # symbolic links (Pagefind follows them): the pages' own stat stays as it was
-            dst = staging / p.rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(os.path.abspath(site / p.rel), dst)
-        cmd = [sys.executable, "-m", "pagefind", "--site", str(staging), "--output-path", str(fresh)]
+        root = os.path.abspath(site)
+        cmd = [*pagefind_cmd()]
+        if all(PLAIN_PATH.fullmatch(p.rel) for p in pages):
+            write_json(staging / "pagefind.json", {"site": root, "output_path": str(fresh.resolve()),
+                                                   "glob": "{" + ",".join(p.rel for p in pages) + "}"})
+        else:
+            made: set[str] = set()
+            for p in pages:
+                dst = os.path.join(staging, "site", p.rel)
+                parent = os.path.dirname(dst)
+                if parent not in made:
+                    os.makedirs(parent, exist_ok=True)
+                    made.add(parent)
+                os.symlink(os.path.join(root, p.rel), dst)
+            cmd += ["--site", str(staging / "site"), "--output-path", str(fresh.resolve())]
         if quiet:
             cmd.append("--silent")
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        if proc.returncode:
-            tail = proc.stdout.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise SearchIndexError(f"pagefind failed on the {period} pages (exit {proc.returncode}): {tail[0]}")
+        try:
+            code, out, peak_mb = run_pagefind(cmd, cwd=str(staging))
+        except OSError as e:
+            raise SearchIndexError(f"cannot run pagefind ({cmd[0]}) for the {period} pages: {e}") from e
+        if code:
+            tail = out.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise SearchIndexError(f"pagefind failed on the {period} pages (exit {code}): {tail[0]}")
         if not (fresh / "pagefind-entry.json").is_file():
             raise SearchIndexError(f"pagefind wrote no pagefind-entry.json for the {period} pages into {fresh}")
-        for name in UI_FILES:  # the UI, kept once beside the bundles
-            shutil.copy2(fresh / name, cache / name)
+        count = bundle_pages(fresh)
+        if count != len(pages):  # Pagefind skips a page it finds no text in; a glob never adds one
+            logger.warning("search: the %s bundle holds %d pages of %d", period, count, len(pages))
+        for name in UI_FILES:  # the UI, kept once beside the bundles (periods run side by side: atomic)
+            tmp = cache / f".{name}.{period}.tmp"
+            shutil.copy2(fresh / name, tmp)
+            os.replace(tmp, cache / name)
         for name in UNUSED:
             (fresh / name).unlink(missing_ok=True)
         old = cache / f".old-{period}"
@@ -323,9 +407,66 @@ def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet:
             os.replace(cache / period, old)
         os.replace(fresh, cache / period)
         shutil.rmtree(old, ignore_errors=True)
+        return peak_mb
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+def bundle_pages(bundle: Path) -> int:
+    """How many pages a bundle holds (its pagefind-entry.json; -1 if unreadable)."""
+    try:
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        return sum(int(lang["page_count"]) for lang in entry["languages"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return -1
+
+
+def pagefind_mb(pages: int) -> float:
+    """Pagefind's peak RSS for a bundle of this many paper pages, as measured (1.5.2, paper pages
+    of ~8 kB text): ~25 MB plus ~0.12 MB a page (143 pages 29 MB, 1,394 pages 175 MB)."""
+    return PAGEFIND_BASE_MB + PAGEFIND_PAGE_MB * pages
+
+
+def index_periods(cache: Path, site: Path, todo: list[tuple[str, list[Page]]], quiet: bool, jobs: int,
+                  memory_mb: float, done: Callable[[str, float, float], None]) -> float:
+    """Index the periods, up to `jobs` Pagefind processes at once while their estimated peak
+    memory together stays within `memory_mb` (one runs alone whatever its size); the biggest
+    first, so the small ones fill in beside it. `done(period, seconds, peak MB)` is called in
+    this thread as each finishes. The first failure stops new starts and is raised once the
+    running ones end. Returns the most memory the running processes' peaks added up to."""
+    pending = sorted(todo, key=lambda t: (-len(t[1]), t[0]))
+    running: dict[Future[float], tuple[str, int, float]] = {}
+    failure: BaseException | None = None
+    worst = 0.0
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="pagefind") as pool:
+        while pending or running:
+            for item in list(pending):
+                if failure is not None or len(running) >= max(1, jobs):
+                    break
+                used = sum(pagefind_mb(n) for _, n, _ in running.values())
+                if running and used + pagefind_mb(len(item[1])) > memory_mb:
+                    continue  # a smaller one may fit beside what runs
+                pending.remove(item)
+                future = pool.submit(index_period, cache, site, item[0], item[1], quiet)
+                running[future] = (item[0], len(item[1]), time.perf_counter())
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            peaks = {f: f.result() for f in finished if f.exception() is None}
+            worst = max(worst, sum(peaks.values()) + sum(
+                pagefind_mb(n) for f, (_, n, _) in running.items() if f not in finished))
+            for future in finished:
+                period, _, t0 = running.pop(future)
+                if future in peaks:
+                    done(period, time.perf_counter() - t0, peaks[future])
+                elif failure is None:
+                    failure = future.exception()
+            if failure is not None:
+                pending = []
+    if failure is not None:
+        raise failure
+    return worst
 
 
 def ui_files(cache: Path) -> None:
@@ -334,7 +475,7 @@ def ui_files(cache: Path) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="pagefind-ui-") as tmp:
         (Path(tmp) / "index.html").write_text('<html lang="en"><body><p>ui</p></body></html>')
-        proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", tmp, "--silent"],
+        proc = subprocess.run([*pagefind_cmd(), "--site", tmp, "--silent"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
         if proc.returncode:
             raise SearchIndexError(f"pagefind failed writing its UI files (exit {proc.returncode})")
@@ -366,8 +507,14 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
     write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods})
 
 
-def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered") -> dict[str, object]:
-    """Index what changed, publish every period; what was done (for the log and the tests)."""
+def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", jobs: int = 0,
+          memory_mb: float = 0) -> dict[str, object]:
+    """Index what changed, publish every period; what was done (for the log and the tests).
+
+    Changed periods are indexed side by side: `jobs` Pagefind processes at most (0: one per
+    CPU, at most 2), within `memory_mb` of estimated peak memory together (0: MEMORY_MB)."""
+    jobs = jobs or min(2, os.cpu_count() or 1)
+    memory_mb = memory_mb or MEMORY_MB
     if scheme not in SCHEMES:
         raise SearchIndexError(f"unknown period scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
     started = time.perf_counter()
@@ -393,30 +540,43 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered") -
     indexed: list[str] = []
     digests: dict[str, str] = {}
     done: dict[str, dict[str, str]] = {}
+    todo: list[tuple[str, list[Page]]] = []
     for period in periods:
         page_hash, group = groups[period]
-        known = state.get(period)
         digest = tree_digest(cache / period)
-        if not (digest and known == {"pages": page_hash, "bundle": digest}):
-            t0 = time.perf_counter()
-            index_period(cache, site, period, group, quiet)
-            digest = tree_digest(cache / period)
-            indexed.append(period)
-            logger.info("search: indexed %s (%d pages) in %.1f s", period, len(group), time.perf_counter() - t0)
-        digests[period] = digest
-        done[period] = {"pages": page_hash, "bundle": digest}
-        # what is done stays done if a later period fails or the run is killed
+        if digest and state.get(period) == {"pages": page_hash, "bundle": digest}:
+            digests[period] = digest
+            done[period] = {"pages": page_hash, "bundle": digest}
+        else:
+            todo.append((period, group))
+
+    def finished(period: str, seconds: float, peak_mb: float) -> None:
+        digests[period] = tree_digest(cache / period)
+        done[period] = {"pages": groups[period][0], "bundle": digests[period]}
+        indexed.append(period)
+        logger.info("search: indexed %s (%d pages) in %.1f s, peak %.0f MB",
+                    period, len(groups[period][1]), seconds, peak_mb)
+        # what is done stays done if another period fails or the run is killed
         kept = {k: v for k, v in {**state, **done}.items() if k in groups}
         write_json(cache / STATE, {"format": FORMAT, "periods": kept})
-    if not groups:
-        write_json(cache / STATE, {"format": FORMAT, "periods": {}})
+
+    worst = index_periods(cache, site, todo, quiet, jobs, memory_mb, finished) if todo else 0.0
+    indexed.sort(key=periods.index)
+    if not todo:
+        kept = {k: v for k, v in done.items() if k in groups}
+        if read_state(cache) != kept:
+            write_json(cache / STATE, {"format": FORMAT, "periods": kept})
     ui_files(cache)
     publish(site, cache, periods, digests)
     write_scan(cache, seen)  # last: a run killed earlier reads every page again
     seconds = time.perf_counter() - started
     logger.info("search: %d pages in %d period(s) (%s); re-indexed %s; %.1f s", len(pages), len(periods),
                 ", ".join(periods) or "none", ", ".join(indexed) or "none", seconds)
-    return {"pages": len(pages), "periods": periods, "indexed": indexed, "seconds": seconds}
+    if len(indexed) > 1:
+        logger.info("search: at most %.0f MB of Pagefind at once (%d job(s), budget %.0f MB)",
+                    worst, jobs, memory_mb)
+    return {"pages": len(pages), "periods": periods, "indexed": indexed, "seconds": seconds,
+            "peak_mb": worst}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,11 +588,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--periods", choices=SCHEMES, default="tiered",
                     help="how pages are split into bundles (default tiered: closed years, the newest "
                          "year's closed quarters, the newest quarter's months)")
+    ap.add_argument("--jobs", type=int, default=0,
+                    help="Pagefind processes at once when several periods changed (default: one "
+                         "per CPU, at most 2)")
+    ap.add_argument("--memory-mb", type=float, default=MEMORY_MB,
+                    help=f"their estimated peak memory together, at most (default {MEMORY_MB:.0f})")
     ap.add_argument("-v", "--verbose", action="store_true", help="also Pagefind's own output")
     args = ap.parse_args(argv)
+    if args.jobs < 0 or args.memory_mb <= 0:
+        ap.error("--jobs must be >= 0 and --memory-mb > 0")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose, scheme=args.periods)
+        build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose, scheme=args.periods,
+              jobs=args.jobs, memory_mb=args.memory_mb)
     except (SearchIndexError, OSError) as e:
         logger.error("search index: %s", e)
         return 1
