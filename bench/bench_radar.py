@@ -24,8 +24,9 @@ uploads the library, ranks the 30 days and shows the top 20: it downloads days.j
 ranking index and the display files (32 papers each) that hold the 20 results; a profile that
 follows authors also downloads every day's author keys. Prints those bytes gzipped
 (level 6, what web servers use) for each variant, beside the real 513-paper day's index times the
-number of days (recombined text repeats abstracts) and an estimate of the same postings
-bit-packed (Rice-coded hash gaps: what a binary format would save; not shipped).
+number of days (recombined text repeats abstracts, so that is the honest figure). --bits: the
+terms' hash bits (fewer: smaller, more collisions; one day at b bits meets about as many as 22
+days at b + 4).
 
 Build. --build-days N: N generated announcement days (bench_archive.py's generator) indexed through
 site/radar.py's per-day cache (DayFiles, keyed on each day file's bytes) as the build does it
@@ -137,15 +138,15 @@ def quality(variants: list[tuple[int, int]]) -> None:
     print(f"  {'topics (keyword baseline)':34} {ndcg(base, grades):8.3f} {precision(base, grades):5.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         halves = half_libraries(Path(tmp))
-        for top, min_df in variants:
-            index = radar.build_day(digest, top=top, min_df=min_df)
-            manifest = json.loads(radar.manifest([(digest.date, index.papers, "")]))
+        for top, min_df, bits in variants:
+            index = radar.build_day(digest, top=top, min_df=min_df, bits=bits)
+            manifest = {**json.loads(radar.manifest([(digest.date, index.papers, "")])), "bits": bits}
             days = [{"idx": json.loads(index.idx)}]
             lib = [r["id"] for r in node_rank(manifest, days, LIBRARY)["results"]]
             kw = [r["id"] for r in node_rank(manifest, days, None, {"keywords": TYPED_KEYWORDS})["results"]]
             half = [[r["id"] for r in node_rank(manifest, days, h)["results"]] for h in halves]
-            name = f"radar, {top} terms, min df {min_df}" + (" (default)" if (top, min_df) == (
-                radar.TOP_TERMS, radar.MIN_DF) else "")
+            name = f"radar, {top} terms, df {min_df}, {bits} bits" + (" (default)" if (top, min_df, bits) == (
+                radar.TOP_TERMS, radar.MIN_DF, radar.HASH_BITS) else "")
             print(f"  {name:34} {ndcg(lib, grades):8.3f} {precision(lib, grades):5.2f} "
                   f"{ndcg(kw, grades):8.3f} {precision(kw, grades):5.2f} "
                   f"{sum(ndcg(h, grades) for h in half) / HALVES:8.3f} "
@@ -161,67 +162,6 @@ def quality(variants: list[tuple[int, int]]) -> None:
 def gz(text: str | bytes, level: int = 6) -> int:
     """Bytes of the text gzipped (level 6: what web servers use)."""
     return len(gzip.compress(text.encode("utf-8") if isinstance(text, str) else text, level))
-
-
-def rice_packed(idx: dict[str, Any]) -> int:
-    """Bytes of the index's postings bit-packed (an estimate, not shipped): hash gaps Rice-coded
-    with the parameter their mean gives, a hash's paper count Elias-gamma, a lone paper in
-    ceil(log2 n) bits, several as gamma-coded gaps; the ids and code lists as they are."""
-    from arxiv_digest.site import radar
-
-    bits: list[int] = []
-
-    def put(v: int, width: int) -> None:
-        bits.extend((v >> i) & 1 for i in range(width - 1, -1, -1))
-
-    def gamma(v: int) -> None:  # v >= 1
-        put(0, v.bit_length() - 1)
-        put(v, v.bit_length())
-
-    def unvarints(text: str) -> list[int]:
-        out, v, shift = [], 0, 0
-        for c in text:
-            d = radar.B64.index(c)
-            v += (d & 31) << shift
-            if d & 32:
-                shift += 5
-            else:
-                out.append(v)
-                v = shift = 0
-        return out
-
-    n, hash_bits = int(idx["n"]), int(idx["bits"])
-    doc_bits = max(1, (n - 1).bit_length())
-    for field in ("t", "a"):
-        flat, lists, h, i = unvarints(idx[field]), [], 0, 0
-        while i < len(flat):
-            h += flat[i] >> 1
-            m = flat[i + 1] + 2 if flat[i] & 1 else 1
-            i += 2 if flat[i] & 1 else 1
-            docs, d = [], 0
-            for gap in flat[i:i + m]:
-                d += gap
-                docs.append(d)
-            i += m
-            lists.append((h, docs))
-        k = max(0, int(math.log2(max(1.0, (1 << hash_bits) / max(1, len(lists))))))
-        last = -1
-        for h, docs in lists:
-            q, r = (h - last - 1) >> k, (h - last - 1) & ((1 << k) - 1)
-            put((1 << q) - 1, q)
-            put(0, 1)
-            put(r, k)
-            last = h
-            gamma(len(docs))
-            if len(docs) == 1:
-                put(docs[0], doc_bits)
-            else:
-                prev = -1
-                for d in docs:
-                    gamma(d - prev)
-                    prev = d
-    packed = bytes(int("".join(map(str, bits[i:i + 8])).ljust(8, "0"), 2) for i in range(0, len(bits), 8))
-    return gz(packed) if gz(packed) < len(packed) else len(packed)
 
 
 def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
@@ -241,15 +181,14 @@ def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
     print(f"size: {len(days)} announcement days in the 30 days to {last}, {papers} papers "
           f"({per_day} a day, recombined real text); a session ranks them all and shows the top "
           f"{SHOWN}; bytes gzipped (-6). 'real x{len(days)}': the real 513-paper day's index "
-          f"{len(days)} times; 'packed': the same postings bit-packed (an estimate, not shipped)")
-    print(f"  {'terms':>5} {'min df':>6} {'index':>9} {'packed':>9} {'real x' + str(len(days)):>9} "
+          f"{len(days)} times (the honest figure: recombined text repeats real abstracts)")
+    print(f"  {'terms':>5} {'min df':>6} {'bits':>4} {'index':>9} {'real x' + str(len(days)):>9} "
           f"{'shown':>18} {'session':>9}   {'+ follow authors':>16}")
-    for top, min_df in variants:
-        built = [radar.build_day(d, top=top, min_df=min_df) for d in digests]
-        manifest = radar.manifest([(x.date, x.papers, "") for x in built])
+    for top, min_df, bits in variants:
+        built = [radar.build_day(d, top=top, min_df=min_df, bits=bits) for d in digests]
+        manifest = json.dumps({**json.loads(radar.manifest([(x.date, x.papers, "") for x in built])), "bits": bits})
         idx = sum(gz(x.idx) for x in built)
-        packed = sum(rice_packed(json.loads(x.idx)) for x in built)
-        real_idx = gz(radar.build_day(real, top=top, min_df=min_df).idx) * len(days)
+        real_idx = gz(radar.build_day(real, top=top, min_df=min_df, bits=bits).idx) * len(days)
         chunks = {(x.date, k): gz(m) for x in built for k, m in enumerate(x.meta)}
         ranked = node_rank(json.loads(manifest), [{"idx": json.loads(x.idx)} for x in built],
                            LIBRARY, limit=SHOWN)["results"]
@@ -257,7 +196,7 @@ def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
         shown_bytes = sum(chunks[c] for c in shown)
         session = gz(manifest) + idx + shown_bytes
         authors = sum(gz(x.authors) for x in built)
-        print(f"  {top:5} {min_df:6} {idx / 1e3:6.1f} KB {packed / 1e3:6.1f} KB {real_idx / 1e3:6.1f} KB "
+        print(f"  {top:5} {min_df:6} {bits:4} {idx / 1e3:6.1f} KB {real_idx / 1e3:6.1f} KB "
               f"{shown_bytes / 1e3:6.1f} KB ({len(shown):2} files) "
               f"{session / 1e3:6.1f} KB   {(session + authors) / 1e3:13.1f} KB", flush=True)
     print("  before (format 1, 2 abstract terms + every day's titles and authors): "
@@ -316,12 +255,16 @@ def main() -> None:
     ap.add_argument("--top", type=int, nargs="+", default=[3, 4, 5, 6, 8], help="terms kept a paper")
     ap.add_argument("--min-df", type=int, nargs="+", default=[1, 2],
                     help="papers of the day a term needs to be kept before the others")
+    ap.add_argument("--bits", type=int, nargs="+", default=[0], help="hash bits (0: radar.HASH_BITS)")
     ap.add_argument("--per-day", type=int, default=513)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--no-size", action="store_true")
     ap.add_argument("--build-days", type=int, default=0, help="also time the index over this many days")
     args = ap.parse_args()
-    variants = [(top, min_df) for min_df in args.min_df for top in args.top]
+    from arxiv_digest.site import radar
+
+    variants = [(top, min_df, bits or radar.HASH_BITS) for bits in args.bits for min_df in args.min_df
+                for top in args.top]
     quality(variants)
     if not args.no_size:
         size(variants, args.per_day, args.seed)

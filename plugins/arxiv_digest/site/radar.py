@@ -5,14 +5,15 @@ theme/static/js/radar.js ranks the papers against it. For that the build writes,
 day, under radar/ (RADAR_DIR):
 
   YYYY-MM-DD.idx.json    what ranking needs, fetched alike for every reader who ranks the day:
-                         the papers' ids (arXiv ids as delta-coded numbers, others as strings),
-                         each paper's TOP_TERMS best terms of its title and abstract (BM25 weight
-                         in the day, a title word counting TITLE_WEIGHT times, idf floored at
-                         DF_FLOOR papers; terms that MIN_DF papers of the day share come first:
-                         a word only one paper uses costs as many bytes and rarely meets a
-                         profile) as 22-bit FNV-1a hashes (no vocabulary is shipped) in
-                         two posting lists (title terms, abstract terms), and which papers link
-                         code, a model, a data set or a demo; all as base64 varints
+                         the papers' ids, each paper's TOP_TERMS best terms of its title and
+                         abstract (BM25 weight in the day, a title word counting TITLE_WEIGHT
+                         times, idf floored at DF_FLOOR papers; terms that MIN_DF papers of the
+                         day share come first: a word only one paper uses costs as many bytes and
+                         rarely meets a profile) as HASH_BITS-bit FNV-1a hashes (no vocabulary is
+                         shipped), and which papers link code, a model, a data set or a demo; all
+                         in one bit stream ("p", pack_day: Rice-coded hash gaps, each hash's
+                         papers in truncated binary, a title bit a posting, exp-Golomb id gaps),
+                         base64url; ids that are not arXiv's as strings ("xids")
   YYYY-MM-DD.au.json     the papers' authors as match keys (author_key: "s han"), fetched only
                          when the profile follows authors
   YYYY-MM-DD.mK.json     what showing a result needs, CHUNK papers a file (ids, versions, titles,
@@ -64,10 +65,10 @@ from ..store import iter_days, parse, write_if_changed
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 RADAR_DIR = "radar"
-HASH_BITS = 22
-TOP_TERMS = 5  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
+HASH_BITS = 20  # collisions: bench_radar.py (16 bits on one day = 20 bits over 22 days: no loss)
+TOP_TERMS = 4  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
 MIN_DF = 2  # a term is kept only if this many papers of the day use it, while the paper has enough such terms
 DF_FLOOR = 3  # selection treats a term used by fewer papers of the day as if this many used it
 TITLE_WEIGHT = 2  # a title word counts as this many abstract words
@@ -214,36 +215,110 @@ def _dumps(data: Any) -> str:
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
-def varints(numbers: Iterable[int]) -> str:
-    """Non-negative integers as base64url digits, 5 bits each, low bits first; a digit >= 32 says
-    more follow (radar.js `unvarints`)."""
-    out = []
-    for v in numbers:
-        if v < 0:
-            raise ValueError(f"varints: negative value {v}")
-        while v >= 32:
-            out.append(B64[32 | (v & 31)])
-            v >>= 5
-        out.append(B64[v])
-    return "".join(out)
+class Bits:
+    """A bit stream written most significant bit first, as base64url digits of 6 bits (the last
+    one padded with zeros): radar.js `Bits` reads it. Codes: fixed width; Rice with parameter k
+    (n >= 0: n >> k in unary as ones ended by a zero, then the k low bits); exponential Golomb
+    with parameter k (n >= 0: as Elias gamma codes n + 2^k, less its k leading zeros: an
+    outlier costs its logarithm, not its size); truncated binary below a bound."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+
+    def fixed(self, value: int, width: int) -> None:
+        """`value` in `width` bits."""
+        if value < 0 or value >> width:
+            raise ValueError(f"bits: {value} does not fit in {width} bits")
+        if width:
+            self._parts.append(format(value, f"0{width}b"))
+
+    def rice(self, value: int, k: int) -> None:
+        """Rice code with parameter k: value >= 0."""
+        if value < 0:
+            raise ValueError(f"bits: rice of {value}")
+        self._parts.append("1" * (value >> k) + "0")
+        self.fixed(value & ((1 << k) - 1), k)
+
+    def expgolomb(self, value: int, k: int = 0) -> None:
+        """Exponential Golomb code with parameter k: value >= 0."""
+        if value < 0:
+            raise ValueError(f"bits: expgolomb of {value}")
+        w = value + (1 << k)
+        self._parts.append("0" * (w.bit_length() - 1 - k) + format(w, "b"))
+
+    def below(self, value: int, bound: int) -> None:
+        """0 <= value < bound in truncated binary: ceil(log2 bound) bits or one fewer."""
+        if not 0 <= value < bound:
+            raise ValueError(f"bits: {value} not below {bound}")
+        width = (bound - 1).bit_length()
+        short = (1 << width) - bound  # this many values take width - 1 bits
+        if value < short:
+            self.fixed(value, width - 1)
+        else:
+            self.fixed(value + short, width)
+
+    def text(self) -> str:
+        """The stream as base64url digits."""
+        bits = "".join(self._parts)
+        bits += "0" * (-len(bits) % 6)
+        return "".join(B64[int(bits[i:i + 6], 2)] for i in range(0, len(bits), 6))
 
 
-def postings(lists: dict[int, set[int]]) -> str:
-    """Hash -> papers, as varints: per hash in order, (hash gap << 1 | more than one paper), the
-    number of papers less 2 if more than one, then the paper numbers as gaps (radar.js `unpost`)."""
-    flat: list[int] = []
-    last = 0
-    for h in sorted(lists):
-        docs = sorted(lists[h])
-        flat.append((h - last) << 1 | (len(docs) > 1))
-        if len(docs) > 1:
-            flat.append(len(docs) - 2)
-        prev = 0
-        for doc in docs:
-            flat.append(doc - prev)
-            prev = doc
-        last = h
-    return varints(flat)
+def best_k(values: Sequence[int], rice: bool) -> int:
+    """The Rice (or exponential Golomb) parameter that codes these values in the fewest bits."""
+    if not values:
+        return 0
+    if rice:
+        return min(range(31), key=lambda k: sum(v >> k for v in values) + len(values) * k)
+    return min(range(31), key=lambda k: sum(2 * (v + (1 << k)).bit_length() - 1 - k for v in values))
+
+
+def _list(out: Bits, values: Sequence[int]) -> None:
+    """Numbers >= 0: expgolomb(count), the parameter in 5 bits, the numbers (exp-Golomb)."""
+    out.expgolomb(len(values))
+    k = best_k(values, rice=False)
+    out.fixed(k, 5)
+    for v in values:
+        out.expgolomb(v, k)
+
+
+def pack_day(n: int, numbers: Sequence[int], code: Sequence[int],
+             postings: dict[int, list[tuple[int, bool]]], bits: int = HASH_BITS) -> str:
+    """A day's ranking index as one bit stream (radar.js `decodeDay`):
+
+      ids       the arXiv ids as numbers (arxiv_number), increasing: how many, exp-Golomb; the
+                first in 30 bits; the gaps less one, a list (`_list`)
+      code      the papers with code, increasing: the gaps (the first from -1) less one, a list
+      terms     the number of hashes, exp-Golomb; the Rice parameter of their gaps, 5 bits; then
+                per hash, increasing: the gap from the previous one (the first from -1) less one,
+                Rice; its number of papers less one, exp-Golomb; the papers, increasing, each in
+                truncated binary below n less the previous one's successor (a paper numbered
+                from there); and per paper one bit: the term is in its title
+    """
+    out = Bits()
+    out.expgolomb(len(numbers))
+    if numbers:
+        out.fixed(numbers[0], 30)
+        _list(out, [b - a - 1 for a, b in itertools.pairwise(numbers)])
+    _list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *code])])
+    hashes = sorted(postings)
+    if hashes and hashes[-1] >> bits:
+        raise ValueError(f"pack_day: a hash of more than {bits} bits")
+    gaps = [b - a - 1 for a, b in itertools.pairwise([-1, *hashes])]
+    out.expgolomb(len(hashes))
+    k = best_k(gaps, rice=True)
+    out.fixed(k, 5)
+    for h, gap in zip(hashes, gaps, strict=True):
+        docs = postings[h]
+        out.rice(gap, k)
+        out.expgolomb(len(docs) - 1)
+        low = 0
+        for doc, _ in docs:
+            out.below(doc - low, n - low)
+            low = doc + 1
+        for _, title in docs:
+            out.fixed(int(title), 1)
+    return out.text()
 
 
 def author_key(name: str) -> str:
@@ -322,7 +397,7 @@ def _select(tf: Counter[str], norm: float, df: Counter[str], idf: dict[int, floa
 
 
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
-              chunk: int = CHUNK, min_df: int = MIN_DF) -> DayIndex:
+              chunk: int = CHUNK, min_df: int = MIN_DF, bits: int = HASH_BITS) -> DayIndex:
     """The day's index and display files: a pure function of the day (and the ids the page lists)."""
     papers = radar_order(digest.papers)
     docs = [_paper_tf(p.title, p.abstract) for p in papers]
@@ -334,22 +409,19 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     avg = (sum(lengths) / n) if n else 1.0
     idf = {c: _idf(c, n) for c in set(df.values())}
     shared = {t for t, c in df.items() if c >= min_df} if min_df > 1 else None
-    title_post: dict[int, set[int]] = {}
-    abstract_post: dict[int, set[int]] = {}
+    posts: dict[int, dict[int, bool]] = {}  # hash -> paper -> in its title
     for i, (tf, in_title) in enumerate(docs):
         norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
         for t in _select(tf, norm, df, idf, top, shared):
-            # two terms on one hash: one posting
-            (title_post if t in in_title else abstract_post).setdefault(term_hash(t), set()).add(i)
+            papers_of = posts.setdefault(term_hash(t, bits), {})  # two terms on one hash: one posting
+            papers_of[i] = papers_of.get(i, False) or t in in_title
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
-    gaps = [b - a for a, b in zip([0, *numbers], numbers, strict=False)]
     code = [i for i, p in enumerate(papers)  # as the day page's 'has code' (render.PaperView.has_code)
             if any(b.kind in ARTEFACT_KINDS for b in badges(p.links))]
     idx = _dumps({
-        "v": FORMAT, "date": digest.date, "n": n, "bits": HASH_BITS,
-        "ids": varints(gaps), "xids": [p.id for p in papers[len(numbers):]],
-        "t": postings(title_post), "a": postings(abstract_post),
-        "code": varints(b - a for a, b in zip([0, *code], code, strict=False)),
+        "v": FORMAT, "date": digest.date, "n": n, "bits": bits,
+        "xids": [p.id for p in papers[len(numbers):]],
+        "p": pack_day(n, numbers, code, {h: sorted(d.items()) for h, d in posts.items()}, bits),
     })
     authors = _dumps({"v": FORMAT, "date": digest.date, "au": [
         "|".join(k for k in (author_key(a) for a in p.authors) if k) for p in papers]})

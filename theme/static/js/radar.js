@@ -9,7 +9,8 @@
  *
  * Ranking: the profile's terms (tokenized exactly as plugins/arxiv_digest/site/radar.py does:
  * same stop words, stemmer, pairs and FNV-1a hash) weighted by how often the library uses them,
- * matched against each paper's indexed terms with idf over the days loaded; plus followed
+ * matched against each paper's indexed terms (a day's index is one bit stream: `Bits`,
+ * `decodeDay`) with idf over the days loaded; plus followed
  * authors and liked papers. bench/bench_radar.py runs this file in node: one ranker.
  *
  * Everything the page shows is set with textContent: nothing from a library or a paper is ever
@@ -65,18 +66,47 @@
     }
     return h >>> (32 - bits);
   }
-  function unvarints(s) {
-    var out = [], v = 0, shift = 0;
-    for (var i = 0; i < s.length; i++) {
-      var d = B64.indexOf(s.charAt(i));
-      if (d < 0) throw new Error(t("radar index: bad digit"));
-      v += (d & 31) * Math.pow(2, shift);
-      if (d & 32) { shift += 5; } else { out.push(v); v = 0; shift = 0; }
-    }
-    return out;
-  }
 
-  // ---- one day's index (radar.py build_day): ids, title and abstract postings, papers with code ----
+  // ---- the bit stream of radar.py `Bits`: base64url digits of 6 bits, most significant bit first ----
+  var DIGIT = {};
+  for (var di = 0; di < B64.length; di++) DIGIT[B64.charAt(di)] = di;
+  function Bits(s) { this.s = String(s || ""); this.i = 0; this.cur = 0; this.left = 0; }
+  Bits.prototype.bit = function () {
+    if (!this.left) {
+      var d = DIGIT[this.s.charAt(this.i++)];
+      if (d === undefined) throw new Error(t("radar index: bad digit"));  // or past its end
+      this.cur = d; this.left = 6;
+    }
+    this.left--;
+    return (this.cur >> this.left) & 1;
+  };
+  Bits.prototype.fixed = function (w) { var v = 0; for (var i = 0; i < w; i++) v = v * 2 + this.bit(); return v; };
+  Bits.prototype.rice = function (k) {
+    var q = 0;
+    while (this.bit()) q++;
+    return q * Math.pow(2, k) + this.fixed(k);
+  };
+  Bits.prototype.expgolomb = function (k) {
+    var z = 0;
+    while (!this.bit()) if (++z > 40) throw new Error(t("radar index: bad digit"));
+    return this.fixed(z + k) + Math.pow(2, z + k) - Math.pow(2, k);
+  };
+  Bits.prototype.below = function (bound) {  // truncated binary: 0 <= value < bound
+    if (!(bound >= 1)) throw new Error(t("radar index: bad digit"));
+    var width = 0;
+    while (Math.pow(2, width) < bound) width++;  // the bit length of bound - 1
+    if (!width) return 0;
+    var short = Math.pow(2, width) - bound, x = this.fixed(width - 1);
+    return x < short ? x : x * 2 + this.bit() - short;
+  };
+  Bits.prototype.list = function (max) {  // radar.py `_list`: a count, a parameter, the numbers
+    var m = this.expgolomb(0), k = this.fixed(5), out = [];
+    if (m > max) throw new Error(t("radar index: bad digit"));
+    for (var i = 0; i < m; i++) out.push(this.expgolomb(k));
+    return out;
+  };
+
+  // ---- one day's index (radar.py build_day, pack_day): ids, term postings, papers with code ----
   // post: hash -> [doc, inTitle, doc, inTitle, ...]; docs[doc]: [hash, inTitle, ...]
   function arxivId(v) {
     var yymm = Math.floor(v / 100000), num = String(v % 100000);
@@ -84,32 +114,31 @@
     return ("000" + yymm).slice(-4) + "." + num;
   }
   function decodeDay(idx) {
-    var post = new Map(), docs = [], doc, k, n = idx.n;
-    for (doc = 0; doc < n; doc++) docs.push([]);
-    function unpost(s, title) {
-      var flat = unvarints(s || ""), h = 0, i = 0;
-      while (i < flat.length) {
-        h += Math.floor(flat[i] / 2);
-        var m = flat[i] % 2 ? flat[i + 1] + 2 : 1;
-        i += flat[i] % 2 ? 2 : 1;
-        doc = 0;
-        for (k = 0; k < m; k++, i++) {
-          doc += flat[i];
-          if (doc >= n) continue;
-          var list = post.get(h);
-          if (!list) { list = []; post.set(h, list); }
-          list.push(doc, title);
-          docs[doc].push(h, title);
-        }
+    var post = new Map(), docs = [], n = idx.n, b = new Bits(idx.p), i, j;
+    for (i = 0; i < n; i++) docs.push([]);
+    var ids = [], m = b.expgolomb(0);
+    if (m > n) throw new Error(t("radar index: bad digit"));
+    if (m) {
+      var v = b.fixed(30);
+      ids.push(arxivId(v));
+      b.list(n).forEach(function (gap) { v += gap + 1; ids.push(arxivId(v)); });
+    }
+    (Array.isArray(idx.xids) ? idx.xids : []).forEach(function (x) { ids.push(String(x)); });
+    var code = new Set(), c = -1;
+    b.list(n).forEach(function (gap) { c += gap + 1; code.add(c); });
+    var terms = b.expgolomb(0), k = b.fixed(5), h = -1;
+    for (i = 0; i < terms; i++) {
+      h += b.rice(k) + 1;
+      var count = b.expgolomb(0) + 1, low = 0, these = [];
+      for (j = 0; j < count; j++) { var doc = low + b.below(n - low); these.push(doc); low = doc + 1; }
+      var list = [];
+      post.set(h, list);
+      for (j = 0; j < count; j++) {
+        var title = b.bit();
+        list.push(these[j], title);
+        docs[these[j]].push(h, title);
       }
     }
-    unpost(idx.t, 1);
-    unpost(idx.a, 0);
-    var ids = [], v = 0;
-    unvarints(idx.ids || "").forEach(function (gap) { v += gap; ids.push(arxivId(v)); });
-    (Array.isArray(idx.xids) ? idx.xids : []).forEach(function (x) { ids.push(String(x)); });
-    var code = new Set(), c = 0;
-    unvarints(idx.code || "").forEach(function (gap) { c += gap; code.add(c); });
     return {date: idx.date, n: n, post: post, docs: docs, ids: ids, code: code};
   }
 
@@ -400,7 +429,7 @@
   };
 
   var api = {terms: function (stopwords, text) { return makeTerms(stopwords)(text); }, hash: hash, stem: stem,
-    unvarints: unvarints, decodeDay: decodeDay, parseBibtex: parseBibtex, parseRis: parseRis, parseCsl: parseCsl,
+    Bits: Bits, decodeDay: decodeDay, parseBibtex: parseBibtex, parseRis: parseRis, parseCsl: parseCsl,
     parseLibrary: parseLibrary, cleanProfile: cleanProfile, exportProfile: exportProfile, importProfile: importProfile,
     emptyProfile: emptyProfile, authorKey: authorKey, Radar: Radar, weights: W};
   if (typeof module === "object" && module.exports) { module.exports = api; return; }
