@@ -48,8 +48,11 @@ def assert_identical(a: Path, b: Path) -> None:
 
 
 def cold_build(site: Path, output: Path) -> Path:
-    """A build with no cache and a fresh output folder."""
+    """A build with no cache (days, compiled templates) and a fresh output folder."""
+    from arxiv_digest.site.templatecache import CACHE_DIR as TEMPLATES
+
     shutil.rmtree(cache_root(site), ignore_errors=True)
+    shutil.rmtree(site / "content" / "digests" / TEMPLATES, ignore_errors=True)
     return build_site(site, output)
 
 
@@ -376,7 +379,9 @@ def test_a_daily_build_renders_only_what_changed(site: Path, tmp_path: Path,
             build_site(site, output)
         line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Pages:"))
         rendered, skipped = (int(w) for w in line.replace(",", "").split() if w.isdigit())
-        kept = [p for p, t in before.items() if p.stat().st_mtime_ns == t]
+        # (a topic's old page/<n>/ redirects are texts (SkipWriter.write_text), not template pages)
+        kept = [p for p, t in before.items() if p.stat().st_mtime_ns == t
+                and b'http-equiv="refresh"' not in p.read_bytes()]
         assert skipped == len(kept) > rendered > 0
         assert (output / "papers").is_dir() and any("papers" in p.parts for p in kept)
         assert (output / "2024/11/28/index.html") in kept  # an older day, neither prev nor next
@@ -470,3 +475,164 @@ def test_digests_tell_apart_what_renders_differently() -> None:
     with pytest.raises(Unknown):
         d.of(object())
     assert d.of(len) == d.of(len) and d.of(functools.partial(max, 1)) != d.of(functools.partial(max, 2))
+
+
+def _writer(output: Path, old: dict[str, Any] | None = None) -> Any:
+    """A SkipWriter outside a Pelican build (its record on, by hand), over Jinja templates."""
+    from arxiv_digest.site.writer import SkipWriter
+
+    writer = SkipWriter(str(output), settings={"PAGINATED_TEMPLATES": {"index": None}})
+    writer.on = True
+    writer.old = dict(old or {})
+    return writer
+
+
+def test_a_page_is_skipped_only_when_what_its_template_reads_is_as_last_time(tmp_path: Path) -> None:
+    """write_file decides a page before Pelican builds its context: the variables the page takes
+    from the generator's context are digested once for all its pages, and again when one of them
+    is another object; the call's own variables per page. Hostile text stays escaped."""
+    import jinja2
+    from pelican import signals
+
+    env = jinja2.Environment(loader=jinja2.DictLoader({
+        "page.html": "{% extends 'base.html' %}{% block body %}{{ x }}|{{ y }}{% endblock %}",
+        "base.html": "<title>{{ SITENAME }}</title>{% block body %}{% endblock %}"}), autoescape=True)
+    template = env.get_template("page.html")
+    out = tmp_path / "out"
+    context = {"SITENAME": "<b>site</b>", "y": [1, 2]}
+
+    def write_all(writer: Any, ctx: dict[str, Any], n: int = 200) -> None:
+        for i in range(n):
+            writer.write_file(f"p/{i}/index.html", template, ctx, x=f"<i>{i}</i>")
+
+    first = _writer(out)
+    write_all(first, context)
+    assert (first.rendered, first.skipped) == (200, 0)
+    page = (out / "p/7/index.html").read_text(encoding="utf-8")
+    assert page == "<title>&lt;b&gt;site&lt;/b&gt;</title>&lt;i&gt;7&lt;/i&gt;|[1, 2]"
+    mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*.html")}
+
+    written: list[str] = []
+
+    def on_written(path: str, context: Any) -> None:
+        written.append(path)
+
+    signals.content_written.connect(on_written)
+    try:
+        second = _writer(out, first.pages)
+        write_all(second, dict(context))  # another dict, equal values: still unchanged
+    finally:
+        signals.content_written.disconnect(on_written)
+    assert (second.rendered, second.skipped) == (0, 200)
+    assert len(written) == 200  # skipped pages are still announced to plugins
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.html")} == mtimes
+
+    third = _writer(out, second.pages)
+    ctx = dict(context)
+    for i in range(4):
+        if i == 2:
+            ctx["SITENAME"] = "<b>renamed</b>"  # another object from page 2 on
+        third.write_file(f"p/{i}/index.html", template, ctx, x=f"<i>{i}</i>")
+    third.write_file("p/5/index.html", template, ctx, x="<i>changed</i>")
+    assert (third.rendered, third.skipped) == (3, 2)
+    assert (out / "p/3/index.html").read_text(encoding="utf-8").startswith(
+        "<title>&lt;b&gt;renamed&lt;/b&gt;")
+    assert "&lt;i&gt;changed&lt;/i&gt;" in (out / "p/5/index.html").read_text(encoding="utf-8")
+    assert (out / "p/1/index.html").stat().st_mtime_ns == mtimes[out / "p/1/index.html"]
+
+    fourth = _writer(out, third.pages)
+    (out / "p/1/index.html").write_text("tampered", encoding="utf-8")
+    ctx["y"].append(3)  # the same list, changed in place: a new build digests it anew
+    write_all(fourth, ctx, 6)
+    assert fourth.rendered == 6
+    assert (out / "p/1/index.html").read_text(encoding="utf-8").endswith("|[1, 2, 3]")
+    with pytest.raises(Exception, match="already written"):  # Pelican's check, for a skipped page
+        fifth = _writer(out, fourth.pages)
+        write_all(fifth, ctx, 1)
+        write_all(fifth, ctx, 1)
+
+
+def test_a_paper_pages_key_tells_apart_what_its_page_shows() -> None:
+    import datetime as dt
+
+    from arxiv_digest.site.papers import _page_key
+
+    class V:
+        def __init__(self, key: str) -> None:
+            self.cache_key = key
+
+    class A:
+        def __init__(self, key: str) -> None:
+            self.day = type("D", (), {"cache_key": key, "date": dt.date(2024, 11, 28)})()
+
+    when = dt.datetime(2024, 11, 28, tzinfo=dt.UTC)
+    listed = [(V("k#l1"), A("k"), "2024/11/28/")]
+    key = _page_key("2411.1", "papers/2411.1/", "papers/2411.1/index.html", listed, when, [])
+    assert key and key == _page_key("2411.1", "papers/2411.1/", "papers/2411.1/index.html",
+                                     listed, when, [])
+    assert key != _page_key("2411.1", "papers/2411.1/", "papers/2411.1/index.html",
+                            [(V("k#l2"), A("k"), "2024/11/28/")], when, [])
+    assert key != _page_key("2411.1", "papers/2411.1/", "papers/2411.1/index.html", listed, when,
+                            [("https://arxiv.org/abs/2411.2", "2411.2 (2024-11-27)")])
+    # hostile strings cannot make two different pages' keys equal
+    a = _page_key("x", "u", "s", listed, when, [("a\0b", "c")])
+    b = _page_key("x", "u", "s", listed, when, [("a", "b\0c")])
+    assert a != b
+    assert _page_key("x", "u", "s", [(V(""), A("k"), "d/")], when, []) == ""  # outside the cache
+
+
+def test_compiled_templates_are_kept_between_builds(site: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second build loads every theme template Pelican renders from its compiled code, and its
+    pages are byte-identical; damaged compiled files are compiled again."""
+    import jinja2
+    from arxiv_digest.site.templatecache import CACHE_DIR as TEMPLATES
+
+    folder = site / "content" / "digests" / TEMPLATES
+    shutil.rmtree(folder, ignore_errors=True)
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def compile_(self: Any, source: Any, name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(name)
+        return original(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile_)
+    first = build_site(site, tmp_path / "first")
+    theme = {p.name for p in (site / "theme" / "templates").glob("*.html")}
+    first_theme = [n for n in compiled if n in theme]
+    assert len(first_theme) >= 10 and len(list(folder.glob("*.jinja"))) >= len(set(first_theme))
+    compiled.clear()
+    second = build_site(site, tmp_path / "second")
+    assert [n for n in compiled if n in theme] == []
+    assert_identical(second, first)
+    for i, kept in enumerate(sorted(folder.glob("*.jinja"))):
+        data = kept.read_bytes()
+        kept.write_bytes((b"", data[:20], data[:-40], b"\x80garbage")[i % 4])
+    compiled.clear()
+    third = build_site(site, tmp_path / "third")
+    assert len([n for n in compiled if n in theme]) >= len(set(first_theme)) - 1
+    assert_identical(third, first)
+
+
+def test_compiled_code_is_kept_apart_for_each_environment_setup() -> None:
+    """What a template compiles to depends on the environment: each setup has its own entries."""
+    import jinja2
+    from arxiv_digest.site.templatecache import signature
+
+    def env(**kw: Any) -> jinja2.Environment:
+        return jinja2.Environment(extensions=kw.pop("extensions", ["jinja2.ext.i18n"]),
+                                  autoescape=kw.pop("autoescape", True), **kw)
+
+    base = signature(env())
+    assert base == signature(env())
+    assert base != signature(env(autoescape=False))
+    assert base != signature(env(extensions=[]))
+    assert base != signature(env(trim_blocks=True))
+    newstyle = env()
+    newstyle.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    assert base != signature(newstyle)
+    plain, passing = env(), env()
+    plain.filters["f"] = lambda v: v
+    passing.filters["f"] = jinja2.pass_context(lambda c, v: v)
+    assert signature(plain) != signature(passing) != base

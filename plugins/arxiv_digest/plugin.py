@@ -16,6 +16,7 @@ from .settings import RESOLVED_KEY, load_settings
 from .site import autoescape_pelican, finalize_articles, get_generators
 from .site.atlas import get_generators as atlas_generator
 from .site.radar import get_generators as radar_generator
+from .site.templatecache import enable as keep_compiled_templates
 from .site.writer import finish as finish_writer
 from .site.writer import get_writer
 from .store import load
@@ -67,6 +68,7 @@ def register() -> None:
     """Connect the handlers."""
     signals.initialized.connect(validate_settings)
     signals.initialized.connect(autoescape_pelican)
+    signals.initialized.connect(keep_compiled_templates)  # after validate_settings
     signals.generator_init.connect(install_on_generator)
     signals.readers_init.connect(add_reader)
     signals.article_generator_finalized.connect(fail_on_broken_days)

@@ -12,10 +12,11 @@ preprint DOI gets no page (it could not be a safe path); its day lists it as bef
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pelican.generators import Generator
@@ -52,6 +53,10 @@ class PaperPage:
     published: dt.datetime  # the newest day's article date (timezone-aware)
     listings: tuple[Listing, ...]  # oldest first
     related: tuple[tuple[str, str], ...]  # (href, label): a paper page (absolute), arXiv or doi.org
+    # what every field above is a pure function of, with the build fingerprint: the build-cache
+    # keys of its listings' views and days and what was formatted from them ("" when a view came
+    # from outside the build cache); the page writer digests the page by it (site/writer.py)
+    cache_key: str = field(default="", compare=False)
 
     @property
     def paper(self) -> Any:
@@ -107,21 +112,37 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
             # a DOI (bioRxiv, medRxiv) resolves at doi.org; anything else is an arXiv id
             outside = f"https://doi.org/{r.id}" if r.id.startswith("10.") else f"https://arxiv.org/abs/{r.id}"
             related.append((href or outside, f"{id_label(r.id)} ({r.date})"))
+        url = ds.paper_url.format(id=pid)
         pages[pid] = PaperPage(
             id=pid,
-            url=ds.paper_url.format(id=pid),
+            url=url,
             save_as=save_as,
             view=view,
             day=article.day,
             day_url=day_url,
             published=article.date,
-            listings=tuple(Listing(a.day.date, url, v.paper.version, v.paper.announce_type)
-                           for v, a, url in listed),
+            listings=tuple(Listing(a.day.date, u, v.paper.version, v.paper.announce_type)
+                           for v, a, u in listed),
             related=tuple(related),
+            cache_key=_page_key(pid, url, save_as, listed, article.date, related),
         )
     if skipped:
         logger.warning("%d listed paper(s) got no page (ids that are neither arXiv ids nor DOIs)", skipped)
     return pages
+
+
+def _page_key(pid: str, url: str, save_as: str, listed: Sequence[tuple[PaperView, Any, str]],
+              published: dt.datetime, related: Sequence[tuple[str, str]]) -> str:
+    """A PaperPage's cache_key: each listing's view and day by their build-cache keys, with the
+    URLs and dates formatted from them and the related links; "" when a key is missing."""
+    parts = [pid, url, save_as, published.isoformat(), str(published.tzinfo)]
+    for v, a, u in listed:
+        if not (v.cache_key and a.day.cache_key):
+            return ""
+        parts += [v.cache_key, a.day.cache_key, a.day.date.isoformat(), u]
+    for href, label in related:
+        parts += [href, label]
+    return json.dumps(parts)  # unambiguous whatever the strings hold
 
 
 class PapersGenerator(Generator):  # type: ignore[misc]

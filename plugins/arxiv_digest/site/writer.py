@@ -35,6 +35,7 @@ import functools
 import hashlib
 import json
 import logging
+import operator
 import os
 import tempfile
 import types
@@ -45,10 +46,11 @@ from typing import Any, ClassVar
 from jinja2 import meta
 from jinja2.utils import _PassArg
 from markupsafe import Markup
+from pelican import signals
 from pelican.contents import Content
 from pelican.paginator import Page, Paginator
 from pelican.urlwrappers import URLWrapper
-from pelican.utils import sanitised_join
+from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
 from .. import store
@@ -78,6 +80,7 @@ def _h(*parts: bytes) -> bytes:
 
 
 _CONSTANTS = {v: _h(b"v", repr(v).encode()) for v in (None, True, False)}
+_MISSING = object()  # a variable the context lacks
 
 
 def _name(obj: Any) -> bytes:
@@ -329,6 +332,10 @@ class SkipWriter(Writer):  # type: ignore[misc]
         self.old_templates: dict[str, Any] = {}  # template name -> template_names() of the last build
         self.templates: dict[str, Any] = {}
         self.digester = Digester()
+        # (name, path, digest or None: not digestible) of the page write_file found changed
+        self.decided: tuple[str, str, str | None] | None = None
+        self._shared_memo: dict[tuple[bytes, int, tuple[str, ...]], tuple[Any, list[Any], bytes]] = {}
+        self._out_prefix = sanitised_join(self.output_path, "x")[:-1]  # ".../output/"
         self._start()
         SkipWriter.active = self
 
@@ -360,11 +367,107 @@ class SkipWriter(Writer):  # type: ignore[misc]
         if isinstance(spans, dict):
             self.digester = Digester(spans)
 
-    def write_file(self, name: Any, template: Any, context: Any, *args: Any, **kwargs: Any) -> None:
-        """Pelican's write_file, through a template that skips unchanged pages."""
+    def write_file(self, name: Any, template: Any, context: Any, relative_urls: bool = False,
+                   paginated: Any = None, template_name: Any = None, override_output: bool = False,
+                   url: Any = None, **kwargs: Any) -> None:
+        """Pelican's write_file, through a template that skips unchanged pages. A page Pelican
+        would not paginate is decided here, before Pelican builds its context: an unchanged one
+        costs a digest of what differs from the last page written from the same context."""
         if self.on and template is not None and not isinstance(template, _Keyed):
+            if self._skip_page(name, template, context, relative_urls, paginated, template_name,
+                               override_output, kwargs):
+                return
             template = _Keyed(template, self)
-        super().write_file(name, template, context, *args, **kwargs)
+        super().write_file(name, template, context, relative_urls=relative_urls,
+                           paginated=paginated, template_name=template_name,
+                           override_output=override_output, url=url, **kwargs)
+
+    def _skip_page(self, name: Any, template: Any, context: Any, relative_urls: bool,
+                   paginated: Any, template_name: Any, override: bool,
+                   kwargs: dict[str, Any]) -> bool:
+        """Whether one page (not paginated) is unchanged: then it is booked as written (Pelican's
+        checks, content_written) and not rendered. Otherwise the decision waits for render()."""
+        self.decided = None
+        if not name or not isinstance(name, str) or not isinstance(context, dict):
+            return False
+        if paginated is None:  # as Pelican decides whether to paginate (Writer.write_file)
+            paginated = {k: v for k, v in kwargs.items() if k in {"articles", "dates"}}
+        if paginated and template_name in self.settings["PAGINATED_TEMPLATES"]:
+            return False  # several pages: decided one by one in render()
+        inputs = self._inputs(template)
+        if inputs is None:
+            return False
+        # what Pelican's _get_localcontext puts over the context
+        localsiteurl = context.get("localsiteurl", None)
+        overlay: dict[str, Any] = {}
+        if relative_urls:
+            localsiteurl = overlay["SITEURL"] = path_to_url(get_relative_path(name))
+        overlay["localsiteurl"] = localsiteurl
+        overlay["output_file"] = name
+        overlay.update(kwargs)
+        path = sanitised_join(self.output_path, name)
+        try:
+            shared = self._shared(inputs, context, overlay)
+            digest = _h(b"W", inputs[0], shared, *(
+                var.encode() + self.digester.of(overlay[var]) for var in inputs[1] if var in overlay
+            )).hex()
+        except Unknown as e:
+            logger.debug("%s: rendered (%s)", name, e)
+            self.decided = (name, path, None)
+            return False
+        self.decided = (name, path, digest)
+        st = self._kept(path, digest)
+        if st is None:
+            return False
+        self.decided = None
+        localsiteurl = overlay["localsiteurl"]
+        if localsiteurl:  # as Pelican's _write_file leaves it for the pages after this one
+            context["localsiteurl"] = localsiteurl
+        self._book(path, override)
+        self._remember_stat(path, digest, st)
+        self.skipped += 1
+        if signals.content_written.receivers:
+            localcontext = dict(context)
+            localcontext.update(overlay)
+            signals.content_written.send(path, context=localcontext)
+        return True
+
+    def _shared(self, inputs: tuple[bytes, list[str]], context: Mapping[str, Any],
+                overlay: Mapping[str, Any]) -> bytes:
+        """The digest of the variables a page takes from the generator's context (every page of
+        a generator shares them): kept while each is the same object as when it was digested."""
+        names = tuple(var for var in inputs[1] if var not in overlay)
+        key = (inputs[0], id(context), names)
+        values = [context.get(var, _MISSING) for var in names]
+        memo = self._shared_memo.get(key)
+        if (memo is not None and memo[0] is context and len(memo[1]) == len(values)
+                and all(map(operator.is_, values, memo[1]))):
+            return memo[2]
+        missing = b"\0missing"
+        digest = _h(b"shared", *(var.encode() + (missing if v is _MISSING else self.digester.of(v))
+                                 for var, v in zip(names, values, strict=True)))
+        self._shared_memo[key] = (context, values, digest)
+        return digest
+
+    def _kept(self, path: str, digest: str) -> os.stat_result | None:
+        """The output file's stat when the record has `digest` for it and the file is the one
+        written then (same size and mtime), else None."""
+        old = self.old.get(self._rel(path))
+        if not (isinstance(old, list) and len(old) == 3 and old[0] == digest):
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        if [st.st_size, st.st_mtime_ns] != old[1:]:
+            return None
+        return st
+
+    def _rel(self, path: str) -> str:
+        """A path under the output folder, relative to it (posix)."""
+        if path.startswith(self._out_prefix):
+            return path[len(self._out_prefix):]
+        return Path(os.path.relpath(path, self.output_path)).as_posix()
 
     def _inputs(self, template: Any) -> tuple[bytes, list[str]] | None:
         """(hash of the template's sources, the variables it reads), or None: always rendered."""
@@ -390,11 +493,15 @@ class SkipWriter(Writer):  # type: ignore[misc]
         """Whether the page's file holds what rendering it now would give (then it is skipped)."""
         self.pending_skip = self.pending_key = None
         name = localcontext.get("output_file")
+        decided, self.decided = self.decided, None
+        if decided is not None and decided[0] == name:  # write_file found it changed
+            if decided[2] is not None:
+                self.pending_key = (decided[1], decided[2])
+            return False
         inputs = self._inputs(template)
         if not isinstance(name, str) or inputs is None:
             return False
         path = sanitised_join(self.output_path, name)
-        rel = Path(os.path.relpath(path, self.output_path)).as_posix()
         try:
             parts = [inputs[0]]
             missing = b"\0missing"
@@ -406,14 +513,7 @@ class SkipWriter(Writer):  # type: ignore[misc]
             return False
         digest = _h(*parts).hex()
         self.pending_key = (path, digest)
-        old = self.old.get(rel)
-        if not (isinstance(old, list) and len(old) == 3 and old[0] == digest):
-            return False
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        if [st.st_size, st.st_mtime_ns] != old[1:]:
+        if self._kept(path, digest) is None:
             return False
         self.pending_skip = (path, digest)
         return True
@@ -463,7 +563,7 @@ class SkipWriter(Writer):  # type: ignore[misc]
             store.write_if_changed(Path(path), make())
             return True
         digest = _h(b"text", key.encode("utf-8", "surrogatepass")).hex()
-        old = self.old.get(Path(os.path.relpath(path, self.output_path)).as_posix())
+        old = self.old.get(self._rel(path))
         if isinstance(old, list) and len(old) == 3 and old[0] == digest:
             try:
                 st = os.stat(path)
@@ -477,12 +577,14 @@ class SkipWriter(Writer):  # type: ignore[misc]
         return True
 
     def _remember(self, filename: str, digest: str) -> None:
-        rel = os.path.relpath(filename, self.output_path)
         try:
             st = os.stat(filename)
         except OSError:
             return
-        self.pages[Path(rel).as_posix()] = [digest, st.st_size, st.st_mtime_ns]
+        self._remember_stat(filename, digest, st)
+
+    def _remember_stat(self, filename: str, digest: str, st: os.stat_result) -> None:
+        self.pages[self._rel(filename)] = [digest, st.st_size, st.st_mtime_ns]
 
     def save(self) -> None:
         """Keep this build's record for the next build (atomically; a failure only warns)."""
