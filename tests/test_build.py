@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +179,178 @@ def test_near_duplicates_link_to_the_earlier_day(day_site: Path, tmp_path: Path)
     assert link.get("href") == "https://digest.example.org/2024/11/27/#2411.00002"
     target = html.fromstring((out / "2024/11/27/index.html").read_bytes())
     assert target.get_element_by_id("2411.00002") is not None
+
+
+# --- Day file keys (filekeys.py): a day file is read only when its stat changed ------------------
+
+def _day_files(day_site: Path, folder: Path, n: int) -> list[Path]:
+    """n real-size day files (the recorded 2024-11-28 day, ~500 papers, under other dates)."""
+    raw = (day_site / "content/digests/2024/2024-11-28.json").read_bytes()
+    paths = []
+    for i in range(n):
+        path = folder / "2024" / f"2024-01-{i + 1:02d}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(raw + b" " * i)  # other bytes, other keys
+        paths.append(path)
+    return paths
+
+
+LATER = 10**12  # a clock 1,000 s ahead: every file is old enough to be recorded (not racy)
+
+
+def test_day_file_keys_are_read_only_when_the_stat_changed(day_site: Path, tmp_path: Path) -> None:
+    """The second run reads no file whose size, mtime, ctime and inode are recorded; an appended
+    file, a same-size rewrite and a replaced file are read again; a deleted one leaves the record."""
+    from arxiv_digest.filekeys import FileKeys, file_key
+
+    data = tmp_path / "digests"
+    paths = _day_files(day_site, data, 30)
+    clock = lambda: time.time_ns() + LATER  # noqa: E731
+    first = FileKeys(data, git=False, clock=clock)
+    keys = first.keys(paths)
+    assert first.hashed == 30 and keys == {p: file_key(p.read_bytes()) for p in paths}
+    first.save()
+    again = FileKeys(data, git=False, clock=clock)
+    assert again.keys(paths) == keys and again.hashed == 0
+    time.sleep(0.05)  # past the kernel's coarse timestamp tick
+    with paths[0].open("ab") as f:
+        f.write(b"\n")
+    raw = paths[1].read_bytes()
+    paths[1].write_bytes(raw.replace(b'"2024-11-28"', b'"2024-11-29"', 1))  # same size, new bytes
+    paths[2].write_bytes(b"{}")
+    paths[2].unlink()
+    paths[2].write_bytes(paths[3].read_bytes())  # another inode, the bytes of another day
+    paths[4].unlink()
+    third = FileKeys(data, git=False, clock=clock)
+    now = third.keys(paths)
+    assert third.hashed == 3 and paths[4] not in now
+    assert now == {p: file_key(p.read_bytes()) for p in paths if p.exists()}
+    assert now[paths[1]] != keys[paths[1]] and now[paths[2]] == keys[paths[3]]
+    third.save()
+    record = json.loads((data / ".cache/build/files.keys").read_text())
+    assert sorted(record["files"]) == sorted(
+        p.relative_to(data).as_posix() for p in paths if p.exists())
+
+
+def test_a_racily_clean_file_is_never_trusted(day_site: Path, tmp_path: Path) -> None:
+    """A file modified within RACY_NS of the moment it was hashed is not recorded (git's racy
+    rule), so a rewrite within the filesystem's timestamp resolution cannot go unseen."""
+    from arxiv_digest.filekeys import FileKeys
+
+    data = tmp_path / "digests"
+    paths = _day_files(day_site, data, 3)
+    keys = FileKeys(data, git=False)  # the real clock: these files were written just now
+    keys.keys(paths)
+    keys.save()
+    again = FileKeys(data, git=False)
+    again.keys(paths)
+    assert again.hashed == 3
+
+
+@pytest.mark.parametrize("record", [b"not json", b"[]", b'{"format": 1, "files": []}',
+                                    b'{"format": 1, "files": {"2024/2024-01-01.json": [1, 2]}}',
+                                    b'{"format": 1, "files": {"2024/2024-01-01.json": '
+                                    b'["1", 2, 3, 4, "' + b"a" * 40 + b'"]}}',
+                                    b'{"format": 99, "files": {}}', b"[" * 100_000, b"\xff\xfe"])
+def test_a_broken_key_record_is_ignored(day_site: Path, tmp_path: Path, record: bytes) -> None:
+    from arxiv_digest.filekeys import FileKeys, file_key
+
+    data = tmp_path / "digests"
+    paths = _day_files(day_site, data, 2)
+    (data / ".cache/build").mkdir(parents=True)
+    (data / ".cache/build/files.keys").write_bytes(record)
+    keys = FileKeys(data, git=False, clock=lambda: time.time_ns() + LATER)
+    assert keys.keys(paths) == {p: file_key(p.read_bytes()) for p in paths} and keys.hashed == 2
+    keys.save()  # and replaced by a good one
+    assert FileKeys(data, git=False, clock=lambda: time.time_ns() + LATER).keys(paths)
+
+
+def test_an_unreadable_day_file_is_left_to_its_reader(tmp_path: Path) -> None:
+    from arxiv_digest.filekeys import FileKeys
+
+    data = tmp_path / "digests"
+    (data / "2024").mkdir(parents=True)
+    gone = data / "2024/2024-01-02.json"
+    gone.symlink_to(data / "nowhere.json")
+    ok = data / "2024/2024-01-01.json"
+    ok.write_text("{}")
+    keys = FileKeys(data, git=False)
+    assert list(keys.keys([gone, ok])) == [ok]
+    with pytest.raises(FileNotFoundError):
+        keys.key_of(gone)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_git_index_keys_unmodified_day_files(day_site: Path, tmp_path: Path) -> None:
+    """In a fresh checkout (nothing recorded) git's index names the unmodified files' keys: they
+    are not read; a modified, untracked or filtered file is read and hashed."""
+    from arxiv_digest.filekeys import FileKeys, file_key
+
+    repo = tmp_path / "repo"
+    data = repo / "content/digests"
+    paths = _day_files(day_site, data, 5)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.email=t@example.org", "-c", "user.name=t", *args],
+                              cwd=repo, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    (repo / ".gitattributes").write_text("*-01-05.json filter=lfs\n")
+    git("add", ".")
+    git("commit", "-q", "-m", "days")
+    paths[1].write_bytes(paths[1].read_bytes() + b"\n")  # modified since the commit
+    untracked = data / "2024/2024-01-06.json"
+    untracked.write_bytes(paths[0].read_bytes() + b"\n\n")
+    keys = FileKeys(data, clock=lambda: time.time_ns() + LATER)
+    found = keys.keys([*paths, untracked])
+    assert found == {p: file_key(p.read_bytes()) for p in [*paths, untracked]}
+    assert found[paths[0]] == git("hash-object", str(paths[0])).strip()
+    assert keys.from_git == 3 and keys.hashed == 3  # 01-02 modified, 01-05 filtered, 01-06 new
+
+
+def test_file_keys_of_a_thousand_days(tmp_path: Path) -> None:
+    """A 1,000-day archive: keyed once, then every key from the record, none read."""
+    from arxiv_digest.filekeys import FileKeys, file_key
+
+    data = tmp_path / "digests"
+    paths = []
+    for i in range(1000):
+        path = data / str(2020 + i // 250) / f"{2020 + i // 250}-01-01.{i}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"day": i}))
+        paths.append(path)
+    clock = lambda: time.time_ns() + LATER  # noqa: E731
+    first = FileKeys(data, git=False, clock=clock)
+    keys = first.keys(paths)
+    first.save()
+    again = FileKeys(data, git=False, clock=clock)
+    assert again.keys(paths) == keys == {p: file_key(p.read_bytes()) for p in paths}
+    assert again.hashed == 0 and first.hashed == 1000
+
+
+def test_a_build_reads_no_unchanged_day_and_sees_an_edited_one(
+        day_site: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Once the day files are recorded, a build reads none of them for their keys; a same-size
+    edit of a title is still seen (the day is rendered again with it)."""
+    site = tmp_path / "site"
+    shutil.copytree(day_site, site)
+    time.sleep(2.1)  # the copies are now older than filekeys.RACY_NS: the build records them
+    build_site(site, tmp_path / "first")
+    with caplog.at_level(logging.DEBUG, logger="arxiv_digest.render"):
+        build_site(site, tmp_path / "second")
+    assert not [r for r in caplog.records if "hashed" in r.getMessage()]
+    path = site / "content/digests/2024/2024-11-28.json"
+    day = json.loads(path.read_text())
+    first = page(tmp_path / "second").cssselect("article.paper")[0].get("id")
+    paper = next(p for p in day["papers"] if p["id"] == first)
+    old = paper["title"]
+    paper["title"] = ("Z" if old[0] != "Z" else "Y") + old[1:]
+    text = json.dumps(day, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert len(text.encode()) == path.stat().st_size  # the same size: only the stat tells
+    path.write_text(text)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="arxiv_digest.render"):
+        out = build_site(site, tmp_path / "third")
+    assert [r for r in caplog.records if "1 of 1 day file(s) hashed" in r.getMessage()]
+    card = page(out).get_element_by_id(first)
+    assert card.cssselect(".title")[0].text_content().strip().startswith(paper["title"][:12])

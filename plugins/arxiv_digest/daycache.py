@@ -3,18 +3,20 @@
 An entry holds the reader's output for one day file (the rendered body and the DayView, which
 keeps only the papers the day lists or mentions). It is found by two hashes:
 
-  the day file's   sha256 of its bytes (content, never mtimes: a CI checkout gives every file a
-                   new mtime, and an edit within the same second must still count)
+  the day file's   git's blob id of its bytes (content, never mtimes alone: a CI checkout gives
+                   every file a new mtime, and an edit within the same second must still count);
+                   filekeys.py finds it without reading the file when its stat record or git's
+                   index vouches for it
   the build's      the fingerprint: this plugin's code, the theme's templates, digest.yaml, every
                    Pelican setting (ARXIV_DIGEST_* and the validated config included) and the
                    versions of Python, Pelican, Jinja2 and MarkupSafe
 
 so a day is loaded, validated, decided and rendered again exactly when its file, the config or
 the code changed: a digest.yaml edit re-decides the whole archive at the next build, and an
-unchanged day costs one hash of its file and one small read.
+unchanged day costs a stat of its file and one small read.
 
 Entries live in content/digests/.cache/build/<fingerprint>/<date>.<file hash>.pickle, beside the
-near-duplicate title index (git ignores .cache/, Pelican never reads a hidden folder, and the
+near-duplicate title index (git ignores .cache/, Pelican reads its .json files, and no entry is one; the
 daily workflow keeps the folder with actions/cache). Each entry is written to a temp file and
 renamed into place; an entry that cannot be read is a miss, one that cannot be written a warning.
 The newest few fingerprints are kept (a local build and a publish build differ in SITEURL), the
@@ -43,6 +45,8 @@ from importlib import metadata
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
+from .filekeys import FileKeys, file_key
+
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache/build"  # under the data folder (content/digests)
@@ -56,8 +60,8 @@ _NOT_READ = frozenset(("OUTPUT_PATH", "CACHE_PATH", "DELETE_OUTPUT_DIRECTORY", "
 
 
 def file_hash(raw: bytes) -> str:
-    """The hex sha256 of a day file's bytes (its cache key)."""
-    return hashlib.sha256(raw).hexdigest()
+    """A day file's cache key from its bytes (filekeys.file_key: git's blob id)."""
+    return file_key(raw)
 
 
 def _tree_hash(h: Any, root: Path) -> None:
@@ -132,17 +136,12 @@ class DayCache:
         self._pruned = False
         self._touched = False
         self._warned = False
-        self._keys: dict[Path, tuple[int, int, str]] = {}  # this build's file hashes
+        self.files = FileKeys(data_dir)  # the day files' keys, read only when their stat changed
 
     def key_of(self, path: Path) -> str:
-        """The day file's hash (file_hash of its bytes), computed once per build and file."""
-        st = path.stat()
-        known = self._keys.get(path)
-        if known is not None and known[:2] == (st.st_size, st.st_mtime_ns):
-            return known[2]
-        key = file_hash(path.read_bytes())
-        self._keys[path] = (st.st_size, st.st_mtime_ns, key)
-        return key
+        """The day file's key (file_hash of its bytes), without reading it when its stat record
+        or git's index vouches for it (filekeys.py)."""
+        return self.files.key_of(path)
 
     def has(self, day: str, key: str) -> bool:
         """Whether an entry for this day file's hash exists (it may still turn out unreadable)."""

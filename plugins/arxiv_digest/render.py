@@ -350,8 +350,13 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         cache = self.day_cache(settings)
         if not self._prefilled:  # the first day: every missing day made in parallel first
             self._prefilled = True
-            prefill(cache, iter_days(settings.data_dir),
-                    lambda p, raw: self.render(p, raw, settings), workers())
+            days = list(iter_days(settings.data_dir))
+            cache.files.keys(days)  # every day's key at once: stat record, git's index, bytes
+            cache.files.save()
+            if cache.files.hashed or cache.files.from_git:
+                logger.debug("Build cache: %d of %d day file(s) hashed, %d keyed by git's index",
+                             cache.files.hashed, len(days), cache.files.from_git)
+            prefill(cache, days, lambda p, raw: self.render(p, raw, settings), workers())
         try:
             hit = cache.get(path.stem, cache.key_of(path))
         except OSError:
