@@ -353,7 +353,7 @@ def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_
 
     from arxiv_digest import store
     from arxiv_digest.enrich import backlinks, dayindex
-    from arxiv_digest.models import Related
+    from arxiv_digest.models import Related, VersionRef
 
     data = tmp_path / "digests"
     papers = list(real_records[:700])
@@ -361,6 +361,10 @@ def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_
     papers[3] = replace(papers[3], title='A "},\n    {\n title \\ with braces',
                         abstract='ends like a block\n    },\n    {\n  ]\n  "papers": [\n \u2028 é')
     papers[5] = replace(papers[5], related=(Related("2024-11-20", "2411.00001"),))
+    # links already there, one of each kind: the new ones join them
+    papers[-2] = replace(papers[-2], related=(Related("2024-11-20", "2411.00002"),),
+                         versions=(VersionRef("2024-11-01", 1),))
+    papers[1] = replace(papers[1], versions=(VersionRef("2024-11-01", 1),))
     path = _store_day(data, tuple(papers))
     later = _later_day(tuple(papers), 100)
     expected = _expected(path, later)
@@ -382,6 +386,8 @@ def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_
     assert got[papers[5].id].related == (Related("2024-11-20", "2411.00001"),)
     assert got[papers[-1].id].related == (Related("2024-11-28", "2411.90000"),)
     assert [v.date for v in got[papers[0].id].versions] == ["2024-11-28"]
+    assert [v.date for v in got[papers[1].id].versions] == ["2024-11-01", "2024-11-28"]
+    assert [r.id for r in got[papers[-2].id].related] == ["2411.00002", "2411.90001"]
     # idempotent: every link already there, nothing written
     assert backlinks.link_back(data, later, 5) == 0
     assert path.read_bytes() == after

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -113,10 +114,37 @@ _BETWEEN = "\n    },\n"  # the end of one paper's block and the line break befor
 _INDENT = "    "
 
 
-def _paper_text(p: Paper) -> str:
-    """One paper's block exactly as store.dumps writes it inside a day file."""
-    text = json.dumps(p.to_dict(), ensure_ascii=False, indent=2, sort_keys=True)
-    return _INDENT + text.replace("\n", "\n" + _INDENT)
+_LINE_BREAKS = re.compile(r"\n *")
+_FIELD = "\n" + _INDENT + "  "  # a paper's keys, one level inside its block
+
+
+def _is_written_as(p: Paper, block: str) -> bool:
+    """Whether a paper's block is the paper as store.dumps writes it: the block without its line
+    breaks and indents is json's one-line form of the paper (C encoder) with the same separators."""
+    line = json.dumps(p.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ": "))
+    return _LINE_BREAKS.sub("", block.removeprefix(_INDENT)) == line
+
+
+def _with_links(block: str, p: Paper) -> str | None:
+    """A paper's block (as store.dumps writes it) with its `related` and `versions` values those
+    of `p`, the rest of the block kept; None if a field is not where that layout puts it."""
+    for key, value in (("related", [r.to_dict() for r in p.related]),
+                       ("versions", [v.to_dict() for v in p.versions])):
+        head = f'{_FIELD}"{key}": '
+        at = block.find(head)
+        if at < 0:
+            return None
+        start = at + len(head)
+        if block.startswith("[]", start):
+            stop = start + 2
+        else:
+            stop = block.find(_FIELD + "]", start)
+            if stop < 0:
+                return None
+            stop += len(_FIELD) + 1
+        text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+        block = block[:start] + text.replace("\n", _FIELD) + block[stop:]
+    return block
 
 
 def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
@@ -180,11 +208,14 @@ def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
         if not isinstance(raw, dict) or raw.get("id") != pid:
             return None
         old = Paper.from_dict(raw, f"{path}: paper {pid}")
-        if _paper_text(old) != block:  # not as this code writes it: the whole file is rewritten
+        if not _is_written_as(old, block):  # not as this code writes it: rewritten whole
             return None
         new = _linked(old, links)
         if new is not old:
-            parts += [text[done:a], _paper_text(new)]
+            linked = _with_links(block, new)
+            if linked is None:
+                return None
+            parts += [text[done:a], linked]
             done = b
             changed += 1
     if not changed:
