@@ -348,11 +348,11 @@ def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_
     """A real-size earlier day (700 real papers, hostile text among them): 200 of its papers get
     a link back. Only their blocks are written again, and the file is byte for byte what reading
     and writing the whole day gives; its index is stamped for the new bytes (no re-read)."""
-    import hashlib
     from dataclasses import replace
 
     from arxiv_digest import store
     from arxiv_digest.enrich import backlinks, dayindex
+    from arxiv_digest.filekeys import file_key
     from arxiv_digest.models import Related, VersionRef
 
     data = tmp_path / "digests"
@@ -377,8 +377,8 @@ def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_
     assert backlinks.link_back(data, later, 5) == 1
     after = path.read_bytes()
     assert after == expected and after != before
-    fresh = dayindex.fresh(data, path)
-    assert fresh is not None and fresh[0]["sha256"] == hashlib.sha256(after).hexdigest()
+    fresh = dayindex.fresh(data, after, EARLIER)
+    assert fresh is not None and fresh[0]["key"] == file_key(after)
     assert [e.id for e in dayindex.day_entries(data, path)] == [p.id for p in papers]
     got = {p.id: p for p in store.load(path).papers}
     assert got[papers[3].id].title == papers[3].title

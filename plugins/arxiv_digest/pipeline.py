@@ -14,6 +14,7 @@ from pathlib import Path
 from . import fetch, schedule, store
 from .enrich import backlinks, claims, dayindex, links, near_duplicates, versions
 from .errors import NoAnnouncementError, StoreError
+from .filekeys import FileKeys
 from .models import Digest, Paper
 from .normalize import link_near_duplicates, normalize
 from .settings import DigestSettings
@@ -41,10 +42,12 @@ def tag_papers(papers: tuple[Paper, ...], tagger: Tagger) -> tuple[Paper, ...]:
     return tuple(tagger.tag_paper(p) for p in papers)
 
 
-def recent_titles(settings: DigestSettings, day: dt.date) -> list[tuple[str, str, str]]:
+def recent_titles(settings: DigestSettings, day: dt.date,
+                  files: FileKeys | None = None) -> list[tuple[str, str, str]]:
     """(date, id, title) of the papers stored in the lookback window before `day` (from the small
     title index kept beside the day files, rebuilt from a day file when missing or stale)."""
-    return near_duplicates.recent_titles(settings.data_dir, day, settings.duplicate_lookback_days)
+    return near_duplicates.recent_titles(settings.data_dir, day, settings.duplicate_lookback_days,
+                                         files)
 
 
 def build_digest(
@@ -160,9 +163,11 @@ def store_fetched(
     """Everything update does after the fetch: normalize, decide, link (near-duplicates over the
     lookback, code, claims, versions), then under the day's lock merge, summarize and store, then
     link back from earlier days. bench/bench_archive.py times the daily update through this."""
-    digest = build_digest(fetched, settings, recent_titles(settings, fetched.date))
+    # the day files' content keys, found once for both lookbacks (enrich.dayindex)
+    files = FileKeys(settings.data_dir)
+    digest = build_digest(fetched, settings, recent_titles(settings, fetched.date, files))
     # a replacement whose earlier version is stored: what changed, and that version's day
-    digest = versions.link_versions(digest, settings.data_dir)
+    digest = versions.link_versions(digest, settings.data_dir, files)
     # read, merge, summarize and write under the day's lock: a second run at the same time waits,
     # then merges into what this one stored (and finds its summaries in the cache: no second bill)
     with store.day_lock(settings.data_dir, digest.date, settings.lock_timeout):
@@ -253,13 +258,14 @@ def store_preprints(
     (update --source, and backfill --source for each day of its interval)."""
     date = day.isoformat()
     papers = tag_papers(papers, tagger_for(settings))
+    files = FileKeys(settings.data_dir)
     papers = link_near_duplicates(papers, settings.duplicate_threshold, date,
-                                  recent_titles(settings, day))
+                                  recent_titles(settings, day, files))
     papers = claims.extract_papers(links.link_papers(papers))
     # categories and counts stay arXiv's: the merge keeps the stored day's, and adds these papers
     digest = Digest(date=date, categories=(), source="api", papers=papers,
                     extra={DECIDED_BY: stamp(settings, papers)})
-    digest = versions.link_versions(digest, settings.data_dir)
+    digest = versions.link_versions(digest, settings.data_dir, files)
     with store.day_lock(settings.data_dir, date, settings.lock_timeout):
         stored = store.load_day(settings.data_dir, date)
         before = len(stored.papers) if stored else 0

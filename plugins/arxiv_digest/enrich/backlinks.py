@@ -152,21 +152,22 @@ def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
     papers changed, or None when this day file is not one to edit in place (then the caller
     reads and writes it whole, as before).
 
-    In place needs: the day index still describes the file (unchanged since it was validated
-    and indexed), the file in store.dumps's layout with one block per indexed paper, the rest
-    of the day (date, counts, briefings, ...) of the current schema and exactly as store.dumps
-    writes it, and each changed paper's block exactly as store.dumps writes that paper. The
-    result is then the bytes store.save would write for the updated day.
+    In place needs: the day index derived from these very bytes (validated when indexed), the
+    file in store.dumps's layout with one block per indexed paper, the rest of the day (date,
+    counts, briefings, ...) of the current schema and exactly as store.dumps writes it, and each
+    changed paper's block exactly as store.dumps writes that paper. The result is then the bytes
+    store.save would write for the updated day.
     """
-    found = dayindex.fresh(data_dir, path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = dayindex.fresh(data_dir, raw, path.stem)
     if found is None:
         return None
     head, titles = found
     ids: list[str] = head["ids"]
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
     opened = text.find(_PAPERS_OPEN)
     begin = opened + len(_PAPERS_OPEN)
     end = text.find(_PAPERS_CLOSE, begin)
@@ -224,5 +225,5 @@ def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
     out = "".join(parts)
     store.remove_stale_temp_files(path)
     store.write_atomic(path, out)
-    dayindex.restamp(data_dir, path, out.encode("utf-8"), head, titles)
+    dayindex.restamp(data_dir, path.stem, out.encode("utf-8"), head, titles)
     return changed

@@ -5,8 +5,8 @@ Update looks back over the stored days twice: near-duplicate titles over the las
 (enrich.versions). Both read this index instead of the day files:
 `content/digests/.cache/day-index/YYYY-MM-DD.index`, two lines of JSON:
 
-    {"format", "sha256", "stat", "ids", "versions", "sources"}   the header, with the columns
-    ["title", ...]                                                the titles, in the same order
+    {"format", "key", "ids", "versions", "sources"}   the header, with the columns
+    ["title", ...]                                     the titles, in the same order
 
 ("sources" holds runs of one source, [["arxiv", 1504], ["biorxiv", 40]], in the papers' order.)
 
@@ -14,34 +14,37 @@ The titles come last, on their own line, so a reader that needs only ids and ver
 lookup, over every stored day) stops before them. The index is derived from the day file: rebuilt
 when missing, unreadable, of another format or stale, written atomically, git-ignored (the
 repository ignores .cache/) and never read by Pelican (a hidden folder, and not a .json file).
-While the day file's size, mtime (ns) and inode are those recorded in `stat`, the index is used
-without hashing the file (every write of a day file renames a new file into place: a new inode);
-otherwise the file is hashed, and a matching sha256 only refreshes the recorded stat (a checkout
-touches files without changing them). A day file written by update is indexed at once (`remember`),
-so the next update reads nothing but the index. Deleting the folder costs the next update one read
-of each stored day. The source ("arxiv", "biorxiv", "medrxiv") is kept with each id: ids of
+`key` is the day file's content key (filekeys.file_key: git's blob id of its bytes), the key the
+build's cache uses. An update asks for the keys of every stored day at once (`keys`), through
+filekeys.FileKeys: a file whose size, mtime, ctime and inode are those recorded is not read, and
+in a fresh checkout (every file new to the record, as in the daily workflow) git's index gives
+the keys of the files it reports unmodified; only the other files are read and hashed. A day file
+written by update is indexed at once (`remember`), so the next update reads nothing but the index.
+Deleting the folder costs the next update one read of each stored day. The source ("arxiv",
+"biorxiv", "medrxiv") is kept with each id: ids of
 different sources have different shapes (arXiv ids, DOIs), and a near-duplicate across sources is
 a link like any other.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import store
 from ..errors import StoreError
+from ..filekeys import FileKeys, file_key
 from ..models import Digest, Paper
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache/day-index"  # under the data folder (content/digests)
 SUFFIX = ".index"
-FORMAT = 2  # 2: sources as runs
+FORMAT = 3  # 2: sources as runs; 3: the content key (git's blob id) instead of sha256 and stat
 # the two indexes this one replaced (near-duplicate titles, version ids): removed when seen
 LEGACY_DIRS = (".cache/near-duplicates", ".cache/versions")
 
@@ -60,15 +63,7 @@ def index_path(data_dir: Path, day: str) -> Path:
     return data_dir / CACHE_DIR / f"{day}{SUFFIX}"
 
 
-def _stat(path: Path) -> list[int]:
-    try:
-        st = path.stat()
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
-def _render(sha: str, stat: list[int], papers: tuple[Paper, ...]) -> tuple[dict[str, Any], bytes]:
+def _render(key: str, papers: tuple[Paper, ...]) -> tuple[dict[str, Any], bytes]:
     """The header of a day's index, and the index file's bytes."""
     runs: list[list[Any]] = []  # [source, count]: runs of papers of one source, in order
     for p in papers:
@@ -76,7 +71,7 @@ def _render(sha: str, stat: list[int], papers: tuple[Paper, ...]) -> tuple[dict[
             runs[-1][1] += 1
         else:
             runs.append([p.source, 1])
-    head = {"format": FORMAT, "sha256": sha, "stat": stat, "ids": [p.id for p in papers],
+    head = {"format": FORMAT, "key": key, "ids": [p.id for p in papers],
             "versions": [p.version for p in papers], "sources": runs}
     titles = [p.title for p in papers]
     return head, _join(head, json.dumps(titles, ensure_ascii=False, separators=(",", ":")).encode())
@@ -100,7 +95,7 @@ def _header(first: bytes) -> dict[str, Any] | None:
     except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
         return None
     if not (isinstance(head, dict) and head.get("format") == FORMAT
-            and isinstance(head.get("sha256"), str) and isinstance(head.get("stat"), list)):
+            and isinstance(head.get("key"), str)):
         return None
     ids, versions, runs = head.get("ids"), head.get("versions"), head.get("sources")
     if not (isinstance(ids, list) and isinstance(versions, list) and len(ids) == len(versions)
@@ -135,53 +130,57 @@ def _titles(rest: bytes, n: int) -> list[str] | None:
     return [str(t) for t in titles]
 
 
-def _load(data_dir: Path, path: Path, with_titles: bool) -> tuple[dict[str, Any], list[str] | None]:
+def _load(data_dir: Path, path: Path, with_titles: bool,
+          key: str | None) -> tuple[dict[str, Any], list[str] | None]:
     """The header (and the titles, if asked) of a day's index, rebuilt from the day file if need be.
+    `key`: the day file's content key (from `keys`); None reads and hashes the file.
 
     Raises StoreError when the day file cannot be read or is not a valid day file."""
-    stat = _stat(path)
-    day = path.stem
-    cached = index_path(data_dir, day)
-    found = _read(cached, with_titles)
-    titles: list[str] | None = None
-    if found is not None and with_titles:
+    raw: bytes | None = None
+    if key is None:
+        raw = _read_day(path)
+        key = file_key(raw)
+    found = _read(index_path(data_dir, path.stem), with_titles)
+    if found is not None and found[0]["key"] == key:
+        if not with_titles:
+            return found[0], None
         titles = _titles(found[1] or b"", len(found[0]["ids"]))
-        if titles is None:
-            found = None  # a broken titles line: derived again
-    if found is not None and found[0]["stat"] == stat:
-        return found[0], titles
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
-    sha = hashlib.sha256(raw).hexdigest()
-    if found is not None and found[0]["sha256"] == sha:  # touched, not changed: a new stat only
-        head = found[0]
-        rest = found[1]
-        if rest is None:
-            try:
-                rest = cached.read_bytes().partition(b"\n")[2]
-            except OSError:
-                rest = None
-        if rest is not None and (with_titles or _titles(rest, len(head["ids"])) is not None):
-            head["stat"] = stat
-            _write(data_dir, day, _join(head, rest.rstrip(b"\n")))
-            return head, titles
-    papers = store.load(path).papers  # validates the day file, as reading it always has
-    head, data = _render(sha, stat, papers)
-    _write(data_dir, day, data)
+        if titles is not None:  # else a broken titles line: derived again
+            return found[0], titles
+    if raw is None:
+        raw = _read_day(path)
+    papers = store.parse(path, raw).papers  # validates the day file, as reading it always has
+    head, data = _render(file_key(raw), papers)
+    _write(data_dir, path.stem, data)
     return head, [p.title for p in papers] if with_titles else None
 
 
-def day_versions(data_dir: Path, path: Path) -> dict[str, int]:
-    """{id: version} of one stored day (the titles are not read)."""
-    head, _ = _load(data_dir, path, False)
+def _read_day(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+
+
+def keys(data_dir: Path, paths: Sequence[Path], files: FileKeys | None = None) -> dict[Path, str]:
+    """The content keys of these day files, at once (filekeys.FileKeys: its stat record, else
+    git's index, else the bytes); a file that cannot be read is left out (its lookup says why).
+    `files`: one FileKeys for the whole update (the lookups share what it found)."""
+    files = files if files is not None else FileKeys(data_dir)
+    found = files.keys(paths)
+    files.save()
+    return found
+
+
+def day_versions(data_dir: Path, path: Path, key: str | None = None) -> dict[str, int]:
+    """{id: version} of one stored day (the titles are not read); `key` as in `keys`."""
+    head, _ = _load(data_dir, path, False, key)
     return dict(zip(head["ids"], head["versions"], strict=True))
 
 
-def day_entries(data_dir: Path, path: Path) -> list[Entry]:
+def day_entries(data_dir: Path, path: Path, key: str | None = None) -> list[Entry]:
     """(id, version, title, source) of every paper of one stored day, in the day file's order."""
-    head, titles = _load(data_dir, path, True)
+    head, titles = _load(data_dir, path, True, key)
     sources = [source for source, count in head["sources"] for _ in range(count)]
     return [Entry(*fields) for fields in
             zip(head["ids"], head["versions"], titles or (), sources, strict=True)]
@@ -191,37 +190,27 @@ def remember(data_dir: Path, path: Path, digest: Digest) -> None:
     """Index a day file just written from `digest` (call it under the day's lock, after the save):
     the next lookup reads the index alone."""
     try:
-        stat = _stat(path)
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    except (StoreError, OSError):
+        key = file_key(path.read_bytes())
+    except OSError:
         return
-    _write(data_dir, digest.date, _render(sha, stat, digest.papers)[1])
+    _write(data_dir, digest.date, _render(key, digest.papers)[1])
 
 
-def fresh(data_dir: Path, path: Path) -> tuple[dict[str, Any], bytes] | None:
-    """(header, raw titles line) of a day's index when it still describes the day file: the file's
-    size, mtime (ns) and inode are those recorded, so it is unchanged since it was validated and
-    indexed (by `remember` after a save, or rebuilt from the file by a lookup); else None."""
-    try:
-        stat = _stat(path)
-    except StoreError:
-        return None
-    found = _read(index_path(data_dir, path.stem), True)
-    if found is None or found[0]["stat"] != stat or not found[1]:
+def fresh(data_dir: Path, raw: bytes, day: str) -> tuple[dict[str, Any], bytes] | None:
+    """(header, raw titles line) of a day's index when it was derived from exactly these bytes of
+    the day file (so they were validated when indexed), else None."""
+    found = _read(index_path(data_dir, day), True)
+    if found is None or found[0]["key"] != file_key(raw) or not found[1]:
         return None
     return found[0], found[1]
 
 
-def restamp(data_dir: Path, path: Path, data: bytes, head: dict[str, Any], titles: bytes) -> None:
+def restamp(data_dir: Path, day: str, data: bytes, head: dict[str, Any], titles: bytes) -> None:
     """Index a day file just rewritten as `data` with the same papers in the same order (ids,
     versions, titles and sources as `head` and `titles` hold: only links changed), without
     rendering the columns again or reading the file back. Call it under the day's lock."""
-    try:
-        stat = _stat(path)
-    except StoreError:
-        return
-    head = {**head, "sha256": hashlib.sha256(data).hexdigest(), "stat": stat}
-    _write(data_dir, path.stem, _join(head, titles.rstrip(b"\n")))
+    head = {**head, "key": file_key(data)}
+    _write(data_dir, day, _join(head, titles.rstrip(b"\n")))
 
 
 def stored_days(data_dir: Path) -> list[Path]:

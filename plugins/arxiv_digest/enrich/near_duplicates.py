@@ -47,6 +47,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
+from ..filekeys import FileKeys
 from ..models import Paper, Related
 from . import dayindex
 
@@ -174,12 +175,16 @@ an earlier run of the day): it is skipped.
     )
 
 
-def recent_titles(data_dir: Path, day: dt.date, lookback_days: int) -> list[Entry]:
+def recent_titles(data_dir: Path, day: dt.date, lookback_days: int,
+                  files: FileKeys | None = None) -> list[Entry]:
     """(date, id, title) of the papers stored in the `lookback_days` before `day` and on `day`
-    itself (a paper of another source stored that day), from the day index (enrich.dayindex)."""
+    itself (a paper of another source stored that day), from the day index (enrich.dayindex).
+    `files`: the update's FileKeys (the day files' content keys, shared with the version lookup)."""
     first, last = (day - dt.timedelta(days=lookback_days)).isoformat(), day.isoformat()
+    days = [path for path in dayindex.stored_days(data_dir) if first <= path.stem <= last]
+    keys = dayindex.keys(data_dir, days, files)
     out: list[Entry] = []
-    for path in dayindex.stored_days(data_dir):
-        if first <= path.stem <= last:
-            out += [(path.stem, e.id, e.title) for e in dayindex.day_entries(data_dir, path)]
+    for path in days:
+        out += [(path.stem, e.id, e.title)
+                for e in dayindex.day_entries(data_dir, path, keys.get(path))]
     return out

@@ -38,6 +38,7 @@ from typing import Any
 
 from .. import store
 from ..errors import StoreError
+from ..filekeys import FileKeys
 from ..models import Digest, Paper, VersionRef
 from . import dayindex
 
@@ -192,17 +193,19 @@ def valid_changes(data: Any) -> bool:
 
 # --- the earlier version of a replacement ---------------------------------------------------------
 
-def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper]) -> dict[str, tuple[str, Paper]]:
-    """id -> (day, stored paper): the latest stored version, before `date`, of each replacement."""
+def earlier_versions(data_dir: Path, date: str, papers: Sequence[Paper],
+                     files: FileKeys | None = None) -> dict[str, tuple[str, Paper]]:
+    """id -> (day, stored paper): the latest stored version, before `date`, of each replacement.
+    `files`: the update's FileKeys (the day files' content keys, see enrich.dayindex)."""
     wanted = {p.id: p.version for p in papers if p.is_replacement and p.version > 1}
     if not wanted:
         return {}
     where: dict[str, str] = {}
-    for path in dayindex.stored_days(data_dir):  # oldest first: a later day overwrites
-        if path.stem >= date:
-            break
+    days = [path for path in dayindex.stored_days(data_dir) if path.stem < date]
+    keys = dayindex.keys(data_dir, days, files)
+    for path in days:  # oldest first: a later day overwrites
         try:
-            ids = dayindex.day_versions(data_dir, path)
+            ids = dayindex.day_versions(data_dir, path, keys.get(path))
         except StoreError as e:
             logger.warning("%s; its papers are not compared with new versions", e)
             continue
@@ -234,9 +237,9 @@ def _stored_papers(path: Path, ids: set[str]) -> list[Paper]:
             if isinstance(p, dict) and p.get("id") in ids]
 
 
-def link_versions(digest: Digest, data_dir: Path) -> Digest:
+def link_versions(digest: Digest, data_dir: Path, files: FileKeys | None = None) -> Digest:
     """Each replacement with an earlier stored version: what changed, and that version's day."""
-    found = earlier_versions(data_dir, digest.date, digest.papers)
+    found = earlier_versions(data_dir, digest.date, digest.papers, files)
     if not found:
         return digest
     papers = []
