@@ -11,14 +11,26 @@ announcement days at M papers a day, builds each once with Pelican, then measure
 
   cold    no index and no cache
   daily   one more announcement day built by Pelican, then the index again (with its cache)
-  memory  peak RSS of the indexing process tree (os.wait4's rusage via bench_archive.run); CPU is
-          user + system seconds of the tree (the shared machine's load inflates wall time)
+  memory  peak RSS of the indexing process tree (os.wait4's rusage via bench_archive.run: the
+          largest one process's; when the script indexes periods side by side, its log line "at
+          most N MB of Pagefind at once" adds up the ones that ran together); CPU is user + system
+          seconds of the tree (the shared machine's load inflates wall time)
   bytes   the index as published (output/pagefind), in MB and files
   browser the search page loaded (load event, network idle) in headless chromium with the CPU
-          slowed 4x (CDP Emulation.setCPUThrottlingRate) and the page's network at slow 4G
-          (150 ms, 1.6 Mbps; Pagefind's worker fetches are throttled too: a search's 6 index
-          chunks, 177 kB, take ~0.9 s of it at 1,000 days; --fast-network leaves the network
-          alone); then a word typed into the box (one input event, as a paste): the time until
+          slowed 4x (CDP Emulation.setCPUThrottlingRate) and the page's network throttled
+          (CDP Network.emulateNetworkConditions: a latency added to each request, download and
+          upload throughput; Pagefind's worker fetches are throttled too) by --network:
+            lh-slow4g  150 ms, 1.6 Mbit/s down, 750 kbit/s up: Lighthouse's mobile "slow 4G" RTT
+                       and throughput (its simulated throttling's rttMs / throughputKbps), without
+                       DevTools' request-latency multiplier; the default, as in earlier figures
+            slow4g     Chrome DevTools' "Slow 4G" preset: 562.5 ms (150 ms x 3.75), 180,000 B/s
+                       down (1.6 Mbit/s x 0.9), 84,375 B/s up (750 kbit/s x 0.9)
+            fast4g     Chrome DevTools' "Fast 4G" preset: 165 ms (60 ms x 2.75), 1,012,500 B/s
+                       down (9 Mbit/s x 0.9), 168,750 B/s up (1.5 Mbit/s x 0.9)
+            none       the CPU slowed only (127.0.0.1 as it is; --fast-network says the same)
+          (the presets: devtools-frontend front_end/core/sdk/NetworkManager.ts, Slow4GConditions
+          and Fast4GConditions, whose latency multipliers align them with Lighthouse's
+          devtools-throttling presets); then a word typed into the box (one input event, as a paste): the time until
           the first result link appears (the search page's debounce, 150 ms, included; with
           --type-ms N a letter every N ms, timed from the last one), for a common and a rare
           word, and the bytes and requests under /pagefind/ as the server counted them (worker
@@ -62,7 +74,14 @@ SCRIPT = HERE / "scripts" / "search_index.py"
 WORDS = ("model", "hyperbolic")  # common (most papers), rare (a few papers a year)
 SCHEMES = ("year", "tiered")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FAST_NETWORK = False  # --fast-network: the CPU slowed, the network as it is (127.0.0.1)
+# name -> (latency ms, download B/s, upload B/s), or None: the network as it is (see the docstring)
+NETWORKS: dict[str, tuple[float, float, float] | None] = {
+    "lh-slow4g": (150, 1.6e6 / 8, 750e3 / 8),
+    "slow4g": (150 * 3.75, 1.6e6 / 8 * 0.9, 750e3 / 8 * 0.9),
+    "fast4g": (60 * 2.75, 9e6 / 8 * 0.9, 1.5e6 / 8 * 0.9),
+    "none": None,
+}
+NETWORK = "lh-slow4g"  # --network
 TYPE_MS = 0  # --type-ms: a letter every N ms (the time counts from the last letter); 0: one paste
 
 
@@ -91,6 +110,15 @@ def prepare(where: Path, n: int, per_day: int, seed: int, fixtures: Path, env: d
     print(f"{n} days: pelican build {time.perf_counter() - t0:.0f} s; "
           f"{sum(1 for _ in (site / 'output' / 'papers').rglob('index.html')):,} paper pages", flush=True)
     return where / extra.name
+
+
+def network_label() -> str:
+    """The network profile, as the tables name it."""
+    conditions = NETWORKS[NETWORK]
+    if conditions is None:
+        return "as is (127.0.0.1)"
+    latency, down, up = conditions
+    return f"{NETWORK} ({latency:g} ms, {down * 8 / 1e6:.2f} Mbit/s down, {up * 8 / 1e3:.0f} kbit/s up)"
 
 
 def old_cmd(dest: Path) -> list[str]:
@@ -129,18 +157,20 @@ def browser_only(where: Path, n: int, args: argparse.Namespace) -> None:
     """Type-to-first-result over a kept archive's indexes, with the theme's static files from --static."""
     site = where / "ours"
     bundles = {"single": where / "old-pagefind", **{s: where / f"pagefind-{s}" for s in SCHEMES}}
+    for extra in sorted(where.glob("pagefind-*")):  # another layout left there to compare
+        bundles.setdefault(extra.name[len("pagefind-"):], extra)
     roots = {label: old_site(site, b, where.parent / f"browser-{n}-{label}", args.static)
              for label, b in bundles.items() if b.is_dir()}
     print(f"\n== {n} days, browser only, static files from {args.static}; CPU 4x slower, network "
-          f"{'as is' if FAST_NETWORK else 'slow 4G'}, no cache; "
+          f"{network_label()}, no cache; "
           f"{f'a letter every {TYPE_MS} ms' if TYPE_MS else 'the word pasted'}; "
           f"{args.browser_runs} runs ==", flush=True)
     for word in WORDS:
         for label, root in roots.items():
             runs = [type_search(root, word) for _ in range(args.browser_runs)]
             firsts = sorted(float(r["first"]) for r in runs)
-            print(f"{label:>7s} {word!r:14s} first result median {statistics.median(firsts):.2f} s "
-                  f"(best {firsts[0]:.2f}; " + ", ".join(f"{float(r['first']):.2f}" for r in runs) + ")"
+            print(f"{label:>7s} {word!r:14s} first result min / median {firsts[0]:.2f} / "
+                  f"{statistics.median(firsts):.2f} s (" + ", ".join(f"{float(r['first']):.2f}" for r in runs) + ")"
                   f"; {statistics.median(float(r['kb']) for r in runs):.0f} kB / "
                   f"{statistics.median(float(r['requests']) for r in runs):.0f} requests after typing, "
                   f"{statistics.median(float(r['load_kb']) for r in runs):.0f} kB before; "
@@ -180,10 +210,12 @@ def type_search(root: Path, word: str) -> dict[str, Any]:
             cdp.send("Network.enable")
             cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
             cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
-            if not FAST_NETWORK:
-                cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 150,
-                                                              "downloadThroughput": 1.6e6 / 8,
-                                                              "uploadThroughput": 750e3 / 8})
+            conditions = NETWORKS[NETWORK]
+            if conditions is not None:
+                latency, down, up = conditions
+                cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency,
+                                                              "downloadThroughput": down,
+                                                              "uploadThroughput": up})
             page.goto(f"{base}/search/", wait_until="load")
             page.wait_for_selector(".pagefind-ui__search-input")
             page.wait_for_load_state("networkidle")
@@ -318,7 +350,7 @@ def bench_size(where: Path, n: int, args: argparse.Namespace, fixtures: Path, en
     print(f"{'(pelican for the daily day, s)':34s}{mm(rows['pelican daily s'], '{:.1f}'):>18s}")
     if browser:
         print(f"typing a word on the loaded search page, CPU 4x slower, network "
-              f"{'as is' if FAST_NETWORK else 'slow 4G'}, no cache; median of {args.browser_runs} (best):")
+              f"{network_label()}, no cache; median of {args.browser_runs} (best):")
         for word in WORDS:
             for label, key, fmt in (("first result after typing, s", "first", "{:.2f}"),
                                     ("/pagefind/ kB for the search", "kb", "{:.0f}"),
@@ -335,6 +367,7 @@ def bench_size(where: Path, n: int, args: argparse.Namespace, fixtures: Path, en
 
 
 def main(argv: list[str] | None = None) -> None:
+    global NETWORK, TYPE_MS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, nargs="+", default=[250, 1000])
     ap.add_argument("--per-day", type=int, default=500)
@@ -346,15 +379,16 @@ def main(argv: list[str] | None = None) -> None:
                     help="only the browser timing over the archives a --keep run left")
     ap.add_argument("--static", type=Path, default=HERE / "theme" / "static",
                     help="with --browser-only: the theme's static files to serve (default: this checkout's)")
+    ap.add_argument("--network", choices=sorted(NETWORKS), default=NETWORK,
+                    help="browser timing: the network profile (default lh-slow4g; see the docstring)")
     ap.add_argument("--fast-network", action="store_true",
-                    help="browser timing with the CPU slowed only (no slow 4G)")
+                    help="browser timing with the CPU slowed only (--network none)")
     ap.add_argument("--type-ms", type=int, default=0,
                     help="browser timing: type a letter every N ms (time from the last letter); default one paste")
     ap.add_argument("--keep", type=Path, default=None,
                     help="generate and build under this folder and keep it (default: a temp dir)")
     args = ap.parse_args(argv)
-    global FAST_NETWORK, TYPE_MS
-    FAST_NETWORK, TYPE_MS = args.fast_network, args.type_ms
+    NETWORK, TYPE_MS = "none" if args.fast_network else args.network, args.type_ms
     logging.disable(logging.WARNING)
     fixtures = (HERE.parent / ba.FIXTURES_NAME).resolve()
     env = dict(os.environ, PYTHONPATH=str(HERE / "plugins"), PYTHONHASHSEED="0")

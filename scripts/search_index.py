@@ -22,11 +22,18 @@ the same on any day):
 
 For each period the script hashes its pages (path and bytes); a period whose hash is the one it
 indexed last time keeps its bundle, byte for byte. A changed period is indexed by Pagefind's own
-binary (`--site` over a folder of symbolic links to just that period's pages, so the result URLs are
-the site's) into a fresh folder that replaces the old one whole. Reading every page is most of the
-cost of a run that indexes little, so the hash of each page is kept with its size, mtime, ctime and
-inode (CACHE/scan.json, as git's index does) and a page whose stat is unchanged is not read again;
-a page written in the last seconds before the scan is read again next time (the "racy" case).
+binary (run directly, not through `python -m pagefind`) over the site, told that period's pages by
+its `glob` option (their paths as alternatives, in a pagefind.json: so the result URLs are the
+site's, and no folder or link per page is made and removed again), into a fresh folder that
+replaces the old one whole; a period with a path a glob could misread ("{", "*", ",", a space...)
+is given as a folder of symbolic links instead. When several periods changed (a cold build, a new
+year), they are indexed side by side: at most --jobs Pagefind processes (default: one per CPU, at
+most 2), biggest first, while their estimated peak memory together stays within --memory-mb
+(default 450; Pagefind 1.5 takes ~25 MB + ~0.11 MB a paper page, so at 1,000 days two closed years
+never run together, a year and a quarter do). Reading every page is most of the cost of a run that
+indexes little, so the hash of each page is kept with its size, mtime, ctime and inode
+(CACHE/scan.json, as git's index does) and a page whose stat is unchanged is not read again; a page
+written in the last seconds before the scan is read again next time (the "racy" case).
 
 The bundles live in the cache folder (CACHE/<period>/, with CACHE/state.json), which survives a
 publish build that empties output/ and which the daily workflow keeps, and are published as
@@ -402,6 +409,8 @@ def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet:
             code, out, peak_mb = run_pagefind(cmd, cwd=str(staging))
         except OSError as e:
             raise SearchIndexError(f"cannot run pagefind ({cmd[0]}) for the {period} pages: {e}") from e
+        if not quiet:
+            logger.debug("pagefind, %s:\n%s", period, out.decode(errors="replace").strip()[-4000:])
         if code:
             tail = out.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise SearchIndexError(f"pagefind failed on the {period} pages (exit {code}): {tail[0]}")
@@ -544,6 +553,7 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
                                "(give --cache a folder of its own)")
     known = read_scan(cache)
     pages, seen = scan(site, known)
+    t_scan = time.perf_counter()
     groups = period_hashes(assign(pages, scheme))
     periods = newest_first(list(groups))
     state = read_state(cache)
@@ -566,7 +576,10 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         else:
             todo.append((period, group))
 
+    peaks: dict[str, float] = {}
+
     def finished(period: str, seconds: float, peak_mb: float) -> None:
+        peaks[period] = peak_mb
         digests[period] = tree_digest(cache / period)
         done[period] = {"pages": groups[period][0], "bundle": digests[period]}
         indexed.append(period)
@@ -576,7 +589,9 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         kept = {k: v for k, v in {**state, **done}.items() if k in groups}
         write_json(cache / STATE, {"format": FORMAT, "periods": kept})
 
+    t_check = time.perf_counter()
     worst = index_periods(cache, site, todo, quiet, jobs, memory_mb, finished) if todo else 0.0
+    t_index = time.perf_counter()
     indexed.sort(key=periods.index)
     if not todo:
         kept = {k: v for k, v in done.items() if k in groups}
@@ -587,13 +602,16 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
     if seen != known:
         write_scan(cache, seen)  # last: a run killed earlier reads every page again
     seconds = time.perf_counter() - started
+    logger.debug("search: scan %.2f s (%d of %d pages read), bundles checked %.2f s, indexing %.2f s, "
+                 "publishing %.2f s", t_scan - started, sum(1 for k, v in seen.items() if known.get(k) != v),
+                 len(seen), t_check - t_scan, t_index - t_check, time.perf_counter() - t_index)
     logger.info("search: %d pages in %d period(s) (%s); re-indexed %s; %.1f s", len(pages), len(periods),
                 ", ".join(periods) or "none", ", ".join(indexed) or "none", seconds)
     if len(indexed) > 1:
         logger.info("search: at most %.0f MB of Pagefind at once (%d job(s), budget %.0f MB)",
                     worst, jobs, memory_mb)
     return {"pages": len(pages), "periods": periods, "indexed": indexed, "seconds": seconds,
-            "peak_mb": worst}
+            "peak_mb": worst, "peaks": peaks}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -610,11 +628,12 @@ def main(argv: list[str] | None = None) -> int:
                          "per CPU, at most 2)")
     ap.add_argument("--memory-mb", type=float, default=MEMORY_MB,
                     help=f"their estimated peak memory together, at most (default {MEMORY_MB:.0f})")
-    ap.add_argument("-v", "--verbose", action="store_true", help="also Pagefind's own output")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="also Pagefind's own output, and where the time went")
     args = ap.parse_args(argv)
     if args.jobs < 0 or args.memory_mb <= 0:
         ap.error("--jobs must be >= 0 and --memory-mb > 0")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     try:
         build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose, scheme=args.periods,
               jobs=args.jobs, memory_mb=args.memory_mb)

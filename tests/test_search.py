@@ -519,3 +519,93 @@ def test_periods_stay_few_and_a_day_touches_one_month() -> None:
     assert si.period_of("", "2024-05") == si.UNDATED
     assert si.newest_first(["undated", "2023", "2024-01-to-03", "2024-05", "2024-04"]) == [
         "2024-05", "2024-04", "2024-01-to-03", "2023", "undated"]
+
+
+def fragment_urls(bundle: Path) -> list[str]:
+    """The result URLs a bundle holds (its fragments: gzip, "pagefind_dcd" then JSON)."""
+    import gzip
+
+    urls = []
+    for frag in (bundle / "fragment").iterdir():
+        data = gzip.decompress(frag.read_bytes())
+        urls.append(json.loads(data[data.index(b"{"):])["url"])
+    return sorted(urls)
+
+
+def write_page(site: Path, rel: str, iso: str, words: str) -> None:
+    """A page as paper.html marks its record: data-pagefind-body, its date to sort by."""
+    path = site / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'<!doctype html><html lang="en"><body><article data-pagefind-body '
+                    f'data-pagefind-sort="date:{iso}"><h1>{words}</h1><p>{words} and more words.</p>'
+                    f"</article></body></html>", encoding="utf-8")
+
+
+def test_paths_that_read_as_glob_syntax_index_only_themselves(tmp_path: Path) -> None:
+    """Pagefind is told a period's pages by a glob of their paths; a path holding glob syntax
+    ("{a,b}", "*", "[x]") must not widen it to other pages: such a period is indexed from a
+    folder of links instead, and each bundle holds exactly its own pages."""
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    write_page(site, "papers/a/index.html", "2024-10-02", "plain october")
+    write_page(site, "papers/b/index.html", "2024-10-03", "plain october too")
+    write_page(site, "papers/c/index.html", "2024-11-04", "plain november")
+    for i, rel in enumerate(("papers/{a,b}/index.html", "papers/*/index.html", "papers/[ab]/index.html",
+                             "papers/x,y/index.html", "papers/é ü/index.html")):
+        write_page(site, rel, f"2024-11-{10 + i}", f"hostile path {i}")
+    (site / "about.html").write_text("<html><body><p>no record</p></body></html>", encoding="utf-8")
+    code, log = reindex(site, cache)
+    assert code == 0, log
+    assert json.loads((site / "pagefind" / "periods.json").read_text())["periods"] == ["2024-11", "2024-10"]
+    assert fragment_urls(site / "pagefind" / "2024-10") == ["/papers/a/", "/papers/b/"]
+    november = fragment_urls(site / "pagefind" / "2024-11")
+    assert len(november) == 6 and "/papers/c/" in november and "/papers/a/" not in november, november
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_periods_indexed_side_by_side_within_the_memory_budget(tmp_path: Path) -> None:
+    """A cold build indexes changed periods two at a time unless their estimated Pagefind memory
+    together passes --memory-mb (one runs alone whatever its size); the bundles are the same."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import search_index as si
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    site = tmp_path / "site"
+    for y, year in enumerate(("2021", "2022", "2023", "2024")):
+        for i in range(30):
+            write_page(site, f"papers/{year}.{i:03d}/index.html", f"{year}-0{1 + i % 9}-1{i % 9}",
+                       f"paper {i} of {year} word{y}x{i}")
+    together = si.build(site, tmp_path / "c2", jobs=2, memory_mb=10_000)
+    alone = si.build(site, tmp_path / "c1", jobs=2, memory_mb=1)
+    periods = ["2024-09", "2024-07-to-08", "2024-01-to-06", "2023", "2022", "2021"]
+    assert together["periods"] == alone["periods"] == together["indexed"] == alone["indexed"] == periods
+    peaks = alone["peaks"]
+    assert isinstance(peaks, dict) and sorted(peaks) == sorted(periods) and min(peaks.values()) > 0
+    # a budget no two fit in: one at a time, so the most at once is one process's own peak
+    assert alone["peak_mb"] == max(peaks.values())
+    # a budget any two fit in: two at once (the first to end, and the estimate of the other)
+    assert float(together["peak_mb"]) > max(peaks.values())  # type: ignore[arg-type]
+    for period in periods:
+        assert fragment_urls(tmp_path / "c2" / period) == fragment_urls(tmp_path / "c1" / period), period
+    assert sum(si.bundle_pages(tmp_path / "c2" / p) for p in periods) == 120
+
+
+def test_a_failing_pagefind_is_one_line_and_keeps_what_was_done(two_years: tuple[Path, Path, Path],
+                                                                 tmp_path: Path) -> None:
+    """Pagefind exiting non-zero (here: PAGEFIND_BINARY_PATH naming /bin/false) is one line
+    naming the period; bundles indexed before it stay valid for the next run."""
+    _, src_out, src_cache = two_years
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(src_out, out)
+    shutil.copytree(src_cache, cache)
+    (cache / "state.json").write_text("{not json")  # every period to index again
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--site", str(out), "--cache", str(cache)],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PAGEFIND_BINARY_PATH=shutil.which("false") or "/bin/false"))
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and log.strip().count("\n") == 0, log
+    assert "pagefind failed on the" in log and "(exit 1)" in log, log
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]
+    code, log = reindex(out, cache)  # Pagefind back: the periods are indexed, nothing stale
+    assert code == 0 and "re-indexed 2024-11, 2023;" in log, log
+    bundles_hold_their_pages(out)
