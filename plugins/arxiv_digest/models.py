@@ -207,10 +207,13 @@ class Paper:
         """Rebuild a Paper from its stored JSON form; every field's type is checked."""
         if not _is_valid_paper(data):  # the fast test; the messages are built only for a bad one
             _explain_invalid_paper(data, where)
-        tags = data.get("tags") or {}
-        topics = data.get("topics") or {}
-        related = data.get("related") or []
-        return cls(
+        get = data.get
+        tags, topics, related = get("tags"), get("topics"), get("related")
+        summaries, links, versions = get("summaries"), get("links"), get("versions")
+        # every field set here, validated above: the frozen dataclass's __init__ (one
+        # object.__setattr__ per field) is skipped, which halves the cost of a day's 500 papers
+        paper = object.__new__(cls)
+        paper.__dict__.update(
             id=data["id"],
             version=data["version"],
             title=data["title"],
@@ -219,21 +222,22 @@ class Paper:
             categories=tuple(data["categories"]),
             primary_category=data["primary_category"],
             announce_type=data["announce_type"],
-            comment=data.get("comment"),
-            doi=data.get("doi"),
-            journal_ref=data.get("journal_ref"),
-            tags={str(k): tuple(v) for k, v in tags.items()},
-            topics={str(k): dict(v) for k, v in topics.items()},
-            related=tuple(Related(r["date"], r["id"]) for r in related),
-            summaries={str(k): v for k, v in (data.get("summaries") or {}).items()},
+            comment=get("comment"),
+            doi=get("doi"),
+            journal_ref=get("journal_ref"),
+            tags={str(k): tuple(v) for k, v in tags.items()} if tags else {},
+            topics={str(k): dict(v) for k, v in topics.items()} if topics else {},
+            related=tuple(Related(r["date"], r["id"]) for r in related) if related else (),
+            summaries={str(k): v for k, v in summaries.items()} if summaries else {},
             # absent in day files stored before code links and version diffs
-            links=tuple(Link(x["kind"], x["url"]) for x in data.get("links") or []),
-            versions=tuple(VersionRef(x["date"], x["version"]) for x in data.get("versions") or []),
-            changes=data.get("changes"),
-            claims=tuple(data.get("claims") or ()),  # absent in day files stored before claims
-            source=data.get("source") or "arxiv",  # absent before other sources
-            license=data.get("license"),
+            links=tuple(Link(x["kind"], x["url"]) for x in links) if links else (),
+            versions=tuple(VersionRef(x["date"], x["version"]) for x in versions) if versions else (),
+            changes=get("changes"),
+            claims=tuple(get("claims") or ()),  # absent in day files stored before claims
+            source=get("source") or "arxiv",  # absent before other sources
+            license=get("license"),
         )
+        return paper
 
 
 def _is_valid_paper(data: Any) -> bool:

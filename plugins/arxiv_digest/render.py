@@ -178,7 +178,10 @@ def day_view(digest: Digest, settings: DigestSettings, content_root: str | None 
     stored = trusts(digest, settings)  # decided at update by this config and code: not again
     views = []
     mentioned = []
+    skip_undecided = stored and not settings.list_all
     for p in digest.papers:
+        if skip_undecided and not p.topics:  # most of a day: no stored decision, so `listing`
+            continue  # would say neither listed nor mentioning a topic; not asked 500 times
         decided = listing(p, settings, tagger, stored=stored)  # the one decision
         decisions, tags = decided.decisions, decided.about
         if not decided.listed:
