@@ -232,6 +232,24 @@ def test_day_file_keys_are_read_only_when_the_stat_changed(day_site: Path, tmp_p
         p.relative_to(data).as_posix() for p in paths if p.exists())
 
 
+def test_a_run_that_keys_some_days_keeps_the_others_recorded(day_site: Path, tmp_path: Path) -> None:
+    """update keys only its lookback: the record it saves still vouches for the other days."""
+    from arxiv_digest.filekeys import FileKeys
+
+    data = tmp_path / "digests"
+    paths = _day_files(day_site, data, 10)
+    clock = lambda: time.time_ns() + LATER  # noqa: E731
+    build = FileKeys(data, git=False, clock=clock)
+    build.keys(paths)
+    build.save()
+    update = FileKeys(data, git=False, clock=clock)
+    update.keys(paths[-3:])
+    paths[0].unlink()
+    update.save()
+    again = FileKeys(data, git=False, clock=clock)
+    assert len(again.keys(paths)) == 9 and again.hashed == 0
+
+
 def test_a_racily_clean_file_is_never_trusted(day_site: Path, tmp_path: Path) -> None:
     """A file modified within RACY_NS of the moment it was hashed is not recorded (git's racy
     rule), so a rewrite within the filesystem's timestamp resolution cannot go unseen."""

@@ -202,11 +202,16 @@ class FileKeys:
                 self._remember(rel, before, key, looked_at)
 
     def save(self) -> None:
-        """Keep what the next run may trust (only entries of files seen in this run, so deleted
-        days drop out); a record that cannot be written is a debug line: the next run hashes."""
-        if not (self._changed or set(self._keep) - set(self._seen)):
+        """Keep what the next run may trust: what this run found, and the record's other entries
+        whose files still exist (a run may key only some days: update's lookback); a record that
+        cannot be written is a debug line, and the next run hashes."""
+        gone = [rel for rel in self._keep if rel not in self._seen
+                and not os.path.lexists(os.path.join(self.data_dir, rel))]
+        for rel in gone:
+            del self._keep[rel]
+        if not (self._changed or gone):
             return
-        files = {rel: [*st, key] for rel, (st, key) in sorted(self._keep.items()) if rel in self._seen}
+        files = {rel: [*st, key] for rel, (st, key) in sorted(self._keep.items())}
         try:
             self.record.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".files.", suffix=".tmp", dir=self.record.parent)
