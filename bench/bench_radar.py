@@ -119,7 +119,7 @@ def half_libraries(tmp: Path) -> list[Path]:
     return out
 
 
-def quality(variants: list[tuple[int, int]]) -> None:
+def quality(variants: list[tuple[int, int, int]]) -> None:
     from arxiv_digest.site import radar
     from arxiv_digest.store import load
 
@@ -164,7 +164,7 @@ def gz(text: str | bytes, level: int = 6) -> int:
     return len(gzip.compress(text.encode("utf-8") if isinstance(text, str) else text, level))
 
 
-def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
+def size(variants: list[tuple[int, int, int]], per_day: int, seed: int) -> None:
     from arxiv_digest.site import radar
     from arxiv_digest.store import load
     from bench_archive import Generator, archive_days, skeleton
@@ -182,9 +182,14 @@ def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
           f"({per_day} a day, recombined real text); a session ranks them all and shows the top "
           f"{SHOWN}; bytes gzipped (-6). 'real x{len(days)}': the real 513-paper day's index "
           f"{len(days)} times (the honest figure: recombined text repeats real abstracts)")
+    print("  'labelled in session': the real day ranked with the generated days before it (the "
+          "library), NDCG@10 / P@10 of its papers, and how many of the session's top 20 are those "
+          "of 22-bit hashes (hash collisions)")
     print(f"  {'terms':>5} {'min df':>6} {'bits':>4} {'index':>9} {'real x' + str(len(days)):>9} "
-          f"{'shown':>18} {'session':>9}   {'+ follow authors':>16}")
-    for top, min_df, bits in variants:
+          f"{'shown':>18} {'session':>9}   {'+ follow authors':>16}   labelled in session")
+    grades = {pid: int(g[0]) for pid, g in json.loads(LABELS.read_text(encoding="utf-8"))["grades"].items()}
+    reference: dict[tuple[int, int], set[tuple[str, str]]] = {}
+    for top, min_df, bits in sorted(variants, key=lambda v: -v[2]):  # 22 bits first: the reference
         built = [radar.build_day(d, top=top, min_df=min_df, bits=bits) for d in digests]
         manifest = json.dumps({**json.loads(radar.manifest([(x.date, x.papers, "") for x in built])), "bits": bits})
         idx = sum(gz(x.idx) for x in built)
@@ -196,9 +201,16 @@ def size(variants: list[tuple[int, int]], per_day: int, seed: int) -> None:
         shown_bytes = sum(chunks[c] for c in shown)
         session = gz(manifest) + idx + shown_bytes
         authors = sum(gz(x.authors) for x in built)
+        with_real = [*built[1:], radar.build_day(real, top=top, min_df=min_df, bits=bits)]
+        both = node_rank({**json.loads(manifest)}, [{"idx": json.loads(x.idx)} for x in with_real],
+                         LIBRARY)["results"]
+        on_day = [r["id"] for r in both if r["date"] == real.date]
+        top20 = {(r["date"], r["id"]) for r in both[:SHOWN]}
+        same = len(top20 & reference.setdefault((top, min_df), top20))
         print(f"  {top:5} {min_df:6} {bits:4} {idx / 1e3:6.1f} KB {real_idx / 1e3:6.1f} KB "
               f"{shown_bytes / 1e3:6.1f} KB ({len(shown):2} files) "
-              f"{session / 1e3:6.1f} KB   {(session + authors) / 1e3:13.1f} KB", flush=True)
+              f"{session / 1e3:6.1f} KB   {(session + authors) / 1e3:13.1f} KB   "
+              f"{ndcg(on_day, grades):.3f} {precision(on_day, grades):.2f} {same:2}/{SHOWN}", flush=True)
     print("  before (format 1, 2 abstract terms + every day's titles and authors): "
           "index 81.4 KB + meta 762.0 KB = 843.4 KB a session (+ days.json)")
 

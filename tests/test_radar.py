@@ -32,7 +32,7 @@ BIB = ROOT / "tests" / "data" / "radar" / "kvcache_thesis_references.bib"
 NODE = shutil.which("node")
 RUNNER = ROOT / "tests" / "radar_node.js"
 BUDGET_SESSION = 300_000  # bytes gzipped a session downloads for 30 days (389 KB by this count at 8 terms a paper)
-BUDGET_INDEX = 130_000  # bytes gzipped of 22 real days' ranking index (124 KB; format 2: 193 KB; goal 100 KB)
+BUDGET_INDEX = 112_000  # bytes gzipped of 22 real days' ranking index (109 KB; format 2: 193 KB; goal 100 KB)
 MAX_DAYS_IN_30 = 22  # announcement days in 30 calendar days, at most
 SHOWN = 20  # results the page shows at first
 
@@ -67,7 +67,7 @@ def test_day_index_is_deterministic_and_within_budget() -> None:
     assert sum(len(m["title"]) for m in metas) == sum(len(m["au"]) for m in metas) == 513
     assert len(json.loads(a.authors)["au"]) == 513
     # a session: every day's ranking index and the display files of the results shown
-    session = gz(a.idx) * MAX_DAYS_IN_30 + SHOWN * max(gz(m) for m in a.meta)  # 204 KB: index 124 KB
+    session = gz(a.idx) * MAX_DAYS_IN_30 + SHOWN * max(gz(m) for m in a.meta)  # 189 KB: index 109 KB
     assert session <= BUDGET_SESSION, session
     assert gz(a.idx) * MAX_DAYS_IN_30 <= BUDGET_INDEX, gz(a.idx) * MAX_DAYS_IN_30
     # the papers' order in the day file, or of a dict or a set, does not change the bytes
@@ -104,7 +104,7 @@ def test_empty_and_hostile_days() -> None:
         with pytest.raises(ValueError):
             bad(radar.Bits())
     with pytest.raises(ValueError):
-        radar.pack_day(1, [], [], {1 << radar.HASH_BITS: [(0, True)]})
+        radar.pack_day(1, [], [], {1 << radar.HASH_BITS: [0]})
 
 
 @needs_node
@@ -147,7 +147,7 @@ def test_the_browser_decodes_ids_and_papers_with_code() -> None:
     assert len(code) >= 50  # the real day: 80 papers link something, most of them code, a model or data
     script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
               "process.stdin.on('end',()=>{const d=r.decodeDay(JSON.parse(s));process.stdout.write("
-              "JSON.stringify([d.ids,[...d.code].sort((a,b)=>a-b),d.docs.map(x=>x.length/2)]));});")
+              "JSON.stringify([d.ids,[...d.code].sort((a,b)=>a-b),d.docs.map(x=>x.length)]));});")
     proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
                           input=x.idx, capture_output=True, text=True, check=True, timeout=60)
     ids, got_code, per_doc = json.loads(proc.stdout)
@@ -196,8 +196,8 @@ def test_bit_codes_decode_in_the_browser() -> None:
 
 @needs_node
 def test_the_browser_decodes_the_postings_as_built() -> None:
-    """The real 513-paper day: every (hash, paper, in title) the build selected comes back from
-    radar.js decodeDay, and nothing else."""
+    """The real 513-paper day: every (hash, paper) the build selected comes back from radar.js
+    decodeDay, and nothing else (two terms of a paper on one hash: one posting)."""
     from collections import Counter
 
     d = day()
@@ -209,23 +209,19 @@ def test_the_browser_decodes_the_postings_as_built() -> None:
     lengths = [sum(tf.values()) for tf, _ in docs]
     idf = radar.day_idf(df, len(docs))
     want = set()
-    for i, ((tf, in_title), n) in enumerate(zip(docs, lengths, strict=True)):
+    for i, ((tf, _), n) in enumerate(zip(docs, lengths, strict=True)):
         for t in radar.select_terms(tf, n, sum(lengths) / len(docs), idf, radar.TOP_TERMS, df, radar.MIN_DF):
-            want.add((radar.term_hash(t), i, t in in_title))
+            want.add((radar.term_hash(t), i))
     x = radar.build_day(d)
     script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
               "process.stdin.on('end',()=>{const d=r.decodeDay(JSON.parse(s));const out=[];"
-              "d.post.forEach((l,h)=>{for(let i=0;i<l.length;i+=2)out.push([h,l[i],!!l[i+1]]);});"
+              "d.post.forEach((l,h)=>{for(const doc of l)out.push([h,doc]);});"
               "process.stdout.write(JSON.stringify(out));});")
     proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
                           input=x.idx, capture_output=True, text=True, check=True, timeout=60)
     got = {tuple(p) for p in json.loads(proc.stdout)}
     assert len(got) == len(json.loads(proc.stdout))  # no posting twice
-    # two selected terms of one paper on one hash are one posting (in the title if either is)
-    merged = {}
-    for h, i, title in want:
-        merged[h, i] = merged.get((h, i), False) or title
-    assert got == {(h, i, title) for (h, i), title in merged.items()}
+    assert got == want
     assert len(got) >= 0.95 * radar.TOP_TERMS * len(papers)
 
 

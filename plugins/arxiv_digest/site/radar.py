@@ -12,7 +12,7 @@ day, under radar/ (RADAR_DIR):
                          rarely meets a profile) as HASH_BITS-bit FNV-1a hashes (no vocabulary is
                          shipped), and which papers link code, a model, a data set or a demo; all
                          in one bit stream ("p", pack_day: Rice-coded hash gaps, each hash's
-                         papers in truncated binary, a title bit a posting, exp-Golomb id gaps),
+                         papers in truncated binary, exp-Golomb id gaps),
                          base64url; ids that are not arXiv's as strings ("xids")
   YYYY-MM-DD.au.json     the papers' authors as match keys (author_key: "s han"), fetched only
                          when the profile follows authors
@@ -67,7 +67,7 @@ logger = logging.getLogger(__name__)
 
 FORMAT = 3
 RADAR_DIR = "radar"
-HASH_BITS = 20  # collisions: bench_radar.py (16 bits on one day = 20 bits over 22 days: no loss)
+HASH_BITS = 18  # fewer: smaller, more collisions (bench/bench_radar.py --bits: 16 to 22 rank alike)
 TOP_TERMS = 4  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
 MIN_DF = 2  # a term is kept only if this many papers of the day use it, while the paper has enough such terms
 DF_FLOOR = 3  # selection treats a term used by fewer papers of the day as if this many used it
@@ -283,7 +283,7 @@ def _list(out: Bits, values: Sequence[int]) -> None:
 
 
 def pack_day(n: int, numbers: Sequence[int], code: Sequence[int],
-             postings: dict[int, list[tuple[int, bool]]], bits: int = HASH_BITS) -> str:
+             postings: dict[int, list[int]], bits: int = HASH_BITS) -> str:
     """A day's ranking index as one bit stream (radar.js `decodeDay`):
 
       ids       the arXiv ids as numbers (arxiv_number), increasing: how many, exp-Golomb; the
@@ -293,7 +293,7 @@ def pack_day(n: int, numbers: Sequence[int], code: Sequence[int],
                 per hash, increasing: the gap from the previous one (the first from -1) less one,
                 Rice; its number of papers less one, exp-Golomb; the papers, increasing, each in
                 truncated binary below n less the previous one's successor (a paper numbered
-                from there); and per paper one bit: the term is in its title
+                from there)
     """
     out = Bits()
     out.expgolomb(len(numbers))
@@ -313,11 +313,9 @@ def pack_day(n: int, numbers: Sequence[int], code: Sequence[int],
         out.rice(gap, k)
         out.expgolomb(len(docs) - 1)
         low = 0
-        for doc, _ in docs:
+        for doc in docs:
             out.below(doc - low, n - low)
             low = doc + 1
-        for _, title in docs:
-            out.fixed(int(title), 1)
     return out.text()
 
 
@@ -409,19 +407,18 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     avg = (sum(lengths) / n) if n else 1.0
     idf = {c: _idf(c, n) for c in set(df.values())}
     shared = {t for t, c in df.items() if c >= min_df} if min_df > 1 else None
-    posts: dict[int, dict[int, bool]] = {}  # hash -> paper -> in its title
-    for i, (tf, in_title) in enumerate(docs):
+    posts: dict[int, set[int]] = {}  # hash -> papers (two terms of a paper on one hash: one posting)
+    for i, (tf, _) in enumerate(docs):
         norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
         for t in _select(tf, norm, df, idf, top, shared):
-            papers_of = posts.setdefault(term_hash(t, bits), {})  # two terms on one hash: one posting
-            papers_of[i] = papers_of.get(i, False) or t in in_title
+            posts.setdefault(term_hash(t, bits), set()).add(i)
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
     code = [i for i, p in enumerate(papers)  # as the day page's 'has code' (render.PaperView.has_code)
             if any(b.kind in ARTEFACT_KINDS for b in badges(p.links))]
     idx = _dumps({
         "v": FORMAT, "date": digest.date, "n": n, "bits": bits,
         "xids": [p.id for p in papers[len(numbers):]],
-        "p": pack_day(n, numbers, code, {h: sorted(d.items()) for h, d in posts.items()}, bits),
+        "p": pack_day(n, numbers, code, {h: sorted(d) for h, d in posts.items()}, bits),
     })
     authors = _dumps({"v": FORMAT, "date": digest.date, "au": [
         "|".join(k for k in (author_key(a) for a in p.authors) if k) for p in papers]})

@@ -29,7 +29,7 @@
   var MAX_FILE = 10 * 1024 * 1024;      // a library file larger than this is refused
   var MAX_ITEMS = 20000;                // entries kept from one library
   var MAX_FIELD = 20000;                // characters kept from one field
-  var W = {keyword: 3, liked: 2, author: 30, titleBoost: 1.5, closeShare: 0.25};
+  var W = {keyword: 3, liked: 2, author: 30, closeShare: 0.25};
 
   // ---- tokenizer: the same function as radar.py `terms` ----
   var MATH = /\$\$[\s\S]*?\$\$|\$[^$]*\$|\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
@@ -107,7 +107,7 @@
   };
 
   // ---- one day's index (radar.py build_day, pack_day): ids, term postings, papers with code ----
-  // post: hash -> [doc, inTitle, doc, inTitle, ...]; docs[doc]: [hash, inTitle, ...]
+  // post: hash -> [doc, ...]; docs[doc]: [hash, ...]
   function arxivId(v) {
     var yymm = Math.floor(v / 100000), num = String(v % 100000);
     while (num.length < (yymm >= 1501 ? 5 : 4)) num = "0" + num;
@@ -131,13 +131,8 @@
       h += b.rice(k) + 1;
       var count = b.expgolomb(0) + 1, low = 0, these = [];
       for (j = 0; j < count; j++) { var doc = low + b.below(n - low); these.push(doc); low = doc + 1; }
-      var list = [];
-      post.set(h, list);
-      for (j = 0; j < count; j++) {
-        var title = b.bit();
-        list.push(these[j], title);
-        docs[these[j]].push(h, title);
-      }
+      post.set(h, these);
+      for (j = 0; j < count; j++) docs[these[j]].push(h);
     }
     return {date: idx.date, n: n, post: post, docs: docs, ids: ids, code: code};
   }
@@ -364,7 +359,7 @@
     var q = this.query(profile), cnt = new Map(), total = 0;
     days.forEach(function (d) {
       total += d.idx.n;
-      d.idx.post.forEach(function (list, h) { cnt.set(h, (cnt.get(h) || 0) + list.length / 2); });
+      d.idx.post.forEach(function (list, h) { cnt.set(h, (cnt.get(h) || 0) + list.length); });
     });
     function idf(h) { var x = Math.log(1 + total / (cnt.get(h) || 1)); return x * x; }  // idf on both sides (tf-idf cosine)
     // liked papers found in the loaded days lend their terms to the query
@@ -374,7 +369,7 @@
         if (!q.liked.has(id)) return;
         likedHere.add(di + ":" + doc);
         var hs = d.idx.docs[doc];
-        for (var k = 0; k < hs.length; k += 2) lw.set(hs[k], (lw.get(hs[k]) || 0) + W.liked);
+        for (var k = 0; k < hs.length; k++) lw.set(hs[k], (lw.get(hs[k]) || 0) + W.liked);
       });
     });
     var out = [];
@@ -382,10 +377,10 @@
       for (var doc = 0; doc < d.idx.n; doc++) {
         if (codeOnly && !d.idx.code.has(doc)) continue;
         var hs = d.idx.docs[doc], score = 0, matched = [];
-        for (var k = 0; k < hs.length; k += 2) {
+        for (var k = 0; k < hs.length; k++) {
           var h = hs[k], wq = (q.w.get(h) || 0) + (lw.get(h) || 0);
           if (!wq) continue;
-          var c = wq * idf(h) * (hs[k + 1] ? W.titleBoost : 1);
+          var c = wq * idf(h);
           score += c;
           matched.push([h, c]);
         }
