@@ -67,13 +67,18 @@ def rel(href: str) -> str:
     return path + "index.html" if path.endswith("/") or not path else path
 
 
-def tagged(out: Path) -> dict[str, list[str]]:
-    """The day page's papers of each topic, in page order."""
+def tagged_in(out: Path, iso: str) -> dict[str, list[str]]:
+    """A day page's papers of each topic, in page order."""
     found: dict[str, list[str]] = {}
-    for art in doc(out / DAY / "index.html").cssselect("article.paper"):
+    for art in doc(out / iso.replace("-", "/") / "index.html").cssselect("article.paper"):
         for t in art.get("data-tags").split():
             found.setdefault(t, []).append(art.get("id"))
     return found
+
+
+def tagged(out: Path) -> dict[str, list[str]]:
+    """The shipped day page's papers of each topic, in page order."""
+    return tagged_in(out, DAY.replace("/", "-"))
 
 
 def cards(page: html.HtmlElement) -> list[str]:
@@ -206,6 +211,31 @@ def test_a_new_day_rewrites_only_the_landing_and_newest_parts(daily: tuple[Path,
     assert all(f in pages for f in new if "/page/" not in f)  # the redirects go by write_text
     assert all(pages[f][1:] == [len(old[f][0]), old[f][1]] for f in old
                if f not in rewritten and f in pages)
+
+
+def test_an_edited_stored_paper_rewrites_only_the_pages_listing_it(
+        daily: tuple[Path, Path, Path]) -> None:
+    """A part's page is skipped by its papers' build-cache keys (a day file's hash): an edit to a
+    stored paper (its authors) renders again exactly the topic pages that list a paper of that
+    day, and changes the bytes of exactly those that list the paper."""
+    site, _, kept = daily
+    path = site / "content/digests/2024" / f"{OLD_DAYS[0]}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    listed = tagged_in(kept, OLD_DAYS[0])
+    pid = listed["models"][len(listed["models"]) // 2]
+    paper = next(p for p in data["papers"] if p["id"] == pid)
+    paper["authors"] = [*paper["authors"], "Zed <i>Edited</i>"]
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    old = topic_files(kept)
+    build_site(site, kept, ARXIV_DIGEST_LIST_ALL=True, ARXIV_DIGEST_TOPIC_PAGE_SIZE=SIZE)
+    new = topic_files(kept)
+    rewritten = {f for f in old if new[f][1] != old[f][1]}
+    changed = {f for f in old if new[f][0] != old[f][0]}
+    day_ids = {p["id"] for p in data["papers"]}
+    of_day = {f for f in new if day_ids & set(cards(html.fromstring(new[f][0])))}
+    listing = {f for f in new if pid in cards(html.fromstring(new[f][0]))}
+    assert listing and changed == listing and rewritten == of_day and len(of_day) < len(new) / 2
+    assert all(b"Zed &lt;i&gt;Edited&lt;/i&gt;" in new[f][0] for f in listing)
 
 
 def test_the_daily_output_is_byte_identical_to_a_cold_build(

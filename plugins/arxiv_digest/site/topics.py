@@ -18,7 +18,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -114,11 +114,28 @@ class TopicPart:
     papers: tuple[TopicPaper, ...]  # newest first
     label: str  # its announcement dates in the site's language: '12 Nov - 3 Dec 2024'
     full: bool
+    # what its page is a pure function of, with the build fingerprint: its place and its papers'
+    # build-cache keys (site/writer.py digests it by this alone); "" when a view has no key
+    cache_key: str = field(default="", compare=False)
 
     @property
-    def year(self) -> int:
-        """The year of its newest paper (the landing page groups parts by it)."""
-        return self.papers[0].date.year
+    def link(self) -> PartLink:
+        """What the landing page lists of it."""
+        return PartLink(self.number, self.url, self.label, len(self.papers), self.full,
+                        self.papers[0].date.year)
+
+
+@dataclass(frozen=True)
+class PartLink:
+    """A part as the landing page lists it (not its papers: an edit to one is not the landing
+    page's business)."""
+
+    number: int
+    url: str
+    label: str
+    count: int  # its papers
+    full: bool
+    year: int  # the year of its newest paper (the landing page groups parts by it)
 
 
 def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[TopicView, ...]:
@@ -186,10 +203,13 @@ def split_parts(topic: TopicView, size: int,
     for k in range(1, -(-n // size) + 1):
         chunk = papers[max(0, n - k * size): n - (k - 1) * size]
         fmt = {"base": base, "number": k}
-        parts.append(TopicPart(number=k, url=PART_URL.format(**fmt),
-                               save_as=PART_SAVE_AS.format(**fmt), papers=chunk,
-                               label=label(chunk[-1].date, chunk[0].date),
-                               full=len(chunk) == size))
+        url, save_as = PART_URL.format(**fmt), PART_SAVE_AS.format(**fmt)
+        dates, full = label(chunk[-1].date, chunk[0].date), len(chunk) == size
+        key = "\0".join(("topic-part", str(k), url, save_as, dates, str(full),
+                          *(f"{tp.view.cache_key}@{tp.day_url}" for tp in chunk)))
+        parts.append(TopicPart(number=k, url=url, save_as=save_as, papers=chunk, label=dates,
+                               full=full, cache_key=key if all(
+                                   tp.view.cache_key for tp in chunk) else ""))
     return tuple(parts)
 
 
@@ -238,15 +258,15 @@ class TopicsGenerator(Generator):  # type: ignore[misc]
         relative = self.settings.get("RELATIVE_URLS", False)
         shown = parts[len(parts) - landing_parts(parts):]
         older = parts[len(parts) - len(shown) - 1].url if len(parts) > len(shown) else ""
+        head = topic.head  # no page reads the whole topic: a part's digest is its own key
         writer.write_file(topic.save_as, template, self.context, relative_urls=relative,
-                          template_name="topic", url=topic.url, topic=topic, topic_parts=tuple(parts),
+                          template_name="topic", url=topic.url, topic=head,
+                          topic_total=len(topic.papers), topic_parts=tuple(p.link for p in parts),
                           topic_papers=tuple(p for part in reversed(shown) for p in part.papers),
                           topic_older=older)
-        head = topic.head
         for i, part in enumerate(parts):
             writer.write_file(part.save_as, template, self.context, relative_urls=relative,
                               template_name="topic", url=part.url, topic=head, topic_part=part,
-                              topic_papers=part.papers,
                               topic_newer=parts[i + 1].url if i + 1 < len(parts) else topic.url,
                               topic_older=parts[i - 1].url if i else "")
         return {topic.save_as, *(p.save_as for p in parts)}
