@@ -46,6 +46,7 @@ import datetime as dt
 import gzip
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -262,6 +263,56 @@ def build(n_days: int, per_day: int, seed: int) -> None:
         run("cold again, with the new day", paths, n)
 
 
+def stored(source: Path, runs: int) -> None:
+    """The radar's share of a build over stored day files (e.g. a bench_archive.py --keep site's
+    content/digests), as RadarGenerator does it (radar.write_days): cold (no cache, no output),
+    again unchanged, and daily (one new day: the last one under the next date). The day files
+    are hard-linked into a temp folder (never written); CPU seconds include the workers'."""
+    import os
+    import resource
+    import time
+
+    from arxiv_digest.daycache import workers
+    from arxiv_digest.site import radar
+
+    paths = sorted(p for p in source.rglob("*.json") if re.fullmatch(r"\d{4}-\d{2}-\d{2}\.json", p.name)
+                   and ".cache" not in p.parts)
+    print(f"stored: {len(paths)} day files from {source}, min of {runs} runs; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+    def timed(data: Path, out: Path) -> tuple[float, float, str]:
+        files = sorted(p for p in data.rglob("*.json") if ".cache" not in p.parts)
+        t, cpu = time.perf_counter(), time.process_time()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        unchanged, computed = radar.write_days(data, [(p, [], p.stem) for p in files], out, workers())
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = time.process_time() - cpu + (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return cpu, time.perf_counter() - t, f"{computed} computed, {unchanged} unchanged in output/"
+
+    results: dict[str, list[tuple[float, float, str]]] = {}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            data, out = Path(tmp) / "digests", Path(tmp) / "output" / "radar"
+            for p in paths:
+                (data / p.parent.name).mkdir(parents=True, exist_ok=True)
+                os.link(p, data / p.parent.name / p.name)
+            old = time.time() - 3600  # a checkout's files, not ones written a moment ago
+            for p in data.rglob("*.json"):
+                os.utime(p, (old, old))
+            results.setdefault("cold", []).append(timed(data, out))
+            results.setdefault("again, unchanged", []).append(timed(data, out))
+            last = sorted(data.rglob("*.json"))[-1]
+            nxt = (dt.date.fromisoformat(last.stem) + dt.timedelta(days=1)).isoformat()
+            new = data / nxt[:4] / f"{nxt}.json"
+            new.parent.mkdir(exist_ok=True)
+            new.write_text(last.read_text(encoding="utf-8").replace(f'"date": "{last.stem}"', f'"date": "{nxt}"', 1),
+                           encoding="utf-8")
+            results.setdefault("daily (one new day)", []).append(timed(data, out))
+    for label, got in results.items():
+        cpu, wall, what = min(got)
+        print(f"  {label:24} {cpu:7.2f} s CPU  {wall:7.2f} s wall  (min of {len(got)}; {what})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--top", type=int, nargs="+", default=[3, 4, 5, 6, 8], help="terms kept a paper")
@@ -272,9 +323,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--no-size", action="store_true")
     ap.add_argument("--build-days", type=int, default=0, help="also time the index over this many days")
+    ap.add_argument("--stored", type=Path, help="only time the radar over these stored day files (a data folder)")
+    ap.add_argument("--runs", type=int, default=3, help="runs of --stored (the minimum is printed)")
     args = ap.parse_args()
     from arxiv_digest.site import radar
 
+    if args.stored:
+        stored(args.stored, args.runs)
+        return
     variants = [(top, min_df, bits or radar.HASH_BITS) for bits in args.bits for min_df in args.min_df
                 for top in args.top]
     quality(variants)

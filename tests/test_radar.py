@@ -280,6 +280,12 @@ def test_build_writes_the_radar_byte_identical(tmp_path: Path) -> None:
     assert 'href="/radar/?day=2024-11-28"' in page and "radar.js" not in page
     radar_page = (first / "radar" / "index.html").read_text(encoding="utf-8")
     assert "radar.js" in radar_page and 'class="radar-code"' in radar_page
+    # built again into the same output: the day's files are neither read nor written (same mtimes)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (first / "radar").iterdir() if p.name != "index.html"}
+    again = build_site(site, tmp_path / "out1", SITEURL="", FEED_DOMAIN="")
+    assert {p.name: p.stat().st_mtime_ns for p in (again / "radar").iterdir() if p.name != "index.html"} == stamps
+    for name in names:
+        assert (again / "radar" / name).read_bytes() == (second / "radar" / name).read_bytes(), name
 
 
 def test_day_files_are_cached_on_the_day_file_and_the_listing(tmp_path: Path) -> None:

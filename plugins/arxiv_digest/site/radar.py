@@ -637,6 +637,47 @@ class DayFiles:
                     shutil.rmtree(other, ignore_errors=True)
 
 
+def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], out: Path,
+               processes: int) -> tuple[int, int]:
+    """Write the radar files of these days (day file, ids its page lists, page URL) and days.json
+    into `out`, removing the files of days no longer there; returns (days unchanged in `out`,
+    days computed). An unchanged day costs two stats (DayFiles.unchanged); the days missing
+    from the cache are computed in `processes` forked processes first."""
+    out.mkdir(parents=True, exist_ok=True)
+    cache = DayFiles(data_dir)
+    days: list[tuple[str, int, str]] = []
+    written: set[str] = set()
+    changed = []
+    for path, listed, url in todo:
+        n = cache.unchanged(path, listed, out)
+        if n is None:
+            changed.append((path, listed, url))
+            continue
+        files = day_files(path.stem)
+        written.update((files["idx"], files["au"], *(meta_file(path.stem, k) for k in range(-(-n // CHUNK)))))
+        days.append((path.stem, n, url))
+    cache.fill([(path, listed) for path, listed, _ in changed], processes)  # a cold build: in parallel
+    for path, listed, url in changed:
+        try:
+            index = cache.get(path, listed)
+        except (OSError, StoreError) as e:
+            raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
+        files = day_files(index.date)
+        names = [files["idx"], files["au"], *(meta_file(index.date, k) for k in range(len(index.meta)))]
+        for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
+            write_if_changed(out / name, text)
+        written.update(names)
+        cache.wrote(path, listed, out, index.papers)
+        days.append((index.date, index.papers, url))
+    cache.save_state(path.stem for path, _, _ in todo)
+    cache.prune()
+    for stale in out.iterdir():  # a day's files from an older format or a removed day
+        if _OUR_FILE.fullmatch(stale.name) and stale.name not in written:
+            stale.unlink(missing_ok=True)
+    write_if_changed(out / "days.json", manifest(days))
+    return len(todo) - len(changed), cache.built
+
+
 class RadarGenerator(Generator):  # type: ignore[misc]
     """Writes radar/<day>.idx.json, .au.json and .mK.json, radar/days.json and the radar page."""
 
@@ -647,53 +688,20 @@ class RadarGenerator(Generator):  # type: ignore[misc]
     def generate_output(self, writer: Any) -> None:
         """Index every stored day (from the day files: the articles keep only the listed papers)."""
         ds = digest_settings(self.settings)
-        out = Path(self.output_path) / RADAR_DIR
-        out.mkdir(parents=True, exist_ok=True)
         pages = {str(getattr(a, "slug", "")): a for a in self.context.get("articles", [])
                  if getattr(a, "day", None) is not None}
-        cache = DayFiles(ds.data_dir)
-        todo: list[tuple[Path, list[str]]] = []
+        todo: list[tuple[Path, Sequence[str], str]] = []
         for path in iter_days(ds.data_dir):
             article = pages.get(path.stem)
             if article is None:  # not a day the articles generator read (broken days stop the build)
                 continue
             view = article.day
-            todo.append((path, [v.paper.id for v in (*view.listed, *view.updated)]))
-        days: list[tuple[str, int, str]] = []
-        written: set[str] = set()
-        changed = []
-        for path, listed in todo:  # a day whose files output/ holds as written from this file: nothing to do
-            n = cache.unchanged(path, listed, out)
-            if n is None:
-                changed.append((path, listed))
-                continue
-            files = day_files(path.stem)
-            written.update((files["idx"], files["au"], *(meta_file(path.stem, k) for k in range(-(-n // CHUNK)))))
-            days.append((path.stem, n, pages[path.stem].url))
-        cache.fill(changed, workers())  # a cold build: the missing days in parallel
-        for path, listed in changed:
-            article = pages[path.stem]
-            try:
-                index = cache.get(path, listed)
-            except (OSError, StoreError) as e:
-                raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
-            files = day_files(index.date)
-            names = [files["idx"], files["au"], *(meta_file(index.date, k) for k in range(len(index.meta)))]
-            for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
-                write_if_changed(out / name, text)
-            written.update(names)
-            cache.wrote(path, listed, out, index.papers)
-            days.append((index.date, index.papers, article.url))
-        cache.save_state(path.stem for path, _ in todo)
-        cache.prune()
-        for stale in out.iterdir():  # a day's files from an older format or a removed day
-            if _OUR_FILE.fullmatch(stale.name) and stale.name not in written:
-                stale.unlink(missing_ok=True)
-        write_if_changed(out / "days.json", manifest(days))
+            todo.append((path, [v.paper.id for v in (*view.listed, *view.updated)], str(article.url)))
+        unchanged, computed = write_days(ds.data_dir, todo, Path(self.output_path) / RADAR_DIR, workers())
         writer.write_file(f"{RADAR_DIR}/index.html", self.get_template("radar"), self.context,
                           page_name="radar", relative_urls=self.settings.get("RELATIVE_URLS", False))
         logger.info("radar: indexed %d days (%d unchanged in output/, %d computed, the others from the cache)",
-                    len(days), len(todo) - len(changed), cache.built)
+                    len(todo), unchanged, computed)
 
 
 def get_generators(pelican: Any) -> type[Generator]:
