@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -82,10 +84,22 @@ def _join(head: dict[str, Any], titles: bytes) -> bytes:
 
 
 def _write(data_dir: Path, day: str, data: bytes) -> None:
+    """Write an index file through a temp file and a rename, without fsync: it is derived, and a
+    file a crash leaves empty or cut short fails its checks and is derived again."""
+    path = index_path(data_dir, day)
     try:
-        store.write_atomic(index_path(data_dir, day), data.decode("utf-8"))
-    except StoreError as e:  # a cache: the update goes on without it
-        logger.warning("day index not written (%s); the next update reads the day file again", e)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:  # a cache: the update goes on without it
+        logger.warning("day index not written (%s: %s); the next update reads the day file again",
+                       path, e.strerror)
 
 
 def _header(first: bytes) -> dict[str, Any] | None:
