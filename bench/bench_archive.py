@@ -482,6 +482,60 @@ def report(s: Sized, runs: int) -> None:
         print(f"{label:38s}{mm(ours, fmt):>24s}{mm(plain, fmt) if plain else '':>22s}{ratio:>14s}")
 
 
+def _cpu() -> float:
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def reading(data_dir: Path) -> None:
+    """What reading the stored days costs a build, in this process (CPU s, min of 3): keying
+    every day file (hashing its bytes, against filekeys.FileKeys with its stat record), and
+    parsing and validating a day (json + Digest.from_dict, what a cold build does per day)."""
+    from arxiv_digest import store
+
+    paths = list(store.iter_days(data_dir))
+
+    def best(f: Callable[[], object]) -> float:
+        times = []
+        for _ in range(3):
+            started = _cpu()
+            f()
+            times.append(_cpu() - started)
+        return min(times)
+
+    print(f"\nreading {len(paths)} day files ({sum(p.stat().st_size for p in paths) / 1e6:.0f} MB), "
+          "CPU s, min of 3:")
+    import hashlib
+
+    print(f"  sha256 of every day file (the key before filekeys)    "
+          f"{best(lambda: [hashlib.sha256(p.read_bytes()).digest() for p in paths]):.3f}")
+    try:
+        from arxiv_digest.filekeys import RECORD, FileKeys
+    except ImportError:  # an older checkout (--root)
+        return
+    record = data_dir / RECORD
+    aside = record.with_name(record.name + ".aside")
+    if record.exists():
+        record.replace(aside)
+    try:
+        print(f"  FileKeys, no record (every file read, git blob id)     "
+              f"{best(lambda: FileKeys(data_dir, git=False).keys(paths)):.3f}")
+    finally:
+        if aside.exists():
+            aside.replace(record)
+    kept = FileKeys(data_dir, git=False, clock=lambda: time.time_ns() + 10**12)  # none racy
+    kept.keys(paths)
+    kept.save()
+    print(f"  FileKeys with its stat record (a kept .cache)         "
+          f"{best(lambda: FileKeys(data_dir, git=False).keys(paths)):.3f}")
+    sample = paths[:: max(1, len(paths) // 20)]
+    raws = [(p, p.read_bytes()) for p in sample]
+    print(f"  parse + validate one day (json, Digest.from_dict), ms "
+          f"{best(lambda: [store.parse(p, raw) for p, raw in raws]) / len(raws) * 1000:.1f}")
+
+
 def profile(site: Path, env: dict[str, str], top: int,
             daily: tuple[Callable[[], None], Callable[[], None]] | None = None) -> None:
     """One cold Pelican build under cProfile (or, with daily=(add, remove), the daily build on the
@@ -556,6 +610,7 @@ def main(argv: list[str] | None = None) -> None:
         for n in args.days:
             sized = bench_size(root, base / f"days{n}", n, args, fixtures, env)
             report(sized, args.runs)
+            reading(base / f"days{n}" / "ours" / "content" / "digests")
         largest = base / f"days{max(args.days)}"
         if args.profile:
             profile(largest / "ours", env, args.top)
