@@ -405,6 +405,15 @@ def test_terms_several_papers_share_come_first() -> None:
         assert chosen[:len(chosen) - len(lone)] == radar.select_terms(
             Counter({t: tf[t] for t in shared}), length, avg, idf, radar.TOP_TERMS)[:len(chosen) - len(lone)]
     assert own < 0.02 * radar.TOP_TERMS * len(docs) and filled < 0.05 * len(docs), (own, filled)
+    # build_day's faster selection (idf by document frequency, only shared terms scored first) is
+    # select_terms, term for term
+    by_df = {c: radar._idf(c, len(docs)) for c in set(df.values())}
+    shared_set = {t for t, c in df.items() if c >= radar.MIN_DF}
+    for min_df, only in ((radar.MIN_DF, shared_set), (1, None)):
+        for (tf, _), length in zip(docs, lengths, strict=True):
+            norm = radar.K1 * (1 - radar.B + radar.B * length / avg)
+            assert radar._select(tf, norm, df, by_df, radar.TOP_TERMS, only) == radar.select_terms(
+                tf, length, avg, idf, radar.TOP_TERMS, df, min_df)
     # without the rule, over half of the slots would hold a word no other paper of the day uses
     plain = sum(df[t] < radar.MIN_DF for (tf, _), n in zip(docs, lengths, strict=True)
                 for t in radar.select_terms(tf, n, avg, idf, radar.TOP_TERMS))

@@ -198,14 +198,13 @@ class DayIndex:
 def _paper_tf(title: str, abstract: str) -> tuple[Counter[str], set[str]]:
     """A paper's term frequencies (a title term counting TITLE_WEIGHT times) and its title terms."""
     words, pairs = _split_terms(abstract)
+    words += pairs
     tf: Counter[str] = Counter(words)
-    tf.update(pairs)
     t_words, t_pairs = _split_terms(title)
-    in_title = Counter(t_words)
-    in_title.update(t_pairs)
-    for t, c in in_title.items():
-        tf[t] += c * TITLE_WEIGHT
-    return tf, set(in_title)
+    t_words += t_pairs
+    for t in t_words:
+        tf[t] += TITLE_WEIGHT
+    return tf, set(t_words)
 
 
 def _dumps(data: Any) -> str:
