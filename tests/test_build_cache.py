@@ -636,3 +636,31 @@ def test_compiled_code_is_kept_apart_for_each_environment_setup() -> None:
     plain.filters["f"] = lambda v: v
     passing.filters["f"] = jinja2.pass_context(lambda c, v: v)
     assert signature(plain) != signature(passing) != base
+
+
+def test_a_build_with_nothing_new_writes_no_file(site: Path, tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """Built again on its own output with no day added, no page, feed, .bib or atlas download is
+    rendered or written (each keeps its mtime; Pelican's copies of the theme's files aside);
+    a deleted feed and atlas file are written again, byte-identical to a cold build."""
+    late = site / "content" / "digests" / LATE_DAY[:4] / f"{LATE_DAY}.json"
+    late.unlink(missing_ok=True)
+    output = build_site(site, tmp_path / "kept")
+
+    def stamps() -> dict[Path, int]:
+        return {p: p.stat().st_mtime_ns for p in output.rglob("*")
+                if p.is_file() and "theme" not in p.relative_to(output).parts}
+
+    before = stamps()
+    assert any(p.suffix == ".xml" for p in before) and any(p.suffix == ".csv" for p in before)
+    with caplog.at_level(logging.INFO, logger="arxiv_digest.site.writer"):
+        build_site(site, output)
+    assert stamps() == before
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("Pages:"))
+    assert line.startswith("Pages: 0 rendered")
+    feed = next(p for p in before if p.name.endswith(".atom.xml") and "topics" in p.parts)
+    download = next(p for p in before if p.name == "claims.csv")
+    feed.unlink()
+    download.write_text("tampered", encoding="utf-8")
+    build_site(site, output)
+    assert_identical(output, cold_build(site, tmp_path / "cold"))

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from pelican.generators import Generator
 from ..enrich.claims import grounded
 from ..store import write_if_changed
 from .archive import day_articles
+from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)
 
@@ -264,6 +267,9 @@ class AtlasPage:
     total: int  # claims of this scope over all years
     years: tuple[tuple[str, int], ...]  # (year, claims) of this scope, newest first
     chart: Markup
+    # what the fields above are a pure function of (with the build fingerprint): the scope and
+    # the build-cache keys of the days its rows come from; "" when one is unknown (site/writer.py)
+    cache_key: str = dc_field(default="", compare=False)
 
     @property
     def facets(self) -> dict[str, list[str]]:
@@ -279,15 +285,34 @@ class AtlasGenerator(Generator):  # type: ignore[misc]
     """Writes the atlas pages, their charts (inline SVG) and the CSV/JSON downloads."""
 
     def generate_context(self) -> None:
-        """The rows of every day, from the day articles (after the ArticlesGenerator)."""
+        """The rows of every day, from the day articles (after the ArticlesGenerator), each with
+        its day's source: the day's build-cache key and URL, what its rows are a function of."""
         paper_url = self.context.get("paper_url")
         rows: list[AtlasRow] = []
+        sources: list[str] = []
         for a in reversed(day_articles(self.context.get("articles", []))):  # newest day first
-            rows += day_rows(a, paper_url)
+            day = day_rows(a, paper_url)
+            if day:
+                key = getattr(a.day, "cache_key", "")
+                rows += day
+                sources += [json.dumps([key, a.url]) if key else ""] * len(day)
         self.rows = rows
+        self.sources = sources
         self.context["atlas_url"] = f"{ATLAS_DIR}/"
 
-    def _page(self, name: str, slug: str, rows: list[AtlasRow]) -> AtlasPage:
+    def _key(self, *scope: str, rows: Iterable[int] | None = None) -> str:
+        """What a scope's rows (by index; all when None) are a function of: the scope and the
+        sources of the days they come from, in order; "" when a source is unknown."""
+        days: list[str] = []
+        for i in range(len(self.rows)) if rows is None else rows:
+            src = self.sources[i]
+            if not src:
+                return ""
+            if not days or days[-1] != src:
+                days.append(src)
+        return json.dumps([*scope, *days])
+
+    def _page(self, name: str, slug: str, rows: list[AtlasRow], key: str) -> AtlasPage:
         years: dict[str, int] = {}
         for r in rows:
             years[r.cells["date"][:4]] = years.get(r.cells["date"][:4], 0) + 1
@@ -295,30 +320,54 @@ class AtlasGenerator(Generator):  # type: ignore[misc]
         shown = tuple(r for r in rows if r.cells["date"][:4] == newest)[:PAGE_ROWS]
         url = f"{ATLAS_DIR}/{slug}/" if slug else f"{ATLAS_DIR}/"
         return AtlasPage(name, slug, url, shown, len(rows), tuple(years.items()),
-                         chart_svg(rows, name or "all topics"))
+                         chart_svg(rows, name or "all topics"),
+                         cache_key=json.dumps(["page", url, key]) if key else "")
+
+    def _write(self, writer: Any, path: str, key: str, make: Callable[[], str]) -> None:
+        """A download, made and written only when its key or file differs from the last build's
+        (SkipWriter.write_text); without the page record, written when its bytes differ."""
+        if isinstance(writer, SkipWriter):
+            writer.write_text(path, key, make)
+        else:
+            write_if_changed(Path(self.output_path) / path, make())
 
     def generate_output(self, writer: Any) -> None:
         """Write atlas/, atlas/<topic>/, the year files and the downloads."""
-        out = Path(self.output_path) / ATLAS_DIR
         template = self.get_template("atlas")
         topics = [(t.name, t.slug) for t in self.context.get("digest_topics", ())]
-        pages = [self._page("", "", self.rows)]
+        in_topic: dict[str, list[int]] = {name: [] for name, _ in topics}
+        by_year: dict[str, list[int]] = {}
+        for i, r in enumerate(self.rows):
+            by_year.setdefault(r.cells["date"][:4], []).append(i)
+            for t in dict.fromkeys(r.topics):  # each topic once
+                if t in in_topic:
+                    in_topic[t].append(i)
+        everything = self._key("all")
+        pages = [self._page("", "", self.rows, everything)]
         for name, slug in topics:
-            pages.append(self._page(name, slug, [r for r in self.rows if name in r.topics]))
-        by_year: dict[str, list[AtlasRow]] = {}
-        for r in self.rows:
-            by_year.setdefault(r.cells["date"][:4], []).append(r)
-        for year, rows in by_year.items():
-            write_if_changed(out / f"{year}.json", to_json(rows, year=year))
-        write_if_changed(out / "claims.csv", to_csv(self.rows))
-        write_if_changed(out / "claims.json", to_json(self.rows))
+            pages.append(self._page(name, slug, [self.rows[i] for i in in_topic[name]],
+                                    self._key("topic", name, rows=in_topic[name])))
+        for year, idx in by_year.items():
+            self._write(writer, f"{ATLAS_DIR}/{year}.json", self._key("year.json", year, rows=idx),
+                        functools.partial(_json_of, [self.rows[i] for i in idx], year))
+        self._write(writer, f"{ATLAS_DIR}/claims.csv", self._key("claims.csv") if everything else "",
+                    functools.partial(to_csv, self.rows))
+        self._write(writer, f"{ATLAS_DIR}/claims.json", self._key("claims.json") if everything else "",
+                    functools.partial(to_json, self.rows))
         for page in pages:
             if page.slug:
-                write_if_changed(out / page.slug / "claims.csv", to_csv(r for r in self.rows if page.name in r.topics))
+                idx = in_topic[page.name]
+                self._write(writer, f"{ATLAS_DIR}/{page.slug}/claims.csv",
+                            self._key("topic.csv", page.name, rows=idx),
+                            functools.partial(to_csv, [self.rows[i] for i in idx]))
             writer.write_file(f"{page.url}index.html", template, self.context, url=page.url,
                               atlas=page, atlas_pages=pages, atlas_columns=COLUMNS,
                               page_name="atlas", relative_urls=self.settings.get("RELATIVE_URLS", False))
         logger.info("atlas: %d claims, %d pages, %d years", len(self.rows), len(pages), len(by_year))
+
+
+def _json_of(rows: list[AtlasRow], year: str) -> str:
+    return to_json(rows, year=year)
 
 
 def get_generators(pelican: Any) -> type[Generator]:

@@ -13,7 +13,11 @@ never changes them. Dates come from the content only: two builds are byte-identi
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
+import json
 import logging
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,8 +28,10 @@ from pelican.generators import Generator
 from ..cite import CiteLinks, math_as_text
 from ..i18n import lang_tag
 from ..render import DayView, PaperView, digest_settings, highlight
+from ..store import write_if_changed
 from ..tagging import Tagger
 from .archive import day_articles
+from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +134,37 @@ class FeedWriter:
 
     def write(self, path: str, *, title: str, link: str, description: str,
               papers: Iterable[FeedPaper]) -> None:
-        """The Atom (path ends in .atom.xml / any) or RSS feed of these papers, in order given."""
+        """The Atom (path ends in .atom.xml / any) or RSS feed of these papers, in order given.
+        Under this build's page record (SkipWriter), a feed whose papers (by their build-cache
+        keys) and metadata are as at the last build, and whose file is the one written then, is
+        neither made nor written; otherwise it is written when its bytes differ."""
+        papers = list(papers)
+        make = functools.partial(self._text, path, title=title, link=link,
+                                 description=description, papers=papers)
+        writer = SkipWriter.active
+        if writer is not None and os.path.realpath(writer.output_path) == os.path.realpath(
+                self.output_path):
+            if writer.write_text(path, self._key(path, title, link, description, papers), make):
+                logger.info('Writing "%s"', self.output_path / path)
+            return
+        write_if_changed(self.output_path / path, make())
+        logger.info('Writing "%s"', self.output_path / path)
+
+    def _key(self, path: str, title: str, link: str, description: str,
+             papers: Sequence[FeedPaper]) -> str:
+        """What a feed's text is a function of besides the build fingerprint; "" when a paper's
+        view has no build-cache key."""
+        parts = [path, title, link, description, self.base, self.fallback.isoformat()]
+        for fp in papers:
+            key = getattr(fp.view, "cache_key", "")
+            if not key:
+                return ""
+            parts += [key, fp.date.isoformat(), fp.published.isoformat(), fp.day_url]
+        return json.dumps(["feed", *parts])
+
+    def _text(self, path: str, *, title: str, link: str, description: str,
+              papers: Iterable[FeedPaper]) -> str:
+        """The feed's XML."""
         rss = path.endswith(".rss.xml") or path.endswith(".rss")
         cls = StableRssFeed if rss else StableAtomFeed
         feed_url = self.link(path)
@@ -148,11 +184,9 @@ class FeedWriter:
                 pubdate=fp.published,
                 updateddate=fp.published,
             )
-        out = self.output_path / path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", encoding="utf-8") as f:
-            feed.write(f, "utf-8")
-        logger.info('Writing "%s"', out)
+        buf = io.StringIO()
+        feed.write(buf, "utf-8")
+        return buf.getvalue()
 
 
 def site_feed_papers(articles: Sequence[Any], days: int, limit: int) -> list[DayPaper]:

@@ -81,6 +81,9 @@ def _h(*parts: bytes) -> bytes:
 
 _CONSTANTS = {v: _h(b"v", repr(v).encode()) for v in (None, True, False)}
 _MISSING = object()  # a variable the context lacks
+# intra-site links whose target Pelican formats from the settings alone ({tag}name -> TAG_URL):
+# what they resolve to is a function of their text, SITEURL and the settings (the fingerprint)
+_BY_SETTINGS = frozenset(("tag", "category", "author", "index"))
 
 
 def _name(obj: Any) -> bytes:
@@ -91,11 +94,15 @@ def _name(obj: Any) -> bytes:
 class Digester:
     """Digests of template inputs, each value digested once per build (by identity)."""
 
-    def __init__(self, link_spans: dict[str, list[list[int]]] | None = None) -> None:
+    def __init__(self, link_spans: dict[str, list[list[int]]] | None = None,
+                 link_kinds: dict[str, list[str]] | None = None) -> None:
         self._memo: dict[int, tuple[Any, bytes]] = {}  # id -> (the object, kept alive; digest)
         # cache_key -> [start, end] of each intra-site link in the content (kept across builds)
         self.link_spans: dict[str, list[list[int]]] = link_spans if link_spans is not None else {}
         self.used_spans: dict[str, list[list[int]]] = {}
+        # cache_key -> the kinds of its links ({tag}, {filename}...; kept across builds)
+        self.link_kinds: dict[str, list[str]] = link_kinds if link_kinds is not None else {}
+        self.used_kinds: dict[str, list[str]] = {}
         self._resolved: dict[tuple[str, str, str], bytes] = {}
 
     def of(self, value: Any) -> bytes:
@@ -211,12 +218,20 @@ class Digester:
 
     def _links(self, content: Content, key: str, siteurl: str) -> bytes:
         """The content's intra-site links as they resolve in this build ({filename}, {tag}...)."""
+        spans = self.link_spans.get(key)
+        kinds = self.link_kinds.get(key)
+        if not (isinstance(spans, list) and isinstance(kinds, list)
+                and all(isinstance(k, str) for k in kinds)):  # found once per cache entry, then kept
+            regex = content._get_intrasite_link_regex()
+            found = list(regex.finditer(content._content or ""))
+            spans = [[m.start(), m.end()] for m in found]
+            kinds = sorted({str(m.group("what")) for m in found})
+        self.used_spans[key] = spans
+        self.used_kinds[key] = kinds
+        if set(kinds) <= _BY_SETTINGS:  # no link names another content: resolved alike always
+            return _h(b"Ls", siteurl.encode("utf-8", "surrogatepass"))
         regex = content._get_intrasite_link_regex()
         text = content._content or ""
-        spans = self.link_spans.get(key)
-        if spans is None:  # found once per cache entry, then kept in the record
-            spans = [[m.start(), m.end()] for m in regex.finditer(text)]
-        self.used_spans[key] = spans
         out = []
         where = os.path.dirname(content.source_path or "")
         for start, end in spans:
@@ -360,12 +375,13 @@ class SkipWriter(Writer):  # type: ignore[misc]
         if not isinstance(data, dict) or data.get("fingerprint") != self.fingerprint:
             return  # another site, code or config: every page is rendered
         pages, spans, templates = data.get("pages"), data.get("links"), data.get("templates")
+        kinds = data.get("link_kinds")
         if isinstance(pages, dict):
             self.old = pages
         if isinstance(templates, dict):
             self.old_templates = templates
-        if isinstance(spans, dict):
-            self.digester = Digester(spans)
+        if isinstance(spans, dict) and isinstance(kinds, dict):
+            self.digester = Digester(spans, kinds)
 
     def write_file(self, name: Any, template: Any, context: Any, relative_urls: bool = False,
                    paginated: Any = None, template_name: Any = None, override_output: bool = False,
@@ -591,7 +607,8 @@ class SkipWriter(Writer):  # type: ignore[misc]
         if not self.on or self.record_path is None:
             return
         data = {"format": FORMAT, "fingerprint": self.fingerprint, "pages": self.pages,
-                "links": self.digester.used_spans, "templates": self.templates}
+                "links": self.digester.used_spans, "link_kinds": self.digester.used_kinds,
+                "templates": self.templates}
         try:
             self.record_path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.record_path.name}.", suffix=".tmp",
