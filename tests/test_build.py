@@ -372,3 +372,26 @@ def test_a_build_reads_no_unchanged_day_and_sees_an_edited_one(
     assert [r for r in caplog.records if "1 of 1 day file(s) hashed" in r.getMessage()]
     card = page(out).get_element_by_id(first)
     assert card.cssselect(".title")[0].text_content().strip().startswith(paper["title"][:12])
+
+
+@pytest.mark.parametrize("entry", [None, b"", b"\x80\x05garbage", b"not a pickle"])
+def test_a_cache_read_leaves_the_garbage_collector_as_it_was(tmp_path: Path, entry: bytes | None) -> None:
+    """DayCache.get pauses the cyclic GC while it unpickles: found, missing or broken, the GC is
+    enabled again after (and stays off if the caller had turned it off)."""
+    import gc
+
+    from arxiv_digest.daycache import DayCache
+
+    cache = DayCache(tmp_path, "f" * 20)
+    key = "a" * 40
+    cache.put("2024-11-28", key, ("body", {"x": 1}))
+    if entry is not None:
+        next(cache.folder.glob("*.pickle")).write_bytes(entry)
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            found = cache.get("2024-11-28", key)
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+        assert found == (("body", {"x": 1}) if entry is None else None)
