@@ -457,3 +457,32 @@ def test_link_back_never_writes_into_an_invalid_day(tmp_path, real_records, capl
     assert backlinks.link_back(data, _later_day(real_records[:500], 5), 5) == 0
     assert path.read_text() == broken
     assert "the links back from 2024-11-28 were not written" in caplog.text
+
+
+@pytest.mark.parametrize("layout", ["as stored", "compact", "one id twice"])
+def test_earlier_versions_read_from_their_blocks_are_the_stored_papers(tmp_path, real_records,
+                                                                        layout):
+    """A replacement's earlier version is parsed from its own block of the day file that holds
+    it (not the whole file); any other layout is parsed whole, with the same result."""
+    from dataclasses import replace
+
+    from arxiv_digest.enrich import versions
+
+    data = tmp_path / "digests"
+    papers = list(real_records[:600])
+    papers[7] = replace(papers[7], abstract='"id": "2411.00001",\n    {\n  "date": x')
+    path = _store_day(data, tuple(papers))
+    if layout == "compact":
+        _compact(path)
+    elif layout == "one id twice":
+        day = json.loads(path.read_text())
+        day["papers"].append(dict(day["papers"][3], title="The same id again"))
+        path.write_text(json.dumps(day, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    later = [replace(p, version=p.version + 1, announce_type="replace") for p in papers[:150]]
+    found = versions.earlier_versions(data, "2024-11-28", later)
+    from_blocks = versions._blocks(path.read_bytes(), EARLIER, {p.id for p in later})
+    assert (from_blocks is not None) == (layout == "as stored")
+    stored = {p.id: p for p in papers}
+    if layout == "one id twice":  # the last one in the file, as ever
+        stored[papers[3].id] = replace(papers[3], title="The same id again")
+    assert found == {p.id: (EARLIER, stored[p.id]) for p in papers[:150]}
