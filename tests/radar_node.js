@@ -1,7 +1,7 @@
 // Runs theme/static/js/radar.js in node for the Python side (tests/test_radar.py, bench/bench_radar.py):
 // one ranker, the browser's. Reads one JSON job on stdin, writes one JSON answer on stdout.
-//   {"mode": "terms", "stopwords": [...], "bits": 22, "texts": [...]}        -> [[terms], [hashes]] per text
-//   {"mode": "rank", "manifest": {...}, "days": [{"idx": {...}, "au": {...}}],
+//   {"mode": "terms", "stopwords": [...], "bits": 18, "texts": [...]}        -> [[terms], [hashes]] per text
+//   {"mode": "rank", "manifest": {...}, "days": [{"idx": {...}, "au": {...}}],  (idx: a .idx.json, format 3)
 //    "library": {"name": "x.bib", "text": "..."} | null, "profile": {...}, "limit": 50, "code": false}
 //   (au: the day's .au.json, needed only to match followed authors)
 //                                                                              -> {"items": n, "results": [...]}
