@@ -3,6 +3,14 @@
 Builds sites of 1, 20 and 60 announcement days (copies of the real 2024-11-28 day under other
 dates) in temp dirs, side by side, and prints the time per day: the build should stay linear.
 Run: .venv/bin/python bench/bench_build.py
+
+The daily case, stage by stage: on a site that bench/bench_archive.py --keep left (DIR/daysN/ours,
+with the day it adds parked at DIR/daysN/<date>.json; copy it first, the build writes into it),
+each run removes the day and builds (the state before), puts the day back and builds again: that
+build's CPU seconds (user+sys, with its worker processes), wall time and peak memory, and where
+its time went (wall seconds in each generator's context and output, in the page writer's skip
+decisions, rendering and template loading). Min / median over the runs.
+Run: .venv/bin/python bench/bench_build.py --daily SITE --day PARKED.json [--runs 3]
 """
 
 from __future__ import annotations
@@ -49,7 +57,112 @@ def build(site: Path) -> float:
     return time.perf_counter() - started
 
 
+# The measured daily build: Pelican in this interpreter, its stages timed (wall seconds).
+CHILD = """
+import collections, functools, json, time
+acc = collections.Counter()
+
+def timed(key, f):
+    @functools.wraps(f)
+    def w(*a, **k):
+        t = time.perf_counter()
+        try:
+            return f(*a, **k)
+        finally:
+            acc[key(a)] += time.perf_counter() - t
+    return w
+
+import jinja2
+from pelican import Pelican, generators
+from pelican.settings import read_settings
+from arxiv_digest.site import writer as W
+W.SkipWriter._skip_page = timed(lambda a: "writer: skip decisions (write_file)", W.SkipWriter._skip_page)
+W._Keyed.render = timed(lambda a: "writer: render (changed pages, paginated decisions)", W._Keyed.render)
+jinja2.Environment._load_template = timed(lambda a: "jinja: template loading", jinja2.Environment._load_template)
+seen = set()
+
+def wrap(cls):
+    if cls in seen:
+        return
+    seen.add(cls)
+    for m in ("generate_context", "generate_output"):
+        if m in vars(cls):
+            setattr(cls, m, timed(lambda a, m=m: f"{type(a[0]).__name__}.{m}", vars(cls)[m]))
+
+orig_init = generators.Generator.__init__
+def init(self, *a, **k):
+    for c in type(self).__mro__:
+        if c is not generators.Generator and issubclass(c, generators.Generator):
+            wrap(c)
+    orig_init(self, *a, **k)
+generators.Generator.__init__ = init
+t0 = time.perf_counter()
+settings = read_settings("pelicanconf.py", override={"PATH": "content", "OUTPUT_PATH": "output"})
+Pelican(settings).run()
+acc["total (in-process)"] = time.perf_counter() - t0
+print(json.dumps(acc))
+"""
+
+
+def _run(cmd: list[str], site: Path) -> tuple[float, float, float, str]:
+    """(wall s, CPU s with reaped children, peak RSS MB, stdout) of a command run in site."""
+    import os
+    import resource
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(site / "plugins"), PYTHONHASHSEED="0")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=site, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd[:3])} failed in {site}:\n{proc.stderr[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024, proc.stdout
+
+
+def daily(site: Path, parked: Path, runs: int) -> None:
+    """The daily case on a kept site, stage by stage (see the module docstring)."""
+    import statistics
+
+    day = site / "content" / "digests" / parked.name[:4] / parked.name
+    plain = [sys.executable, "-m", "pelican", "content", "-o", "output", "-s", "pelicanconf.py", "-q"]
+    walls, cpus, rss, stages = [], [], [], []
+    for _ in range(runs):
+        day.unlink(missing_ok=True)
+        _run(plain, site)
+        shutil.copy(parked, day)
+        wall, cpu, mb, out = _run([sys.executable, "-c", CHILD], site)
+        walls.append(wall)
+        cpus.append(cpu)
+        rss.append(mb)
+        stages.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"  run: {wall:.2f} s wall, {cpu:.2f} CPU s, peak {mb:.0f} MB", flush=True)
+
+    def mm(v: list[float]) -> str:
+        return f"{min(v):.2f} / {statistics.median(v):.2f}"
+
+    print(f"daily build of {site} (+{parked.stem}), {runs} run(s), min / median:")
+    print(f"  CPU s (user+sys): {mm(cpus)}   wall s: {mm(walls)}   peak MB: {max(rss):.0f}")
+    print("  stage (wall s, median of the runs; stages nest: the writer's inside the generators'):")
+    keys = sorted({k for s in stages for k in s}, key=lambda k: -statistics.median(
+        [s.get(k, 0.0) for s in stages]))
+    for k in keys:
+        print(f"    {statistics.median([s.get(k, 0.0) for s in stages]):7.3f}  {k}")
+
+
 def main() -> None:
+    if "--daily" in sys.argv:
+        import argparse
+
+        ap = argparse.ArgumentParser(description=__doc__)
+        ap.add_argument("--daily", type=Path, required=True, help="a kept site (bench_archive --keep)")
+        ap.add_argument("--day", type=Path, required=True, help="the parked day file it adds")
+        ap.add_argument("--runs", type=int, default=3)
+        args = ap.parse_args()
+        daily(args.daily.resolve(), args.day.resolve(), args.runs)
+        return
     logging.disable(logging.WARNING)
     results = []
     for n in (1, 20, 60):

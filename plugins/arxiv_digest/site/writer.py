@@ -33,6 +33,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import itertools
 import json
 import logging
 import operator
@@ -350,6 +351,8 @@ class SkipWriter(Writer):  # type: ignore[misc]
         # (name, path, digest or None: not digestible) of the page write_file found changed
         self.decided: tuple[str, str, str | None] | None = None
         self._shared_memo: dict[tuple[bytes, int, tuple[str, ...]], tuple[Any, list[Any], bytes]] = {}
+        self._splits: dict[tuple[bytes, tuple[str, ...]],
+                           tuple[tuple[str, ...], tuple[tuple[str, bytes], ...]]] = {}
         self._out_prefix = sanitised_join(self.output_path, "x")[:-1]  # ".../output/"
         self._start()
         SkipWriter.active = self
@@ -423,10 +426,10 @@ class SkipWriter(Writer):  # type: ignore[misc]
         overlay.update(kwargs)
         path = sanitised_join(self.output_path, name)
         try:
-            shared = self._shared(inputs, context, overlay)
+            shared_names, own = self._split(inputs, overlay)
+            shared = self._shared(inputs[0], shared_names, context)
             digest = _h(b"W", inputs[0], shared, *(
-                var.encode() + self.digester.of(overlay[var]) for var in inputs[1] if var in overlay
-            )).hex()
+                name + self.digester.of(overlay[var]) for var, name in own)).hex()
         except Unknown as e:
             logger.debug("%s: rendered (%s)", name, e)
             self.decided = (name, path, None)
@@ -448,13 +451,24 @@ class SkipWriter(Writer):  # type: ignore[misc]
             signals.content_written.send(path, context=localcontext)
         return True
 
-    def _shared(self, inputs: tuple[bytes, list[str]], context: Mapping[str, Any],
-                overlay: Mapping[str, Any]) -> bytes:
+    def _split(self, inputs: tuple[bytes, list[str]], overlay: Mapping[str, Any]
+               ) -> tuple[tuple[str, ...], tuple[tuple[str, bytes], ...]]:
+        """The template's variables the context gives, and those the call gives (with their
+        names encoded), in the template's order; once per template and call signature."""
+        key = (inputs[0], tuple(overlay))
+        split = self._splits.get(key)
+        if split is None:
+            split = (tuple(var for var in inputs[1] if var not in overlay),
+                     tuple((var, var.encode()) for var in inputs[1] if var in overlay))
+            self._splits[key] = split
+        return split
+
+    def _shared(self, template_key: bytes, names: tuple[str, ...], context: Mapping[str, Any]
+                ) -> bytes:
         """The digest of the variables a page takes from the generator's context (every page of
         a generator shares them): kept while each is the same object as when it was digested."""
-        names = tuple(var for var in inputs[1] if var not in overlay)
-        key = (inputs[0], id(context), names)
-        values = [context.get(var, _MISSING) for var in names]
+        key = (template_key, id(context), names)
+        values = list(map(context.get, names, itertools.repeat(_MISSING, len(names))))
         memo = self._shared_memo.get(key)
         if (memo is not None and memo[0] is context and len(memo[1]) == len(values)
                 and all(map(operator.is_, values, memo[1]))):
