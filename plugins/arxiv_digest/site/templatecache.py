@@ -10,15 +10,23 @@ A compiled template depends on more than its source: on the environment's syntax
 and on how each filter and test is called (Jinja passes a context, eval context or environment
 to the functions that ask for one, decided when compiling). All of that, with Jinja's version, is
 part of an entry's key: an environment configured otherwise never reads another's code. Jinja
-checks the source's checksum and the Python version itself.
+checks the source's checksum and the Python version itself. And Jinja's optimizer folds a filter
+applied to a constant (`{{ "x"|tr }}`) into the code, with the filter as it was: so the entries
+live in a folder per build fingerprint (daycache.fingerprint: this plugin's code, the theme, the
+settings and the edition's catalog), and another language or another version of a filter never
+reads them. The daily build, same code and settings, reads them.
 
-The cache lives beside the build cache (content/digests/.cache/jinja/), and like it is disposable.
+The cache lives beside the build cache (content/digests/.cache/jinja/<fingerprint>/), and like it
+is disposable; the folders of the most recent fingerprints are kept (two editions build from the
+same data folder), older ones removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +34,14 @@ import jinja2
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.utils import _PassArg
 
+from ..daycache import fingerprint
+from ..i18n import catalog_hash
 from ..render import digest_settings
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache/jinja"  # under the data folder (content/digests)
+KEEP = 4  # fingerprints whose compiled templates are kept (editions, a code change and back)
 _OPTIONS = ("block_start_string", "block_end_string", "variable_start_string",
             "variable_end_string", "comment_start_string", "comment_end_string",
             "line_statement_prefix", "line_comment_prefix", "trim_blocks", "lstrip_blocks",
@@ -100,13 +111,27 @@ def enable(pelican: Any) -> None:
     jinja = dict(settings.get("JINJA_ENVIRONMENT") or {})
     if jinja.get("bytecode_cache") is not None:
         return
-    folder = digest_settings(settings).data_dir / CACHE_DIR  # validated: ConfigError raised before
+    ds = digest_settings(settings)  # validated: a ConfigError was raised before
+    theme = settings.get("THEME")
+    keyed = {**settings, "ARXIV_DIGEST_CATALOG": catalog_hash(theme, settings.get("DEFAULT_LANG"))}
+    base = ds.data_dir / CACHE_DIR
+    folder = base / fingerprint(keyed, ds.config_file, theme)
     try:
         jinja["bytecode_cache"] = TemplateBytecode(folder)
+        os.utime(folder)  # in use: pruned last
+        _prune(base, folder)
     except OSError as e:  # a read-only tree: templates are compiled as Pelican does
         logger.warning("%s: compiled templates are not kept (%s)", folder, e)
         return
     settings["JINJA_ENVIRONMENT"] = jinja
+
+
+def _prune(base: Path, current: Path) -> None:
+    """Remove the folders of all but the KEEP most recently used fingerprints."""
+    folders = sorted((p for p in base.iterdir() if p.is_dir() and p != current),
+                     key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in folders[KEEP - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 __all__ = ["CACHE_DIR", "TemplateBytecode", "enable", "signature"]
