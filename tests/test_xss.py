@@ -146,6 +146,15 @@ def test_the_hostile_text_is_stored_from_every_source(hostile_site: dict[str, An
     assert hostile_site["calls"] > 100
 
 
+def moved_topic_page(rel: str, source: str) -> bool:
+    """A topic's old newest-first page (topics/<slug>/page/<n>/, theme/templates/topic_moved.html):
+    its one meta refresh, the theme's own, goes to that topic's landing page and nowhere else."""
+    m = re.fullmatch(r"topics/([a-z0-9-]+)/page/\d+/index\.html", rel)
+    refresh = html.fromstring(source).cssselect("meta[http-equiv]")
+    return bool(m and source.count("http-equiv") == 1 and len(refresh) == 1 and re.fullmatch(
+        rf"0; url=(https?://[\w.:-]+)?/topics/{m[1]}/", refresh[0].get("content") or ""))
+
+
 def test_every_page_shows_the_payloads_as_text_only(hostile_site: dict[str, Any]) -> None:
     out = hostile_site["out"]
     inline = theme_inline_scripts(hostile_site["site"] / "theme")
@@ -153,6 +162,8 @@ def test_every_page_shows_the_payloads_as_text_only(hostile_site: dict[str, Any]
     for path in pages(out):
         source = path.read_text(encoding="utf-8")
         found = raw_problems(source) + element_problems(html.fromstring(source), inline)
+        if moved_topic_page(path.relative_to(out).as_posix(), source):
+            found = [f for f in found if "refresh" not in f]  # the theme's own, checked there
         if found:
             problems[str(path.relative_to(out))] = sorted(set(found))[:8]
         if SEEN in html.fromstring(source).text_content():
@@ -326,7 +337,9 @@ def test_chromium_sees_no_dialog_on_any_page(hostile_site: dict[str, Any]) -> No
     base = f"http://127.0.0.1:{server.server_address[1]}"
     dialogs: list[str] = []
     live: dict[str, list[str]] = {}
-    urls = ["/" + str(p.relative_to(out)).removesuffix("index.html") for p in pages(out)]
+    urls = ["/" + str(p.relative_to(out)).removesuffix("index.html") for p in pages(out)
+            # (a topic's old page/<n>/ only redirects to its landing page, loaded as well)
+            if not moved_topic_page(p.relative_to(out).as_posix(), p.read_text(encoding="utf-8"))]
     urls.append("/search/?q=onerror")  # results whose excerpts hold payloads
     try:
         with sync_api.sync_playwright() as pw:
