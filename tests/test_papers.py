@@ -121,7 +121,7 @@ def test_an_old_style_id_gets_its_page_under_its_own_path(out: Path) -> None:
 def test_coins_parse_back_to_each_paper(out: Path) -> None:
     records = stored(out)
     pages = [*out.glob("2024/*/*/index.html"), *out.glob("topics/*/index.html"),
-             *out.glob("topics/*/page/*/index.html")]
+             *out.glob("topics/*/part/*/index.html")]
     seen = 0
     for path in pages:
         for art in doc(path).cssselect("article.paper"):
