@@ -76,7 +76,8 @@ import jinja2
 import pelican
 from pelican import generators
 from arxiv_digest.site import writer as W
-W.SkipWriter._skip_page = timed(lambda a: "writer: skip decisions (write_file)", W.SkipWriter._skip_page)
+if hasattr(W.SkipWriter, "_skip_page"):  # (a writer from before write_file decided pages)
+    W.SkipWriter._skip_page = timed(lambda a: "writer: skip decisions (write_file)", W.SkipWriter._skip_page)
 W._Keyed.render = timed(lambda a: "writer: render (changed pages, paginated decisions)", W._Keyed.render)
 jinja2.Environment._load_template = timed(lambda a: "jinja: template loading", jinja2.Environment._load_template)
 seen = set()
