@@ -22,8 +22,10 @@ biggest of them):
            four-year archive), so `update` writes version links back into N earlier day files
            and the build renders those days again
 
-Each daily run works on its own copy of the base (day files as hard links: the store writes by
-rename; output/ and the caches copied whole: Pelican writes pages in place), settled by `again`.
+Each daily run works on its own copy of the base, at the base's path (the base is renamed aside
+meanwhile: the build cache's fingerprint holds PATH and OUTPUT_PATH), day files as hard links (the
+store writes by rename), output/ and the caches copied whole (Pelican writes pages in place), and
+settled by `again`.
 Per step: wall s, CPU s, peak RSS MB, and from the logs the pages rendered / unchanged (the
 writer's "Pages:" line), earlier days written back (update) and the periods re-indexed (search).
 --profile PATH adds one more spread run whose pelican runs under cProfile (stats to PATH; not counted
@@ -61,9 +63,12 @@ class Step:
     def __init__(self, wall: float, cpu: float, rss_mb: float, log: str) -> None:
         self.wall, self.cpu, self.rss_mb, self.log = wall, cpu, rss_mb, log
 
+    written: tuple[int, int] | None = None  # (files written, files in output/) for a build
+
     def pages(self) -> str:
-        m = re.search(r"Pages: (\d+) rendered, (\d+) unchanged", self.log)
-        return f"{m.group(1)} / {m.group(2)}" if m else ""
+        if self.written is None:
+            return ""
+        return f"{self.written[0]:,} of {self.written[1]:,} files written"
 
     def indexed(self) -> str:
         m = re.search(r"re-indexed (.*?); [\d.]+ s", self.log)
@@ -86,6 +91,21 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> Step:
     if code:
         raise SystemExit(f"{' '.join(cmd)} failed in {cwd} (exit {code}):\n{text[-3000:]}")
     return Step(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text)
+
+
+def build(site: Path, env: dict[str, str], profile: Path | None = None) -> Step:
+    """Pelican on the site, and how many output files it wrote (mtime at or after its start: the
+    writer logs its "Pages:" count at INFO only, and -v would log every file)."""
+    t0 = time.time_ns() - 1_000_000
+    step = run(pelican_cmd(site, profile), site, env)
+    n = total = 0
+    for folder, _, files in os.walk(site / "output"):
+        for name in files:
+            total += 1
+            if os.stat(os.path.join(folder, name)).st_mtime_ns >= t0:
+                n += 1
+    step.written = (n, total)
+    return step
 
 
 def pelican_cmd(site: Path, profile: Path | None = None) -> list[str]:
@@ -138,7 +158,7 @@ def main() -> None:
                     help="replacements re-pointed to N earlier days in the spread case (default 110)")
     ap.add_argument("--runs", type=int, default=2, help="runs of each daily case (default 2)")
     ap.add_argument("--work", type=Path, help="folder for the copies (default: a temp folder)")
-    ap.add_argument("--keep", action="store_true", help="leave the copies")
+    ap.add_argument("--keep", action="store_true", help="leave the copies (as WORK/<case><run>)")
     ap.add_argument("--profile", type=Path, metavar="PATH",
                     help="also profile the spread case's pelican (cProfile stats to PATH)")
     ap.add_argument("--cases", default="plain,spread", help="daily cases, comma-separated")
@@ -178,11 +198,14 @@ def main() -> None:
     print(f"{days} stored days in {src}; code {ROOT}; work {work}; load {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} CPUs", flush=True)
     try:
-        base = work / "base"
+        base, kept = work / "base", work / "base.kept"
+        if kept.exists() and not (base / ".cache" / "search" / "en" / "state.json").exists():
+            shutil.rmtree(base, ignore_errors=True)  # a killed run's copy
+            kept.rename(base)
         if not (base / ".cache" / "search" / "en" / "state.json").exists():
             shutil.rmtree(base, ignore_errors=True)
             make_base(src, base)
-            row("cold", "pelican", [run(pelican_cmd(base), base, env)])
+            row("cold", "pelican", [build(base, env)])
             row("cold", "search", [run(search_cmd(base), base, env)])
         else:
             print(f"  (base kept from an earlier run: {base})")
@@ -194,23 +217,25 @@ def main() -> None:
             extra = 1 if args.profile and case == "spread" else 0
             for i in range(args.runs + extra):
                 profiled = i == args.runs  # the extra run: its pelican under cProfile, not counted
-                where = work / f"{case}{i}"
-                shutil.rmtree(where, ignore_errors=True)
-                copy_site(base, where)
-                again = [run(pelican_cmd(where), where, env), run(search_cmd(where), where, env)]
+                # the run's copy takes the base's path (the build cache's fingerprint holds every
+                # Pelican setting, PATH and OUTPUT_PATH included: elsewhere every day is new)
+                where = base
+                base.rename(kept)
+                copy_site(kept, where)
+                again = [build(where, env), run(search_cmd(where), where, env)]
                 cmd = [PY, "-m", "arxiv_digest", "-s", str(where / "pelicanconf.py"), "update",
                        "--now", NOW]
                 update = run(cmd, where, uenv)
                 if profiled:
                     print("  profiling the spread case's build ...", flush=True)
-                    step = run(pelican_cmd(where, args.profile), where, env)
+                    step = build(where, env, args.profile)
                     print(f"  (under cProfile: wall {step.wall:.2f} s, CPU {step.cpu:.2f} s, "
                           f"pages {step.pages()}; stats in {args.profile})", flush=True)
                 else:
                     got["pelican0"].append(again[0])
                     got["search0"].append(again[1])
                     got["update"].append(update)
-                    got["pelican"].append(run(pelican_cmd(where), where, env))
+                    got["pelican"].append(build(where, env))
                     got["search"].append(run(search_cmd(where), where, env))
                     parts = [got[k][-1] for k in ("update", "pelican", "search")]
                     got["total"].append(Step(sum(p.wall for p in parts), sum(p.cpu for p in parts),
@@ -218,8 +243,12 @@ def main() -> None:
                     for k in ("pelican0", "search0", "update", "pelican", "search", "total"):
                         row(f"{case}#{i}", {"pelican0": "again", "search0": "again-s"}.get(k, k),
                             [got[k][-1]])
-                if not args.keep:
-                    shutil.rmtree(where, ignore_errors=True)
+                if args.keep:
+                    shutil.rmtree(work / f"{case}{i}", ignore_errors=True)
+                    where.rename(work / f"{case}{i}")
+                else:
+                    shutil.rmtree(where)
+                kept.rename(base)
             label = {"pelican0": "again pelican", "search0": "again search"}
             for k, steps in got.items():
                 rows.append((case, label.get(k, k), steps))
@@ -229,7 +258,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
     print(f"\n{'case':8s} {'step':14s} {'wall s (min / med)':>19s} {'CPU s (min / med)':>19s} "
-          f"{'peak RSS':>9s}  pages rendered / unchanged, periods re-indexed, days written back")
+          f"{'peak RSS':>9s}  output files written, periods re-indexed, days written back")
     for case, step, steps in rows:
         if "#" in case:
             continue
