@@ -669,3 +669,52 @@ def test_a_build_with_nothing_new_writes_no_file(site: Path, tmp_path: Path,
     download.write_text("tampered", encoding="utf-8")
     build_site(site, output)
     assert_identical(output, cold_build(site, tmp_path / "cold"))
+
+
+def test_a_kept_output_loses_the_pages_of_a_day_that_is_gone(site: Path, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A build into a kept output/ (the publish build keeps it: publishconf.py) deletes what the
+    last build wrote and this one did not, so it holds what a fresh output would; a file the
+    writer did not write, or one changed since, is left alone."""
+    late = site / "content" / "digests" / LATE_DAY[:4] / f"{LATE_DAY}.json"
+    output = tmp_path / "kept"
+    shutil.copy(site / f"{LATE_DAY}.json", late)
+    try:
+        build_site(site, output)
+    finally:
+        late.unlink()
+    gone = output / "2024/12/26/index.html"
+    assert gone.is_file()
+    mine = output / "notes.txt"  # not the writer's
+    mine.write_text("kept")
+    with caplog.at_level(logging.INFO, logger="arxiv_digest.site.writer"):
+        build_site(site, output)
+    assert not gone.exists() and not gone.parent.exists()  # the day's folder went with it
+    assert any(r.getMessage().startswith("Removed ") for r in caplog.records)
+    assert mine.read_text() == "kept"
+    mine.unlink()
+    assert_identical(output, cold_build(site, tmp_path / "cold"))
+
+
+def test_stale_files_are_deleted_only_when_as_recorded(tmp_path: Path) -> None:
+    """remove_stale deletes a recorded file this build did not write only while it is exactly as
+    recorded, and never a path outside the output folder (a hostile or damaged record)."""
+    output = tmp_path / "out"
+    (output / "a").mkdir(parents=True)
+    stale, edited = output / "a" / "stale.html", output / "edited.html"
+    outside = tmp_path / "outside.html"
+    for f in (stale, edited, outside):
+        f.write_text("x")
+    edited_rec = edited.stat()
+    edited.write_text("changed since")  # other size: not the recorded file any more
+    w = _writer(output)
+
+    def rec(p: Path, st: os.stat_result | None = None) -> list[Any]:
+        st = st or p.stat()
+        return ["d", st.st_size, st.st_mtime_ns]
+
+    w.previous = {"a/stale.html": rec(stale), "edited.html": rec(edited, edited_rec),
+                  "../outside.html": rec(outside), "gone.html": ["d", 1, 1], "bad": "x"}
+    assert w.remove_stale() == 1
+    assert not stale.exists() and not (output / "a").exists()
+    assert edited.read_text() == "changed since" and outside.is_file()

@@ -341,6 +341,7 @@ class SkipWriter(Writer):  # type: ignore[misc]
         self.fingerprint = ""
         self.pages: dict[str, list[Any]] = {}  # this build's record: path -> [digest, size, mtime]
         self.old: dict[str, list[Any]] = {}
+        self.previous: dict[str, list[Any]] = {}  # the last build's record, whatever its fingerprint
         self.pending_skip: tuple[str, str] | None = None  # (path, digest) of the page being written
         self.pending_key: tuple[str, str] | None = None
         self.rendered = self.skipped = 0
@@ -375,6 +376,8 @@ class SkipWriter(Writer):  # type: ignore[misc]
             data = json.loads(self.record_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return
+        if isinstance(data, dict) and isinstance(data.get("pages"), dict):
+            self.previous = data["pages"]  # what the last build wrote here: see remove_stale
         if not isinstance(data, dict) or data.get("fingerprint") != self.fingerprint:
             return  # another site, code or config: every page is rendered
         pages, spans, templates = data.get("pages"), data.get("links"), data.get("templates")
@@ -616,6 +619,40 @@ class SkipWriter(Writer):  # type: ignore[misc]
     def _remember_stat(self, filename: str, digest: str, st: os.stat_result) -> None:
         self.pages[self._rel(filename)] = [digest, st.st_size, st.st_mtime_ns]
 
+    def remove_stale(self) -> int:
+        """Delete the files the last build wrote through this writer and this one did not (a day
+        or topic gone, a page renamed), so a kept output/ holds what a fresh one would: only a file
+        still as recorded (same size and mtime) is deleted, never one written since by anything
+        else. Folders left empty go too. Returns how many files were deleted."""
+        if not self.on:
+            return 0
+        root = os.path.realpath(self.output_path)
+        removed = 0
+        for rel, rec in self.previous.items():
+            if rel in self.pages or not (isinstance(rel, str) and isinstance(rec, list) and len(rec) == 3):
+                continue
+            path = os.path.realpath(os.path.join(root, rel))
+            if os.path.commonpath([root, path]) != root or path == root:
+                continue  # a record naming a path outside the output: never touched
+            try:
+                st = os.stat(path)
+                if [st.st_size, st.st_mtime_ns] != rec[1:]:
+                    continue
+                os.unlink(path)
+            except OSError:
+                continue
+            removed += 1
+            parent = os.path.dirname(path)
+            while parent != root and os.path.commonpath([root, parent]) == root:
+                try:
+                    os.rmdir(parent)  # only when empty
+                except OSError:
+                    break
+                parent = os.path.dirname(parent)
+        if removed:
+            logger.info("Removed %d stale file(s) the last build wrote into %s", removed, root)
+        return removed
+
     def save(self) -> None:
         """Keep this build's record for the next build (atomically; a failure only warns)."""
         if not self.on or self.record_path is None:
@@ -650,6 +687,7 @@ def finish(pelican: Any) -> None:
     """At the end of a build (finalized): keep the page record, forget this build's writer."""
     writer, SkipWriter.active = SkipWriter.active, None
     if writer is not None:
+        writer.remove_stale()
         writer.save()
 
 
