@@ -345,8 +345,8 @@ def test_a_daily_build_reads_nothing_for_an_unchanged_day(tmp_path: Path) -> Non
     """What the build wrote to output/ is recorded (DayFiles.wrote, save_state): the next build
     finds an unchanged day by a stat of its file and of its index in output/, and reads or
     writes nothing for it; a changed listing, an output file changed or removed, a changed day
-    file (hashed again: a file modified within RACY_NS of being hashed is never trusted by its
-    stat) or another output folder is not unchanged."""
+    file (its key is filekeys.FileKeys', the build cache's: see tests/test_build.py for its stat
+    record) or another output folder is not unchanged."""
     import os
     import time
 
@@ -370,12 +370,16 @@ def test_a_daily_build_reads_nothing_for_an_unchanged_day(tmp_path: Path) -> Non
     assert again.unchanged(paths[1], ["2411.18077"], out) is None
     (out / "2024-11-27.idx.json").unlink()
     assert again.unchanged(paths[0], ["2411.18077"], out) is None
-    # a day file changed now (racy: hashed again, not trusted by its stat), then at any time
-    text = paths[1].read_text(encoding="utf-8").replace("Large Language", "Large language", 1)
-    paths[1].write_text(text, encoding="utf-8")
+    # a day file changed: its new bytes' key, as the build cache keys it
+    from arxiv_digest.filekeys import file_key
+
+    text = paths[0].read_text(encoding="utf-8").replace("Large Language", "Large language", 1)
+    paths[0].write_text(text, encoding="utf-8")
+    (out / radar.day_files("2024-11-27")["idx"]).write_text("{}", encoding="utf-8")
+    again.wrote(paths[0], ["2411.18077"], out, 513)  # as if written from the old bytes
     fresh = radar.DayFiles(data)
-    assert fresh.key_of(paths[1]) == radar.file_hash(text.encode("utf-8"))
-    assert str(paths[1]) not in fresh._files and str(paths[0]) in fresh._files
+    assert fresh.key_of(paths[0]) == file_key(text.encode("utf-8"))
+    assert fresh.unchanged(paths[0], ["2411.18077"], out) is None
 
 
 def test_terms_several_papers_share_come_first() -> None:

@@ -46,7 +46,6 @@ import math
 import os
 import re
 import shutil
-import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -56,9 +55,10 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..daycache import file_hash, prefill, workers
+from ..daycache import prefill, workers
 from ..enrich.links import ARTEFACT_KINDS, badges
 from ..errors import StoreError
+from ..filekeys import FileKeys, file_key
 from ..models import Digest, Paper
 from ..render import digest_settings
 from ..store import iter_days, parse, write_if_changed
@@ -477,10 +477,8 @@ def fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-# in the fingerprint's folder: the day files' hashes by stat, and what output/ holds (not .json:
-# Pelican would read it as a day)
+# in the fingerprint's folder: what output/ holds (not .json: Pelican would read it as a day)
 STATE = "days.state"
-RACY_NS = 2_000_000_000  # a file modified this recently is hashed again next time (its mtime may not tick)
 
 
 class DayFiles:
@@ -491,8 +489,8 @@ class DayFiles:
     as long as the data folder's .cache/ is kept. The folder is disposable. `fill` computes the
     missing days first in forked processes (daycache.prefill: this is one of its stores).
 
-    The day files' hashes are kept by (size, mtime) in STATE (as git's index does: a file whose
-    mtime is within RACY_NS of when it was hashed is hashed again), with what the last build
+    The day files' keys come from filekeys.FileKeys, as the build cache's do (its stat record,
+    else git's index in a fresh checkout, else the bytes), and STATE keeps what the last build
     wrote to its output folder, so that a daily build reads and writes nothing for an unchanged
     day (`unchanged`): one stat of the day file and one of its index in output/.
     """
@@ -502,13 +500,13 @@ class DayFiles:
         self.dir = self.root / fingerprint()
         self.built = 0  # days computed (not read from the cache) by this object
         self._listed: dict[str, str] = {}  # day -> hash of the ids its page lists
-        self._files: dict[str, list[int | str]] = {}  # day file -> [size, mtime_ns, hash]
+        self.files = FileKeys(data_dir)  # the day files' keys (shared record with the build cache)
         self._out: dict[str, Any] = {"dir": "", "days": {}}  # the output folder, day -> what is there
         try:
             state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
-            files, out = state["files"], state["out"]
-            if isinstance(files, dict) and isinstance(out, dict) and isinstance(out.get("days"), dict):
-                self._files, self._out = files, out
+            out = state["out"]
+            if isinstance(out, dict) and isinstance(out.get("days"), dict):
+                self._out = out
         except (OSError, ValueError, KeyError, TypeError):
             pass  # no state yet, or an unreadable one: every day is hashed (and its files compared)
 
@@ -517,21 +515,8 @@ class DayFiles:
         return self.dir / f"{day}.{key[:24]}.{listed}.radar"  # not .json: Pelican would read it as a day
 
     def key_of(self, path: Path) -> str:
-        """The day file's hash (daycache.prefill's store protocol): from STATE if the file's size
-        and mtime are those it was hashed with."""
-        st = path.stat()
-        rec = self._files.get(str(path))
-        if rec is not None and rec[:2] == [st.st_size, st.st_mtime_ns]:
-            return str(rec[2])
-        return self._hashed(path, path.read_bytes(), st)
-
-    def _hashed(self, path: Path, raw: bytes, st: os.stat_result) -> str:
-        key = file_hash(raw)
-        if time.time_ns() - st.st_mtime_ns > RACY_NS:
-            self._files[str(path)] = [st.st_size, st.st_mtime_ns, key]
-        else:
-            self._files.pop(str(path), None)
-        return key
+        """The day file's content key (daycache.prefill's store protocol; filekeys.FileKeys)."""
+        return self.files.key_of(path)
 
     def has(self, day: str, key: str) -> bool:
         """Whether the day's entry for this file hash (and the ids its page lists) exists."""
@@ -581,7 +566,7 @@ class DayFiles:
         except (OSError, ValueError, KeyError, TypeError):
             pass
         raw = path.read_bytes()
-        key = self._hashed(path, raw, path.stat())
+        key = file_key(raw)
         index = build_day(parse(path, raw), listed)
         self.built += 1
         self.put(day, key, index)
@@ -616,14 +601,14 @@ class DayFiles:
             self._out["days"].pop(path.stem, None)
 
     def save_state(self, days: Iterable[str]) -> None:
-        """Write STATE (atomically), keeping only these days' records."""
+        """Write STATE (atomically), keeping only these days' records, and the day files' keys."""
         keep = set(days)
         self._out["days"] = {d: r for d, r in self._out["days"].items() if d in keep}
-        self._files = {p: r for p, r in self._files.items() if Path(p).stem in keep}
+        self.files.save()
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = self.dir / f".{STATE}.{os.getpid()}.tmp"
-            tmp.write_text(_dumps({"files": self._files, "out": self._out}), encoding="utf-8")
+            tmp.write_text(_dumps({"out": self._out}), encoding="utf-8")
             tmp.replace(self.dir / STATE)
         except OSError as e:
             logger.warning("radar: could not save %s: %s", self.dir / STATE, e)
@@ -644,6 +629,7 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
     from the cache are computed in `processes` forked processes first."""
     out.mkdir(parents=True, exist_ok=True)
     cache = DayFiles(data_dir)
+    cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
     days: list[tuple[str, int, str]] = []
     written: set[str] = set()
     changed = []
