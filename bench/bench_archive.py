@@ -233,6 +233,7 @@ def skeleton(root: Path, site: Path) -> None:
         shutil.copy(root / name, site / name)
     shutil.copytree(root / "theme", site / "theme")
     (site / "plugins").symlink_to(root / "plugins")
+    (site / "scripts").symlink_to(root / "scripts")  # the search index step (search_cmd)
     (site / "content" / "digests").mkdir(parents=True)
     pages = root / "content" / "pages"
     if pages.is_dir():
@@ -382,10 +383,10 @@ def pelican_cmd(plain: bool = False) -> list[str]:
 
 
 def search_cmd() -> list[str]:
-    """As the Makefile's SEARCH_INDEX: the old index removed, then Pagefind over output/."""
-    return [sys.executable, "-c", "import runpy, shutil, sys; shutil.rmtree('output/pagefind', "
-            "ignore_errors=True); sys.argv = ['pagefind', '--site', 'output', '--silent']; "
-            "runpy.run_module('pagefind', run_name='__main__')"]
+    """As the Makefile's SEARCH_INDEX: scripts/search_index.py over output/, its period bundles
+    kept in .cache/search/en between runs (a cold build starts without it: clear_build_state)."""
+    return [sys.executable, "scripts/search_index.py", "--site", "output",
+            "--cache", ".cache/search/en"]
 
 
 def measure(site: Path, add_day: Callable[[], None], remove_day: Callable[[], None],
