@@ -12,8 +12,8 @@ biggest of them):
            it), then scripts/search_index.py --site output --cache .cache/search/en (the Makefile's
            search step); once, into a base folder every daily run is copied from
   again    the same two commands once more on a fresh copy of the base: nothing new (this also
-           settles the copy: the writer's and the search scan's stat records see new inodes and
-           ctimes after a copy, so the first build of a copy reads every output again)
+           settles the copy: the day files' stat record and the search scan's see new inodes and
+           ctimes after a copy, so the first build of a copy reads them again)
   daily    the real `python -m arxiv_digest update` against a local RSS server serving the
            recorded 2024-11-28 feed (bench_pipeline.py's child and feed), then pelican and the
            search index again
@@ -26,10 +26,11 @@ Each daily run works on its own copy of the base, at the base's path (the base i
 meanwhile: the build cache's fingerprint holds PATH and OUTPUT_PATH), day files as hard links (the
 store writes by rename), output/ and the caches copied whole (Pelican writes pages in place), and
 settled by `again`.
-Per step: wall s, CPU s, peak RSS MB, and from the logs the pages rendered / unchanged (the
-writer's "Pages:" line), earlier days written back (update) and the periods re-indexed (search).
---profile PATH adds one more spread run whose pelican runs under cProfile (stats to PATH; not counted
-in the table). Min / median over --runs; no assertions.
+Per step: wall s, CPU s, peak RSS MB; for a build the output files it wrote (mtime at or after its
+start; by top folder in the run lines: "days" = the year folders' day pages), from the logs the
+earlier days written back (update) and the periods re-indexed (search). Min / median over --runs;
+no assertions. --profile PATH adds one more run of the last case whose pelican runs under cProfile
+(stats to PATH; not in the table; `--cases plain --runs 0 --profile P` profiles the plain case).
 
 Run: .venv/bin/python bench/bench_daily.py --archive /tmp/bench/days1000/ours --spread 110 --runs 2
 """
@@ -64,6 +65,7 @@ class Step:
         self.wall, self.cpu, self.rss_mb, self.log = wall, cpu, rss_mb, log
 
     written: tuple[int, int] | None = None  # (files written, files in output/) for a build
+    kinds: dict[str, int] | None = None  # files written by output/'s top folder (years: day pages)
 
     def pages(self) -> str:
         if self.written is None:
@@ -99,12 +101,17 @@ def build(site: Path, env: dict[str, str], profile: Path | None = None) -> Step:
     t0 = time.time_ns() - 1_000_000
     step = run(pelican_cmd(site, profile), site, env)
     n = total = 0
-    for folder, _, files in os.walk(site / "output"):
+    kinds: dict[str, int] = {}
+    out = site / "output"
+    for folder, _, files in os.walk(out):
+        top = Path(folder).relative_to(out).parts[:1]
+        kind = "days" if top and top[0].isdigit() else (top[0] if top else "/")
         for name in files:
             total += 1
             if os.stat(os.path.join(folder, name)).st_mtime_ns >= t0:
                 n += 1
-    step.written = (n, total)
+                kinds[kind] = kinds.get(kind, 0) + 1
+    step.written, step.kinds = (n, total), kinds
     return step
 
 
@@ -160,7 +167,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="folder for the copies (default: a temp folder)")
     ap.add_argument("--keep", action="store_true", help="leave the copies (as WORK/<case><run>)")
     ap.add_argument("--profile", type=Path, metavar="PATH",
-                    help="also profile the spread case's pelican (cProfile stats to PATH)")
+                    help="also profile the last case's pelican once (cProfile stats to PATH)")
     ap.add_argument("--cases", default="plain,spread", help="daily cases, comma-separated")
     args = ap.parse_args()
 
@@ -214,7 +221,7 @@ def main() -> None:
             got: dict[str, list[Step]] = {"pelican0": [], "search0": [], "update": [], "pelican": [],
                                          "search": [], "total": []}
             current["body"] = feeds[case]
-            extra = 1 if args.profile and case == "spread" else 0
+            extra = 1 if args.profile and case == cases[-1] else 0
             for i in range(args.runs + extra):
                 profiled = i == args.runs  # the extra run: its pelican under cProfile, not counted
                 # the run's copy takes the base's path (the build cache's fingerprint holds every
@@ -227,10 +234,12 @@ def main() -> None:
                        "--now", NOW]
                 update = run(cmd, where, uenv)
                 if profiled:
-                    print("  profiling the spread case's build ...", flush=True)
+                    print(f"  profiling the {case} case's build ...", flush=True)
                     step = build(where, env, args.profile)
+                    written = sorted((step.kinds or {}).items(), key=lambda kv: -kv[1])
                     print(f"  (under cProfile: wall {step.wall:.2f} s, CPU {step.cpu:.2f} s, "
-                          f"pages {step.pages()}; stats in {args.profile})", flush=True)
+                          f"{step.pages()}: " + ", ".join(f"{name} {count}" for name, count in written)
+                          + f"; stats in {args.profile})", flush=True)
                 else:
                     got["pelican0"].append(again[0])
                     got["search0"].append(again[1])
@@ -243,6 +252,10 @@ def main() -> None:
                     for k in ("pelican0", "search0", "update", "pelican", "search", "total"):
                         row(f"{case}#{i}", {"pelican0": "again", "search0": "again-s"}.get(k, k),
                             [got[k][-1]])
+                    for k in ("pelican0", "pelican"):
+                        written = sorted((got[k][-1].kinds or {}).items(), key=lambda kv: -kv[1])
+                        print(f"    files written by {k}: "
+                              + ", ".join(f"{name} {count}" for name, count in written), flush=True)
                 if args.keep:
                     shutil.rmtree(work / f"{case}{i}", ignore_errors=True)
                     where.rename(work / f"{case}{i}")
@@ -260,7 +273,7 @@ def main() -> None:
     print(f"\n{'case':8s} {'step':14s} {'wall s (min / med)':>19s} {'CPU s (min / med)':>19s} "
           f"{'peak RSS':>9s}  output files written, periods re-indexed, days written back")
     for case, step, steps in rows:
-        if "#" in case:
+        if "#" in case or not steps:
             continue
         extra = steps[0].pages() or steps[0].indexed() or (
             f"{steps[0].written_back()} earlier days written back" if step == "update" else "")
