@@ -38,6 +38,7 @@ Run: .venv/bin/python bench/bench_daily.py --archive /tmp/bench/days1000/ours --
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import re
 import shutil
@@ -177,6 +178,11 @@ def main() -> None:
     src = args.archive.resolve()
     work = args.work.resolve() if args.work else Path(tempfile.mkdtemp(prefix="bench_daily."))
     work.mkdir(parents=True, exist_ok=True)
+    lock = (work / ".bench_daily.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # runs swap WORK/base: one at a time
+    except BlockingIOError:
+        raise SystemExit(f"another bench_daily.py is running in {work}") from None
     env = dict(os.environ, PYTHONPATH=str(ROOT / "plugins"))
     for name in ("ARXIV_DIGEST_LLM_MODEL", "ARXIV_DIGEST_LLM_API_BASE", "ARXIV_DIGEST_SETTINGS"):
         env.pop(name, None)  # the offline summarizer, always
