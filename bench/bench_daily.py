@@ -129,14 +129,17 @@ def search_cmd(site: Path) -> list[str]:
 
 def make_base(src: Path, base: Path) -> None:
     """The site folder: settings copied, plugins and theme this checkout's, day files linked (the
-    update's day index kept; no build cache: the cold build makes its own)."""
+    update's day index kept; no build-side cache: the cold build makes its own)."""
     base.mkdir(parents=True)
     for name in ("pelicanconf.py", "publishconf.py", "digest.yaml"):
         shutil.copy(src / name, base / name)
     (base / "plugins").symlink_to(ROOT / "plugins")
     (base / "theme").symlink_to(ROOT / "theme")
     link_tree(src / "content", base / "content")
-    shutil.rmtree(base / "content" / "digests" / ".cache" / "build", ignore_errors=True)
+    cache = base / "content" / "digests" / ".cache"
+    for entry in cache.iterdir() if cache.is_dir() else ():
+        if entry.name != "day-index":  # build/, pages/, radar/, jinja/: the build's (links removed)
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
 def copy_site(base: Path, where: Path) -> None:
