@@ -80,7 +80,7 @@ DEFAULT_PAGINATION = False
 CACHE_CONTENT = False
 LOAD_CONTENT_CACHE = False
 
-# The plugin's settings (defaults and meaning: plugins/arxiv_digest/settings.py)
+# The plugin's settings (defaults and meaning: plugins/arxiv_digest/core/settings.py)
 ARXIV_DIGEST_CATEGORIES = ["cs.AI", "cs.CL", "cs.CV", "cs.LG"]
 ARXIV_DIGEST_CONFIG = os.path.join(HERE, "digest.yaml")
 ARXIV_DIGEST_LIST_ALL = False

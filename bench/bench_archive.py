@@ -95,7 +95,7 @@ def _clean(text: str | None) -> str:
 
 def real_texts(fixtures: Path) -> list[Text]:
     """Titles, abstracts and authors from every recorded source that has them."""
-    from arxiv_digest.fetch import parse_rss
+    from arxiv_digest.update.fetch import parse_rss
     from lxml import etree
 
     out = [Text(r.title, r.abstract, r.authors)
@@ -124,7 +124,7 @@ def real_texts(fixtures: Path) -> list[Text]:
 
 def real_listings(fixtures: Path, categories: tuple[str, ...]) -> list[Listing]:
     """The category and announce-type mix of the RSS day, restricted to the configured categories."""
-    from arxiv_digest.fetch import parse_rss
+    from arxiv_digest.update.fetch import parse_rss
 
     wanted = set(categories)
     out = []
@@ -136,7 +136,7 @@ def real_listings(fixtures: Path, categories: tuple[str, ...]) -> list[Listing]:
 
 def archive_days(n_days: int) -> list[dt.date]:
     """The last n announcement days up to LAST_DAY, oldest first (weekends and holidays skipped)."""
-    from arxiv_digest import schedule
+    from arxiv_digest.core import schedule
 
     start = LAST_DAY - dt.timedelta(days=n_days * 2 + 30)
     days = schedule.announcement_days(start, LAST_DAY)
@@ -147,7 +147,7 @@ def archive_days(n_days: int) -> list[dt.date]:
 
 def next_day(day: dt.date) -> dt.date:
     """The announcement day after `day`."""
-    from arxiv_digest import schedule
+    from arxiv_digest.core import schedule
 
     d = day + dt.timedelta(days=1)
     while not schedule.is_announcement_day(d):
@@ -159,7 +159,7 @@ class Generator:
     """Writes generated day files with the project's own stages and store."""
 
     def __init__(self, site: Path, per_day: int, seed: int, fixtures: Path) -> None:
-        from arxiv_digest.settings import load_settings
+        from arxiv_digest.core.settings import load_settings
 
         self.settings = load_settings({"PATH": str(site / "content"),
                                        "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml")})
@@ -181,7 +181,7 @@ class Generator:
 
     def records(self, day: dt.date) -> tuple[Any, ...]:
         """One day's raw records: real titles, abstracts and authors recombined, real listing slots."""
-        from arxiv_digest.normalize import RawRecord
+        from arxiv_digest.update.normalize import RawRecord
 
         rng = random.Random(f"{self.seed}:{day.isoformat()}")
         out = []
@@ -198,16 +198,16 @@ class Generator:
 
     def fetched(self, day: dt.date) -> Any:
         """What the fetch would hand to update for this day (pipeline.store_fetched's input)."""
-        from arxiv_digest.fetch import FetchedDay
+        from arxiv_digest.update.fetch import FetchedDay
 
         return FetchedDay(day, self.records(day), "rss")
 
     def update_day(self, day: dt.date) -> Path:
         """The day stored as `update` stores it, everything after the fetch (pipeline.store_fetched)."""
-        from arxiv_digest.fetch import FetchedDay
+        from arxiv_digest.update.fetch import FetchedDay
 
         try:
-            from arxiv_digest.pipeline import store_fetched
+            from arxiv_digest.update.pipeline import store_fetched
         except ImportError:  # a checkout from before store_fetched (--root): its own stages only
             return self.write_day(day)
         result = store_fetched(self.settings, FetchedDay(day, self.records(day), "rss"),
@@ -217,9 +217,9 @@ class Generator:
 
     def write_day(self, day: dt.date) -> Path:
         """Build one day through build_digest and the summarizer, and store it."""
-        from arxiv_digest import store
-        from arxiv_digest.fetch import FetchedDay
-        from arxiv_digest.pipeline import build_digest
+        from arxiv_digest.core import store
+        from arxiv_digest.update.fetch import FetchedDay
+        from arxiv_digest.update.pipeline import build_digest
 
         digest = build_digest(FetchedDay(day, self.records(day), "rss"), self.settings)
         digest = self.summarizer.summarize(digest)
@@ -270,7 +270,7 @@ FEED_MAX_ITEMS = 30
 
 def write_plain_day(plain: Path, digest: Any, settings: Any) -> None:
     """The plain-Pelican twin of a day file."""
-    from arxiv_digest.tagging import is_listed
+    from arxiv_digest.enrich.tagging import is_listed
 
     path = plain / "content" / digest.date[:4] / f"{digest.date}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -349,7 +349,7 @@ class Build:
 # pelican with the radar generator disconnected (the plugin registers it; --no-radar)
 NO_RADAR = """\
 import runpy, sys
-import arxiv_digest, arxiv_digest.plugin as plugin
+import arxiv_digest, arxiv_digest.site.plugin as plugin
 from pelican import signals
 def register():
     plugin_register()
@@ -364,8 +364,8 @@ RADAR = True  # main() sets it from --no-radar
 # `update` after the fetch, in a child process as the Makefile runs it: argv = site, pickled FetchedDay
 UPDATE = """\
 import datetime as dt, pickle, sys
-from arxiv_digest.pipeline import store_fetched
-from arxiv_digest.settings import load_settings
+from arxiv_digest.update.pipeline import store_fetched
+from arxiv_digest.core.settings import load_settings
 from arxiv_digest.summarize import make_summarizer
 site, fetched = sys.argv[1], sys.argv[2]
 settings = load_settings({"PATH": site + "/content", "ARXIV_DIGEST_CONFIG": site + "/digest.yaml"})
@@ -494,7 +494,7 @@ def reading(data_dir: Path) -> None:
     """What reading the stored days costs a build, in this process (CPU s, min of 3): keying
     every day file (hashing its bytes, against filekeys.FileKeys with its stat record), and
     parsing and validating a day (json + Digest.from_dict, what a cold build does per day)."""
-    from arxiv_digest import store
+    from arxiv_digest.core import store
 
     paths = list(store.iter_days(data_dir))
 
@@ -513,7 +513,7 @@ def reading(data_dir: Path) -> None:
     print(f"  sha256 of every day file (the key before filekeys)    "
           f"{best(lambda: [hashlib.sha256(p.read_bytes()).digest() for p in paths]):.3f}")
     try:
-        from arxiv_digest.filekeys import RECORD, FileKeys
+        from arxiv_digest.core.filekeys import RECORD, FileKeys
     except ImportError:  # an older checkout (--root)
         return
     record = data_dir / RECORD
@@ -627,11 +627,11 @@ def main(argv: list[str] | None = None) -> None:
 def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtures: Path,
                env: dict[str, str]) -> Sized:
     """Generate one archive (ours and its plain twin) and measure both --runs times."""
-    from arxiv_digest import store
-    from arxiv_digest.tagging import is_listed
+    from arxiv_digest.core import store
+    from arxiv_digest.enrich.tagging import is_listed
 
     if args.restamp:
-        from arxiv_digest.tagging import decide_day, trusts
+        from arxiv_digest.enrich.tagging import decide_day, trusts
 
     ours, plain = where / "ours", where / "plain"
     days = archive_days(n)

@@ -30,7 +30,7 @@ DAY = ROOT / "content/digests/2024/2024-11-28.json"
 
 
 def make_site(base: Path, n_days: int) -> Path:
-    from arxiv_digest.schedule import announcement_days
+    from arxiv_digest.core.schedule import announcement_days
 
     for name in ("pelicanconf.py", "digest.yaml"):
         shutil.copy(ROOT / name, base / name)

@@ -34,8 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "plugins")]
 
+from arxiv_digest.core.models import Paper  # noqa: E402
 from arxiv_digest.enrich import claims as claims_mod  # noqa: E402  (after the path)
-from arxiv_digest.models import Paper  # noqa: E402
 from arxiv_digest.summarize.schema import validate_claims  # noqa: E402
 
 REPLIES = ROOT / ".cache" / "bench_claims_replies.json"

@@ -175,7 +175,7 @@ def main() -> None:
     ap.add_argument("--cases", default="plain,spread", help="daily cases, comma-separated")
     args = ap.parse_args()
 
-    from arxiv_digest.settings import load_settings
+    from arxiv_digest.core.settings import load_settings
     from arxiv_server import FIXTURES, ArxivServer
 
     src = args.archive.resolve()

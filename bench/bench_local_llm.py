@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
-from arxiv_digest import store  # noqa: E402
-from arxiv_digest.settings import load_settings  # noqa: E402
+from arxiv_digest.core import store  # noqa: E402
+from arxiv_digest.core.settings import load_settings  # noqa: E402
 from arxiv_digest.summarize import make_summarizer  # noqa: E402
 from arxiv_digest.summarize.llm import import_litellm  # noqa: E402
 from llm_server import LLMServer  # noqa: E402

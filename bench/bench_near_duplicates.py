@@ -32,11 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
-from arxiv_digest import schedule, store  # noqa: E402
+from arxiv_digest.core import schedule, store  # noqa: E402
+from arxiv_digest.core.models import Digest, Paper  # noqa: E402
 from arxiv_digest.enrich import dayindex, near_duplicates  # noqa: E402
-from arxiv_digest.fetch import parse_rss  # noqa: E402
-from arxiv_digest.models import Digest, Paper  # noqa: E402
-from arxiv_digest.normalize import normalize  # noqa: E402
+from arxiv_digest.update.fetch import parse_rss  # noqa: E402
+from arxiv_digest.update.normalize import normalize  # noqa: E402
 from near_dup_reference import all_pairs, resubmitted, titles_from_day_files  # noqa: E402
 
 FEED = ROOT.parent / "shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml"

@@ -50,11 +50,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from arxiv_digest.fetch import parse_rss  # noqa: E402
-from arxiv_digest.normalize import link_near_duplicates, normalize  # noqa: E402
-from arxiv_digest.pipeline import tag_papers  # noqa: E402
-from arxiv_digest.settings import load_settings  # noqa: E402
-from arxiv_digest.tagging import Tagger, compile_term  # noqa: E402
+from arxiv_digest.core.settings import load_settings  # noqa: E402
+from arxiv_digest.enrich.tagging import Tagger, compile_term  # noqa: E402
+from arxiv_digest.update.fetch import parse_rss  # noqa: E402
+from arxiv_digest.update.normalize import link_near_duplicates, normalize  # noqa: E402
+from arxiv_digest.update.pipeline import tag_papers  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
 FEED = ROOT.parent / "shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml"
@@ -151,7 +151,7 @@ def spread_feed(body: bytes, data_dir: Path, n: int, categories: tuple[str, ...]
     paper's id, version + 1, title and abstract (with one sentence added, as a revision does)."""
     from xml.sax.saxutils import escape
 
-    from arxiv_digest import store
+    from arxiv_digest.core import store
 
     if n <= 0:
         return body
@@ -200,8 +200,8 @@ def child(site: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
 def stamp_keys(site: Path) -> None:
     """The stat record of the day files' keys as the previous run leaves it (the copy's links gave
     every file a new ctime; files younger than filekeys.RACY_NS are not recorded: wait it out)."""
+    from arxiv_digest.core.filekeys import RACY_NS
     from arxiv_digest.enrich import dayindex
-    from arxiv_digest.filekeys import RACY_NS
 
     time.sleep(RACY_NS / 1e9 + 0.2)
     data = site / "content" / "digests"
@@ -218,7 +218,7 @@ def mm(values: list[float], fmt: str = "{:.2f}") -> str:
 
 def archive(args: argparse.Namespace) -> None:
     """The daily update on a copy of a stored archive (see the module docstring)."""
-    from arxiv_digest import store
+    from arxiv_digest.core import store
     from arxiv_digest.enrich import dayindex
     from arxiv_server import FIXTURES, ArxivServer
 
@@ -300,11 +300,12 @@ def make_repo(basesite: Path, repo: Path) -> Path:
 
 def in_process(site: Path, basesite: Path, where: Path, body: bytes, settings: Any) -> None:
     """One update in this process, stage by stage, on a fresh copy with the caches kept."""
-    from arxiv_digest import pipeline, store
+    from arxiv_digest.core import store
+    from arxiv_digest.core.filekeys import FileKeys
     from arxiv_digest.enrich import backlinks, versions
-    from arxiv_digest.filekeys import FileKeys
+    from arxiv_digest.enrich.tagging import decide_day
     from arxiv_digest.summarize import make_summarizer
-    from arxiv_digest.tagging import decide_day
+    from arxiv_digest.update import pipeline
 
     run_site = site_copy(site, where, basesite / "content" / "digests")
     stamp_keys(run_site)

@@ -121,8 +121,8 @@ def half_libraries(tmp: Path) -> list[Path]:
 
 
 def quality(variants: list[tuple[int, int, int]]) -> None:
+    from arxiv_digest.core.store import load
     from arxiv_digest.site import radar
-    from arxiv_digest.store import load
 
     digest = load(DAY)
     labels = json.loads(LABELS.read_text(encoding="utf-8"))
@@ -166,8 +166,8 @@ def gz(text: str | bytes, level: int = 6) -> int:
 
 
 def size(variants: list[tuple[int, int, int]], per_day: int, seed: int) -> None:
+    from arxiv_digest.core.store import load
     from arxiv_digest.site import radar
-    from arxiv_digest.store import load
     from bench_archive import Generator, archive_days, skeleton
 
     last = dt.date(2024, 11, 27)
@@ -222,8 +222,8 @@ def build(n_days: int, per_day: int, seed: int) -> None:
     import resource
     import time
 
-    from arxiv_digest.daycache import workers
     from arxiv_digest.site import radar
+    from arxiv_digest.site.daycache import workers
     from bench_archive import Generator, archive_days, next_day, skeleton
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -272,8 +272,8 @@ def stored(source: Path, runs: int) -> None:
     import resource
     import time
 
-    from arxiv_digest.daycache import workers
     from arxiv_digest.site import radar
+    from arxiv_digest.site.daycache import workers
 
     paths = sorted(p for p in source.rglob("*.json") if re.fullmatch(r"\d{4}-\d{2}-\d{2}\.json", p.name)
                    and ".cache" not in p.parts)

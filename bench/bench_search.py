@@ -87,7 +87,7 @@ TYPE_MS = 0  # --type-ms: a letter every N ms (the time counts from the last let
 
 def prepare(where: Path, n: int, per_day: int, seed: int, fixtures: Path, env: dict[str, str]) -> Path:
     """The n-day archive (generated if missing) with this checkout's theme, built by Pelican."""
-    from arxiv_digest import store
+    from arxiv_digest.core import store
 
     site = where / "ours"
     if not (site / "content" / "digests").is_dir():

@@ -29,9 +29,9 @@ from urllib.request import urlopen
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "tests")]
 
-from arxiv_digest import store  # noqa: E402
-from arxiv_digest.models import Digest  # noqa: E402
-from arxiv_digest.settings import DigestSettings, load_settings  # noqa: E402
+from arxiv_digest.core import store  # noqa: E402
+from arxiv_digest.core.models import Digest  # noqa: E402
+from arxiv_digest.core.settings import DigestSettings, load_settings  # noqa: E402
 from arxiv_digest.summarize import make_summarizer  # noqa: E402
 from arxiv_digest.summarize.llm import import_litellm  # noqa: E402
 

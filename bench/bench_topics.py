@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
+from arxiv_digest.core.models import Paper  # noqa: E402
+from arxiv_digest.core.settings import load_settings, parse_topics  # noqa: E402
+from arxiv_digest.enrich.tagging import Tagger  # noqa: E402
 from arxiv_digest.enrich.topics import apply_verdict  # noqa: E402
-from arxiv_digest.models import Paper  # noqa: E402
-from arxiv_digest.settings import load_settings, parse_topics  # noqa: E402
-from arxiv_digest.tagging import Tagger  # noqa: E402
 
 LABELS = ROOT / "tests/data/topics/labels.jsonl"
 DAY = ROOT / "content/digests/2024/2024-11-28.json"
@@ -121,7 +121,7 @@ def server_verdicts(rows: list[dict[str, object]], mode: str) -> dict[tuple[str,
     import yaml
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from arxiv_digest.models import Digest
+    from arxiv_digest.core.models import Digest
     from arxiv_digest.summarize import make_summarizer
     from llm_server import LLMServer, default_answer, offered_topics
 

@@ -36,11 +36,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from arxiv_digest import schedule, store  # noqa: E402
+from arxiv_digest.core import schedule, store  # noqa: E402
+from arxiv_digest.core.models import Digest  # noqa: E402
 from arxiv_digest.enrich import dayindex, links, near_duplicates, versions  # noqa: E402
-from arxiv_digest.fetch import parse_rss  # noqa: E402
-from arxiv_digest.models import Digest  # noqa: E402
-from arxiv_digest.normalize import normalize  # noqa: E402
+from arxiv_digest.update.fetch import parse_rss  # noqa: E402
+from arxiv_digest.update.normalize import normalize  # noqa: E402
 
 FEED = ROOT.parent / "shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml"
 DAY = dt.date(2024, 11, 28)

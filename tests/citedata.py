@@ -65,8 +65,8 @@ def generated_days() -> dict[str, dict[str, Any]]:
 def real_archive(siteurl: str = "", feed_domain: str = "http://127.0.0.1:8000",
                  search: bool = True) -> Path:
     """The archive built like `make html` (Pelican, then Pagefind) into a temp dir; its output."""
-    from arxiv_digest.models import Digest
-    from arxiv_digest.store import save
+    from arxiv_digest.core.models import Digest
+    from arxiv_digest.core.store import save
 
     root = Path(tempfile.mkdtemp(prefix="cite-archive-"))
     site = make_site(root / "site", days={})

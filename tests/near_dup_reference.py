@@ -9,8 +9,8 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from arxiv_digest import store
-from arxiv_digest.models import Paper, Related
+from arxiv_digest.core import store
+from arxiv_digest.core.models import Paper, Related
 from rapidfuzz import fuzz, process, utils
 
 

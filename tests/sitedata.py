@@ -119,8 +119,8 @@ def real_day_with(n_papers: int) -> dict[str, Any]:
 
 def summarize_days(site: Path, *, list_all: bool = False) -> None:
     """Summarize every stored day of the site with the offline extractive backend (the real stage)."""
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.store import iter_days, load, save
+    from arxiv_digest.core.settings import load_settings
+    from arxiv_digest.core.store import iter_days, load, save
     from arxiv_digest.summarize import make_summarizer
 
     settings = load_settings({"PATH": str(site / "content"), "ARXIV_DIGEST_LIST_ALL": list_all,

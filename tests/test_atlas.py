@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arxiv_digest.core.models import Digest
+from arxiv_digest.core.store import save
 from arxiv_digest.enrich import claims
-from arxiv_digest.models import Digest
 from arxiv_digest.site.atlas import COLUMNS, NUMERIC, csv_cell
-from arxiv_digest.store import save
 from conftest import build_site
 from hostile import ALERT, PAYLOADS
 from hostile.check import element_problems, raw_problems, theme_inline_scripts
@@ -222,8 +222,8 @@ def test_a_hostile_model_s_claims_through_the_summarize_stage(tmp_path: Path, ll
     formulas and numbers the abstract does not state: only grounded values are stored (labelled
     by the model), and every atlas page, the CSV and the JSON show them as text."""
     import yaml
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.store import load_day
+    from arxiv_digest.core.settings import load_settings
+    from arxiv_digest.core.store import load_day
     from arxiv_digest.summarize import make_summarizer
     from conftest import pelican_settings
     from llm_server import default_answer
@@ -296,8 +296,8 @@ def test_switching_to_summary_v4_bills_nothing_until_resummarize(tmp_path: Path,
     """The claims prompt is a new prompt version: stored summaries of the same text are kept (no
     call, rules-only claims) until `--resummarize`, which asks again and stores the model's claims."""
     import yaml
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.store import load_day
+    from arxiv_digest.core.settings import load_settings
+    from arxiv_digest.core.store import load_day
     from arxiv_digest.summarize import make_summarizer
     from conftest import pelican_settings
     from llm_server import default_answer

@@ -12,10 +12,11 @@ import json
 from pathlib import Path
 
 import pytest
-from arxiv_digest import fetch, schedule
-from arxiv_digest.cli import main
-from arxiv_digest.status import day_cost, summary_counts
-from arxiv_digest.store import load
+from arxiv_digest.cli.commands import main
+from arxiv_digest.cli.status import day_cost, summary_counts
+from arxiv_digest.core import schedule
+from arxiv_digest.core.store import load
+from arxiv_digest.update import fetch
 from arxiv_server import FIXTURES, ArxivServer, Fault, api_day_from_rss, api_pages, paged_feed
 from sitecopy import env, project_copy, run
 

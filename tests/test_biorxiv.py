@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest.errors import ConfigError, FetchError
-from arxiv_digest.fetch_biorxiv import fetch_day, fetch_interval, split_authors
-from arxiv_digest.models import Paper
-from arxiv_digest.settings import SERVER_CATEGORIES, DigestSettings, load_settings
+from arxiv_digest.core.errors import ConfigError, FetchError
+from arxiv_digest.core.models import Paper
+from arxiv_digest.core.settings import SERVER_CATEGORIES, DigestSettings, load_settings
+from arxiv_digest.update.fetch_biorxiv import fetch_day, fetch_interval, split_authors
 from arxiv_server import ArxivServer, Fault
 from biorxiv_server import (
     by_doi_records,
@@ -247,13 +247,13 @@ def test_old_day_files_load_as_arxiv_and_new_fields_round_trip() -> None:
     assert b.anchor == "10.1101-2020.01.01.123456"
     assert b.abs_url == "https://www.biorxiv.org/content/10.1101/2020.01.01.123456v2"
     assert Paper.from_dict(b.to_dict()) == b
-    from arxiv_digest.errors import StoreError
+    from arxiv_digest.core.errors import StoreError
     with pytest.raises(StoreError, match=r"\.source: expected one of arxiv, biorxiv, medrxiv"):
         Paper.from_dict({**old, "source": "chemrxiv"})
 
 
 def test_anchor_and_label_of_any_id() -> None:
-    from arxiv_digest.models import anchor_of, id_label
+    from arxiv_digest.core.models import anchor_of, id_label
     assert anchor_of("10.1101/2020.01.01.123456") == "10.1101-2020.01.01.123456"
     assert anchor_of("10.1101/19004184") == "10.1101-19004184"  # old-style medRxiv DOI
     assert anchor_of("2411.17700") == "2411.17700"

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest import store
-from arxiv_digest.cli import main
-from arxiv_digest.models import Digest
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core import store
+from arxiv_digest.core.models import Digest
 from arxiv_server import FIXTURES as ARXIV_FIXTURES
 from arxiv_server import ArxivServer, Fault
 from biorxiv_server import interval_records, serve_interval

@@ -18,11 +18,11 @@ from urllib.parse import parse_qs
 
 import bibtexparser
 import pytest
-from arxiv_digest.cli import main
-from arxiv_digest.fetch_biorxiv import fetch_interval
-from arxiv_digest.models import Paper
-from arxiv_digest.pipeline import store_preprints
-from arxiv_digest.settings import load_settings
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core.models import Paper
+from arxiv_digest.core.settings import load_settings
+from arxiv_digest.update.fetch_biorxiv import fetch_interval
+from arxiv_digest.update.pipeline import store_preprints
 from arxiv_server import ArxivServer
 from bibtexparser.bparser import BibTexParser
 from biorxiv_server import by_doi_records, interval_records, serve_interval

@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
-from arxiv_digest import store
-from arxiv_digest.cli import main
-from arxiv_digest.fetch_biorxiv import fetch_interval
-from arxiv_digest.models import Digest, Paper
-from arxiv_digest.settings import load_settings
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core import store
+from arxiv_digest.core.models import Digest, Paper
+from arxiv_digest.core.settings import load_settings
+from arxiv_digest.update.fetch_biorxiv import fetch_interval
 from arxiv_server import ArxivServer
 from biorxiv_server import by_doi_records, interval_records, serve_interval
 from conftest import CATS, build_site

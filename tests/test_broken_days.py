@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest.cli import main
-from arxiv_digest.errors import BrokenDaysError, StoreError
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core.errors import BrokenDaysError, StoreError
 from conftest import ROOT, build_site
 
 REAL_DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"

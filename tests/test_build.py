@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from arxiv_digest.cli import main
+from arxiv_digest.cli.commands import main
 from arxiv_server import ArxivServer
 from conftest import CATS, build_site
 from lxml import etree, html
@@ -201,7 +201,7 @@ LATER = 10**12  # a clock 1,000 s ahead: every file is old enough to be recorded
 def test_day_file_keys_are_read_only_when_the_stat_changed(day_site: Path, tmp_path: Path) -> None:
     """The second run reads no file whose size, mtime, ctime and inode are recorded; an appended
     file, a same-size rewrite and a replaced file are read again; a deleted one leaves the record."""
-    from arxiv_digest.filekeys import FileKeys, file_key
+    from arxiv_digest.core.filekeys import FileKeys, file_key
 
     data = tmp_path / "digests"
     paths = _day_files(day_site, data, 30)
@@ -234,7 +234,7 @@ def test_day_file_keys_are_read_only_when_the_stat_changed(day_site: Path, tmp_p
 
 def test_a_run_that_keys_some_days_keeps_the_others_recorded(day_site: Path, tmp_path: Path) -> None:
     """update keys only its lookback: the record it saves still vouches for the other days."""
-    from arxiv_digest.filekeys import FileKeys
+    from arxiv_digest.core.filekeys import FileKeys
 
     data = tmp_path / "digests"
     paths = _day_files(day_site, data, 10)
@@ -253,7 +253,7 @@ def test_a_run_that_keys_some_days_keeps_the_others_recorded(day_site: Path, tmp
 def test_a_racily_clean_file_is_never_trusted(day_site: Path, tmp_path: Path) -> None:
     """A file modified within RACY_NS of the moment it was hashed is not recorded (git's racy
     rule), so a rewrite within the filesystem's timestamp resolution cannot go unseen."""
-    from arxiv_digest.filekeys import FileKeys
+    from arxiv_digest.core.filekeys import FileKeys
 
     data = tmp_path / "digests"
     paths = _day_files(day_site, data, 3)
@@ -271,7 +271,7 @@ def test_a_racily_clean_file_is_never_trusted(day_site: Path, tmp_path: Path) ->
                                     b'["1", 2, 3, 4, "' + b"a" * 40 + b'"]}}',
                                     b'{"format": 99, "files": {}}', b"[" * 100_000, b"\xff\xfe"])
 def test_a_broken_key_record_is_ignored(day_site: Path, tmp_path: Path, record: bytes) -> None:
-    from arxiv_digest.filekeys import FileKeys, file_key
+    from arxiv_digest.core.filekeys import FileKeys, file_key
 
     data = tmp_path / "digests"
     paths = _day_files(day_site, data, 2)
@@ -284,7 +284,7 @@ def test_a_broken_key_record_is_ignored(day_site: Path, tmp_path: Path, record: 
 
 
 def test_an_unreadable_day_file_is_left_to_its_reader(tmp_path: Path) -> None:
-    from arxiv_digest.filekeys import FileKeys
+    from arxiv_digest.core.filekeys import FileKeys
 
     data = tmp_path / "digests"
     (data / "2024").mkdir(parents=True)
@@ -302,7 +302,7 @@ def test_an_unreadable_day_file_is_left_to_its_reader(tmp_path: Path) -> None:
 def test_git_index_keys_unmodified_day_files(day_site: Path, tmp_path: Path) -> None:
     """In a fresh checkout (nothing recorded) git's index names the unmodified files' keys: they
     are not read; a modified, untracked or filtered file is read and hashed."""
-    from arxiv_digest.filekeys import FileKeys, file_key
+    from arxiv_digest.core.filekeys import FileKeys, file_key
 
     repo = tmp_path / "repo"
     data = repo / "content/digests"
@@ -328,7 +328,7 @@ def test_git_index_keys_unmodified_day_files(day_site: Path, tmp_path: Path) -> 
 
 def test_file_keys_of_a_thousand_days(tmp_path: Path) -> None:
     """A 1,000-day archive: keyed once, then every key from the record, none read."""
-    from arxiv_digest.filekeys import FileKeys, file_key
+    from arxiv_digest.core.filekeys import FileKeys, file_key
 
     data = tmp_path / "digests"
     paths = []
@@ -354,7 +354,7 @@ def test_a_build_reads_no_unchanged_day_and_sees_an_edited_one(
     shutil.copytree(day_site, site)
     time.sleep(2.1)  # the copies are now older than filekeys.RACY_NS: the build records them
     build_site(site, tmp_path / "first")
-    with caplog.at_level(logging.DEBUG, logger="arxiv_digest.render"):
+    with caplog.at_level(logging.DEBUG, logger="arxiv_digest.site.render"):
         build_site(site, tmp_path / "second")
     assert not [r for r in caplog.records if "hashed" in r.getMessage()]
     path = site / "content/digests/2024/2024-11-28.json"
@@ -367,7 +367,7 @@ def test_a_build_reads_no_unchanged_day_and_sees_an_edited_one(
     assert len(text.encode()) == path.stat().st_size  # the same size: only the stat tells
     path.write_text(text)
     caplog.clear()
-    with caplog.at_level(logging.DEBUG, logger="arxiv_digest.render"):
+    with caplog.at_level(logging.DEBUG, logger="arxiv_digest.site.render"):
         out = build_site(site, tmp_path / "third")
     assert [r for r in caplog.records if "1 of 1 day file(s) hashed" in r.getMessage()]
     card = page(out).get_element_by_id(first)
@@ -380,7 +380,7 @@ def test_a_cache_read_leaves_the_garbage_collector_as_it_was(tmp_path: Path, ent
     enabled again after (and stays off if the caller had turned it off)."""
     import gc
 
-    from arxiv_digest.daycache import DayCache
+    from arxiv_digest.site.daycache import DayCache
 
     cache = DayCache(tmp_path, "f" * 20)
     key = "a" * 40

@@ -1,4 +1,4 @@
-"""The build's per-day cache (plugins/arxiv_digest/daycache.py): an incremental build is byte-identical
+"""The build's per-day cache (plugins/arxiv_digest/site/daycache.py): an incremental build is byte-identical
 to a cold one, a digest.yaml edit re-decides every day, a broken cache entry is only a miss.
 
 The archive is the real 2024-11-28 day (513 papers) plus the made-up days of tests/sitedata.py
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
-from arxiv_digest.daycache import CACHE_DIR, canonical, workers
-from arxiv_digest.errors import StoreError
-from arxiv_digest.models import Paper, _explain_invalid_paper, _is_valid_paper
+from arxiv_digest.core.errors import StoreError
+from arxiv_digest.core.models import Paper, _explain_invalid_paper, _is_valid_paper
+from arxiv_digest.site.daycache import CACHE_DIR, canonical, workers
 from conftest import build_site
 from sitedata import make_site
 
@@ -108,7 +108,7 @@ def test_digest_yaml_change_re_decides_every_day(site: Path, incremental: Path, 
         data = yaml.safe_load(saved)
         del data["topics"]["kv-cache"]
         config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-        with caplog.at_level(logging.INFO, logger="arxiv_digest.daycache"):
+        with caplog.at_level(logging.INFO, logger="arxiv_digest.site.daycache"):
             changed = build_site(site, tmp_path / "after")  # warm cache of the old config
         if workers() > 1:  # decided in parallel before Pelican reads the days
             assert "Build cache: 6 of 6 day(s) decided and rendered" in caplog.text
@@ -180,7 +180,7 @@ def test_fast_validation_rejects_exactly_what_the_detailed_checks_reject() -> No
 def test_prefill_relays_what_workers_log_and_fills_the_cache(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """Missing days are made in forked workers; what they log reaches the build's log once."""
-    from arxiv_digest.daycache import DayCache, file_hash, prefill
+    from arxiv_digest.site.daycache import DayCache, file_hash, prefill
 
     days = []
     for n in range(1, 6):
@@ -193,7 +193,7 @@ def test_prefill_relays_what_workers_log_and_fills_the_cache(
     def make(path: Path, raw: bytes) -> dict[str, int]:
         if path == broken:
             raise ValueError("a broken day: the reader reports it")
-        logging.getLogger("arxiv_digest.render").warning("%s: made in a worker", path.stem)
+        logging.getLogger("arxiv_digest.site.render").warning("%s: made in a worker", path.stem)
         return {"n": json.loads(raw)["n"], "pid": os.getpid()}
 
     cache = DayCache(tmp_path, "f" * 20)
@@ -211,7 +211,7 @@ def test_prefill_relays_what_workers_log_and_fills_the_cache(
 # --- Topic decisions made at update, trusted by the build (tagging.DECIDED_BY) -------------------
 
 def _settings(site: Path) -> Any:
-    from arxiv_digest.settings import load_settings
+    from arxiv_digest.core.settings import load_settings
 
     return load_settings({"PATH": str(site / "content"),
                           "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml")}, env={})
@@ -231,8 +231,8 @@ def _listed_ids(output: Path) -> set[str]:
 @pytest.fixture
 def stamped(tmp_path: Path) -> Path:
     """A site with the real day (513 papers) decided and stamped as update stores it."""
-    from arxiv_digest.store import load, save
-    from arxiv_digest.tagging import DECIDED_BY, decide_day
+    from arxiv_digest.core.store import load, save
+    from arxiv_digest.enrich.tagging import DECIDED_BY, decide_day
 
     site = make_site(tmp_path / "stamped", days={})
     settings = _settings(site)
@@ -310,9 +310,9 @@ def test_update_stores_decisions_the_build_can_trust(site_dir: Path, arxiv_serve
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """update (the real feed, 513 papers) stamps the day; every stored decision is the one the
     build would make; a second update merges and stamps again."""
-    from arxiv_digest.cli import main
-    from arxiv_digest.store import load
-    from arxiv_digest.tagging import listing, trusts
+    from arxiv_digest.cli.commands import main
+    from arxiv_digest.core.store import load
+    from arxiv_digest.enrich.tagging import listing, trusts
     from conftest import CATS
 
     monkeypatch.setenv("ARXIV_DIGEST_RSS_URL", f"{arxiv_server.base_url}/rss")
@@ -332,10 +332,10 @@ def test_decider_sources_cover_what_the_decider_imports() -> None:
     """A change to any module the decision depends on changes the decider's fingerprint."""
     import ast
 
-    from arxiv_digest.tagging import DECIDER_SOURCES
+    from arxiv_digest.enrich.tagging import DECIDER_SOURCES
 
     package = Path(__file__).resolve().parents[1] / "plugins" / "arxiv_digest"
-    data_only = {"models.py", "settings.py"}  # read as values: the topics are hashed instead
+    data_only = {"core/models.py", "core/settings.py"}  # read as values: the topics are hashed instead
     seen: set[str] = set()
     pending = ["enrich/topics.py"]
     while pending:

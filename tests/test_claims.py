@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest import fetch, normalize
+from arxiv_digest.core.models import Paper
 from arxiv_digest.enrich import claims
-from arxiv_digest.models import Paper
+from arxiv_digest.update import fetch, normalize
 from conftest import ROOT
 
 FIXTURE = ROOT.parent / "shared" / "fixtures" / "arxiv" / "rss_all-archives_2024-11-28.xml"
@@ -184,8 +184,8 @@ def test_the_real_rss_day_in_reasonable_time() -> None:
 
 
 def test_claims_survive_the_day_file(tmp_path: Path) -> None:
-    from arxiv_digest.models import Digest
-    from arxiv_digest.store import load, save
+    from arxiv_digest.core.models import Digest
+    from arxiv_digest.core.store import load, save
 
     p = claims.extract_papers((paper("Our kernel is 2.5x faster on an H100 GPU."),))[0]
     d = Digest("2024-11-28", ("cs.LG",), "rss", (p,), {"new": 1})
@@ -284,8 +284,8 @@ def test_model_claims_over_the_real_rss_day() -> None:
     nothing ungrounded is stored, the rules' claims are never changed."""
     from dataclasses import replace
 
+    from arxiv_digest.core.models import Digest
     from arxiv_digest.enrich.claim_rules import PCT_RX, TIMES_RX
-    from arxiv_digest.models import Digest
     from arxiv_digest.summarize.schema import validate_claims
 
     day = fetch.parse_rss(FIXTURE.read_bytes(), "http://127.0.0.1/rss")

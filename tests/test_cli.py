@@ -13,8 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from arxiv_digest.cli import main
-from arxiv_digest.errors import (
+from arxiv_digest.cli.commands import main
+from arxiv_digest.cli.status import ledger_cost, summary_state
+from arxiv_digest.core.errors import (
     BusyError,
     ConfigError,
     DigestError,
@@ -23,8 +24,7 @@ from arxiv_digest.errors import (
     StoreError,
     SummaryError,
 )
-from arxiv_digest.ledger import add_usage
-from arxiv_digest.status import ledger_cost, summary_state
+from arxiv_digest.summarize.ledger import add_usage
 from arxiv_server import ArxivServer, paged_feed
 from sitecopy import ROOT, env, project_copy, run
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest.ledger import Row
-from arxiv_digest.render import day_view, render_day
-from arxiv_digest.settings import load_settings
-from arxiv_digest.store import load
+from arxiv_digest.core.settings import load_settings
+from arxiv_digest.core.store import load
+from arxiv_digest.site.render import day_view, render_day
+from arxiv_digest.summarize.ledger import Row
 from arxiv_digest.summarize.view import LedgerView
 from conftest import ROOT, build_site
 from lxml import html as lhtml

@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-from arxiv_digest.cli import main
-from arxiv_digest.export_md import Slugger, export_day, github_slug
-from arxiv_digest.models import Digest, Paper
-from arxiv_digest.settings import load_settings
-from arxiv_digest.store import load
-from arxiv_digest.tagging import Tagger, math_ranges
+from arxiv_digest.cli.commands import main
+from arxiv_digest.cli.export_md import Slugger, export_day, github_slug
+from arxiv_digest.core.models import Digest, Paper
+from arxiv_digest.core.settings import load_settings
+from arxiv_digest.core.store import load
+from arxiv_digest.enrich.tagging import Tagger, math_ranges
 from arxiv_server import ArxivServer
 from conftest import CATS, pelican_settings
 from lxml import html as lxml_html

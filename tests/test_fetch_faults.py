@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from arxiv_digest.cli import main
+from arxiv_digest.cli.commands import main
 from arxiv_server import ArxivServer, Fault
 from conftest import CATS
 

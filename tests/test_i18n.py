@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.i18n import install, lang_tag, locale_name, translations
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.i18n import install, lang_tag, locale_name, translations
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from conftest import ROOT, build_site
@@ -207,7 +207,7 @@ def test_every_page_is_zh_cn_with_the_chinese_interface(zh_out: Path) -> None:
 def test_the_scripts_get_the_catalog_s_words(editions: Path) -> None:
     """Every page of the Chinese edition hands its scripts the translations of their strings
     (i18n.JS_STRINGS) as JSON; the English edition needs none (the msgids are its words)."""
-    from arxiv_digest.i18n import JS_STRINGS
+    from arxiv_digest.core.i18n import JS_STRINGS
 
     for rel in ("", "2024/11/28", "atlas", "radar", "topics/sparsity"):
         script = page(editions / "zh", rel).cssselect("script#i18n-strings")
@@ -360,7 +360,7 @@ def test_a_second_edition_costs_only_its_own_language(tmp_path: Path, llm_server
     Chinese, and leaves every English record byte for byte; re-running either edition makes no
     call. The real 513-paper day (the shipped file, with extractive summaries) is the input, through
     the command line and litellm against the local server; each edition then shows its own."""
-    from arxiv_digest.cli import main
+    from arxiv_digest.cli.commands import main
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key-0000")
     monkeypatch.setenv("ARXIV_DIGEST_LLM_MODEL", "openai/test-model")
@@ -427,8 +427,8 @@ def test_an_edition_without_a_model_shows_the_offline_summary_labelled(tmp_path:
     """No model: the Chinese edition shows the extractive summaries and briefing the English run
     stored (in the abstract's language, labelled so) instead of 'summary pending'; summarizing
     for it offline stores nothing new (an offline summary is the same in every edition)."""
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.store import dumps, load
+    from arxiv_digest.core.settings import load_settings
+    from arxiv_digest.core.store import dumps, load
     from arxiv_digest.summarize import make_summarizer
 
     site = make_site(tmp_path / "site", {})
@@ -479,10 +479,10 @@ def _zh() -> Any:
 
 def _real_decisions() -> list[Any]:
     """Every decision of the real 1,504-item feed (all categories) with the shipped digest.yaml."""
-    from arxiv_digest.fetch import parse_rss
-    from arxiv_digest.normalize import normalize
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.tagging import tagger_for
+    from arxiv_digest.core.settings import load_settings
+    from arxiv_digest.enrich.tagging import tagger_for
+    from arxiv_digest.update.fetch import parse_rss
+    from arxiv_digest.update.normalize import normalize
     from arxiv_server import FIXTURES
 
     settings = load_settings({"ARXIV_DIGEST_CONFIG": str(ROOT / "digest.yaml")}, env={})
@@ -506,9 +506,9 @@ def test_every_reason_the_decider_writes_reads_in_chinese() -> None:
     enrich/topics.py fails here until it gets its msgid."""
     import gettext
 
+    from arxiv_digest.core.reasons import translate_reason, translate_why
     from arxiv_digest.enrich.decision import Verdict, with_verdict
-    from arxiv_digest.reasons import translate_reason, translate_why
-    from arxiv_digest.tagging import why
+    from arxiv_digest.enrich.tagging import why
 
     decided = _real_decisions()
     assert len(decided) > 50
@@ -531,9 +531,9 @@ def test_every_reason_the_decider_writes_reads_in_chinese() -> None:
 
 def test_the_chinese_edition_shows_chinese_reasons_and_the_english_one_is_unchanged(
         editions: Path) -> None:
-    from arxiv_digest.settings import load_settings
-    from arxiv_digest.store import load_day
-    from arxiv_digest.tagging import tagger_for, why
+    from arxiv_digest.core.settings import load_settings
+    from arxiv_digest.core.store import load_day
+    from arxiv_digest.enrich.tagging import tagger_for, why
 
     settings = load_settings({"ARXIV_DIGEST_CONFIG": str(ROOT / "digest.yaml")}, env={})
     tagger = tagger_for(settings)

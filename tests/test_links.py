@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from arxiv_digest.cli import main
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core.models import Link
 from arxiv_digest.enrich.links import MAX_LINKS, badges, find_links, has_artefacts, safe_url
-from arxiv_digest.fetch import parse_rss
-from arxiv_digest.models import Link
+from arxiv_digest.update.fetch import parse_rss
 from arxiv_server import FIXTURES, ArxivServer, paged_feed
 from conftest import CATS
 

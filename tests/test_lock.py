@@ -26,10 +26,10 @@ from pathlib import Path
 
 import filelock
 import pytest
-from arxiv_digest import store
-from arxiv_digest.errors import BusyError
-from arxiv_digest.fetch import parse_rss
-from arxiv_digest.normalize import normalize
+from arxiv_digest.core import store
+from arxiv_digest.core.errors import BusyError
+from arxiv_digest.update.fetch import parse_rss
+from arxiv_digest.update.normalize import normalize
 from arxiv_server import FIXTURES, ArxivServer
 from conftest import CATS, ROOT
 from llm_server import Fault, LLMServer
@@ -172,7 +172,7 @@ KILLED_WRITER = """
 import os, sys, time
 sys.path.insert(0, {plugins!r})
 from pathlib import Path
-from arxiv_digest import store
+from arxiv_digest.core import store
 
 real_fsync = os.fsync
 def fsync(fd):  # the temp file is written: say so, then hang until killed

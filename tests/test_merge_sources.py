@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from arxiv_digest import store
-from arxiv_digest.fetch_biorxiv import fetch_interval
-from arxiv_digest.models import Digest, Paper
-from arxiv_digest.pipeline import store_preprints
-from arxiv_digest.settings import load_settings
+from arxiv_digest.core import store
+from arxiv_digest.core.models import Digest, Paper
+from arxiv_digest.core.settings import load_settings
+from arxiv_digest.update.fetch_biorxiv import fetch_interval
+from arxiv_digest.update.pipeline import store_preprints
 from arxiv_server import ArxivServer
 from biorxiv_server import interval_records, serve_interval
 from sitedata import make_site

@@ -14,13 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from arxiv_digest import store
+from arxiv_digest.core import store
+from arxiv_digest.core.models import Digest, Paper, Related
 from arxiv_digest.enrich import dayindex
 from arxiv_digest.enrich.dayindex import index_path
 from arxiv_digest.enrich.near_duplicates import MAX_RELATED, recent_titles
-from arxiv_digest.fetch import parse_rss
-from arxiv_digest.models import Digest, Paper, Related
-from arxiv_digest.normalize import link_near_duplicates, normalize
+from arxiv_digest.update.fetch import parse_rss
+from arxiv_digest.update.normalize import link_near_duplicates, normalize
 from arxiv_server import FIXTURES
 from near_dup_reference import all_pairs, resubmitted, titles_from_day_files
 
@@ -180,7 +180,7 @@ def test_recent_titles_index_is_derived_rebuilt_and_pruned(tmp_path: Path, real_
 
 
 def test_broken_day_in_the_window_still_fails_the_update(tmp_path: Path, real_day: tuple[Paper, ...]) -> None:
-    from arxiv_digest.errors import StoreError
+    from arxiv_digest.core.errors import StoreError
 
     data = tmp_path / "digests"
     store_days(data, real_day[:5], ["2024-11-04"])
@@ -194,7 +194,7 @@ def test_index_folder_is_ignored_by_git_and_pelican() -> None:
     rel = index_path(Path("content/digests"), "2024-11-28")
     ignored = subprocess.run(["git", "check-ignore", "-q", str(rel)], cwd=ROOT, check=False)
     assert ignored.returncode == 0, f"{rel} is not git-ignored"
-    from arxiv_digest.render import DigestReader
+    from arxiv_digest.site.render import DigestReader
 
     assert rel.suffix.lstrip(".") not in DigestReader.file_extensions
     assert any(part.startswith(".") for part in rel.parts[2:])  # Pelican's IGNORE_FILES: **/.*
@@ -251,7 +251,7 @@ def test_day_index_columns_titles_line_and_hostile_files(tmp_path: Path, real_da
 
 def biorxiv_papers(server: str) -> list[Paper]:
     """Real records of the recorded bioRxiv/medRxiv API answers, as update stores them."""
-    from arxiv_digest.fetch_biorxiv import to_paper
+    from arxiv_digest.update.fetch_biorxiv import to_paper
 
     name = f"api_details_{server}_2020-01-01_2022-12-31_cursor0_first50of100_reindented.json"
     records = json.loads((FIXTURES.parent / "biorxiv" / name).read_text())["collection"]

@@ -8,11 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from arxiv_digest import store
-from arxiv_digest.errors import StoreError
-from arxiv_digest.fetch import parse_rss
-from arxiv_digest.models import SCHEMA_VERSION, Digest, Related
-from arxiv_digest.normalize import (
+from arxiv_digest.core import store
+from arxiv_digest.core.errors import StoreError
+from arxiv_digest.core.models import SCHEMA_VERSION, Digest, Related
+from arxiv_digest.update.fetch import parse_rss
+from arxiv_digest.update.normalize import (
     RawRecord,
     decode_name,
     link_near_duplicates,
@@ -266,7 +266,7 @@ def test_papers_read_from_a_day_file_equal_those_built_by_their_constructor(tmp_
     equals the one its constructor makes, compares and pickles alike, and is written back as read."""
     import pickle
 
-    from arxiv_digest.models import Link, Paper, VersionRef
+    from arxiv_digest.core.models import Link, Paper, VersionRef
 
     day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "fixture")
     papers = normalize(day.records, [])  # every category

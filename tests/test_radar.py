@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest.errors import StoreError
-from arxiv_digest.models import Digest
+from arxiv_digest.core.errors import StoreError
+from arxiv_digest.core.models import Digest
+from arxiv_digest.core.store import load
 from arxiv_digest.site import radar
-from arxiv_digest.store import load
 from conftest import ROOT, build_site
 from sitedata import make_site
 
@@ -371,7 +371,7 @@ def test_a_daily_build_reads_nothing_for_an_unchanged_day(tmp_path: Path) -> Non
     (out / "2024-11-27.idx.json").unlink()
     assert again.unchanged(paths[0], ["2411.18077"], out) is None
     # a day file changed: its new bytes' key, as the build cache keys it
-    from arxiv_digest.filekeys import file_key
+    from arxiv_digest.core.filekeys import file_key
 
     text = paths[0].read_text(encoding="utf-8").replace("Large Language", "Large language", 1)
     paths[0].write_text(text, encoding="utf-8")
@@ -502,7 +502,7 @@ def _t_msgids(js: str) -> set[str]:
 def test_every_string_radar_js_shows_is_in_the_catalog() -> None:
     """What radar.js passes to t() is a msgid of i18n.JS_STRINGS (so the Chinese edition has it),
     and the reasons reach the page through the page's catalog (window.digestT) in node too."""
-    from arxiv_digest.i18n import JS_STRINGS
+    from arxiv_digest.core.i18n import JS_STRINGS
 
     js = (ROOT / "theme" / "static" / "js" / "radar.js").read_text(encoding="utf-8")
     used = _t_msgids(js)

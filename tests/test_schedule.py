@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from arxiv_digest.fetch import api_query
-from arxiv_digest.schedule import (
+from arxiv_digest.core.schedule import (
     announcement_days,
     expected_day,
     is_announcement_day,
     submission_window,
     why_no_announcement,
 )
+from arxiv_digest.update.fetch import api_query
 
 D = dt.date
 UTC = dt.UTC

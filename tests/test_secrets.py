@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 import yaml
-from arxiv_digest import store
-from arxiv_digest.ledger import plausible_cost, plausible_tokens
-from arxiv_digest.settings import load_settings
+from arxiv_digest.core import store
+from arxiv_digest.core.settings import load_settings
 from arxiv_digest.summarize import make_summarizer
+from arxiv_digest.summarize.ledger import plausible_cost, plausible_tokens
 from arxiv_digest.summarize.records import redact_text
 from arxiv_server import ArxivServer
 from conftest import CATS, ROOT, pelican_settings

@@ -10,9 +10,9 @@ import time
 import pytest
 from arxiv_digest.enrich import claims, sentences, topics
 from arxiv_digest.enrich.sentences import sentence_spans
-from arxiv_digest.fetch import parse_rss
-from arxiv_digest.normalize import normalize
 from arxiv_digest.summarize import extractive
+from arxiv_digest.update.fetch import parse_rss
+from arxiv_digest.update.normalize import normalize
 from arxiv_server import FIXTURES
 
 RSS = FIXTURES / "rss_all-archives_2024-11-28.xml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.settings import load_settings
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.settings import load_settings
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -66,8 +66,8 @@ def test_a_source_must_be_listed_to_be_fetched_one_message_for_update_and_backfi
     a hostile name is quoted as given, never matched loosely."""
     import datetime as dt
 
-    from arxiv_digest.backfill import backfill_preprints
-    from arxiv_digest.pipeline import update_preprints
+    from arxiv_digest.update.backfill import backfill_preprints
+    from arxiv_digest.update.pipeline import update_preprints
 
     cfg = tmp_path / "digest.yaml"
     cfg.write_text("sources:\n  arxiv:\n  medrxiv:\n    categories: [epidemiology]\n", encoding="utf-8")

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
-from arxiv_digest import store
-from arxiv_digest.models import Digest
-from arxiv_digest.render import day_view, render_day
-from arxiv_digest.settings import DigestSettings, load_settings
+from arxiv_digest.core import store
+from arxiv_digest.core.models import Digest
+from arxiv_digest.core.settings import DigestSettings, load_settings
+from arxiv_digest.site.render import day_view, render_day
 from arxiv_digest.summarize import make_summarizer
 from conftest import ROOT, pelican_settings
 from llm_server import Fault, LLMServer
@@ -354,6 +354,6 @@ def test_prompt_file_with_unknown_placeholder_is_a_config_error(tmp_path, llm_se
     bad = tmp_path / "mine.v1.md"
     shutil.copy(ROOT / "plugins/arxiv_digest/prompts/summary.v1.md", bad)
     bad.write_text(bad.read_text() + "\n$authors\n")
-    from arxiv_digest.errors import ConfigError
+    from arxiv_digest.core.errors import ConfigError
     with pytest.raises(ConfigError, match=r"mine\.v1\.md: unknown placeholder\(s\) \['authors'\]"):
         settings_for(tmp_path, llm_server, prompts={"summary": str(bad)})

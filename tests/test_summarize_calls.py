@@ -10,9 +10,9 @@ import math
 from pathlib import Path
 
 import pytest
-from arxiv_digest import store
-from arxiv_digest.cli import main
-from arxiv_digest.settings import load_settings
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core import store
+from arxiv_digest.core.settings import load_settings
 from arxiv_server import ArxivServer
 from conftest import CATS
 from llm_server import Fault, LLMServer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arxiv_digest.cli import main
-from arxiv_digest.settings import load_settings
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core.settings import load_settings
 from llm_server import Fault
 from test_summarize import LISTED, listed, seed_day, write_config
 
@@ -19,7 +19,7 @@ def test_summarize_retries_failed_summaries_of_stored_days(site_dir: Path, llm_s
                               "ARXIV_DIGEST_CONFIG": str(site_dir / "digest.yaml")})
     seed_day(settings)
     conf = str(site_dir / "pelicanconf.py")
-    from arxiv_digest import store
+    from arxiv_digest.core import store
 
     broken = listed(store.load_day(settings.data_dir, "2024-11-28"))[0].id
     llm_server.always[broken] = Fault(status=500)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from arxiv_digest import store
-from arxiv_digest.cli import main
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.render import day_view, render_day
-from arxiv_digest.settings import DigestSettings, load_settings
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core import store
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.settings import DigestSettings, load_settings
+from arxiv_digest.site.render import day_view, render_day
 from arxiv_digest.summarize import make_summarizer
 from arxiv_digest.summarize.extractive import sentences, summarize_abstract
 from arxiv_digest.summarize.schema import ReplyError, parse_reply, validate_scores

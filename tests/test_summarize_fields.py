@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import pytest
-from arxiv_digest import fetch, normalize, store
+from arxiv_digest.core import store
 from arxiv_digest.summarize import schema
 from arxiv_digest.summarize.extractive import summarize_abstract
 from arxiv_digest.summarize.schema import (
@@ -26,6 +26,7 @@ from arxiv_digest.summarize.schema import (
     json_schema,
     validate_summary,
 )
+from arxiv_digest.update import fetch, normalize
 from conftest import ROOT
 from llm_server import Fault
 from test_summarize import listed, page, run, seed_day, settings_for

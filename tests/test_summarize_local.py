@@ -15,11 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from arxiv_digest import store
-from arxiv_digest.cli import main
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.settings import DigestSettings, load_settings
-from arxiv_digest.status import summary_counts
+from arxiv_digest.cli.commands import main
+from arxiv_digest.cli.status import summary_counts
+from arxiv_digest.core import store
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.settings import DigestSettings, load_settings
 from arxiv_digest.summarize import make_summarizer
 from conftest import pelican_settings
 from llm_server import Fault, LLMServer

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from arxiv_digest.settings import load_settings
-from arxiv_digest.store import iter_days, load, save
+from arxiv_digest.core.settings import load_settings
+from arxiv_digest.core.store import iter_days, load, save
 from arxiv_digest.summarize import make_summarizer
 from conftest import CATS, ROOT
 from llm_server import Fault

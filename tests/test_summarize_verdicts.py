@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 import yaml
-from arxiv_digest import store
-from arxiv_digest.pipeline import summarize_stored, update_day
-from arxiv_digest.render import day_view
-from arxiv_digest.settings import DigestSettings, load_settings
+from arxiv_digest.core import store
+from arxiv_digest.core.settings import DigestSettings, load_settings
+from arxiv_digest.site.render import day_view
 from arxiv_digest.summarize.grounding import Grounding
 from arxiv_digest.summarize.schema import json_schema, validate_verdicts
+from arxiv_digest.update.pipeline import summarize_stored, update_day
 from conftest import CATS, build_site
 from llm_server import LLMServer, default_answer
 from lxml import html

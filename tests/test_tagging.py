@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.render import highlight
-from arxiv_digest.settings import Term, Topic, load_settings, parse_topics
-from arxiv_digest.tagging import Tagger
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.settings import Term, Topic, load_settings, parse_topics
+from arxiv_digest.enrich.tagging import Tagger
+from arxiv_digest.site.render import highlight
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,8 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.settings import load_settings
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.settings import load_settings
 from arxiv_digest.site.topics import date_range
 from conftest import ROOT, build_site
 from lxml import html

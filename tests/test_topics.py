@@ -8,6 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from arxiv_digest.core.errors import ConfigError
+from arxiv_digest.core.models import Digest, Paper
+from arxiv_digest.core.settings import DigestSettings, Term, Topic, load_settings, parse_topics
+from arxiv_digest.enrich.tagging import Tagger
 from arxiv_digest.enrich.topics import (
     ABOUT,
     MENTIONS,
@@ -17,14 +21,10 @@ from arxiv_digest.enrich.topics import (
     definitions,
     verdict_key,
 )
-from arxiv_digest.errors import ConfigError
-from arxiv_digest.fetch import parse_rss
-from arxiv_digest.models import Digest, Paper
-from arxiv_digest.normalize import normalize
-from arxiv_digest.pipeline import tag_papers
-from arxiv_digest.render import day_view
-from arxiv_digest.settings import DigestSettings, Term, Topic, load_settings, parse_topics
-from arxiv_digest.tagging import Tagger
+from arxiv_digest.site.render import day_view
+from arxiv_digest.update.fetch import parse_rss
+from arxiv_digest.update.normalize import normalize
+from arxiv_digest.update.pipeline import tag_papers
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests/data/topics/labels.jsonl"

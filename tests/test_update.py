@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from arxiv_digest.cli import main
+from arxiv_digest.cli.commands import main
 from arxiv_server import FIXTURES, ArxivServer, Fault, paged_feed
 from conftest import CATS
 
@@ -296,8 +296,8 @@ EARLIER = "2024-11-27"
 @pytest.fixture(scope="module")
 def real_records() -> tuple:
     """The 1,504 real papers of the recorded feed (every category), normalised."""
-    from arxiv_digest.fetch import parse_rss
-    from arxiv_digest.normalize import normalize
+    from arxiv_digest.update.fetch import parse_rss
+    from arxiv_digest.update.normalize import normalize
 
     day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "feed")
     return normalize(day.records, [])
@@ -305,9 +305,9 @@ def real_records() -> tuple:
 
 def _store_day(data: Path, papers: tuple) -> Path:
     """A day stored as update stores it: store.save, then indexed (enrich.dayindex.remember)."""
-    from arxiv_digest import store
+    from arxiv_digest.core import store
+    from arxiv_digest.core.models import Digest
     from arxiv_digest.enrich import dayindex
-    from arxiv_digest.models import Digest
 
     digest = Digest(date=EARLIER, categories=("cs.AI", "cs.CL", "cs.CV", "cs.LG"), source="rss",
                     papers=papers, announced={"new": len(papers)},
@@ -322,7 +322,7 @@ def _later_day(earlier: tuple, n: int) -> object:
     earlier titles under new ids, each linking back to the earlier day."""
     from dataclasses import replace
 
-    from arxiv_digest.models import Digest, Related, VersionRef
+    from arxiv_digest.core.models import Digest, Related, VersionRef
 
     papers = []
     for k, p in enumerate(earlier[:n]):
@@ -335,7 +335,7 @@ def _later_day(earlier: tuple, n: int) -> object:
 
 def _expected(path: Path, later) -> bytes:
     """What reading, linking and writing the whole day file gives (store.load -> store.dumps)."""
-    from arxiv_digest import store
+    from arxiv_digest.core import store
     from arxiv_digest.enrich.backlinks import _linked, wanted
 
     stored = store.load(path)
@@ -350,10 +350,10 @@ def test_link_back_edits_only_the_linked_papers_and_writes_what_a_whole_rewrite_
     and writing the whole day gives; its index is stamped for the new bytes (no re-read)."""
     from dataclasses import replace
 
-    from arxiv_digest import store
+    from arxiv_digest.core import store
+    from arxiv_digest.core.filekeys import file_key
+    from arxiv_digest.core.models import Related, VersionRef
     from arxiv_digest.enrich import backlinks, dayindex
-    from arxiv_digest.filekeys import file_key
-    from arxiv_digest.models import Related, VersionRef
 
     data = tmp_path / "digests"
     papers = list(real_records[:700])

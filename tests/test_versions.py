@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from arxiv_digest.cli import main
+from arxiv_digest.cli.commands import main
+from arxiv_digest.core.models import Paper
 from arxiv_digest.enrich import dayindex, versions
 from arxiv_digest.enrich.versions import figure_changes, figures, word_diff
-from arxiv_digest.models import Paper
 from arxiv_server import FIXTURES, ArxivServer, api_day_from_rss, api_pages
 from conftest import CATS, ROOT, build_site
 from lxml import html
@@ -89,8 +89,8 @@ def test_changes_record() -> None:
 
 
 def test_stored_fields_old_files_and_hostile_values() -> None:
-    from arxiv_digest.errors import StoreError
-    from arxiv_digest.models import VersionRef
+    from arxiv_digest.core.errors import StoreError
+    from arxiv_digest.core.models import VersionRef
 
     old_form = paper().to_dict()
     for key in ("links", "versions", "changes"):

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
-from arxiv_digest.cli import main
+from arxiv_digest.cli.commands import main
 from arxiv_server import FIXTURES, ArxivServer, paged_feed
 from conftest import CATS, ROOT, build_site
 from hostile import ALERT, PAYLOADS, TOPICS, hostile_answer, hostile_api, hostile_config, hostile_rss

@@ -24,7 +24,7 @@ SUMMARY=${GITHUB_STEP_SUMMARY:-/dev/null}
 RUN_KIND=${RUN_KIND:-manual}
 PYTHON=${PYTHON:-.venv/bin/python}
 SETTINGS=${SETTINGS:-pelicanconf.py}
-EXIT_NO_ANNOUNCEMENT=4  # see the exit codes in the README and plugins/arxiv_digest/cli.py
+EXIT_NO_ANNOUNCEMENT=4  # see the exit codes in the README and plugins/arxiv_digest/cli/commands.py
 
 say() { printf '%s\n' "$@" >>"$SUMMARY"; }
 

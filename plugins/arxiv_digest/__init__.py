@@ -1,5 +1,5 @@
 """arxiv_digest: a Pelican plugin that turns arXiv announcement days into dated digest pages."""
 
-from .plugin import register
+from .site.plugin import register
 
 __all__ = ["register"]

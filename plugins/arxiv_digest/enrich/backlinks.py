@@ -28,9 +28,9 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from .. import store
-from ..errors import DigestError
-from ..models import SCHEMA_VERSION, Digest, Paper, Related, VersionRef
+from ..core import store
+from ..core.errors import DigestError
+from ..core.models import SCHEMA_VERSION, Digest, Paper, Related, VersionRef
 from . import dayindex
 
 logger = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..models import Digest, Paper
+from ..core.models import Digest, Paper
 from .claim_rules import PCT_RX, TIMES_RX, WORD_TIMES_RX, extract_fields
 from .sentences import sentence_spans
 

@@ -37,10 +37,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .. import store
-from ..errors import StoreError
-from ..filekeys import FileKeys, file_key
-from ..models import Digest, Paper
+from ..core import store
+from ..core.errors import StoreError
+from ..core.filekeys import FileKeys, file_key
+from ..core.models import Digest, Paper
 
 logger = logging.getLogger(__name__)
 

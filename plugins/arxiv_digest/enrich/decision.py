@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..models import Paper
-from ..settings import Topic
+from ..core.models import Paper
+from ..core.settings import Topic
 
 ABOUT = "about"
 MENTIONS = "mentions"

@@ -38,7 +38,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from ..models import Link, Paper
+from ..core.models import Link, Paper
 
 logger = logging.getLogger(__name__)
 

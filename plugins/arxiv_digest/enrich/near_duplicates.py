@@ -47,8 +47,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process, utils
 
-from ..filekeys import FileKeys
-from ..models import Paper, Related
+from ..core.filekeys import FileKeys
+from ..core.models import Paper, Related
 from . import dayindex
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..settings import Term, Topic
+from ..core.settings import Term, Topic
 
 _SEP = r"[\s\-\u2010\u2011\u2012\u2013]+"  # spaces and hyphens between the words of a term
 # Inline and display math: never highlighted inside.

@@ -29,8 +29,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from ..models import Paper
-from ..settings import Term, Topic
+from ..core.models import Paper
+from ..core.settings import Term, Topic
 from .decision import (
     ABOUT,
     MENTIONS,

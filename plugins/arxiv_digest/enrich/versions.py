@@ -36,10 +36,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .. import store
-from ..errors import StoreError
-from ..filekeys import FileKeys
-from ..models import Digest, Paper, VersionRef
+from ..core import store
+from ..core.errors import StoreError
+from ..core.filekeys import FileKeys
+from ..core.models import Digest, Paper, VersionRef
 from . import dayindex
 
 logger = logging.getLogger(__name__)

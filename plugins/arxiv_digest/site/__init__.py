@@ -19,13 +19,13 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..cite import FILTERS as CITE_FILTERS
-from ..i18n import enable_extension
-from ..render import autoescape_templates, digest_settings
+from ..core.i18n import enable_extension
 from .archive import build_calendar, day_articles, link_days
 from .bibtex import BibGenerator
+from .cite import FILTERS as CITE_FILTERS
 from .feeds import FeedsGenerator
 from .papers import PapersGenerator
+from .render import autoescape_templates, digest_settings
 from .topics import TopicsGenerator
 
 

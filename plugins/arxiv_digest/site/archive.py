@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..i18n import N_
-from ..render import DayView
+from ..core.i18n import N_
+from .render import DayView
 
 # Calendar cell kinds
 DIGEST, WEEKEND, HOLIDAY, MISSING, OUTSIDE = "digest", "weekend", "holiday", "missing", "outside"

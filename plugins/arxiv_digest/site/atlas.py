@@ -34,8 +34,8 @@ from typing import Any
 from markupsafe import Markup, escape
 from pelican.generators import Generator
 
+from ..core.store import write_if_changed
 from ..enrich.claims import grounded
-from ..store import write_if_changed
 from .archive import day_articles
 from .writer import SkipWriter
 

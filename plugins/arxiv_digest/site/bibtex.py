@@ -13,10 +13,10 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..cite import bibtex_entry, bibtex_file
-from ..render import digest_settings
-from ..store import write_if_changed
+from ..core.store import write_if_changed
 from .archive import day_articles
+from .cite import bibtex_entry, bibtex_file
+from .render import digest_settings
 from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)

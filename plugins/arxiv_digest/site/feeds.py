@@ -25,12 +25,12 @@ from typing import Any, Protocol
 from feedgenerator import Atom1Feed, Rss201rev2Feed, get_tag_uri
 from pelican.generators import Generator
 
-from ..cite import CiteLinks, math_as_text
-from ..i18n import lang_tag
-from ..render import DayView, PaperView, digest_settings, highlight
-from ..store import write_if_changed
-from ..tagging import Tagger
+from ..core.i18n import lang_tag
+from ..core.store import write_if_changed
+from ..enrich.tagging import Tagger
 from .archive import day_articles
+from .cite import CiteLinks, math_as_text
+from .render import DayView, PaperView, digest_settings, highlight
 from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..cite import CiteLinks, bibtex_entry, paper_save_as
-from ..models import id_label
-from ..render import DayView, PaperView, digest_settings
+from ..core.models import id_label
 from .archive import day_links
+from .cite import CiteLinks, bibtex_entry, paper_save_as
+from .render import DayView, PaperView, digest_settings
 
 logger = logging.getLogger(__name__)
 CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")  # cs.LG, math-ph, q-bio.NC

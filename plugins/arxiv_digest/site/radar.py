@@ -55,13 +55,13 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..daycache import prefill, workers
+from ..core.errors import StoreError
+from ..core.filekeys import FileKeys, file_key
+from ..core.models import Digest, Paper
+from ..core.store import iter_days, parse, write_if_changed
 from ..enrich.links import ARTEFACT_KINDS, badges
-from ..errors import StoreError
-from ..filekeys import FileKeys, file_key
-from ..models import Digest, Paper
-from ..render import digest_settings
-from ..store import iter_days, parse, write_if_changed
+from .daycache import prefill, workers
+from .render import digest_settings
 
 logger = logging.getLogger(__name__)
 

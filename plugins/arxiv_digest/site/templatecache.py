@@ -34,9 +34,9 @@ import jinja2
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from jinja2.utils import _PassArg
 
-from ..daycache import fingerprint
-from ..i18n import catalog_hash
-from ..render import digest_settings
+from ..core.i18n import catalog_hash
+from .daycache import fingerprint
+from .render import digest_settings
 
 logger = logging.getLogger(__name__)
 

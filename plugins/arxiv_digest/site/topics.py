@@ -29,12 +29,12 @@ from pelican.paginator import Paginator
 from pelican.urlwrappers import Tag
 from pelican.utils import get_relative_path, path_to_url
 
-from ..errors import ConfigError
-from ..i18n import locale
-from ..render import DayView, PaperView, digest_settings
-from ..store import write_if_changed
+from ..core.errors import ConfigError
+from ..core.i18n import locale
+from ..core.store import write_if_changed
 from .archive import day_links
 from .feeds import FeedWriter, feed_base
+from .render import DayView, PaperView, digest_settings
 from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)

@@ -54,10 +54,10 @@ from pelican.urlwrappers import URLWrapper
 from pelican.utils import get_relative_path, path_to_url, sanitised_join
 from pelican.writers import FileOverwriteFailedError, Writer
 
-from .. import store
-from ..daycache import fingerprint
-from ..i18n import catalog_hash
-from ..render import digest_settings
+from ..core import store
+from ..core.i18n import catalog_hash
+from .daycache import fingerprint
+from .render import digest_settings
 
 logger = logging.getLogger(__name__)
 

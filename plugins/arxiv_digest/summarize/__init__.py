@@ -22,13 +22,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from ..core.models import Digest
 from ..enrich.claims import apply_model
-from ..models import Digest
 from .day import DaySummarizer, utc_now
 from .extractive import ExtractiveRunner
 
 if TYPE_CHECKING:
-    from ..settings import DigestSettings
+    from ..core.settings import DigestSettings
 
 
 class Summarizer(Protocol):

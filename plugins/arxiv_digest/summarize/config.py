@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .prompts import load_prompt
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -121,8 +121,8 @@ def prompt_language(raw: Any, source: str, lang: str) -> str:
     for zh-CN, "English" for en); for another edition CLDR's name is used instead, so one
     digest.yaml serves every edition and each edition's summaries are in its own language.
     """
-    from ..i18n import language_name
-    from ..models import lookup_lang
+    from ..core.i18n import language_name
+    from ..core.models import lookup_lang
 
     if isinstance(raw, Mapping):
         bad = [k for k, v in raw.items() if not isinstance(k, str) or not isinstance(v, str)
@@ -144,7 +144,7 @@ def prompt_language(raw: Any, source: str, lang: str) -> str:
 
 def lang_tag_of(text: str) -> str:
     """'zh_CN' / 'zh-cn' -> 'zh-CN' (as DEFAULT_LANG is written)."""
-    from ..i18n import lang_tag
+    from ..core.i18n import lang_tag
 
     return lang_tag(text)
 

@@ -23,10 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ..ledger import add_usage, model_rows, spent_usd, total
-from ..models import Digest, Paper
+from ..core.models import Digest, Paper
 from .extractive import briefing_text, extractive_items
 from .jobs import Job, Outcome, Runner, Usage
+from .ledger import add_usage, model_rows, spent_usd, total
 from .records import (
     Backoff,
     cache_key,
@@ -40,7 +40,7 @@ from .records import (
 )
 
 if TYPE_CHECKING:
-    from ..settings import DigestSettings
+    from ..core.settings import DigestSettings
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def summary_fields(paper: Paper, lang: str = "en") -> Mapping[str, Any] | None:
 
 def briefing_of(digest: Digest, lang: str) -> Mapping[str, Any] | None:
     """The day's stored briefing in one language ({"topics": {...}}), if any."""
-    from ..models import lookup_lang
+    from ..core.models import lookup_lang
 
     stored = digest.extra.get("briefings")
     found = lookup_lang(stored, lang) if isinstance(stored, Mapping) else None
@@ -96,14 +96,14 @@ class DaySummarizer:
         self.lang = settings.llm.lang  # the language written, and the key it is stored under
         self.now = clock()
         self.backoff = Backoff(self.now, self.llm.failed_retry_hours, self.llm.failed_max_runs)
-        from ..tagging import tagger_for  # here: tagging imports settings, which imports us
+        from ..enrich.tagging import tagger_for  # here: tagging imports settings, which imports us
 
         self.tagger = tagger_for(settings)
         self.topic_defs = {t.name: t for t in settings.topics}
 
     def listed(self, digest: Digest) -> dict[str, tuple[str, ...]]:
         """The papers the day page lists, by id, with the topics they are about (tagging.listing)."""
-        from ..tagging import listing
+        from ..enrich.tagging import listing
 
         out = {}
         for p in digest.papers:
@@ -115,7 +115,7 @@ class DaySummarizer:
     def candidates(self, paper: Paper) -> list[dict[str, str]]:
         """The topics a term matched (about or mentions), offered to the model with their
         definitions and the keyword rules' finding; a model cannot add any other."""
-        from ..tagging import why
+        from ..enrich.tagging import why
 
         return [{"topic": name, "definition": self.topic_defs[name].definition,
                  "rules": why(d)}

@@ -38,10 +38,10 @@ from typing import Any
 
 from ..enrich.claims import MODEL as MODEL_LABEL
 from ..enrich.claims import claim_fields
-from ..ledger import plausible_cost, plausible_tokens
 from .config import LLMSettings
 from .grounding import Grounding
 from .jobs import Job, Outcome, Usage
+from .ledger import plausible_cost, plausible_tokens
 from .prompts import VARIABLES, Prompt, load_prompt
 from .records import scrub, secret_values
 from .schema import (

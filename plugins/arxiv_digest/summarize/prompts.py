@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from string import Template
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 VARIABLES = {
     "summary": {"language", "id", "title", "abstract", "topics", "claim_fields"},

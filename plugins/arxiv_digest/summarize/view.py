@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..i18n import N_
-from ..ledger import Row, format_usd, model_rows, total
-from ..models import Digest, lookup_lang
+from ..core.i18n import N_
+from ..core.models import Digest, lookup_lang
+from .ledger import Row, format_usd, model_rows, total
 
 PENDING = N_("summary pending")
 EXTRACTIVE = N_("extractive")  # the label of an offline summary: it is in the abstract's language

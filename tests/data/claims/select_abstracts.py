@@ -20,8 +20,8 @@ from pathlib import Path
 from lxml import etree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-from plugins.arxiv_digest.fetch import parse_rss
-from plugins.arxiv_digest.normalize import split_id, to_paper
+from plugins.arxiv_digest.update.fetch import parse_rss
+from plugins.arxiv_digest.update.normalize import split_id, to_paper
 
 FIX = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "arxiv"
 if not FIX.is_dir():

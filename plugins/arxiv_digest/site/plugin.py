@@ -8,18 +8,18 @@ from typing import Any
 
 from pelican import signals
 
-from .errors import BrokenDaysError, StoreError
-from .i18n import install_on_generator
-from .ledger import get_generators as ledger_generator
+from ..core.errors import BrokenDaysError, StoreError
+from ..core.i18n import install_on_generator
+from ..core.settings import RESOLVED_KEY, load_settings
+from ..core.store import load
+from ..summarize.ledger import get_generators as ledger_generator
+from . import autoescape_pelican, finalize_articles, get_generators
+from .atlas import get_generators as atlas_generator
+from .radar import get_generators as radar_generator
 from .render import DigestReader
-from .settings import RESOLVED_KEY, load_settings
-from .site import autoescape_pelican, finalize_articles, get_generators
-from .site.atlas import get_generators as atlas_generator
-from .site.radar import get_generators as radar_generator
-from .site.templatecache import enable as keep_compiled_templates
-from .site.writer import finish as finish_writer
-from .site.writer import get_writer
-from .store import load
+from .templatecache import enable as keep_compiled_templates
+from .writer import finish as finish_writer
+from .writer import get_writer
 
 
 def validate_settings(pelican: Any) -> None:

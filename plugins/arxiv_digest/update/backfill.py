@@ -21,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import schedule, store
-from .errors import DigestError, NoAnnouncementError
-from .models import Digest
+from ..cli.status import day_cost, summary_counts
+from ..core import schedule, store
+from ..core.errors import DigestError, NoAnnouncementError
+from ..core.models import Digest
+from ..core.settings import DigestSettings
+from ..summarize import Summarizer
 from .pipeline import store_preprints, update_day
-from .settings import DigestSettings
-from .status import day_cost, summary_counts
-from .summarize import Summarizer
 
 logger = logging.getLogger(__name__)
 

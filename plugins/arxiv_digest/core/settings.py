@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from ..summarize.config import LLMSettings, parse_llm
 from .errors import ConfigError
-from .summarize.config import LLMSettings, parse_llm
 
 PREFIX = "ARXIV_DIGEST_"
 RESOLVED_KEY = "ARXIV_DIGEST"  # where the validated object is kept in Pelican's settings

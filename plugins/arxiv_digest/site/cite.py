@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .models import Paper
-from .tagging import math_ranges
+from ..core.models import Paper
+from ..enrich.tagging import math_ranges
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from .models import Digest
+from ..core.models import Digest
 
 logger = logging.getLogger(__name__)
 

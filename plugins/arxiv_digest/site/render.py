@@ -24,18 +24,16 @@ from markupsafe import Markup, escape
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Tag
 
-from .cite import FILTERS as CITE_FILTERS
-from .cite import CiteLinks
-from .daycache import DayCache, file_hash, fingerprint, prefill, workers
-from .enrich.links import ARTEFACT_KINDS, Badge, badges
-from .enrich.versions import page_changes, version_links
-from .errors import StoreError
-from .i18n import Formatter, catalog_hash, gettext_for
-from .i18n import install as install_i18n
-from .models import Digest, Paper
-from .settings import RESOLVED_KEY, DigestSettings, load_settings
-from .store import iter_days, parse
-from .summarize.view import (
+from ..core.errors import StoreError
+from ..core.i18n import Formatter, catalog_hash, gettext_for
+from ..core.i18n import install as install_i18n
+from ..core.models import Digest, Paper
+from ..core.settings import RESOLVED_KEY, DigestSettings, load_settings
+from ..core.store import iter_days, parse
+from ..enrich.links import ARTEFACT_KINDS, Badge, badges
+from ..enrich.tagging import Span, TopicDecision, gist, listing, tagger_for, trusts, why
+from ..enrich.versions import page_changes, version_links
+from ..summarize.view import (
     BriefingView,
     LedgerView,
     SummaryView,
@@ -44,7 +42,9 @@ from .summarize.view import (
     sort_by_score,
     summary_view,
 )
-from .tagging import Span, TopicDecision, gist, listing, tagger_for, trusts, why
+from .cite import FILTERS as CITE_FILTERS
+from .cite import CiteLinks
+from .daycache import DayCache, file_hash, fingerprint, prefill, workers
 
 DAY_TEMPLATE = "digest_day.html"
 logger = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from .models import Digest, Paper
-from .settings import DigestSettings
-from .tagging import Span, Tagger, listing, math_ranges
+from ..core.models import Digest, Paper
+from ..core.settings import DigestSettings
+from ..enrich.tagging import Span, Tagger, listing, math_ranges
 
 # Escaped everywhere outside math: they start emphasis, code, links, HTML, tables, strikethrough,
 # or close an ATX heading.

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .daycache import canonical
-from .enrich.decision import decisions_of
-from .enrich.terms import Span, compile_term, compile_terms, math_ranges, term_pattern
-from .enrich.topics import ABOUT, MENTIONS, TIERS, TopicDecider, TopicDecision
-from .models import Digest, Paper
-from .settings import DigestSettings, Topic
+from ..core.models import Digest, Paper
+from ..core.settings import DigestSettings, Topic
+from ..site.daycache import canonical
+from .decision import decisions_of
+from .terms import Span, compile_term, compile_terms, math_ranges, term_pattern
+from .topics import ABOUT, MENTIONS, TIERS, TopicDecider, TopicDecision
 
 __all__ = [
     "ABOUT", "DECIDED_BY", "MENTIONS", "Listing", "Span", "Tagger", "TopicDecision", "compile_term",
@@ -45,7 +45,7 @@ DECIDER_FORMAT = 1  # bump when what a stored decision means changes without a c
 # tests/test_build_cache.py checks that this list covers the imports.
 DECIDER_SOURCES = ("enrich/decision.py", "enrich/sentences.py", "enrich/terms.py",
                    "enrich/topics.py")
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 class Tagger(TopicDecider):

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, DigestError, StoreError, SummaryError
-from .settings import DigestSettings, load_settings
+from ..core.errors import ConfigError, DigestError, StoreError, SummaryError
+from ..core.settings import DigestSettings, load_settings
 
 logger = logging.getLogger("arxiv_digest")
 
@@ -137,10 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_update(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`update`: one day, from the feed or the API."""
-    from .pipeline import update_day
+    from ..update.pipeline import update_day
 
     if args.source != "arxiv":
-        from .pipeline import update_preprints
+        from ..update.pipeline import update_preprints
 
         result = update_preprints(settings, args.source, day=args.date, now=args.now,
                                   resummarize=args.resummarize)
@@ -165,7 +165,7 @@ def _console(stderr: bool = False) -> Any:
 
 def cmd_backfill(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`backfill`: each announcement day of a range through the API, with a progress bar."""
-    from .backfill import RichListener, backfill, backfill_preprints, plan, plan_posting_days
+    from ..update.backfill import RichListener, backfill, backfill_preprints, plan, plan_posting_days
 
     now = args.now or dt.datetime.now(dt.UTC)
     preprints = args.source != "arxiv"
@@ -228,8 +228,8 @@ def cmd_backfill(args: argparse.Namespace, settings: DigestSettings) -> int:
 
 def cmd_summarize(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`summarize`: retry pending or failed summaries of stored days (no arXiv request)."""
-    from . import schedule, store
-    from .pipeline import summarize_stored
+    from ..core import schedule, store
+    from ..update.pipeline import summarize_stored
     from .status import summary_counts
 
     if args.date is not None:
@@ -270,8 +270,8 @@ def cmd_status(args: argparse.Namespace, settings: DigestSettings) -> int:
 
 def cmd_export_md(args: argparse.Namespace, settings: DigestSettings) -> int:
     """`export-md`: one stored day as Markdown, to a file or standard output."""
+    from ..core.store import day_path, load_day, write_atomic
     from .export_md import export_day
-    from .store import day_path, load_day, write_atomic
 
     digest = load_day(settings.data_dir, args.date)
     if digest is None:  # a day file that is not there: exit 5, as for one that cannot be read

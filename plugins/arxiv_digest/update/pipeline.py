@@ -11,16 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import fetch, schedule, store
-from .enrich import backlinks, claims, dayindex, links, near_duplicates, versions
-from .errors import NoAnnouncementError, StoreError
-from .filekeys import FileKeys
-from .models import Digest, Paper
+from ..core import schedule, store
+from ..core.errors import NoAnnouncementError, StoreError
+from ..core.filekeys import FileKeys
+from ..core.models import Digest, Paper
+from ..core.settings import DigestSettings
+from ..enrich import backlinks, claims, dayindex, links, near_duplicates, versions
+from ..enrich.tagging import DECIDED_BY, Tagger, decide_day, stamp, tagger_for
+from ..summarize import Summarizer, make_summarizer
+from ..summarize.day import utc_now
+from . import fetch
 from .normalize import link_near_duplicates, normalize
-from .settings import DigestSettings
-from .summarize import Summarizer, make_summarizer
-from .summarize.day import utc_now
-from .tagging import DECIDED_BY, Tagger, decide_day, stamp, tagger_for
 
 logger = logging.getLogger(__name__)
 

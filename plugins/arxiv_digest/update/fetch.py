@@ -29,10 +29,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from . import schedule
-from .errors import FetchError
+from ..core import schedule
+from ..core.errors import FetchError
+from ..core.settings import DigestSettings
 from .normalize import RawRecord, split_authors
-from .settings import DigestSettings
 
 logger = logging.getLogger(__name__)
 

@@ -46,14 +46,14 @@ from importlib import metadata
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
-from .filekeys import FileKeys, file_key
+from ..core.filekeys import FileKeys, file_key
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache/build"  # under the data folder (content/digests)
 FORMAT = 1  # bump when an entry's shape changes
 KEEP_FINGERPRINTS = 3
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent
 _DEPENDENCIES = ("pelican", "jinja2", "markupsafe")
 # settings no day's reader output depends on (a build into another folder reuses the cache)
 _NOT_READ = frozenset(("OUTPUT_PATH", "CACHE_PATH", "DELETE_OUTPUT_DIRECTORY", "OUTPUT_RETENTION",

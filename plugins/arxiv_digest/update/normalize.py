@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .enrich import near_duplicates
-from .errors import FetchError
-from .models import ANNOUNCE_TYPES, Paper
+from ..core.errors import FetchError
+from ..core.models import ANNOUNCE_TYPES, Paper
+from ..enrich import near_duplicates
 
 logger = logging.getLogger(__name__)
 

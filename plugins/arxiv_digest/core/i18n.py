@@ -200,7 +200,7 @@ class Formatter:
 
     def why(self, kind: Any) -> str:
         """A failure kind in words, translated."""
-        from .summarize.view import why
+        from ..summarize.view import why
         return self.tr.gettext(why(kind))
 
     def number(self, n: int | float) -> str:

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import schedule, store
-from .enrich.links import has_artefacts
-from .errors import StoreError
-from .models import Digest, Paper
-from .settings import DigestSettings
-from .tagging import listing
+from ..core import schedule, store
+from ..core.errors import StoreError
+from ..core.models import Digest, Paper
+from ..core.settings import DigestSettings
+from ..enrich.links import has_artefacts
+from ..enrich.tagging import listing
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from urllib.parse import quote
 
 import requests
 
-from .errors import FetchError
+from ..core.errors import FetchError
+from ..core.models import Paper
+from ..core.settings import SERVER_CATEGORIES, DigestSettings, category_key
 from .fetch import get_body, make_session
-from .models import Paper
 from .normalize import clean_text
-from .settings import SERVER_CATEGORIES, DigestSettings, category_key
 
 logger = logging.getLogger(__name__)
 

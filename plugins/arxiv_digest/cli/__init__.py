@@ -1,0 +1,1 @@
+"""The command line: update, backfill, summarize, status, export."""
