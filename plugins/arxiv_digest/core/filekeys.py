@@ -29,16 +29,16 @@ everything. The record is disposable, written atomically, and a broken one is ig
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from .store import replace_file
 
 logger = logging.getLogger(__name__)
 
@@ -213,16 +213,8 @@ class FileKeys:
             return
         files = {rel: [*st, key] for rel, (st, key) in sorted(self._keep.items())}
         try:
-            self.record.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".files.", suffix=".tmp", dir=self.record.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump({"format": FORMAT, "files": files}, f, separators=(",", ":"))
-                os.replace(tmp, self.record)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            replace_file(self.record, json.dumps({"format": FORMAT, "files": files},
+                                                 separators=(",", ":")).encode("utf-8"))
         except OSError as e:
             logger.debug("%s: not written (%s)", self.record, e)
             return

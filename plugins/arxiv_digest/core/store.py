@@ -154,23 +154,33 @@ def remove_stale_temp_files(path: Path) -> int:
     return removed
 
 
+def replace_file(path: Path, data: bytes, *, fsync: bool = False) -> None:
+    """Write bytes through a temp file in `path`'s folder (created if needed), then rename it over
+    `path`: a reader sees the old file or the new one, never a part. With `fsync`, the bytes reach
+    the disk before the rename (the day files); derived caches skip it (a torn one fails its checks
+    and is made again). The file gets the umask's mode, as open() would give; the temp file never
+    stays behind. OSError when it cannot be written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write text through a temp file in the same folder, fsync, then rename over `path`."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(path, text.encode("utf-8"), fsync=True)
     except OSError as e:
         raise StoreError(f"{path}: cannot be written: {e.strerror}") from e
 

@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -88,15 +86,7 @@ def _write(data_dir: Path, day: str, data: bytes) -> None:
     file a crash leaves empty or cut short fails its checks and is derived again."""
     path = index_path(data_dir, day)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        store.replace_file(path, data)
     except OSError as e:  # a cache: the update goes on without it
         logger.warning("day index not written (%s: %s); the next update reads the day file again",
                        path, e.strerror)

@@ -39,7 +39,6 @@ import pickle
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
@@ -47,6 +46,7 @@ from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 from ..core.filekeys import FileKeys, file_key
+from ..core.store import replace_file
 
 logger = logging.getLogger(__name__)
 
@@ -181,15 +181,7 @@ class DayCache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._prune()
-            data = pickle.dumps((FORMAT, key, value), protocol=pickle.HIGHEST_PROTOCOL)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.folder)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(path, pickle.dumps((FORMAT, key, value), protocol=pickle.HIGHEST_PROTOCOL))
             for old in self.folder.glob(f"{day}.*.pickle"):
                 if old != path:
                     old.unlink(missing_ok=True)

@@ -38,7 +38,6 @@ import json
 import logging
 import operator
 import os
-import tempfile
 import types
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePath
@@ -661,16 +660,7 @@ class SkipWriter(Writer):  # type: ignore[misc]
                 "links": self.digester.used_spans, "link_kinds": self.digester.used_kinds,
                 "templates": self.templates}
         try:
-            self.record_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.record_path.name}.", suffix=".tmp",
-                                       dir=self.record_path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(data, f, separators=(",", ":"))
-                os.replace(tmp, self.record_path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            store.replace_file(self.record_path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
         except OSError as e:
             logger.warning("%s: the page record cannot be written (%s); the next build renders "
                            "every page", self.record_path, e)
