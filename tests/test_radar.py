@@ -527,3 +527,100 @@ def test_the_reasons_go_through_the_page_s_catalog() -> None:
     assert "<a paper you like>" in reasons
     assert any(r.startswith("<matches: ") and "kv cache" in r for r in reasons), reasons
     assert all(r.startswith("<") and r.endswith(">") for r in reasons)
+
+
+def _rewrite(path: Path, change: Any) -> None:
+    """Store the day again through core.store's writer, each paper changed by `change`."""
+    from arxiv_digest.core.store import save
+
+    before = path.read_bytes()
+    d = load(path)
+    assert save(path.parent.parent, d.with_papers(tuple(change(i, p) for i, p in enumerate(d.papers)))) == path
+    assert path.read_bytes() != before
+
+
+def _backlinked(i: int, p: Any) -> Any:
+    """What enrich/backlinks.py does to an earlier day: papers gain related and version links."""
+    from dataclasses import replace
+
+    from arxiv_digest.core.models import Related, VersionRef
+
+    if i % 3:
+        return p
+    return replace(p, related=(*p.related, Related("2024-12-02", f"2412.{i:05d}")),
+                   versions=(*p.versions, VersionRef("2024-12-02", p.version + 1)))
+
+
+def test_a_day_that_only_gained_links_is_not_computed_again(tmp_path: Path) -> None:
+    """Real volume (three days of the real 513 papers): an update writes related/version links back
+    into earlier day files; the radar reads none of them, so such a day is parsed for its input
+    key (in the workers when several changed, inline for one) and neither computed nor written:
+    its output files keep their bytes and mtimes. The next build finds it by two stats again."""
+    data, out = tmp_path / "digests", tmp_path / "out" / "radar"
+    paths = _days(data, ["2024-11-26", "2024-11-27", "2024-11-28"])
+    todo = [(p, ["2411.18077"], f"{p.stem}/") for p in paths]
+    assert radar.write_days(data, todo, out, 2) == (0, 3)
+    stamps = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    for p in paths[:2]:
+        _rewrite(p, _backlinked)
+    assert load(paths[0]).papers[0].related and load(paths[0]).papers[0].versions
+    assert radar.write_days(data, todo, out, 2) == (1, 0)  # two parsed in the workers, none computed
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == stamps
+    _rewrite(paths[2], _backlinked)
+    assert radar.write_days(data, todo, out, 1) == (2, 0)  # parsed inline, not computed
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == stamps
+    assert radar.write_days(data, todo, out, 2) == (3, 0)  # STATE has the new file keys
+    cache = radar.DayFiles(data)
+    assert [cache.get(p, ["2411.18077"]) for p in paths] == [radar.build_day(load(p), ["2411.18077"])
+                                                              for p in paths]
+    assert cache.built == 0 and len(list(cache.dir.glob("*.radar"))) == 3
+
+
+def test_what_the_radar_reads_is_computed_again(tmp_path: Path) -> None:
+    """The real 513-paper day: a changed title, abstract, author list, link (has code), version or
+    announce type, or another listing, is computed again, as build_day makes it from the new file;
+    a hostile title and author are stored as JSON data and survive a backlink rewrite unchanged."""
+    from dataclasses import replace
+
+    from arxiv_digest.core.models import Link
+
+    data = tmp_path / "digests"
+    (path,) = _days(data, ["2024-11-28"])
+    listed = ["2411.18077"]
+    first = radar.DayFiles(data)
+    prev = first.get(path, listed)
+    assert first.built == 1
+    k = 7
+    changes = {
+        "title": lambda i, p: replace(p, title=p.title + " revisited") if i == k else p,
+        "abstract": lambda i, p: replace(p, abstract=p.abstract + " We also prune.") if i == k else p,
+        "authors": lambda i, p: replace(p, authors=(*p.authors, "Ada Lovelace")) if i == k else p,
+        "link": lambda i, p: replace(p, links=(*p.links, Link("code", "https://github.com/o/r"))) if i == k else p,
+        "version": lambda i, p: replace(p, version=p.version + 1) if i == k else p,
+        "announce type": lambda i, p: replace(p, announce_type="cross" if p.announce_type != "cross" else "new")
+        if i == k else p,
+        "hostile": lambda i, p: replace(p, title='</script><img src=x onerror=alert(1)> "\u2028',
+                                        authors=("<b>x</b>", "{\\L}ukasz")) if i == k else p,
+    }
+    for what, change in changes.items():
+        _rewrite(path, change)
+        cache = radar.DayFiles(data)
+        got = cache.get(path, listed)
+        assert cache.built == 1, what
+        assert got == radar.build_day(load(path), listed), what
+        assert got != prev or what == "abstract", what  # a new abstract word need not make the top terms
+        prev = got
+    meta = [json.loads(m) for m in prev.meta]
+    titles = [t for m in meta for t in m["title"]]
+    assert '</script><img src=x onerror=alert(1)> "\u2028' in titles and ["<b>x</b>", "{\\L}ukasz"] in [
+        a for m in meta for a in m["au"]]
+    _rewrite(path, _backlinked)
+    cache = radar.DayFiles(data)
+    assert cache.get(path, listed) == prev and cache.built == 0
+    before = radar.input_key(load(path))
+    assert radar.input_key(load(path).with_papers(tuple(reversed(load(path).papers)))) == before  # order-free
+    cache = radar.DayFiles(data)
+    other = cache.get(path, ["2411.15785"])  # another listing, same file
+    assert cache.built == 1 and other.meta != prev.meta and other.idx == prev.idx
+    with pytest.raises(TypeError):
+        cache.put("2024-11-28", "0" * 40, (before, "not a day"))

@@ -29,7 +29,9 @@ than the topics and often outside them. bench/bench_radar.py measures the trade-
 kept a paper, ranking quality and the bytes a session downloads.
 
 Each day's files are a pure function of the day file, the ids its page lists and this module
-(no clock, no other day), so a rebuild is byte-identical and a day is cached on those (DayFiles).
+(no clock, no other day), so a rebuild is byte-identical and a day is cached on those (DayFiles):
+on the part of the day file build_day reads (input_key), so a day whose papers only gained
+related or version links (enrich/backlinks.py rewrites earlier days daily) is not computed again.
 The term statistics over the archive are document frequencies: the browser counts them over the
 days it ranks (idf over the period).
 """
@@ -434,6 +436,19 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     return DayIndex(digest.date, n, idx, authors, meta)
 
 
+def input_key(digest: Digest) -> str:
+    """A hash of exactly what build_day reads of a day (besides the listed ids, keyed apart): the
+    date and, in the radar's order, each paper's id, version, title, abstract, authors, announce
+    type and links (kind and URL: which set 'has code'). Not its tags, topics, summaries, related
+    or versions: a day file whose only change is there keeps its key (DayFiles reuses its files)."""
+    h = hashlib.sha256(f"radar input {FORMAT}\0{digest.date}\0".encode())
+    for p in radar_order(digest.papers):
+        h.update(_dumps([p.id, p.version, p.title, p.abstract, list(p.authors), p.announce_type,
+                         [[link.kind, link.url] for link in p.links]]).encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def day_files(day: str, chunks: int = 0) -> dict[str, Any]:
     """A day's file names, relative to RADAR_DIR: the index, and the display files' pattern
     (%d: the chunk's number) with how many there are."""
@@ -482,17 +497,19 @@ STATE = "days.state"
 
 
 class DayFiles:
-    """Each day's radar files, cached on disk by the day file's bytes and the ids its page lists.
+    """Each day's radar files, cached on disk by what build_day reads of the day file (input_key)
+    and the ids its page lists.
 
-    A day is tokenized again only when its file, what its page lists, or this module changed; an
-    unchanged day costs a hash of its file and one small read, on a cold build too (no output/),
-    as long as the data folder's .cache/ is kept. The folder is disposable. `fill` computes the
-    missing days first in forked processes (daycache.prefill: this is one of its stores).
-
-    The day files' keys come from filekeys.FileKeys, as the build cache's do (its stat record,
-    else git's index in a fresh checkout, else the bytes), and STATE keeps what the last build
-    wrote to its output folder, so that a daily build reads and writes nothing for an unchanged
-    day (`unchanged`): one stat of the day file and one of its index in output/.
+    A day is tokenized again only when what the radar reads of it, what its page lists, or this
+    module changed: a day file rewritten with new related or version links only (backlinks) is
+    parsed once to find its input key and reuses its files. The day files' keys come from
+    filekeys.FileKeys, as the build cache's do (its stat record, else git's index in a fresh
+    checkout, else the bytes); STATE keeps each day's file key -> input key, so an unchanged day
+    file is not read, and what the last build wrote to its output folder, so that a daily build
+    reads and writes nothing for an unchanged day (`unchanged`): one stat of the day file and one
+    of its index in output/. The folder is disposable. `fill` parses and computes the days whose
+    file changed in forked processes first (daycache.prefill: this is one of its stores; a worker
+    leaves the file key -> input key it found in a small .in file beside the entries).
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -502,53 +519,125 @@ class DayFiles:
         self._listed: dict[str, str] = {}  # day -> hash of the ids its page lists
         self.files = FileKeys(data_dir)  # the day files' keys (shared record with the build cache)
         self._out: dict[str, Any] = {"dir": "", "days": {}}  # the output folder, day -> what is there
+        self._inputs: dict[str, list[str]] = {}  # day -> [its file's key, input_key of it]
         try:
             state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
             out = state["out"]
             if isinstance(out, dict) and isinstance(out.get("days"), dict):
                 self._out = out
-        except (OSError, ValueError, KeyError, TypeError):
+            inputs = state.get("inputs")
+            if isinstance(inputs, dict):
+                self._inputs = {d: r for d, r in inputs.items()
+                                if isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r)}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass  # no state yet, or an unreadable one: every day is hashed (and its files compared)
 
-    def _entry(self, day: str, key: str) -> Path:
+    def _entry(self, day: str, inputs: str) -> Path:
         listed = self._listed.get(day) or _listed_hash(())
-        return self.dir / f"{day}.{key[:24]}.{listed}.radar"  # not .json: Pelican would read it as a day
+        return self.dir / f"{day}.{inputs[:24]}.{listed}.radar"  # not .json: Pelican would read it as a day
+
+    def _key_file(self, day: str, key: str) -> Path:
+        return self.dir / f"{day}.{key[:24]}.in"
+
+    def _input_of(self, day: str, key: str) -> str | None:
+        """The input key of the day file whose file key is `key`, if known (STATE, else a worker's
+        .in file), without reading the day file."""
+        rec = self._inputs.get(day)
+        if rec is not None and rec[0] == key:
+            return rec[1]
+        try:
+            data = json.loads(self._key_file(day, key).read_text(encoding="utf-8"))
+            found = data["in"]
+            if data["key"] != key or not isinstance(found, str) or not found:
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        self._inputs[day] = [key, found]
+        return found
+
+    def _read(self, day: str, inputs: str) -> DayIndex | None:
+        try:
+            data = json.loads(self._entry(day, inputs).read_text(encoding="utf-8"))
+            meta = data["meta"]
+            if not isinstance(meta, list):
+                raise TypeError("meta")
+            return DayIndex(str(data["date"]), int(data["papers"]), str(data["idx"]),
+                            str(data["authors"]), tuple(str(m) for m in meta))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write(self, path: Path, text: str) -> None:
+        """Write one cache file atomically (the folder is made; a failure is a warning)."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except OSError as e:
+            logger.warning("radar: could not cache %s: %s", path.name, e)
+
+    def _store(self, day: str, inputs: str, value: DayIndex) -> None:
+        """Store the day's files for this input key; drop the day's older entries."""
+        entry = self._entry(day, inputs)
+        if self.dir.is_dir():
+            for old in self.dir.glob(f"{day}.*.radar"):
+                if old != entry:
+                    old.unlink(missing_ok=True)
+        self._write(entry, _dumps({"date": value.date, "papers": value.papers, "idx": value.idx,
+                                   "authors": value.authors, "meta": list(value.meta)}))
 
     def key_of(self, path: Path) -> str:
         """The day file's content key (daycache.prefill's store protocol; filekeys.FileKeys)."""
         return self.files.key_of(path)
 
     def has(self, day: str, key: str) -> bool:
-        """Whether the day's entry for this file hash (and the ids its page lists) exists."""
-        return self._entry(day, key).is_file()
+        """Whether the day file with this file key has a known input key and an entry for it
+        (and the ids its page lists)."""
+        inputs = self._input_of(day, key)
+        return inputs is not None and self._entry(day, inputs).is_file()
 
     def put(self, day: str, key: str, value: Any) -> None:
-        """Store the day's files for this file hash (atomically); drop the day's older entries."""
-        if not isinstance(value, DayIndex):
-            raise TypeError(f"radar cache: a DayIndex expected, not {type(value).__name__}")
-        entry = self._entry(day, key)
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            for old in self.dir.glob(f"{day}.*.radar"):
-                if old != entry:
+        """Record what `fill`'s make found for the day file with this file key: (its input key, its
+        DayIndex, or None when the entry for that input key was already there)."""
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)
+                and (value[1] is None or isinstance(value[1], DayIndex))):
+            raise TypeError(f"radar cache: (input key, DayIndex or None) expected, not {type(value).__name__}")
+        inputs, index = value
+        if index is not None:
+            self._store(day, inputs, index)
+        name = self._key_file(day, key)
+        if self.dir.is_dir():
+            for old in self.dir.glob(f"{day}.*.in"):
+                if old != name:
                     old.unlink(missing_ok=True)
-            tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
-            tmp.write_text(_dumps({"date": value.date, "papers": value.papers, "idx": value.idx,
-                                   "authors": value.authors, "meta": list(value.meta)}),
-                           encoding="utf-8")
-            tmp.replace(entry)
-        except OSError as e:
-            logger.warning("radar: could not cache %s: %s", day, e)
+        self._write(name, _dumps({"key": key, "in": inputs, "built": index is not None}))
+        self._inputs[day] = [key, inputs]
 
     def fill(self, days: Sequence[tuple[Path, Sequence[str]]], processes: int) -> int:
-        """Compute the days missing from the cache in parallel (one process per CPU, as the
-        build cache does); returns how many were made. `get` then finds them."""
+        """Parse the days whose file key has no entry in parallel (one process per CPU, as the
+        build cache does) and compute those whose input key has none either; returns how many
+        were computed. `get` then finds them."""
         listed = {path.stem: list(ids) for path, ids in days}
         for day, ids in listed.items():
             self._listed[day] = _listed_hash(ids)
-        made = prefill(self, [path for path, _ in days],
-                       lambda path, raw: build_day(parse(path, raw), listed[path.stem]),
-                       processes, what="indexed for the radar")
+        missing = [path for path, _ in days if not self.has(path.stem, self.key_of(path))]
+
+        def make(path: Path, raw: bytes) -> tuple[str, DayIndex | None]:
+            digest = parse(path, raw)
+            inputs = input_key(digest)
+            if self._entry(path.stem, inputs).is_file():
+                return inputs, None  # only what the radar does not read changed
+            return inputs, build_day(digest, listed[path.stem])
+
+        if not prefill(self, missing, make, processes, what="parsed for the radar"):
+            return 0
+        made = 0
+        for path in missing:
+            try:
+                data = json.loads(self._key_file(path.stem, self.key_of(path)).read_text(encoding="utf-8"))
+                made += bool(data.get("built")) and data.get("key") == self.key_of(path)
+            except (OSError, ValueError, AttributeError):
+                continue
         self.built += made
         return made
 
@@ -556,20 +645,21 @@ class DayFiles:
         """The day's files, from the cache or computed (and cached)."""
         day, key = path.stem, self.key_of(path)
         self._listed[day] = _listed_hash(listed)
-        try:
-            data = json.loads(self._entry(day, key).read_text(encoding="utf-8"))
-            meta = data["meta"]
-            if not isinstance(meta, list):
-                raise TypeError("meta")
-            return DayIndex(str(data["date"]), int(data["papers"]), str(data["idx"]),
-                            str(data["authors"]), tuple(str(m) for m in meta))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        inputs = self._input_of(day, key)
+        if inputs is not None:
+            index = self._read(day, inputs)
+            if index is not None:
+                return index
         raw = path.read_bytes()
         key = file_key(raw)
-        index = build_day(parse(path, raw), listed)
-        self.built += 1
-        self.put(day, key, index)
+        digest = parse(path, raw)
+        inputs = input_key(digest)
+        self._inputs[day] = [key, inputs]
+        index = self._read(day, inputs)
+        if index is None:
+            index = build_day(digest, listed)
+            self.built += 1
+            self._store(day, inputs, index)
         return index
 
     def unchanged(self, path: Path, listed: Sequence[str], out: Path) -> int | None:
@@ -604,11 +694,12 @@ class DayFiles:
         """Write STATE (atomically), keeping only these days' records, and the day files' keys."""
         keep = set(days)
         self._out["days"] = {d: r for d, r in self._out["days"].items() if d in keep}
+        self._inputs = {d: r for d, r in self._inputs.items() if d in keep}
         self.files.save()
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = self.dir / f".{STATE}.{os.getpid()}.tmp"
-            tmp.write_text(_dumps({"out": self._out}), encoding="utf-8")
+            tmp.write_text(_dumps({"out": self._out, "inputs": self._inputs}), encoding="utf-8")
             tmp.replace(self.dir / STATE)
         except OSError as e:
             logger.warning("radar: could not save %s: %s", self.dir / STATE, e)
