@@ -263,15 +263,20 @@ def build(n_days: int, per_day: int, seed: int) -> None:
         run("cold again, with the new day", paths, n)
 
 
-def stored(source: Path, runs: int) -> None:
+def stored(source: Path, runs: int, backlinked: int = 0) -> None:
     """The radar's share of a build over stored day files (e.g. a bench_archive.py --keep site's
     content/digests), as RadarGenerator does it (radar.write_days): cold (no cache, no output),
-    again unchanged, and daily (one new day: the last one under the next date). The day files
-    are hard-linked into a temp folder (never written); CPU seconds include the workers'."""
+    again unchanged, daily (one new day: the last one under the next date), and with --backlinked
+    N, N earlier days whose papers only gained related/version links (rewritten by core.store.save,
+    as enrich/backlinks.py does daily; the radar reads none of them). The day files are hard-linked
+    into a temp folder (never written in place); CPU seconds include the workers'."""
     import os
     import resource
     import time
+    from dataclasses import replace
 
+    from arxiv_digest.core.models import Related, VersionRef
+    from arxiv_digest.core.store import load, save
     from arxiv_digest.site import radar
     from arxiv_digest.site.daycache import workers
 
@@ -308,6 +313,14 @@ def stored(source: Path, runs: int) -> None:
             new.write_text(last.read_text(encoding="utf-8").replace(f'"date": "{last.stem}"', f'"date": "{nxt}"', 1),
                            encoding="utf-8")
             results.setdefault("daily (one new day)", []).append(timed(data, out))
+            if backlinked:  # what enrich/backlinks.py does daily: earlier days gain related/version links
+                for p in sorted(data.rglob("*.json"))[-backlinked - 1:-1]:
+                    d = load(p)
+                    save(data, d.with_papers(tuple(
+                        replace(q, related=(*q.related, Related(nxt, q.id)),
+                                versions=(*q.versions, VersionRef(nxt, q.version + 1))) if i % 3 == 0 else q
+                        for i, q in enumerate(d.papers))))
+                results.setdefault(f"{backlinked} days backlinked", []).append(timed(data, out))
     for label, got in results.items():
         cpu, wall, what = min(got)
         print(f"  {label:24} {cpu:7.2f} s CPU  {wall:7.2f} s wall  (min of {len(got)}; {what})")
@@ -325,11 +338,13 @@ def main() -> None:
     ap.add_argument("--build-days", type=int, default=0, help="also time the index over this many days")
     ap.add_argument("--stored", type=Path, help="only time the radar over these stored day files (a data folder)")
     ap.add_argument("--runs", type=int, default=3, help="runs of --stored (the minimum is printed)")
+    ap.add_argument("--backlinked", type=int, default=0,
+                    help="with --stored: also time a build after this many earlier days gained related/version links")
     args = ap.parse_args()
     from arxiv_digest.site import radar
 
     if args.stored:
-        stored(args.stored, args.runs)
+        stored(args.stored, args.runs, args.backlinked)
         return
     variants = [(top, min_df, bits or radar.HASH_BITS) for bits in args.bits for min_df in args.min_df
                 for top in args.top]

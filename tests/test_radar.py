@@ -570,6 +570,10 @@ def test_a_day_that_only_gained_links_is_not_computed_again(tmp_path: Path) -> N
     assert radar.write_days(data, todo, out, 1) == (2, 0)  # parsed inline, not computed
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == stamps
     assert radar.write_days(data, todo, out, 2) == (3, 0)  # STATE has the new file keys
+    (out / "2024-11-27.idx.json").write_text("{}", encoding="utf-8")  # output changed by hand, then
+    _rewrite(paths[1], _backlinked)  # a backlink: the day's files are written again, the same bytes
+    assert radar.write_days(data, todo, out, 2) == (2, 0)
+    assert (out / "2024-11-27.idx.json").read_bytes() == stamps["2024-11-27.idx.json"][0]
     cache = radar.DayFiles(data)
     assert [cache.get(p, ["2411.18077"]) for p in paths] == [radar.build_day(load(p), ["2411.18077"])
                                                               for p in paths]

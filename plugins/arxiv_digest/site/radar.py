@@ -441,12 +441,10 @@ def input_key(digest: Digest) -> str:
     date and, in the radar's order, each paper's id, version, title, abstract, authors, announce
     type and links (kind and URL: which set 'has code'). Not its tags, topics, summaries, related
     or versions: a day file whose only change is there keeps its key (DayFiles reuses its files)."""
-    h = hashlib.sha256(f"radar input {FORMAT}\0{digest.date}\0".encode())
-    for p in radar_order(digest.papers):
-        h.update(_dumps([p.id, p.version, p.title, p.abstract, list(p.authors), p.announce_type,
-                         [[link.kind, link.url] for link in p.links]]).encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
+    rows = [[p.id, p.version, p.title, p.abstract, p.authors, p.announce_type,
+             [[link.kind, link.url] for link in p.links]] for p in radar_order(digest.papers)]
+    text = json.dumps(["radar input", FORMAT, digest.date, rows], separators=(",", ":"))  # ASCII: the fastest
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def day_files(day: str, chunks: int = 0) -> dict[str, Any]:
@@ -668,7 +666,7 @@ class DayFiles:
         if self._out.get("dir") != str(out):
             return None
         rec = self._out["days"].get(path.stem)
-        if not isinstance(rec, list) or len(rec) != 5:
+        if not isinstance(rec, list) or len(rec) != 6:
             return None
         try:
             st = (out / day_files(path.stem)["idx"]).stat()
@@ -679,14 +677,33 @@ class DayFiles:
             return None
         return int(rec[4])
 
+    def same_inputs(self, path: Path, listed: Sequence[str], out: Path) -> bool:
+        """Whether `out` holds the day's files as the last build wrote them from the same input key
+        (as `get` just found it) and listing, though the day file changed: nothing to write."""
+        rec = self._out["days"].get(path.stem) if self._out.get("dir") == str(out) else None
+        if not isinstance(rec, list) or len(rec) != 6:
+            return False
+        try:
+            st = (out / day_files(path.stem)["idx"]).stat()
+            key = self.key_of(path)
+        except OSError:
+            return False
+        if self._input_of(path.stem, key) is None:  # a worker's .in file, if `fill` parsed the day
+            return False
+        inputs = self._inputs[path.stem]
+        return inputs[0] == key and [rec[1], *rec[2:4], rec[5]] == [
+            _listed_hash(listed), st.st_size, st.st_mtime_ns, inputs[1]]
+
     def wrote(self, path: Path, listed: Sequence[str], out: Path, papers: int) -> None:
-        """Record that `out` now holds the day's files (see `unchanged`)."""
+        """Record that `out` now holds the day's files (see `unchanged`, `same_inputs`)."""
         if self._out.get("dir") != str(out):
             self._out = {"dir": str(out), "days": {}}
         try:
             st = (out / day_files(path.stem)["idx"]).stat()
-            self._out["days"][path.stem] = [self.key_of(path), _listed_hash(listed), st.st_size,
-                                            st.st_mtime_ns, papers]
+            key = self.key_of(path)
+            inputs = self._inputs.get(path.stem)
+            self._out["days"][path.stem] = [key, _listed_hash(listed), st.st_size, st.st_mtime_ns, papers,
+                                            inputs[1] if inputs is not None and inputs[0] == key else ""]
         except OSError:
             self._out["days"].pop(path.stem, None)
 
@@ -734,14 +751,22 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
         days.append((path.stem, n, url))
     cache.fill([(path, listed) for path, listed, _ in changed], processes)  # a cold build: in parallel
     for path, listed, url in changed:
+        if cache.same_inputs(path, listed, out):  # parsed by `fill`: only what the radar does not read changed
+            n = int(cache._out["days"][path.stem][4])
+            files = day_files(path.stem)
+            written.update((files["idx"], files["au"], *(meta_file(path.stem, k) for k in range(-(-n // CHUNK)))))
+            cache.wrote(path, listed, out, n)
+            days.append((path.stem, n, url))
+            continue
         try:
             index = cache.get(path, listed)
         except (OSError, StoreError) as e:
             raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
         files = day_files(index.date)
         names = [files["idx"], files["au"], *(meta_file(index.date, k) for k in range(len(index.meta)))]
-        for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
-            write_if_changed(out / name, text)
+        if not cache.same_inputs(path, listed, out):  # else only what the radar does not read changed
+            for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
+                write_if_changed(out / name, text)
         written.update(names)
         cache.wrote(path, listed, out, index.papers)
         days.append((index.date, index.papers, url))
