@@ -29,7 +29,8 @@ terms' hash bits (fewer: smaller, more collisions; one day at b bits meets about
 days at b + 4).
 
 Build. --build-days N: N generated announcement days (bench_archive.py's generator) indexed through
-site/radar.py's per-day cache (DayFiles, keyed on each day file's bytes) as the build does it
+site/radar.py's per-day cache (DayFiles, keyed on what build_day reads of each day file: radar.input_key)
+as the build does it
 (DayFiles.fill: the missing days in forked processes, daycache.prefill): cold in one process
 (before), cold in one process per CPU, again unchanged, daily (one new day), and cold again.
 CPU seconds include the worker processes'.

@@ -6,7 +6,8 @@ every title, abstract and author of the real 513-paper day and on awkward text; 
 papers with code decode in the browser as the build wrote them. What a session downloads for the
 22 announcement days 30 days can hold (every ranking index, the display files of the 20 results
 shown) stays within its budget. The library parsers read the real BibTeX library and small RIS and
-CSL-JSON exports. A day's files are cached on its bytes: a daily build computes the new day only.
+CSL-JSON exports. A day's files are cached on what build_day reads of it (input_key): a daily build
+computes the new day only, and a day file that only gained related/version links is not computed again.
 """
 
 from __future__ import annotations
