@@ -67,6 +67,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+import lxml.etree
+import lxml.html
+
 logger = logging.getLogger("search_index")
 
 FORMAT = 1  # bump when what goes into a bundle changes (every period is then re-indexed)
@@ -74,7 +77,7 @@ BUNDLE = "pagefind"  # the bundle folder in the site, as Pagefind names it
 PERIODS = "periods.json"
 STATE = "state.json"
 SCAN = "scan.json"  # each page's stat, hash and month, so an unchanged page is not read again
-SCAN_FORMAT = 1
+SCAN_FORMAT = 2  # 2: a page's hash is over what Pagefind indexes of it (indexed_digest), not its bytes
 # Indexing side by side (a cold build, a rollover): at most this much Pagefind memory at once, as
 # estimated by pagefind_mb (issue 11: peak memory <= 500 MB for the search index at 1,000 days).
 MEMORY_MB = 450.0
@@ -234,11 +237,109 @@ def scan(site: Path, known: dict[str, Seen] | None = None) -> tuple[list[Page], 
         with open(entry.path, "rb") as f:
             data = f.read()
         body = BODY_TEXT in data and BODY.search(data) is not None
-        seen[rel] = Seen(key, hashlib.sha256(data).hexdigest(), body, month_of(data))
+        # a page without data-pagefind-body only counts on a site where no page has one (then
+        # hashed by its bytes: safe, and parsing the day and topic pages would cost ~1 ms each)
+        sha = indexed_digest(data) if body else "b" + hashlib.sha256(data).hexdigest()
+        seen[rel] = Seen(key, sha, body, month_of(data))
         if max(st.st_mtime_ns, st.st_ctime_ns) < started - RACY_NS:
             kept[rel] = seen[rel]
     bodies = [Page(rel, s.sha, s.month) for rel, s in seen.items() if s.body]
     return bodies or [Page(rel, s.sha, s.month) for rel, s in seen.items()], kept
+
+
+PAGEFIND_ATTR = "data-pagefind-"
+IGNORE = "data-pagefind-ignore"
+# Elements whose text Pagefind never indexes (nor would a change in them change a result).
+SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
+# Attributes of indexed elements that Pagefind reads: an image's src and alt (the default image
+# meta), and whatever data-pagefind-index-attrs names.
+IMAGE_ATTRS = ("src", "alt")
+WS = re.compile(r"\s+")
+# The attributes whose entries ("key:value", "key[attr]", or a bare "key") give a page meta, a
+# filter or a sort value; a bare key takes its value from the element's text.
+VALUED = frozenset(("data-pagefind-meta", "data-pagefind-filter", "data-pagefind-sort"))
+TAKES_TEXT = re.compile(r"(?:^|,)[^,:\[]*(?:,|$)")
+
+
+def indexed_digest(data: bytes) -> str:
+    """A hash of what Pagefind indexes and stores of a page, so that a change Pagefind does not
+    see (a listing or "other versions" line inside data-pagefind-ignore, a link's href, the
+    markup's whitespace) does not re-index the page's period, and every change it does see does.
+
+    Covered: the html element's lang (Pagefind's language split); the <title>; every element with
+    a data-pagefind-* attribute, anywhere in the page and ignored or not (Pagefind's default
+    ignore, "index", still takes the filters and meta inside an ignored element: so both are
+    hashed; "all" drops them, and hashing them anyway only errs towards re-indexing), with those
+    attributes, and the element's text when an entry of its meta/filter/sort attribute has no
+    value of its own and takes it from that text (data-pagefind-meta="title"); and the text of
+    every data-pagefind-body element (of <body> on a page without one) outside
+    data-pagefind-ignore'd elements, with the tag of each
+    element around it (Pagefind separates block elements' words), an image's src and alt, and the
+    attributes data-pagefind-index-attrs names. The page's URL is its path, hashed by its period
+    (period_hashes). Over-inclusion only costs a re-index; markup lxml cannot parse whole (it
+    stops at nesting deeper than 2,048), or a page that is not UTF-8, is hashed by its bytes.
+    """
+    try:
+        text = data.decode("utf-8")
+        parser = lxml.html.HTMLParser(huge_tree=True)
+        root = lxml.html.document_fromstring(text, parser=parser) if text.strip() else None
+        # libxml2 stops at a resource limit (nesting deeper than 2,048) and drops the rest of the
+        # page: a fatal error means the tree is not the whole page
+        if any(e.level_name == "FATAL" for e in parser.error_log):
+            logger.debug("page hashed by its bytes (%s)", parser.error_log.last_error)
+            root = None
+    except (UnicodeDecodeError, lxml.etree.LxmlError, ValueError) as e:
+        logger.debug("page hashed by its bytes (%s)", e)
+        root = None
+    if root is None:
+        return "b" + hashlib.sha256(data).hexdigest()
+    parts: list[str] = [str(root.get("lang", "")), "\0"]
+    title = root.find(".//title")
+    parts += ["t", norm(title.text_content()) if title is not None else "", "\0"]
+    for el in root.iter(lxml.etree.Element):
+        attrs = sorted((k, v) for k, v in el.attrib.items() if k.startswith(PAGEFIND_ATTR))
+        if attrs:
+            takes_text = any(TAKES_TEXT.search(v) for k, v in attrs if k in VALUED)
+            parts += ["a", str(el.tag), repr(attrs), norm(el.text_content()) if takes_text else "", "\0"]
+    bodies = [el for el in root.iter(lxml.etree.Element) if el.get("data-pagefind-body") is not None]
+    if not bodies:
+        body = root.find("body")
+        bodies = [body] if body is not None else [root]
+    for body in bodies:
+        parts.append("B")
+        content(body, parts)
+    return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def norm(text: str) -> str:
+    """Text with its runs of whitespace as one space (as Pagefind splits words)."""
+    return WS.sub(" ", text).strip()
+
+
+def content(el: lxml.html.HtmlElement, parts: list[str]) -> None:
+    """Append the indexed text under `el` (its ignored elements left out) to parts, iteratively
+    (a hostile page nests deeper than Python's recursion limit allows)."""
+    stack: list[tuple[object, bool]] = [(el, False)]
+    while stack:
+        node, closing = stack.pop()
+        if closing:  # the text after an element belongs to its parent
+            parts += ["/", norm(getattr(node, "tail", None) or ""), "\0"]
+            continue
+        if not isinstance(node, lxml.html.HtmlElement):  # a comment or processing instruction
+            parts += ["/", norm(getattr(node, "tail", None) or ""), "\0"]
+            continue
+        if node is not el:
+            stack.append((node, True))
+        if node.get(IGNORE) is not None or str(node.tag).lower() in SKIP_TAGS:
+            continue
+        parts += ["<", str(node.tag), "\0"]
+        if node.tag == "img":
+            parts += [repr([node.get(a, "") for a in IMAGE_ATTRS]), "\0"]
+        index_attrs = node.get("data-pagefind-index-attrs")
+        if index_attrs:
+            parts += [repr([node.get(a.strip(), "") for a in index_attrs.split(",")]), "\0"]
+        parts += [norm(node.text or ""), "\0"]
+        stack.extend((child, False) for child in reversed(node))
 
 
 def month_of(data: bytes) -> str:

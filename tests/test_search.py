@@ -609,3 +609,91 @@ def test_a_failing_pagefind_is_one_line_and_keeps_what_was_done(two_years: tuple
     code, log = reindex(out, cache)  # Pagefind back: the periods are indexed, nothing stale
     assert code == 0 and "re-indexed 2024-11, 2023;" in log, log
     bundles_hold_their_pages(out)
+
+
+def _import_search_index() -> Any:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import search_index
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    return search_index
+
+
+def _stamps(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
+        two_years: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """Issue 11: a new day writes version links back into earlier pages. A 2023 paper page
+    gaining a listing and a near-identical-title line (data-pagefind-ignore'd: not search content)
+    leaves its period's bundle alone, bytes and mtimes; a title, abstract or filter change
+    re-indexes it."""
+    _, src_out, src_cache = two_years
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(src_out, out)
+    shutil.copytree(src_cache, cache)
+    old = sorted(rel for rel, year in paper_pages(out).items() if year == "2023")
+    before = _stamps(out / "pagefind" / "2023"), _stamps(cache / "2023")
+    for rel in old[:2]:
+        page = out / rel
+        data = page.read_bytes()
+        i = data.index(b"</ul>", data.index(b'class="listings"'))
+        page.write_bytes(data[:i] + b'<li><a href="/2024/11/28/#x">28 November 2024</a>: v2, replace</li>'
+                         + data[i:].replace(b"</section>", b'<ul><li><a href="/papers/y/">A <b>near</b> twin'
+                                            b"</a></li></ul></section>", 1))
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed none;" in log, log
+    assert (_stamps(out / "pagefind" / "2023"), _stamps(cache / "2023")) == before
+    # the abstract changed: re-indexed
+    page = out / old[2]
+    data = page.read_bytes()
+    i = data.index(b"</p></section>", data.index(b'class="abstract"'))
+    page.write_bytes(data[:i] + b" An added sentence." + data[i:])
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2023;" in log, log
+    # a filter inside an ignored element (Pagefind still takes it): re-indexed
+    page = out / old[3]
+    data = page.read_bytes()
+    assert b'data-pagefind-filter="category:' in data
+    page.write_bytes(data.replace(b'data-pagefind-filter="category:', b'data-pagefind-filter="category:x', 1))
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed 2023;" in log, log
+
+
+def test_the_indexed_digest_of_hostile_markup() -> None:
+    """What Pagefind indexes is hashed and nothing else, on markup no template would write."""
+    digest = _import_search_index().indexed_digest
+
+    def page(body: str, ignored: str = "", head: str = "") -> bytes:
+        return (f'<!doctype html><html lang="en"><head><title>T</title>{head}</head><body><nav>menu</nav>'
+                f'<article data-pagefind-body data-pagefind-filter="year:2023"><h1 data-pagefind-meta="title">'
+                f'{body}</h1><section data-pagefind-ignore>{ignored}</section><p>tail</p></article>'
+                f"</body></html>").encode()
+
+    base = digest(page("Title"))
+    # ignored parts: any markup, unclosed tags, comments, scripts, deep nesting
+    for ignored in ("<li>v2", "<!-- x --><script>alert(1)</script>", "<div>" * 1500 + "x" + "</div>" * 1500,
+                    "</section><p>",
+                    "<ul><li>v3, <b>replace</ul>", "\u202e\x00\ufeff"):
+        if "</section>" in ignored:  # closes the ignored element early: the rest is indexed text
+            assert digest(page("Title", ignored)) != base
+        else:
+            assert digest(page("Title", ignored)) == base, ignored[:40]
+    # outside the body, only the <title> and data-pagefind-* attributes count
+    assert digest(page("Title").replace(b"<nav>menu</nav>", b"<nav>other</nav>")) == base
+    assert digest(page("Title").replace(b"<title>T</title>", b"<title>U</title>")) != base
+    assert digest(page("Title", head='<meta data-pagefind-meta="image:/x.png">')) != base
+    assert digest(page("Title", ignored='<span data-pagefind-filter="topic:x">x</span>')) != base
+    # indexed parts: text, entities, markup that splits words
+    deep = "<div>" * 3000 + "{}" + "</div>" * 3000  # deeper than libxml2 parses: hashed by its bytes
+    assert digest(page(deep.format("A"))) != digest(page(deep.format("B")))
+    for body in ("Title 2", "Tit<i>le</i>", "&lt;script&gt;", "<div>" * 1500 + "Title", "Ti\x00tle", "Title\u202e"):
+        assert digest(page(body)) != base, body[:40]
+    assert digest(page("Title").replace(b'lang="en"', b'lang="de"')) != base
+    # not HTML lxml parses, or not UTF-8: hashed by the bytes, never an error
+    for data in (b"", b"   ", b"\xff\xfe<html>", b"\x00" * 100, b"<html><body>" + b"<b>" * 100000):
+        assert isinstance(digest(data), str)
+    assert digest(b"\xff<p>a</p>") != digest(b"\xfe<p>a</p>")
