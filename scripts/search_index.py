@@ -700,7 +700,7 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
             write_json(cache / STATE, {"format": FORMAT, "periods": kept})
     ui_files(cache)
     publish(site, cache, periods, digests)
-    if seen != known:
+    if seen != known or not (cache / SCAN).is_file():  # (kept even when every page was racy)
         write_scan(cache, seen)  # last: a run killed earlier reads every page again
     seconds = time.perf_counter() - started
     logger.debug("search: scan %.2f s (%d of %d pages read), bundles checked %.2f s, indexing %.2f s, "
