@@ -660,12 +660,10 @@ class DayFiles:
             self._store(day, inputs, index)
         return index
 
-    def unchanged(self, path: Path, listed: Sequence[str], out: Path) -> int | None:
-        """The day's paper count if `out` holds the day's files as the last build wrote them
-        from this day file and listing (nothing to read or write), else None."""
-        if self._out.get("dir") != str(out):
-            return None
-        rec = self._out["days"].get(path.stem)
+    def _recorded(self, path: Path, listed: Sequence[str], out: Path) -> tuple[list[Any], str] | None:
+        """(the output record of the day, the day file's key) when `out` still holds the day's
+        index as the last build wrote it there for this listing (same size and mtime), else None."""
+        rec = self._out["days"].get(path.stem) if self._out.get("dir") == str(out) else None
         if not isinstance(rec, list) or len(rec) != 6:
             return None
         try:
@@ -673,26 +671,29 @@ class DayFiles:
             key = self.key_of(path)
         except OSError:
             return None
-        if rec[:4] != [key, _listed_hash(listed), st.st_size, st.st_mtime_ns]:
+        if [rec[1], *rec[2:4]] != [_listed_hash(listed), st.st_size, st.st_mtime_ns]:
             return None
-        return int(rec[4])
+        return rec, key
+
+    def unchanged(self, path: Path, listed: Sequence[str], out: Path) -> int | None:
+        """The day's paper count if `out` holds the day's files as the last build wrote them
+        from this day file and listing (nothing to read or write), else None."""
+        found = self._recorded(path, listed, out)
+        if found is None or found[0][0] != found[1]:
+            return None
+        return int(found[0][4])
 
     def same_inputs(self, path: Path, listed: Sequence[str], out: Path) -> bool:
         """Whether `out` holds the day's files as the last build wrote them from the same input key
         (as `get` just found it) and listing, though the day file changed: nothing to write."""
-        rec = self._out["days"].get(path.stem) if self._out.get("dir") == str(out) else None
-        if not isinstance(rec, list) or len(rec) != 6:
+        found = self._recorded(path, listed, out)
+        if found is None:
             return False
-        try:
-            st = (out / day_files(path.stem)["idx"]).stat()
-            key = self.key_of(path)
-        except OSError:
-            return False
+        rec, key = found
         if self._input_of(path.stem, key) is None:  # a worker's .in file, if `fill` parsed the day
             return False
         inputs = self._inputs[path.stem]
-        return inputs[0] == key and [rec[1], *rec[2:4], rec[5]] == [
-            _listed_hash(listed), st.st_size, st.st_mtime_ns, inputs[1]]
+        return inputs[0] == key and rec[5] == inputs[1]
 
     def wrote(self, path: Path, listed: Sequence[str], out: Path, papers: int) -> None:
         """Record that `out` now holds the day's files (see `unchanged`, `same_inputs`)."""
