@@ -344,6 +344,9 @@ class Build:
     files: int
     daily_mb: float
     daily_files: int
+    # the floor of a build from the stored days (FLOOR), on the same days as the cold build
+    floor_json: Child | None = None
+    floor_load: Child | None = None
 
 
 # pelican with the radar generator disconnected (the plugin registers it; --no-radar)
@@ -377,6 +380,29 @@ store_fetched(settings, day, clock=lambda: fixed,
 """
 
 
+# The floor of any build whose source of truth is the day JSON, in a child process like the builds
+# (interpreter start included): argv = "json" (read and json-parse every stored day file) or "load"
+# (store.load: the same, plus validating and building the Digest and Paper objects)
+FLOOR = """\
+import json, sys
+from pathlib import Path
+mode, data = sys.argv[1], Path(sys.argv[2])
+paths = sorted(data.glob("[0-9][0-9][0-9][0-9]/*.json"))
+if mode == "json":
+    for path in paths:
+        json.loads(path.read_bytes())
+else:
+    from arxiv_digest.core import store
+    for path in paths:
+        store.load(path)
+"""
+
+
+def floor_cmd(mode: str) -> list[str]:
+    """The FLOOR child over content/digests: mode "json" or "load"."""
+    return [sys.executable, "-c", FLOOR, mode, str(Path("content") / "digests")]
+
+
 def pelican_cmd(plain: bool = False) -> list[str]:
     start = ["-m", "pelican"] if RADAR or plain else ["-c", NO_RADAR]
     return [sys.executable, *start, "content", "-o", "output", "-s", "pelicanconf.py"]
@@ -397,11 +423,14 @@ def measure(site: Path, add_day: Callable[[], None], remove_day: Callable[[], No
     cold_p = run(pelican_cmd(plain), site, env)
     cold_s = run(search_cmd(), site, env) if search else None
     mb, files = output_size(site / "output")
+    # the floor, on the same days as the cold build (ours only: plain has no day files)
+    floor = None if plain else (run(floor_cmd("json"), site, env), run(floor_cmd("load"), site, env))
     add_day()
     daily_p = run(pelican_cmd(plain), site, env)
     daily_s = run(search_cmd(), site, env) if search else None
     daily_mb, daily_files = output_size(site / "output")
-    return Build(cold_p, cold_s, daily_p, daily_s, mb, files, daily_mb, daily_files)
+    return Build(cold_p, cold_s, daily_p, daily_s, mb, files, daily_mb, daily_files,
+                 *(floor or (None, None)))
 
 
 @dataclass
@@ -443,6 +472,10 @@ def report(s: Sized, runs: int) -> None:
         ("cold: pelican + pagefind, s",
          [b.cold_pelican.seconds + (b.cold_search.seconds if b.cold_search else 0) for b in o],
          t(p, lambda b: b.cold_pelican), "{:.2f}"),
+        ("floor: read + json-parse every day, s", t(o, lambda b: b.floor_json),
+         t(p, lambda b: b.cold_pelican), "{:.2f}"),
+        ("floor: + Digest/Paper objects, s", t(o, lambda b: b.floor_load),
+         t(p, lambda b: b.cold_pelican), "{:.2f}"),
         ("daily (+1 day): pelican, s", t(o, lambda b: b.daily_pelican),
          t(p, lambda b: b.daily_pelican), "{:.2f}"),
         ("daily (+1 day): pagefind, s", t(o, lambda b: b.daily_search), None, "{:.2f}"),
@@ -450,6 +483,10 @@ def report(s: Sized, runs: int) -> None:
          [b.daily_pelican.seconds + (b.daily_search.seconds if b.daily_search else 0) for b in o],
          t(p, lambda b: b.daily_pelican), "{:.2f}"),
         ("cold: pelican CPU (user+sys), s", cpu(o, lambda b: b.cold_pelican),
+         cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
+        ("floor: json CPU (user+sys), s", cpu(o, lambda b: b.floor_json),
+         cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
+        ("floor: + objects CPU (user+sys), s", cpu(o, lambda b: b.floor_load),
          cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
         ("daily: pelican CPU (user+sys), s", cpu(o, lambda b: b.daily_pelican),
          cpu(p, lambda b: b.daily_pelican), "{:.2f}"),
@@ -468,13 +505,16 @@ def report(s: Sized, runs: int) -> None:
     ]
     if s.updates:  # the daily case as the workflow runs it: update, then make html
         warm = [u.cpu for u in s.updates]
-        rows[9:9] = [
+        labels = [r[0] for r in rows]
+        after_cpu = labels.index("daily: pagefind CPU (user+sys), s") + 1
+        rows[after_cpu:after_cpu] = [
             ("daily: update CPU (warm), s", warm, None, "{:.2f}"),
             ("daily: update+pelican+pagefind CPU, s", [
                 min(warm) + b.daily_pelican.cpu + (b.daily_search.cpu if b.daily_search else 0)
                 for b in o], None, "{:.2f}"),
         ]
-        rows.insert(6, ("daily: update (warm), s", [u.seconds for u in s.updates], None, "{:.2f}"))
+        rows.insert(labels.index("daily (+1 day): pelican + pagefind, s") + 1,
+                    ("daily: update (warm), s", [u.seconds for u in s.updates], None, "{:.2f}"))
         rows.append(("peak RSS update (warm), MB", [u.maxrss_mb for u in s.updates], None, "{:.0f}"))
     for label, ours, plain, fmt in rows:
         if not ours:
