@@ -287,3 +287,65 @@ def test_papers_read_from_a_day_file_equal_those_built_by_their_constructor(tmp_
         assert made == p and vars(made) == vars(p) and pickle.loads(pickle.dumps(p)) == p
     with pytest.raises(AttributeError):
         back.papers[0].title = "changed"  # type: ignore[misc]  # still frozen
+
+
+class _Str(str):
+    pass
+
+
+class _List(list):  # type: ignore[type-arg]
+    pass
+
+
+class _Map(dict):  # type: ignore[type-arg]
+    pass
+
+
+def test_the_fast_check_agrees_with_the_worded_one_on_hostile_shapes() -> None:
+    """_is_valid_paper takes shortcuts for json.loads's plain dicts, lists and empty fields; on
+    other shapes (subclasses, tuples, empty containers of the wrong kind, falsy non-containers)
+    and on every paper of the real 1,504-item day damaged one field at a time, it accepts exactly
+    what _explain_invalid_paper accepts, and Digest.from_dict names the damaged paper."""
+    from types import MappingProxyType
+
+    from arxiv_digest.core.models import Paper, _explain_invalid_paper, _is_valid_paper
+
+    day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "fixture")
+    papers = [p.to_dict() for p in normalize(day.records, [])]
+    assert len(papers) > 1000
+    odd = [_Str("x"), _List(), _List(["a"]), _List([1]), _Map(), _Map(a=["x"]), ("x",), (),
+           MappingProxyType({}), MappingProxyType({"t": ["w"]}), {"t": ("w",)}, {"t": [_Str("w")]},
+           {"en": []}, {"en": {}}, {"zh-CN": _Map()}, [{"date": _Str("d"), "id": "i"}],
+           [_Map(date="d", id="i")], [{"kind": "code", "url": 1}], [{"date": "d", "version": True}],
+           [{"by": "r", "fields": {"x": {"text": "t", "span": [0, True]}}}], 0, "", False, b"x",
+           float("nan"), None, [], {}]
+    fields = sorted({k for p in papers[:1] for k in p} | {"source", "license"})
+
+    def agree(case: object) -> bool:
+        try:
+            _explain_invalid_paper(case, "paper")
+        except StoreError as e:
+            worded_ok = str(e).endswith(": not a valid paper")
+        return _is_valid_paper(case) == worded_ok
+
+    cases = 0
+    for i, key in enumerate(fields):
+        for j, value in enumerate(odd):
+            base = papers[(i * len(odd) + j) % len(papers)]
+            case = {**base, key: value}
+            assert agree(case), (key, value)
+            cases += 1
+    assert cases > 500
+    for p in papers:
+        assert _is_valid_paper(p) and agree(p)
+    assert agree(_Map(papers[0])) and agree(MappingProxyType(papers[0])) and not _is_valid_paper([])
+    # a whole real day with one paper damaged: refused, naming that paper and the field
+    damaged = [dict(p) for p in papers]
+    damaged[777]["authors"] = ("A",)
+    data = {"schema_version": SCHEMA_VERSION, "date": "2024-11-28", "categories": ["cs.LG"],
+            "source": "rss", "announced": {}, "papers": damaged}
+    with pytest.raises(StoreError, match=r"^papers\[777\] \(\S+\)\.authors: expected a list of strings"):
+        Digest.from_dict(data)
+    damaged[777] = papers[777]
+    assert len(Digest.from_dict(data).papers) == len(papers)
+    assert Paper.from_dict(papers[0]).to_dict() == papers[0]

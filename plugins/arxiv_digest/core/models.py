@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -207,6 +208,11 @@ class Paper:
         """Rebuild a Paper from its stored JSON form; every field's type is checked."""
         if not _is_valid_paper(data):  # the fast test; the messages are built only for a bad one
             _explain_invalid_paper(data, where)
+        return cls._from_valid(data)
+
+    @classmethod
+    def _from_valid(cls, data: Any) -> Paper:
+        """A Paper from a stored form that passed _is_valid_paper."""
         get = data.get
         tags, topics, related = get("tags"), get("topics"), get("related")
         summaries, links, versions = get("summaries"), get("links"), get("versions")
@@ -241,32 +247,49 @@ class Paper:
 
 
 def _is_valid_paper(data: Any) -> bool:
-    """Whether a stored paper passes every check of _explain_invalid_paper (without messages)."""
-    if not isinstance(data, Mapping):
+    """Whether a stored paper passes every check of _explain_invalid_paper (without messages).
+
+    The common case is tested first and cheaply: plain dicts and lists (what json.loads makes),
+    empty optional fields; anything else goes through the same checks as _explain_invalid_paper.
+    """
+    if not _is_map(data):
         return False
     get = data.get
     pid, version = get("id"), get("version")
-    tags, topics, related = get("tags") or {}, get("topics") or {}, get("related") or []
+    tags, topics, related = get("tags"), get("topics"), get("related")
+    summaries, links, versions, claims = get("summaries"), get("links"), get("versions"), get("claims")
+    comment, doi, journal_ref, license_ = get("comment"), get("doi"), get("journal_ref"), get("license")
+    changes = get("changes")
     return (
-        isinstance(pid, str) and bool(pid)
+        isinstance(pid, str) and pid != ""
         and isinstance(get("title"), str) and isinstance(get("abstract"), str)
         and isinstance(get("primary_category"), str)
         and isinstance(version, int) and not isinstance(version, bool) and version >= 1
         and get("announce_type") in ANNOUNCE_TYPES
         and _str_list(get("authors")) and _str_list(get("categories"))
-        and all(get(k) is None or isinstance(get(k), str) for k in ("comment", "doi", "journal_ref"))
-        and isinstance(tags, Mapping) and all(_str_list(v) for v in tags.values())
-        and isinstance(topics, Mapping) and all(isinstance(v, Mapping) for v in topics.values())
-        and isinstance(related, list) and all(
-            isinstance(r, Mapping) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
-            for r in related)
-        and _summaries_ok(get("summaries"))
-        and _links_ok(get("links")) and _versions_ok(get("versions"))
-        and (get("changes") is None or isinstance(get("changes"), Mapping))
-        and _claims_ok(get("claims"))
+        and (comment is None or isinstance(comment, str)) and (doi is None or isinstance(doi, str))
+        and (journal_ref is None or isinstance(journal_ref, str))
+        # falsy tags, topics, related read as empty (as `or {}` / `or []` in the detailed checks)
+        and (not tags or (_is_map(tags) and all(map(_str_list, tags.values()))))
+        and (not topics or (_is_map(topics) and all(map(_is_map, topics.values()))))
+        and (not related or (isinstance(related, list) and all(
+            _is_map(r) and isinstance(r.get("date"), str) and isinstance(r.get("id"), str)
+            for r in related)))
+        # an empty {} / [] of the right type is valid; [] for an object (or {} for a list) is not
+        and (summaries is None or (type(summaries) is dict and not summaries)
+             or _summaries_ok(summaries))
+        and (links is None or (type(links) is list and not links) or _links_ok(links))
+        and (versions is None or (type(versions) is list and not versions) or _versions_ok(versions))
+        and (claims is None or (type(claims) is list and not claims) or _claims_ok(claims))
+        and (changes is None or _is_map(changes))
         and get("source", "arxiv") in SOURCES
-        and (get("license") is None or isinstance(get("license"), str))
+        and (license_ is None or isinstance(license_, str))
     )
+
+
+def _is_map(value: Any) -> bool:
+    """isinstance(value, Mapping), a plain dict tested first (the ABC check costs more)."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _summaries_ok(summaries: Any) -> bool:
@@ -374,6 +397,8 @@ def _check(ok: bool, where: str, what: str, got: Any) -> None:
 
 
 def _str_list(value: Any) -> bool:
+    if type(value) is list:  # json.loads's lists: isinstance over the items without a generator
+        return all(map(isinstance, value, itertools.repeat(str)))
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
@@ -448,10 +473,17 @@ class Digest:
             date=date,
             categories=tuple(data["categories"]),
             source=data["source"],
-            papers=tuple(Paper.from_dict(p, f"papers[{i}]") for i, p in enumerate(papers)),
+            papers=tuple(map(_paper, papers, itertools.count())),
             announced={str(k): v for k, v in announced.items()},
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+def _paper(data: Any, i: int) -> Paper:
+    """The day's i-th stored paper (Paper.from_dict; its place named only when it is invalid)."""
+    if not _is_valid_paper(data):
+        _explain_invalid_paper(data, f"papers[{i}]")
+    return Paper._from_valid(data)
 
 
 def migrate_v1(data: Mapping[str, Any]) -> Mapping[str, Any]:
