@@ -7,7 +7,8 @@ written), each step is a child process (interpreter start and imports included),
 os.wait4 (wall, CPU = user + system of the child and the children it waited for, peak RSS of the
 biggest of them):
 
-  cold     pelican with publishconf.py, as `make publish-html` runs it, but with
+  cold     the update's day index of every stored day (.cache/day-index, which the daily
+           workflow keeps with .cache), then pelican with publishconf.py, as `make publish-html` runs it, but with
            -e DELETE_OUTPUT_DIRECTORY=false (publishconf.py empties output/; the daily case keeps
            it), then scripts/search_index.py --site output --cache .cache/search/en (the Makefile's
            search step); once, into a base folder every daily run is copied from
@@ -142,6 +143,25 @@ def make_base(src: Path, base: Path) -> None:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
+WARM_INDEX = """
+import sys
+from pathlib import Path
+from arxiv_digest.enrich import dayindex
+data = Path(sys.argv[1])
+days = dayindex.stored_days(data)
+keys = dayindex.keys(data, days)
+for path in days:
+    dayindex.day_entries(data, path, keys.get(path))
+"""
+
+
+def warm_index(base: Path, env: dict[str, str]) -> Step:
+    """The update's day index of every stored day (.cache/day-index), as the daily workflow keeps
+    it with .cache: without it the first update reads and indexes every stored day (~12 CPU s at
+    1,000 days), a cost of a fresh cache, not of the daily case."""
+    return run([PY, "-c", WARM_INDEX, str(base / "content" / "digests")], base, env)
+
+
 def copy_site(base: Path, where: Path) -> None:
     """A run's copy of the base: day files hard-linked, caches and output copied whole."""
     where.mkdir(parents=True)
@@ -221,10 +241,12 @@ def main() -> None:
         if not (base / ".cache" / "search" / "en" / "state.json").exists():
             shutil.rmtree(base, ignore_errors=True)
             make_base(src, base)
+            row("cold", "index", [warm_index(base, env)])
             row("cold", "pelican", [build(base, env)])
             row("cold", "search", [run(search_cmd(base), base, env)])
         else:
             print(f"  (base kept from an earlier run: {base})")
+            row("kept", "index", [warm_index(base, env)])  # a base made before the index step
         cases = [c for c in args.cases.split(",") if c]
         for case in cases:
             got: dict[str, list[Step]] = {"pelican0": [], "search0": [], "update": [], "pelican": [],
