@@ -349,3 +349,31 @@ def test_the_fast_check_agrees_with_the_worded_one_on_hostile_shapes() -> None:
     damaged[777] = papers[777]
     assert len(Digest.from_dict(data).papers) == len(papers)
     assert Paper.from_dict(papers[0]).to_dict() == papers[0]
+
+
+@pytest.mark.parametrize("raw", [b'{"schema_version": 2, "date": "2024-11-28", "papers": [', b"[" * 100_000,
+                                 b'{"schema_version": 2, "date": "2024-11-28", "categories": [],'
+                                 b' "source": "rss", "announced": {}, "papers": [{"id": 1}]}',
+                                 b'{"schema_version": 2, "date": "2024-11-28", "categories": [],'
+                                 b' "source": "rss", "announced": {}, "papers": []}'])
+def test_reading_a_day_pauses_the_collector_and_always_restores_it(tmp_path: Path, raw: bytes) -> None:
+    """store.parse pauses the cyclic GC while it builds a day (nothing it makes is garbage): after
+    a good or a broken day it is on again, and a caller that had it off finds it off."""
+    import gc
+
+    path = tmp_path / "2024-11-28.json"
+    path.write_bytes(raw)
+    good = raw.endswith(b"[]}")
+    assert gc.isenabled()
+    for caller_has_it_on in (True, False):
+        if not caller_has_it_on:
+            gc.disable()
+        try:
+            if good:
+                assert store.load(path).papers == ()
+            else:
+                with pytest.raises(StoreError, match=r"2024-11-28\.json: "):
+                    store.load(path)
+            assert gc.isenabled() == caller_has_it_on
+        finally:
+            gc.enable()
