@@ -33,7 +33,7 @@ BIB = ROOT / "tests" / "data" / "radar" / "kvcache_thesis_references.bib"
 NODE = shutil.which("node")
 RUNNER = ROOT / "tests" / "radar_node.js"
 BUDGET_SESSION = 300_000  # bytes gzipped a session downloads for 30 days (389 KB by this count at 8 terms a paper)
-BUDGET_INDEX = 112_000  # bytes gzipped of 22 real days' ranking index (109 KB; format 2: 193 KB; goal 100 KB)
+BUDGET_INDEX = 90_000  # bytes gzipped of 22 real days' ranking index (88 KB; format 3: 109 KB; goal 100 KB)
 MAX_DAYS_IN_30 = 22  # announcement days in 30 calendar days, at most
 SHOWN = 20  # results the page shows at first
 
@@ -67,8 +67,9 @@ def test_day_index_is_deterministic_and_within_budget() -> None:
     assert [ids[i] for i in listed] == ["2411.18077"]
     assert sum(len(m["title"]) for m in metas) == sum(len(m["au"]) for m in metas) == 513
     assert len(json.loads(a.authors)["au"]) == 513
-    # a session: every day's ranking index and the display files of the results shown
-    session = gz(a.idx) * MAX_DAYS_IN_30 + SHOWN * max(gz(m) for m in a.meta)  # 189 KB: index 109 KB
+    # a session: every day's ranking index, its ids (a library citing arXiv papers likes them) and the
+    # display files of the results shown
+    session = (gz(a.idx) + gz(a.ids)) * MAX_DAYS_IN_30 + SHOWN * max(gz(m) for m in a.meta)  # 182 KB: index 88 KB
     assert session <= BUDGET_SESSION, session
     assert gz(a.idx) * MAX_DAYS_IN_30 <= BUDGET_INDEX, gz(a.idx) * MAX_DAYS_IN_30
     # the papers' order in the day file, or of a dict or a set, does not change the bytes
@@ -98,14 +99,16 @@ def test_empty_and_hostile_days() -> None:
     meta = json.loads(x.meta[0])
     assert meta["id"] == [evil.id, doi.id]  # arXiv ids first, the others after
     assert meta["title"] == [evil.title, doi.title] and meta["au"] == [list(evil.authors), []]  # data, escaped by JSON
-    assert json.loads(x.idx)["xids"] == [doi.id]
+    assert json.loads(x.ids)["xids"] == [doi.id] and "xids" not in json.loads(x.idx)
     assert json.loads(x.authors)["au"] == ["i 1|lukasz", ""]  # match keys; an empty name has none
     for bad in (lambda b: b.fixed(-1, 3), lambda b: b.fixed(8, 3), lambda b: b.rice(-1, 2),
                 lambda b: b.expgolomb(-1), lambda b: b.below(3, 3)):
         with pytest.raises(ValueError):
             bad(radar.Bits())
     with pytest.raises(ValueError):
-        radar.pack_day(1, [], [], {1 << radar.HASH_BITS: [0]})
+        radar.pack_day(1, [], {1 << radar.HASH_BITS: [0]})
+    with pytest.raises(ValueError):
+        radar.pack_day(1, [], {h: [0] for h in range(radar.TOP_TERMS + 1)})  # more hashes than a paper keeps
 
 
 @needs_node
@@ -147,10 +150,11 @@ def test_the_browser_decodes_ids_and_papers_with_code() -> None:
             if any(b.kind in radar.ARTEFACT_KINDS for b in radar.badges(p.links))]
     assert len(code) >= 50  # the real day: 80 papers link something, most of them code, a model or data
     script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
-              "process.stdin.on('end',()=>{const d=r.decodeDay(JSON.parse(s));process.stdout.write("
-              "JSON.stringify([d.ids,[...d.code].sort((a,b)=>a-b),d.docs.map(x=>x.length)]));});")
+              "process.stdin.on('end',()=>{const j=JSON.parse(s);const d=r.decodeDay(j.idx,17);process.stdout.write("
+              "JSON.stringify([r.decodeIds(j.ids,d.n),[...d.code].sort((a,b)=>a-b),d.docs.map(x=>x.length)]));});")
     proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
-                          input=x.idx, capture_output=True, text=True, check=True, timeout=60)
+                          input=json.dumps({"idx": json.loads(x.idx), "ids": json.loads(x.ids)}),
+                          capture_output=True, text=True, check=True, timeout=60)
     ids, got_code, per_doc = json.loads(proc.stdout)
     assert ids == order and order[-2:] == ["10.1101/2024.11.25.625123", "hep-th/9901001"]
     assert got_code == code
@@ -226,11 +230,79 @@ def test_the_browser_decodes_the_postings_as_built() -> None:
     assert len(got) >= 0.95 * radar.TOP_TERMS * len(papers)
 
 
+def _decode_in_node(jobs: list[dict[str, Any]]) -> list[Any]:
+    """radar.js decodeDay (and decodeIds when given) on each job {idx, ids?, bits}: [postings as
+    [hash, doc] pairs, degrees, papers with code, ids] or the error's message."""
+    script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
+              "process.stdin.on('end',()=>process.stdout.write(JSON.stringify(JSON.parse(s).map(j=>{try{"
+              "const d=r.decodeDay(j.idx,j.bits);const out=[];"
+              "d.post.forEach((l,h)=>{for(const doc of l)out.push([h,doc]);});"
+              "return [out,d.docs.map(x=>x.length),[...d.code].sort((a,b)=>a-b),j.ids?r.decodeIds(j.ids,d.n):null];"
+              "}catch(e){return e.message}}))));")
+    proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
+                          input=json.dumps(jobs), capture_output=True, text=True, check=True, timeout=60)
+    return list(json.loads(proc.stdout))
+
+
+@needs_node
+def test_the_browser_decodes_edge_days_and_refuses_damaged_ones() -> None:
+    """Format 4's postings (papers picked among those still owed a hash) at the edges: an empty
+    day, one paper, a day whose every id is not arXiv's, papers with fewer hashes than TOP_TERMS
+    (none at all too), a hash on every one of 513 papers next to single ones, hashes 0 and
+    2^bits - 1, and seeded random days; each decodes in radar.js exactly as packed. A stream cut
+    short, a changed digit that breaks the degrees, or an index of another format is an error."""
+    from dataclasses import replace
+
+    rng = random.Random(7)
+    bits = radar.HASH_BITS
+    cases: list[tuple[int, list[int], dict[int, list[int]]]] = [
+        (0, [], {}), (1, [], {}), (1, [0], {5: [0]}), (3, [2], {0: [0, 1, 2], (1 << bits) - 1: [1]}),
+        (513, list(range(0, 513, 7)), {7: list(range(513)), 8: [0], 9: [512], 10: list(range(1, 513, 2))}),
+    ]
+    for n in (2, 40, 513):
+        post: dict[int, set[int]] = {}
+        for doc in range(n):
+            for h in rng.sample(range(1 << bits), rng.randrange(radar.TOP_TERMS + 1)):
+                post.setdefault(h if rng.random() < 0.5 else rng.randrange(64), set()).add(doc)
+        degree = [sum(doc in d for d in post.values()) for doc in range(n)]
+        post = {h: d for h, d in post.items() if all(degree[x] <= radar.TOP_TERMS for x in d)}
+        cases.append((n, sorted(rng.sample(range(n), n // 3)), {h: sorted(d) for h, d in post.items()}))
+    jobs = [{"idx": {"v": radar.FORMAT, "n": n, "key": "", "p": radar.pack_day(n, code, post)}, "bits": bits}
+            for n, code, post in cases]
+    for (n, code, post), got in zip(cases, _decode_in_node(jobs), strict=True):
+        assert isinstance(got, list), got
+        assert sorted(map(tuple, got[0])) == sorted((h, doc) for h, docs in post.items() for doc in docs)
+        assert got[1] == [sum(doc in d for d in post.values()) for doc in range(n)] and got[2] == code
+    # whole days: empty, one paper, every id not arXiv's, and the real day
+    d = day()
+    others = tuple(replace(q, id=pid) for q, pid in zip(d.papers, (
+        "10.1101/2024.11.25.625123", "hep-th/9901001", "math.AG/0701001", "<b>x</b>", "2411.1769a"), strict=False))
+    days = [d.with_papers(()), d.with_papers(d.papers[:1]), d.with_papers(others), d]
+    built = [radar.build_day(x) for x in days]
+    got = _decode_in_node([{"idx": json.loads(b.idx), "ids": json.loads(b.ids), "bits": bits} for b in built])
+    for x, b, g in zip(days, built, got, strict=True):
+        assert isinstance(g, list), g
+        assert g[3] == [p.id for p in radar.radar_order(x.papers)]
+        assert len(g[1]) == b.papers and all(k <= radar.TOP_TERMS for k in g[1])
+    assert got[2][3] == sorted(p.id for p in others)
+    assert json.loads(built[2].ids)["p"] == "g"  # no arXiv id: a count of 0
+    # damaged or foreign streams: an error, never a silent wrong index
+    real = json.loads(built[3].idx)
+    cut = {**real, "p": real["p"][: len(real["p"]) // 2]}
+    flipped = {**real, "p": real["p"][:40] + ("B" if real["p"][40] != "B" else "C") + real["p"][41:]}
+    bad = _decode_in_node([{"idx": x, "bits": bits} for x in (
+        cut, flipped, {**real, "v": 3}, {**real, "n": 514}, {**real, "n": -1}, {**real, "p": real["p"] + "!"}, {})])
+    assert bad[:5] == ["radar index: bad digit"] * 5, bad
+    assert bad[6] == "radar index: bad digit"
+    ids = json.loads(built[3].ids)
+    assert _decode_in_node([{"idx": real, "ids": {**ids, "n": 3}, "bits": bits}]) == ["radar index: bad digit"]
+
+
 @needs_node
 def test_library_parsers() -> None:
     x = radar.build_day(day())
     manifest = json.loads(radar.manifest([("2024-11-28", x.papers, "2024/11/28/")]))
-    job = {"mode": "rank", "manifest": manifest, "days": [{"idx": json.loads(x.idx)}]}
+    job = {"mode": "rank", "manifest": manifest, "days": [{"idx": json.loads(x.idx), "ids": json.loads(x.ids)}]}
     bib = node({**job, "library": {"name": BIB.name, "text": BIB.read_text(encoding="utf-8")}, "limit": 5})
     assert bib["items"] == 79
     assert bib["results"][0]["id"] == "2411.17691"  # the library cites it (note = {arXiv:2411.17691})
@@ -266,13 +338,15 @@ def test_build_writes_the_radar_byte_identical(tmp_path: Path) -> None:
     second = build_site(site, tmp_path / "out2", SITEURL="", FEED_DOMAIN="")
     chunks = -(-513 // radar.CHUNK)
     names = sorted(p.name for p in (first / "radar").iterdir())
-    assert names == sorted(["2024-11-28.idx.json", "2024-11-28.au.json", "days.json", "index.html",
+    assert names == sorted(["2024-11-28.idx.json", "2024-11-28.ids.json", "2024-11-28.au.json", "days.json",
+                            "index.html",
                             *(f"2024-11-28.m{k}.json" for k in range(chunks))])
     for name in names:
         assert (first / "radar" / name).read_bytes() == (second / "radar" / name).read_bytes(), name
     assert not stale.exists() and (stale.parent / "notes.json").exists()
     manifest = json.loads((first / "radar" / "days.json").read_text(encoding="utf-8"))
-    assert manifest["days"] == [{"date": "2024-11-28", "idx": "2024-11-28.idx.json", "au": "2024-11-28.au.json",
+    assert manifest["days"] == [{"date": "2024-11-28", "idx": "2024-11-28.idx.json", "ids": "2024-11-28.ids.json",
+                                 "au": "2024-11-28.au.json",
                                  "meta": "2024-11-28.m%d.json", "chunks": chunks, "n": 513, "url": "2024/11/28/"}]
     listed = [json.loads((first / "radar" / f"2024-11-28.m{k}.json").read_text(encoding="utf-8"))["listed"]
               for k in range(chunks)]
@@ -518,10 +592,11 @@ def test_the_reasons_go_through_the_page_s_catalog() -> None:
     script = ("globalThis.window={digestT:(m,v)=>'<'+m.replace(/%\\((\\w+)\\)s/g,(_,k)=>v[k])+'>'};"
               "const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
               "process.stdin.on('end',()=>{const j=JSON.parse(s);const R=new r.Radar(j.m);"
-              "const days=[{idx:r.decodeDay(j.idx)}];"
+              "const idx=r.decodeDay(j.idx);const days=[{idx:idx,ids:r.decodeIds(j.ids,idx.n)}];"
               "const p=r.cleanProfile({keywords:['KV cache'],ids:['2411.17691']});const top=R.rank(p,days,3);"
               "process.stdout.write(JSON.stringify(top.map(x=>R.reasons(p,x).map(y=>y.text))));});")
-    job = json.dumps({"m": json.loads(radar.manifest([(d.date, x.papers, "")])), "idx": json.loads(x.idx)})
+    job = json.dumps({"m": json.loads(radar.manifest([(d.date, x.papers, "")])), "idx": json.loads(x.idx),
+                      "ids": json.loads(x.ids)})
     proc = subprocess.run([str(NODE), "-e", script, str(ROOT / "theme" / "static" / "js" / "radar.js")],
                           input=job, capture_output=True, text=True, check=True, timeout=60)
     reasons = [r for rs in json.loads(proc.stdout) for r in rs]

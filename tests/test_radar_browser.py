@@ -1,13 +1,15 @@
-"""The radar in a real browser (Debian chromium via Playwright), the site served on 127.0.0.1 under
-a sub-path, as on GitHub Pages.
+"""The radar in a real browser (Debian chromium via Playwright), the site served on 127.0.0.1 under a
+sub-path, as on GitHub Pages.
 
 A reader uploads a real public BibTeX library (tests/data/radar, provenance in SOURCES.md) and gets
-the real day's papers ranked with reasons; keeps only the papers with code; exports the profile and
-imports it back; nothing leaves the page (every request is routed: any that is not to the local
-server fails the test, and none may be a POST; the radar fetches only its own static files: the
-day's index, and the display files of the results it shows), and localStorage is the only storage
-used. A hostile library (markup in titles and names, malformed entries, a huge field, a file over
-the limit) never runs script.
+the real day's papers ranked with reasons (the site holds the real day twice, on 2024-11-27 and
+2024-11-28, as a replaced paper is listed on two days: each paper is shown once); keeps only the
+papers with code; exports the profile and imports it back; nothing leaves the page (every request is
+routed: any that is not to the local server fails the test, and none may be a POST; the radar
+fetches only its own static files: the days' ranking index, their ids only when the profile likes
+papers, their author keys only when it follows authors, and the display files of the results it
+shows), and localStorage is the only storage used. A hostile library (markup in titles and names,
+malformed entries, a huge field, a file over the limit) never runs script.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("radar-www")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    site = make_site(tmp_path_factory.mktemp("radar-site"), days={})
+    twice = (DATA.parents[2] / "content" / "digests" / "2024" / "2024-11-28.json").read_text(encoding="utf-8")
+    site = make_site(tmp_path_factory.mktemp("radar-site"),
+                     days={"2024-11-27": json.loads(twice.replace('"date": "2024-11-28"', '"date": "2024-11-27"', 1))})
     build_site(site, root / SUB.strip("/"), SITEURL=url + SUB, FEED_DOMAIN=url + SUB)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -121,18 +125,40 @@ def test_library_upload_ranks_the_day_with_reasons(reader: RadarReader) -> None:
         reason = page.locator(f'.radar-result[data-id="{pid}"] .reason-author').text_content()
         assert reason == f"by an author you follow: {name}"
     assert page.locator(".reason-author").count() == 2
-    # what was fetched: days.json, the day's index, its author keys (authors are followed now), and
-    # only the display files of the results shown (20 at first), each once
+    # what was fetched: days.json, the days' index, their ids (the library cites arXiv papers: liked
+    # ones), their author keys (authors are followed now), and only the display files of the
+    # results shown (20 at first), each once
     fetched = [u.rsplit("/", 1)[-1] for m, u in reader.requests if "/radar/" in u and u.endswith(".json")]
     assert len(fetched) == len(set(fetched))
-    chunks = [f for f in fetched if re.fullmatch(r"2024-11-28\.m\d+\.json", f)]
-    assert sorted(set(fetched) - set(chunks)) == ["2024-11-28.au.json", "2024-11-28.idx.json", "days.json"]
+    chunks = [f for f in fetched if re.fullmatch(r"2024-11-2[78]\.m\d+\.json", f)]
+    assert sorted(set(fetched) - set(chunks)) == [f"2024-11-2{d}.{kind}.json" for d in (7, 8)
+                                                  for kind in ("au", "ids", "idx")] + ["days.json"]
     assert 1 <= len(chunks) < -(-513 // 32), chunks  # not every display file of the day
+    assert all(c.startswith("2024-11-28.") for c in chunks)  # a paper on both days: shown from the newer
     assert page.locator(".radar-result").count() == 20 and page.locator(".radar-show-more").is_visible()
     page.click(".radar-show-more")
     page.wait_for_function("document.querySelectorAll('.radar-result').length === 40")
+    shown = reader.results()
+    assert len(set(shown)) == 40, "each paper once, though both days list it"
     store = reader.storage()
     assert store == {"local": [STORE_KEY], "session": 0, "cookie": "", "idb": 0, "caches": 0}
+
+
+def test_keywords_only_fetch_no_ids_and_show_each_paper_once(reader: RadarReader) -> None:
+    """A profile that likes no paper ranks without the days' ids: the page takes the ids of the
+    results from the display files it fetches to show them, and still shows each paper once."""
+    page = reader.goto(f"{SUB}/radar/")
+    page.fill("#radar-keywords", "KV cache\nquantization")
+    page.click(".radar-profile button[type=submit]")
+    page.wait_for_selector(".radar-result")
+    ids = reader.results()
+    # the papers whose terms hold the keywords, each on both days: shown once each, nothing more to show
+    assert len(ids) == len(set(ids)) >= 5 and not page.locator(".radar-show-more").is_visible(), ids
+    assert ids[0] in ("2411.18077", "2411.15785", "2411.18424") and LABELS.get(ids[0]) == 2
+    assert "in 2 days" in (page.locator(".radar-status").text_content() or "")
+    fetched = {u.rsplit("/", 1)[-1] for _, u in reader.requests if "/radar/" in u and u.endswith(".json")}
+    assert not [f for f in fetched if f.endswith((".ids.json", ".au.json"))], sorted(fetched)
+    assert {"2024-11-27.idx.json", "2024-11-28.idx.json"} <= fetched
 
 
 def test_has_code_keeps_the_papers_with_code(reader: RadarReader) -> None:

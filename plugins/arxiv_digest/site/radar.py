@@ -5,21 +5,27 @@ theme/static/js/radar.js ranks the papers against it. For that the build writes,
 day, under radar/ (RADAR_DIR):
 
   YYYY-MM-DD.idx.json    what ranking needs, fetched alike for every reader who ranks the day:
-                         the papers' ids, each paper's TOP_TERMS best terms of its title and
-                         abstract (BM25 weight in the day, a title word counting TITLE_WEIGHT
-                         times, idf floored at DF_FLOOR papers; terms that MIN_DF papers of the
-                         day share come first: a word only one paper uses costs as many bytes and
-                         rarely meets a profile) as HASH_BITS-bit FNV-1a hashes (no vocabulary is
-                         shipped), and which papers link code, a model, a data set or a demo; all
-                         in one bit stream ("p", pack_day: Rice-coded hash gaps, each hash's
-                         papers in truncated binary, exp-Golomb id gaps),
-                         base64url; ids that are not arXiv's as strings ("xids")
+                         each paper's TOP_TERMS best terms of its title and abstract (BM25 weight
+                         in the day, a title word counting TITLE_WEIGHT times, idf floored at
+                         DF_FLOOR papers; terms that MIN_DF papers of the day share come first: a
+                         word only one paper uses costs as many bytes and rarely meets a profile)
+                         as HASH_BITS-bit FNV-1a hashes (no vocabulary is shipped), and which
+                         papers link code, a model, a data set or a demo; all in one bit stream
+                         ("p", pack_day: Rice-coded hash sets, each hash's papers picked among
+                         those still owed a hash), base64url. No ids: ranking needs only (day,
+                         paper number)
+  YYYY-MM-DD.ids.json    the papers' ids (pack_ids: exp-Golomb gaps of the arXiv ids; the others
+                         as strings, "xids"), fetched only when the profile likes papers (typed
+                         arXiv ids, or a library citing arXiv papers)
   YYYY-MM-DD.au.json     the papers' authors as match keys (author_key: "s han"), fetched only
                          when the profile follows authors
   YYYY-MM-DD.mK.json     what showing a result needs, CHUNK papers a file (ids, versions, titles,
                          authors, announce types, which ones the day page lists): radar.js fetches
-                         only the files of the results it shows
+                         only the files of the results it shows, and shows a paper listed on
+                         several days once (by the ids there, or in the id files if fetched)
 
+Each file carries the day's numbering key (numbering_key: a hash of the ids in order), so radar.js
+never pairs files of two builds of a day.
 and radar/days.json: the days (newest first) with their files and page URL, and the tokenizer's
 parameters (stop words, hash bits), so the browser tokenizes the profile exactly as the build did.
 A day's papers are numbered in id order (arXiv ids by number, then the others), in both files.
@@ -38,6 +44,7 @@ days it ranks (idf over the period).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import heapq
@@ -67,9 +74,9 @@ from .render import digest_settings
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 3
+FORMAT = 4
 RADAR_DIR = "radar"
-HASH_BITS = 18  # fewer: smaller, more collisions (bench/bench_radar.py --bits: 16 to 22 rank alike)
+HASH_BITS = 17  # fewer: smaller, more collisions (bench/bench_radar.py --bits: 17 ranks as 22 does, 16 loses a bit)
 TOP_TERMS = 4  # terms kept per paper, title and abstract together (bench/bench_radar.py: size and quality)
 MIN_DF = 2  # a term is kept only if this many papers of the day use it, while the paper has enough such terms
 DF_FLOOR = 3  # selection treats a term used by fewer papers of the day as if this many used it
@@ -195,6 +202,7 @@ class DayIndex:
     idx: str
     authors: str
     meta: tuple[str, ...]  # the display files, CHUNK papers each
+    ids: str = ""  # the ids file
 
 
 def _paper_tf(title: str, abstract: str) -> tuple[Counter[str], set[str]]:
@@ -283,40 +291,87 @@ def _list(out: Bits, values: Sequence[int]) -> None:
         out.expgolomb(v, k)
 
 
-def pack_day(n: int, numbers: Sequence[int], code: Sequence[int],
-             postings: dict[int, list[int]], bits: int = HASH_BITS) -> str:
-    """A day's ranking index as one bit stream (radar.js `decodeDay`):
-
-      ids       the arXiv ids as numbers (arxiv_number), increasing: how many, exp-Golomb; the
-                first in 30 bits; the gaps less one, a list (`_list`)
-      code      the papers with code, increasing: the gaps (the first from -1) less one, a list
-      terms     the number of hashes, exp-Golomb; the Rice parameter of their gaps, 5 bits; then
-                per hash, increasing: the gap from the previous one (the first from -1) less one,
-                Rice; its number of papers less one, exp-Golomb; the papers, increasing, each in
-                truncated binary below n less the previous one's successor (a paper numbered
-                from there)
-    """
+def pack_ids(numbers: Sequence[int]) -> str:
+    """The day's arXiv ids as numbers (arxiv_number), increasing, as one bit stream (radar.js
+    `decodeIds`): how many, exp-Golomb; the first in 30 bits; the gaps less one, a list (`_list`)."""
     out = Bits()
     out.expgolomb(len(numbers))
     if numbers:
         out.fixed(numbers[0], 30)
         _list(out, [b - a - 1 for a, b in itertools.pairwise(numbers)])
-    _list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *code])])
+    return out.text()
+
+
+def _rice_list(out: Bits, values: Sequence[int]) -> None:
+    """Numbers >= 0 whose count the reader knows: the Rice parameter in 5 bits, the numbers (Rice)."""
+    k = best_k(values, rice=True)
+    out.fixed(k, 5)
+    for v in values:
+        out.rice(v, k)
+
+
+def _hash_set(out: Bits, hashes: Sequence[int]) -> None:
+    """Increasing hashes: how many, exp-Golomb; then the gaps (the first from -1) less one, a
+    `_rice_list`."""
+    out.expgolomb(len(hashes))
+    _rice_list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *hashes])])
+
+
+def pack_day(n: int, code: Sequence[int], postings: dict[int, list[int]], top: int = TOP_TERMS,
+             bits: int = HASH_BITS) -> str:
+    """A day's ranking index as one bit stream (radar.js `decodeDay`); the papers are 0..n-1, each
+    with at most `top` hashes (its degree):
+
+      code      the papers with code, increasing: the gaps (the first from -1) less one, a list
+      top       exp-Golomb
+      short     the papers of fewer than `top` hashes, increasing: their gaps, a list; then each
+                one's top - degree - 1, a list of as many (without the count)
+      shared    the hashes of two papers or more, a `_hash_set`; then, per hash, its number of
+                papers less two, a `_rice_list`
+      single    the hashes of one paper, a `_hash_set`
+      postings  each shared hash (increasing), then each single one: its papers, picked among the
+                papers that still have a hash to receive (the live papers, in order; a paper
+                leaves once it received its degree, after the hash), as increasing positions
+                there, each in truncated binary below the live count less the previous
+                position's successor. The last papers are picked from few: the degrees make the
+                postings cheaper than their plain numbers (about 1 bit in 17).
+    """
     hashes = sorted(postings)
     if hashes and hashes[-1] >> bits:
         raise ValueError(f"pack_day: a hash of more than {bits} bits")
-    gaps = [b - a - 1 for a, b in itertools.pairwise([-1, *hashes])]
-    out.expgolomb(len(hashes))
-    k = best_k(gaps, rice=True)
-    out.fixed(k, 5)
-    for h, gap in zip(hashes, gaps, strict=True):
-        docs = postings[h]
-        out.rice(gap, k)
-        out.expgolomb(len(docs) - 1)
-        low = 0
+    degree = [0] * n
+    for docs in postings.values():
+        if not docs:
+            raise ValueError("pack_day: a hash without papers")
         for doc in docs:
-            out.below(doc - low, n - low)
-            low = doc + 1
+            degree[doc] += 1
+    if any(d > top for d in degree):
+        raise ValueError(f"pack_day: a paper with more than {top} hashes")
+    out = Bits()
+    _list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *code])])
+    out.expgolomb(top)
+    short = [i for i, d in enumerate(degree) if d < top]
+    _list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *short])])
+    for i in short:
+        out.expgolomb(top - degree[i] - 1)
+    shared = [h for h in hashes if len(postings[h]) > 1]
+    single = [h for h in hashes if len(postings[h]) == 1]
+    _hash_set(out, shared)
+    _rice_list(out, [len(postings[h]) - 2 for h in shared])
+    _hash_set(out, single)
+    live = [i for i, d in enumerate(degree) if d]
+    left = degree[:]
+    for h in (*shared, *single):
+        docs = postings[h]
+        size, low = len(live), 0
+        for doc in docs:
+            at = bisect.bisect_left(live, doc)
+            out.below(at - low, size - low)
+            low = at + 1
+        for doc in docs:
+            left[doc] -= 1
+            if not left[doc]:
+                del live[bisect.bisect_left(live, doc)]
     return out.text()
 
 
@@ -416,16 +471,16 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
     code = [i for i, p in enumerate(papers)  # as the day page's 'has code' (render.PaperView.has_code)
             if any(b.kind in ARTEFACT_KINDS for b in badges(p.links))]
-    idx = _dumps({
-        "v": FORMAT, "date": digest.date, "n": n, "bits": bits,
-        "xids": [p.id for p in papers[len(numbers):]],
-        "p": pack_day(n, numbers, code, {h: sorted(d) for h, d in posts.items()}, bits),
-    })
-    authors = _dumps({"v": FORMAT, "date": digest.date, "au": [
+    key = numbering_key(p.id for p in papers)
+    idx = _dumps({"v": FORMAT, "n": n, "key": key,
+                  "p": pack_day(n, code, {h: sorted(d) for h, d in posts.items()}, top, bits)})
+    ids = _dumps({"v": FORMAT, "n": n, "key": key, "p": pack_ids(numbers),
+                  "xids": [p.id for p in papers[len(numbers):]]})
+    authors = _dumps({"v": FORMAT, "date": digest.date, "key": key, "au": [
         "|".join(k for k in (author_key(a) for a in p.authors) if k) for p in papers]})
     listed_set = set(listed)
     meta = tuple(_dumps({
-        "v": FORMAT, "date": digest.date, "first": start,
+        "v": FORMAT, "date": digest.date, "first": start, "key": key,
         "id": [p.id for p in part],
         "ver": [p.version for p in part],
         "title": [p.title for p in part],
@@ -433,7 +488,14 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
         "type": [p.announce_type for p in part],
         "listed": [i for i, p in enumerate(part) if p.id in listed_set],
     }) for start in range(0, n, chunk) for part in (papers[start:start + chunk],))
-    return DayIndex(digest.date, n, idx, authors, meta)
+    return DayIndex(digest.date, n, idx, authors, meta, ids)
+
+
+def numbering_key(ids: Iterable[str]) -> str:
+    """What numbers a day's papers, in 8 hex digits (the ids in the radar's order): each of the
+    day's files carries it, so radar.js never pairs an index with display, id or author files
+    of another build of the day (a browser's cache can hold one and not the other)."""
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:8]
 
 
 def input_key(digest: Digest) -> str:
@@ -450,7 +512,8 @@ def input_key(digest: Digest) -> str:
 def day_files(day: str, chunks: int = 0) -> dict[str, Any]:
     """A day's file names, relative to RADAR_DIR: the index, and the display files' pattern
     (%d: the chunk's number) with how many there are."""
-    return {"idx": f"{day}.idx.json", "au": f"{day}.au.json", "meta": f"{day}.m%d.json", "chunks": chunks}
+    return {"idx": f"{day}.idx.json", "ids": f"{day}.ids.json", "au": f"{day}.au.json", "meta": f"{day}.m%d.json",
+            "chunks": chunks}
 
 
 def meta_file(day: str, k: int) -> str:
@@ -458,7 +521,13 @@ def meta_file(day: str, k: int) -> str:
     return f"{day}.m{k}.json"
 
 
-_OUR_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.(idx|au|meta|m\d+)\.json")
+def file_names(day: str, papers: int) -> list[str]:
+    """A day of this many papers' files: the index, the ids, the author keys, the display files."""
+    files = day_files(day)
+    return [files["idx"], files["ids"], files["au"], *(meta_file(day, k) for k in range(-(-papers // CHUNK)))]
+
+
+_OUR_FILE = re.compile(r"\d{4}-\d{2}-\d{2}\.(idx|ids|au|meta|m\d+)\.json")
 
 
 def manifest(days: Sequence[tuple[str, int, str]]) -> str:
@@ -560,7 +629,7 @@ class DayFiles:
             if not isinstance(meta, list):
                 raise TypeError("meta")
             return DayIndex(str(data["date"]), int(data["papers"]), str(data["idx"]),
-                            str(data["authors"]), tuple(str(m) for m in meta))
+                            str(data["authors"]), tuple(str(m) for m in meta), str(data["ids"]))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -582,7 +651,7 @@ class DayFiles:
                 if old != entry:
                     old.unlink(missing_ok=True)
         self._write(entry, _dumps({"date": value.date, "papers": value.papers, "idx": value.idx,
-                                   "authors": value.authors, "meta": list(value.meta)}))
+                                   "authors": value.authors, "meta": list(value.meta), "ids": value.ids}))
 
     def key_of(self, path: Path) -> str:
         """The day file's content key (daycache.prefill's store protocol; filekeys.FileKeys)."""
@@ -747,15 +816,13 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
         if n is None:
             changed.append((path, listed, url))
             continue
-        files = day_files(path.stem)
-        written.update((files["idx"], files["au"], *(meta_file(path.stem, k) for k in range(-(-n // CHUNK)))))
+        written.update(file_names(path.stem, n))
         days.append((path.stem, n, url))
     cache.fill([(path, listed) for path, listed, _ in changed], processes)  # a cold build: in parallel
     for path, listed, url in changed:
         if cache.same_inputs(path, listed, out):  # parsed by `fill`: only what the radar does not read changed
             n = int(cache._out["days"][path.stem][4])
-            files = day_files(path.stem)
-            written.update((files["idx"], files["au"], *(meta_file(path.stem, k) for k in range(-(-n // CHUNK)))))
+            written.update(file_names(path.stem, n))
             cache.wrote(path, listed, out, n)
             days.append((path.stem, n, url))
             continue
@@ -763,10 +830,9 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
             index = cache.get(path, listed)
         except (OSError, StoreError) as e:
             raise StoreError(f"{path}: cannot be indexed for the radar: {e}") from e
-        files = day_files(index.date)
-        names = [files["idx"], files["au"], *(meta_file(index.date, k) for k in range(len(index.meta)))]
+        names = file_names(index.date, index.papers)
         if not cache.same_inputs(path, listed, out):  # else only what the radar does not read changed
-            for name, text in zip(names, (index.idx, index.authors, *index.meta), strict=True):
+            for name, text in zip(names, (index.idx, index.ids, index.authors, *index.meta), strict=True):
                 write_if_changed(out / name, text)
         written.update(names)
         cache.wrote(path, listed, out, index.papers)

@@ -3,9 +3,11 @@
  * The reader's profile (keywords, authors to follow, arXiv ids they like, an uploaded BibTeX,
  * RIS or CSL-JSON library) is parsed here and kept in localStorage only; it is never sent
  * anywhere. The page fetches radar/days.json and the ranking index of each day it ranks
- * (<day>.idx.json), the same files for every reader, and the authors' match keys of those days
- * (<day>.au.json) when the profile follows authors; then, to show the results, the display files
- * (<day>.mK.json: titles and authors, 32 papers each) that hold them.
+ * (<day>.idx.json), the same files for every reader; the days' ids (<day>.ids.json) only when the
+ * profile likes papers (typed arXiv ids, or a library citing arXiv papers) and their authors' match
+ * keys (<day>.au.json) only when it follows authors; then, to show the results, the display files
+ * (<day>.mK.json: ids, titles and authors, 32 papers each) that hold them. A paper listed on
+ * several days (a new version) is shown once, where it ranks best.
  *
  * Ranking: the profile's terms (tokenized exactly as plugins/arxiv_digest/site/radar.py does:
  * same stop words, stemmer, pairs and FNV-1a hash) weighted by how often the library uses them,
@@ -106,35 +108,69 @@
     return out;
   };
 
-  // ---- one day's index (radar.py build_day, pack_day): ids, term postings, papers with code ----
-  // post: hash -> [doc, ...]; docs[doc]: [hash, ...]
+  // ---- one day's files (radar.py build_day): the ranking index (pack_day), the ids (pack_ids) ----
+  var FORMAT_INDEX = 4;
+  function need(ok) { if (!ok) throw new Error(t("radar index: bad digit")); }
   function arxivId(v) {
     var yymm = Math.floor(v / 100000), num = String(v % 100000);
     while (num.length < (yymm >= 1501 ? 5 : 4)) num = "0" + num;
     return ("000" + yymm).slice(-4) + "." + num;
   }
-  function decodeDay(idx) {
-    var post = new Map(), docs = [], n = idx.n, b = new Bits(idx.p), i, j;
-    for (i = 0; i < n; i++) docs.push([]);
-    var ids = [], m = b.expgolomb(0);
-    if (m > n) throw new Error(t("radar index: bad digit"));
+  function riceList(b, m) {  // radar.py `_rice_list`: m numbers
+    var k = b.fixed(5), out = [];
+    for (var i = 0; i < m; i++) out.push(b.rice(k));
+    return out;
+  }
+  function hashSet(b, bits) {  // radar.py `_hash_set`: increasing hashes below 2^bits
+    var m = b.expgolomb(0), h = -1, out = [];
+    need(m <= Math.pow(2, bits));
+    riceList(b, m).forEach(function (gap) { h += gap + 1; out.push(h); });
+    need(h < Math.pow(2, bits));
+    return out;
+  }
+  function increasing(b, max) {  // a list of gaps less one (the first from -1) -> the numbers, each < max
+    var v = -1;
+    return b.list(max).map(function (gap) { v += gap + 1; need(v < max); return v; });
+  }
+  // idx: a <day>.idx.json; returns {n, key, post: hash -> [doc, ...], docs[doc]: [hash, ...], code: Set}
+  function decodeDay(idx, bits) {
+    need(idx && idx.v === FORMAT_INDEX && typeof idx.n === "number" && idx.n >= 0 && idx.n <= 1e6);
+    bits = bits || 32;
+    var n = idx.n, b = new Bits(idx.p), post = new Map(), docs = [], left = [], i, j;
+    var code = new Set(increasing(b, n));
+    var top = b.expgolomb(0);
+    need(top <= 1000);
+    for (i = 0; i < n; i++) { docs.push([]); left.push(top); }
+    increasing(b, n).forEach(function (doc) { var less = b.expgolomb(0) + 1; need(less <= top); left[doc] = top - less; });
+    var shared = hashSet(b, bits), counts = riceList(b, shared.length), single = hashSet(b, bits);
+    var live = [];
+    for (i = 0; i < n; i++) if (left[i]) live.push(i);
+    function take(h, count) {  // the hash's papers: increasing positions among the live papers
+      var size = live.length, low = 0, these = [], gone = false;
+      need(count <= size && !post.has(h));
+      for (j = 0; j < count; j++) { var at = low + b.below(size - low); these.push(live[at]); low = at + 1; }
+      for (j = 0; j < count; j++) { docs[these[j]].push(h); if (!--left[these[j]]) gone = true; }
+      if (gone) live = live.filter(function (doc) { return left[doc] > 0; });
+      post.set(h, these);
+    }
+    shared.forEach(function (h, k) { take(h, counts[k] + 2); });
+    single.forEach(function (h) { take(h, 1); });
+    need(!live.length);  // every paper received its hashes
+    return {n: n, key: String(idx.key || ""), post: post, docs: docs, code: code};
+  }
+  // ids: a <day>.ids.json; returns the day's ids in the papers' order
+  function decodeIds(ids, n) {
+    need(ids && ids.v === FORMAT_INDEX && ids.n === n);
+    var b = new Bits(ids.p), out = [], m = b.expgolomb(0);
+    need(m <= n);
     if (m) {
       var v = b.fixed(30);
-      ids.push(arxivId(v));
-      b.list(n).forEach(function (gap) { v += gap + 1; ids.push(arxivId(v)); });
+      out.push(arxivId(v));
+      b.list(n).forEach(function (gap) { v += gap + 1; out.push(arxivId(v)); });
     }
-    (Array.isArray(idx.xids) ? idx.xids : []).forEach(function (x) { ids.push(String(x)); });
-    var code = new Set(), c = -1;
-    b.list(n).forEach(function (gap) { c += gap + 1; code.add(c); });
-    var terms = b.expgolomb(0), k = b.fixed(5), h = -1;
-    for (i = 0; i < terms; i++) {
-      h += b.rice(k) + 1;
-      var count = b.expgolomb(0) + 1, low = 0, these = [];
-      for (j = 0; j < count; j++) { var doc = low + b.below(n - low); these.push(doc); low = doc + 1; }
-      post.set(h, these);
-      for (j = 0; j < count; j++) docs[these[j]].push(h);
-    }
-    return {date: idx.date, n: n, post: post, docs: docs, ids: ids, code: code};
+    (Array.isArray(ids.xids) ? ids.xids : []).forEach(function (x) { out.push(String(x)); });
+    need(out.length === n);
+    return out;
   }
 
   // ---- author names: "Han, Song", "Song Han", "S. Han" -> "s han" ----
@@ -352,8 +388,12 @@
     profile.library.items.forEach(function (it) { if (it.x) liked.add(it.x); });
     return {w: w, words: words, lib: lib, kw: kw, follow: follow, liked: liked};
   };
-  // days: [{idx: decodeDay(...), au: the day's author keys (.au.json's "au") if the profile follows
-  // authors}]; options.code: only papers with code; returns results, best first
+  // the profile's liked arXiv ids (typed or cited by the library): the days' ids are needed then only
+  Radar.prototype.needsIds = function (profile) { return this.query(profile).liked.size > 0; };
+  // days: [{date, idx: decodeDay(...), ids: decodeIds(...) if the profile likes papers (needsIds),
+  // au: the day's author keys (.au.json's "au") if it follows authors}]; options.code: only papers
+  // with code; returns results, best first (a paper listed on several days can come more than
+  // once: `distinct` keeps its best)
   Radar.prototype.rank = function (profile, days, limit, options) {
     var codeOnly = !!(options && options.code);
     var q = this.query(profile), cnt = new Map(), total = 0;
@@ -365,7 +405,7 @@
     // liked papers found in the loaded days lend their terms to the query
     var lw = new Map(), likedHere = new Set();
     days.forEach(function (d, di) {
-      d.idx.ids.forEach(function (id, doc) {
+      (d.ids || []).forEach(function (id, doc) {
         if (!q.liked.has(id)) return;
         likedHere.add(di + ":" + doc);
         var hs = d.idx.docs[doc];
@@ -390,7 +430,7 @@
         }
         var liked = likedHere.has(di + ":" + doc);
         if (score <= 0 && !liked && !authors.length) continue;
-        out.push({day: di, date: d.idx.date, doc: doc, id: d.idx.ids[doc], score: score, matched: matched,
+        out.push({day: di, date: d.date, doc: doc, score: score, matched: matched,
                   authors: authors, liked: liked});
       }
     });
@@ -400,6 +440,18 @@
     out.sort(function (a, b) { return b.score - a.score || (a.date < b.date ? 1 : a.date > b.date ? -1 : 0) || a.doc - b.doc; });
     return limit ? out.slice(0, limit) : out;
   };
+  // the results whose id (idOf(r): from the display files) was not seen before, at most `limit`
+  // (0: all): a paper listed on several days is shown once, where it ranks best
+  function distinct(results, idOf, limit) {
+    var seen = new Set(), out = [];
+    for (var i = 0; i < results.length && (!limit || out.length < limit); i++) {
+      var id = idOf(results[i]);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(results[i]);
+    }
+    return out;
+  }
   // why a result is there: followed authors, the library papers it is close to, the words matched
   Radar.prototype.reasons = function (profile, r) {
     var q = this.query(profile), out = [];
@@ -424,7 +476,7 @@
   };
 
   var api = {terms: function (stopwords, text) { return makeTerms(stopwords)(text); }, hash: hash, stem: stem,
-    Bits: Bits, decodeDay: decodeDay, parseBibtex: parseBibtex, parseRis: parseRis, parseCsl: parseCsl,
+    Bits: Bits, decodeDay: decodeDay, decodeIds: decodeIds, distinct: distinct, parseBibtex: parseBibtex, parseRis: parseRis, parseCsl: parseCsl,
     parseLibrary: parseLibrary, cleanProfile: cleanProfile, exportProfile: exportProfile, importProfile: importProfile,
     emptyProfile: emptyProfile, authorKey: authorKey, Radar: Radar, weights: W};
   if (typeof module === "object" && module.exports) { module.exports = api; return; }
@@ -489,7 +541,8 @@
     status(t(want.length === 1 ? "Loading %(num)s day…" : "Loading %(num)s days…", {num: want.length}));
     return Promise.all(want.map(function (d) {
       return fetchJson(d.idx).then(function (idx) {
-        return {date: d.date, url: d.url, file: d.meta, auFile: d.au, chunks: d.chunks, idx: decodeDay(idx), meta: [], au: null};
+        return {date: d.date, url: d.url, file: d.meta, auFile: d.au, idsFile: d.ids, chunks: d.chunks,
+                idx: decodeDay(idx, state.manifest.bits), meta: [], au: null, ids: null};
       });
     })).then(function (loaded) {
       state.days = state.days.concat(loaded).sort(function (a, b) { return a.date < b.date ? 1 : -1; });
@@ -499,7 +552,7 @@
     // one display file (CHUNK papers' titles and authors), fetched once
     if (!d.meta[k]) {
       d.meta[k] = fetchJson(d.file.replace("%d", String(k))).then(function (m) {
-        if (m.id[0] !== d.idx.ids[m.first]) throw new Error(t("%(day)s: the display file does not match the index", {day: d.date}));
+        if (m.key !== d.idx.key || m.first !== k * state.manifest.chunk || !Array.isArray(m.id)) throw new Error(t("%(day)s: the display file does not match the index", {day: d.date}));
         d.meta[k] = m;
         return m;
       }, function (e) { d.meta[k] = null; throw e; });
@@ -512,12 +565,55 @@
     return Promise.all(state.days.map(function (d) {
       if (!d.au) {
         d.au = fetchJson(d.auFile).then(function (x) {
-          if (!Array.isArray(x.au) || x.au.length !== d.idx.n) throw new Error(t("%(day)s: the author file does not match the index", {day: d.date}));
+          if (!Array.isArray(x.au) || x.au.length !== d.idx.n || x.key !== d.idx.key) throw new Error(t("%(day)s: the author file does not match the index", {day: d.date}));
           d.au = x.au;
         }, function (e) { d.au = null; throw e; });
       }
       return d.au;
     }));
+  }
+  function loadIds(radar) {
+    // liked papers (typed, or cited by the library by arXiv id): found by the days' ids, fetched once a day
+    if (!radar.needsIds(state.profile)) return Promise.resolve();
+    return Promise.all(state.days.map(function (d) {
+      if (!d.ids) {
+        d.ids = fetchJson(d.idsFile).then(function (x) {
+          need(x && x.key === d.idx.key);
+          d.ids = decodeIds(x, d.idx.n);
+        }, function (e) { d.ids = null; throw e; });
+      }
+      return d.ids;
+    }));
+  }
+  function pick(radar, all, want) {
+    // the first `want` distinct papers of the ranking (a paper listed on several days once, where it
+    // ranks best), with the display files that show them; -> [results, whether more are left]. The
+    // ids come from the days' id files if the profile fetched them, else from the display files:
+    // then a duplicate costs a look further down the ranking.
+    var chunk = radar.chunk, known = state.days.every(function (d) { return Array.isArray(d.ids); });
+    var upto = Math.min(all.length, want);
+    function idOf(r) {
+      var d = state.days[r.day];
+      if (known) return d.ids[r.doc];
+      var m = d.meta[Math.floor(r.doc / chunk)];
+      return m.id[r.doc - m.first];
+    }
+    function fetchShown(list) {
+      return Promise.all(list.map(function (r) { return loadChunk(state.days[r.day], Math.floor(r.doc / chunk)); }));
+    }
+    if (known) {
+      var got = distinct(all, idOf, want + 1);
+      return fetchShown(got.slice(0, want)).then(function () { return [got.slice(0, want), got.length > want]; });
+    }
+    function step() {
+      return fetchShown(all.slice(0, upto)).then(function () {
+        var found = distinct(all.slice(0, upto), idOf, want);
+        if (found.length >= want || upto >= all.length) return [found, upto < all.length];
+        upto = Math.min(all.length, upto + want - found.length);  // duplicates: look further
+        return step();
+      });
+    }
+    return step();
   }
   function render() {
     var token = ++state.token, list = $(".radar-results"), more = $(".radar-show-more");
@@ -530,23 +626,20 @@
       list.setAttribute("aria-busy", "false");
       return Promise.resolve();
     }
-    return loadAuthors().then(function () {
-      var radar = new Radar(state.manifest);
+    var radar = new Radar(state.manifest);
+    return Promise.all([loadAuthors(), loadIds(radar)]).then(function () {
       var all = radar.rank(p, state.days, 0, {code: state.code});
-      var results = all.slice(0, state.shown);
-      var chunk = radar.chunk;
-      return Promise.all(results.map(function (r) { return loadChunk(state.days[r.day], Math.floor(r.doc / chunk)); }))
-        .then(function () {
-          if (token !== state.token) return;
-          show(radar, results, all.length);
-          list.setAttribute("aria-busy", "false");
-        });
+      return pick(radar, all, state.shown).then(function (got) {
+        if (token !== state.token) return;
+        show(radar, got[0], got[1]);
+        list.setAttribute("aria-busy", "false");
+      });
     }).catch(function (e) {
       if (token === state.token) list.setAttribute("aria-busy", "false");
       throw e;
     });
   }
-  function show(radar, results, total) {
+  function show(radar, results, more) {
     var list = $(".radar-results"), p = state.profile, chunk = radar.chunk;
     list.textContent = "";
     var top = results.length ? results[0].score : 1;  // scores shown out of 100 (the best result)
@@ -559,7 +652,7 @@
                             "Your top %(shown)s of %(total)s papers in %(days)s days."), vars) :
       t(state.code ? "Nothing in these %(total)s papers with code matches your profile." :
         "Nothing in these %(total)s papers matches your profile.", vars));
-    $(".radar-show-more").hidden = total <= results.length;
+    $(".radar-show-more").hidden = !more;
     results.forEach(function (r) {
       var d = state.days[r.day], m = d.meta[Math.floor(r.doc / chunk)], i = r.doc - m.first;
       var li = el("li", "radar-result");
