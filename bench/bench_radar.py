@@ -143,7 +143,7 @@ def quality(variants: list[tuple[int, int, int]]) -> None:
         for top, min_df, bits in variants:
             index = radar.build_day(digest, top=top, min_df=min_df, bits=bits)
             manifest = {**json.loads(radar.manifest([(digest.date, index.papers, "")])), "bits": bits}
-            days = [{"idx": json.loads(index.idx)}]
+            days = [_job_day(index)]
             lib = [r["id"] for r in node_rank(manifest, days, LIBRARY)["results"]]
             kw = [r["id"] for r in node_rank(manifest, days, None, {"keywords": TYPED_KEYWORDS})["results"]]
             half = [[r["id"] for r in node_rank(manifest, days, h)["results"]] for h in halves]
@@ -154,11 +154,38 @@ def quality(variants: list[tuple[int, int, int]]) -> None:
                   f"{sum(ndcg(h, grades) for h in half) / HALVES:8.3f} "
                   f"{sum(precision(h, grades) for h in half) / HALVES:5.2f}", flush=True)
     top10 = node_rank(json.loads(radar.manifest([(digest.date, len(digest.papers), "")])),
-                      [{"idx": json.loads(radar.build_day(digest).idx)}], LIBRARY, limit=10)
+                      [_job_day(radar.build_day(digest))], LIBRARY, limit=10)
     print(f"  radar's top 10 (default, {radar.TOP_TERMS} terms, min df {radar.MIN_DF}), grade, first reason:")
     for r in top10["results"]:
         why = r["reasons"][0][:90] if r["reasons"] else ""
         print(f"    {grades.get(r['id'], 0)} {r['id']} {r['score']:7.1f}  {why}")
+
+
+def _job_day(index: Any) -> dict[str, Any]:
+    """A day for radar_node.js: its index and its ids (as the page fetches them for a library that
+    cites arXiv papers; with them each result has its id, and a paper on several days comes once)."""
+    return {"date": index.date, "idx": json.loads(index.idx), "ids": json.loads(index.ids)}
+
+
+def accounting(variants: list[tuple[int, int, int]]) -> None:
+    """Where the bits of the real day's index go, per field of pack_day (and of the id file)."""
+    from arxiv_digest.core.store import load
+    from arxiv_digest.site import radar
+
+    digest = load(DAY)
+    print(f"bits: the real day's index ({len(digest.papers)} papers), per field; the ids are a file of "
+          f"their own, fetched only when the profile likes papers")
+    fields = ["code", "degrees", "shared hashes", "shared counts", "single hashes", "postings"]
+    print(f"  {'terms':>5} {'min df':>6} {'bits':>4} " + " ".join(f"{f:>13}" for f in fields)
+          + f" {'index':>8} {'gzipped':>8} {'ids':>6} {'ids gz':>7}")
+    for top, min_df, bits in variants:
+        tally: dict[str, int] = {}
+        index = radar.build_day(digest, top=top, min_df=min_df, bits=bits, tally=tally)
+        total = sum(tally.get(f, 0) for f in fields)
+        print(f"  {top:5} {min_df:6} {bits:4} " + " ".join(f"{tally.get(f, 0):13}" for f in fields)
+              + f" {total:8} {gz(index.idx) * 8:8} {tally['ids']:6} {gz(index.ids) * 8:7}")
+    print("  format 3 (the default then, 18 bits): ids 4529, code 257, hash gaps 13427, counts 2392, "
+          "postings 18016 = 38,652 bits; gzipped 39,752")
 
 
 def gz(text: str | bytes, level: int = 6) -> int:
@@ -187,7 +214,9 @@ def size(variants: list[tuple[int, int, int]], per_day: int, seed: int) -> None:
     print("  'labelled in session': the real day ranked with the generated days before it (the "
           "library), NDCG@10 / P@10 of its papers, and how many of the session's top 20 are those "
           "of 22-bit hashes (hash collisions)")
-    print(f"  {'terms':>5} {'min df':>6} {'bits':>4} {'index':>9} {'real x' + str(len(days)):>9} "
+    print("  session: days.json, every day's index and ids (the library cites arXiv papers: liked ones),"
+          " and the display files of the results shown")
+    print(f"  {'terms':>5} {'min df':>6} {'bits':>4} {'index':>9} {'real x' + str(len(days)):>9} {'ids':>8} "
           f"{'shown':>18} {'session':>9}   {'+ follow authors':>16}   labelled in session")
     grades = {pid: int(g[0]) for pid, g in json.loads(LABELS.read_text(encoding="utf-8"))["grades"].items()}
     reference: dict[tuple[int, int], set[tuple[str, str]]] = {}
@@ -197,24 +226,25 @@ def size(variants: list[tuple[int, int, int]], per_day: int, seed: int) -> None:
         idx = sum(gz(x.idx) for x in built)
         real_idx = gz(radar.build_day(real, top=top, min_df=min_df, bits=bits).idx) * len(days)
         chunks = {(x.date, k): gz(m) for x in built for k, m in enumerate(x.meta)}
-        ranked = node_rank(json.loads(manifest), [{"idx": json.loads(x.idx)} for x in built],
-                           LIBRARY, limit=SHOWN)["results"]
+        ranked = node_rank(json.loads(manifest), [_job_day(x) for x in built], LIBRARY, limit=SHOWN)["results"]
         shown = {(r["date"], r["doc"] // radar.CHUNK) for r in ranked}
         shown_bytes = sum(chunks[c] for c in shown)
-        session = gz(manifest) + idx + shown_bytes
+        ids = sum(gz(x.ids) for x in built)  # the library cites arXiv papers: the page fetches the ids
+        session = gz(manifest) + idx + ids + shown_bytes
         authors = sum(gz(x.authors) for x in built)
         with_real = [*built[1:], radar.build_day(real, top=top, min_df=min_df, bits=bits)]
-        both = node_rank({**json.loads(manifest)}, [{"idx": json.loads(x.idx)} for x in with_real],
-                         LIBRARY)["results"]
+        both = node_rank({**json.loads(manifest)}, [_job_day(x) for x in with_real], LIBRARY)["results"]
         on_day = [r["id"] for r in both if r["date"] == real.date]
         top20 = {(r["date"], r["id"]) for r in both[:SHOWN]}
         same = len(top20 & reference.setdefault((top, min_df), top20))
-        print(f"  {top:5} {min_df:6} {bits:4} {idx / 1e3:6.1f} KB {real_idx / 1e3:6.1f} KB "
+        print(f"  {top:5} {min_df:6} {bits:4} {idx / 1e3:6.1f} KB {real_idx / 1e3:6.1f} KB {ids / 1e3:5.1f} KB "
               f"{shown_bytes / 1e3:6.1f} KB ({len(shown):2} files) "
               f"{session / 1e3:6.1f} KB   {(session + authors) / 1e3:13.1f} KB   "
               f"{ndcg(on_day, grades):.3f} {precision(on_day, grades):.2f} {same:2}/{SHOWN}", flush=True)
     print("  before (format 1, 2 abstract terms + every day's titles and authors): "
           "index 81.4 KB + meta 762.0 KB = 843.4 KB a session (+ days.json)")
+    print("  before (format 3, ids in the index, 18 bits, 4 terms, min df 2): index 97.0 KB, real x22 109.3 KB, "
+          "session 158.9 KB")
 
 
 def build(n_days: int, per_day: int, seed: int) -> None:
@@ -350,6 +380,7 @@ def main() -> None:
     variants = [(top, min_df, bits or radar.HASH_BITS) for bits in args.bits for min_df in args.min_df
                 for top in args.top]
     quality(variants)
+    accounting(variants)
     if not args.no_size:
         size(variants, args.per_day, args.seed)
     if args.build_days:

@@ -266,6 +266,10 @@ class Bits:
         else:
             self.fixed(value + short, width)
 
+    def size(self) -> int:
+        """The bits written so far."""
+        return sum(map(len, self._parts))
+
     def text(self) -> str:
         """The stream as base64url digits."""
         bits = "".join(self._parts)
@@ -318,7 +322,7 @@ def _hash_set(out: Bits, hashes: Sequence[int]) -> None:
 
 
 def pack_day(n: int, code: Sequence[int], postings: dict[int, list[int]], top: int = TOP_TERMS,
-             bits: int = HASH_BITS) -> str:
+             bits: int = HASH_BITS, tally: dict[str, int] | None = None) -> str:
     """A day's ranking index as one bit stream (radar.js `decodeDay`); the papers are 0..n-1, each
     with at most `top` hashes (its degree):
 
@@ -335,6 +339,8 @@ def pack_day(n: int, code: Sequence[int], postings: dict[int, list[int]], top: i
                 there, each in truncated binary below the live count less the previous
                 position's successor. The last papers are picked from few: the degrees make the
                 postings cheaper than their plain numbers (about 1 bit in 17).
+
+    `tally`, if given, gets the bits each of those fields took (bench/bench_radar.py prints them).
     """
     hashes = sorted(postings)
     if hashes and hashes[-1] >> bits:
@@ -348,17 +354,30 @@ def pack_day(n: int, code: Sequence[int], postings: dict[int, list[int]], top: i
     if any(d > top for d in degree):
         raise ValueError(f"pack_day: a paper with more than {top} hashes")
     out = Bits()
+    mark = [0]
+
+    def done(field: str) -> None:
+        if tally is not None:
+            size = out.size()
+            tally[field] = tally.get(field, 0) + size - mark[0]
+            mark[0] = size
+
     _list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *code])])
+    done("code")
     out.expgolomb(top)
     short = [i for i, d in enumerate(degree) if d < top]
     _list(out, [b - a - 1 for a, b in itertools.pairwise([-1, *short])])
     for i in short:
         out.expgolomb(top - degree[i] - 1)
+    done("degrees")
     shared = [h for h in hashes if len(postings[h]) > 1]
     single = [h for h in hashes if len(postings[h]) == 1]
     _hash_set(out, shared)
+    done("shared hashes")
     _rice_list(out, [len(postings[h]) - 2 for h in shared])
+    done("shared counts")
     _hash_set(out, single)
+    done("single hashes")
     live = [i for i, d in enumerate(degree) if d]
     left = degree[:]
     for h in (*shared, *single):
@@ -372,6 +391,7 @@ def pack_day(n: int, code: Sequence[int], postings: dict[int, list[int]], top: i
             left[doc] -= 1
             if not left[doc]:
                 del live[bisect.bisect_left(live, doc)]
+    done("postings")
     return out.text()
 
 
@@ -451,8 +471,10 @@ def _select(tf: Counter[str], norm: float, df: Counter[str], idf: dict[int, floa
 
 
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
-              chunk: int = CHUNK, min_df: int = MIN_DF, bits: int = HASH_BITS) -> DayIndex:
-    """The day's index and display files: a pure function of the day (and the ids the page lists)."""
+              chunk: int = CHUNK, min_df: int = MIN_DF, bits: int = HASH_BITS,
+              tally: dict[str, int] | None = None) -> DayIndex:
+    """The day's index and display files: a pure function of the day (and the ids the page lists);
+    `tally`: pack_day's bits by field, and the ids' ("ids")."""
     papers = radar_order(digest.papers)
     docs = [_paper_tf(p.title, p.abstract) for p in papers]
     n = len(papers)
@@ -473,8 +495,11 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
             if any(b.kind in ARTEFACT_KINDS for b in badges(p.links))]
     key = numbering_key(p.id for p in papers)
     idx = _dumps({"v": FORMAT, "n": n, "key": key,
-                  "p": pack_day(n, code, {h: sorted(d) for h, d in posts.items()}, top, bits)})
-    ids = _dumps({"v": FORMAT, "n": n, "key": key, "p": pack_ids(numbers),
+                  "p": pack_day(n, code, {h: sorted(d) for h, d in posts.items()}, top, bits, tally)})
+    packed_ids = pack_ids(numbers)
+    if tally is not None:
+        tally["ids"] = 6 * len(packed_ids)
+    ids = _dumps({"v": FORMAT, "n": n, "key": key, "p": packed_ids,
                   "xids": [p.id for p in papers[len(numbers):]]})
     authors = _dumps({"v": FORMAT, "date": digest.date, "key": key, "au": [
         "|".join(k for k in (author_key(a) for a in p.authors) if k) for p in papers]})
