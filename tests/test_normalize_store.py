@@ -377,3 +377,81 @@ def test_reading_a_day_pauses_the_collector_and_always_restores_it(tmp_path: Pat
             assert gc.isenabled() == caller_has_it_on
         finally:
             gc.enable()
+
+
+def _age(path: Path, seconds: float) -> None:
+    when = __import__("time").time() - seconds
+    os.utime(path, (when, when), follow_symlinks=False)
+
+
+def test_temp_files_of_killed_writes_are_pruned_only_ours_only_old(tmp_path: Path, monkeypatch) -> None:
+    """A write into a folder prunes what killed writes of replace_file left there once they are
+    more than an hour old: in a real-size cache folder (1,000 entries) only the old temp files
+    replace_file names go; young ones (a live writer's), other names, folders, symlinks (and what
+    they point to) and the entries themselves stay; the folder is listed once per hour a process."""
+    monkeypatch.setattr(store, "_swept", {})
+    folder = tmp_path / ".cache" / "build" / "fp"
+    folder.mkdir(parents=True)
+    for i in range(1000):
+        entry = folder / f"2023-{i // 28 + 1:02d}-{i % 28 + 1:02d}.{i:032x}.pickle"
+        entry.write_bytes(b"entry")
+        _age(entry, 7 * 86400)
+    stale = [folder / f".2024-11-{d:02d}.{d:032x}.pickle.{'abc_x9' + str(d).zfill(2)}.tmp"
+             for d in range(1, 21)]
+    for t in stale:
+        t.write_bytes(b"half a pickle")
+        _age(t, 2 * 3600)
+    young = folder / ".2024-11-27.index.k3j_9x0a.tmp"  # a live writer's, being written
+    young.write_bytes(b"partial")
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    kept_old = [folder / ".x.tmp", folder / "notours.abcd1234.tmp", folder / ".a.abcd1234.tmp.bak",
+                folder / ".a.ABCD1234.tmp", folder / ".a.abcd123.tmp", folder / ".a.abcd12345.tmp"]
+    for k in kept_old:
+        k.write_bytes(b"not ours")
+        _age(k, 30 * 86400)
+    sub = folder / ".d.abcd1234.tmp"
+    sub.mkdir()
+    (sub / "inner").write_text("x")
+    _age(sub, 30 * 86400)
+    link = folder / ".l.abcd1234.tmp"
+    link.symlink_to(outside)
+    _age(outside, 30 * 86400)
+    _age(link, 30 * 86400)
+
+    listed: list[object] = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(store.os, "scandir", lambda p: listed.append(p) or real_scandir(p))
+    store.replace_file(folder / "2024-11-28.new.pickle", b"new entry")
+    assert not any(t.exists() for t in stale)
+    assert young.exists() and all(k.exists() for k in kept_old) and (sub / "inner").exists()
+    assert link.is_symlink() and outside.read_text() == "keep"
+    assert len([p for p in folder.iterdir() if p.name.endswith(".pickle")]) == 1001
+    # a second stale file after the sweep waits for the next sweep (an hour later in this process)
+    another = folder / ".2024-11-29.x.pickle.zzzzzzzz.tmp"
+    another.write_bytes(b"x")
+    _age(another, 2 * 3600)
+    store.replace_file(folder / "2024-11-29.new.pickle", b"newer")
+    assert another.exists() and len(listed) == 1
+    monkeypatch.setattr(store, "_swept", {})
+    store.replace_file(folder / "2024-11-29.new.pickle", b"newer")
+    assert not another.exists() and len(listed) == 2
+    assert store.prune_temp_files(tmp_path / "no such folder") == 0
+
+
+def test_a_day_write_prunes_old_leftovers_of_other_days_in_its_year(tmp_path: Path, monkeypatch) -> None:
+    """store.save removes its own day's leftovers at once (under the day's lock, as before) and,
+    through replace_file, other days' leftovers in the year folder once they are an hour old."""
+    monkeypatch.setattr(store, "_swept", {})
+    year = tmp_path / "2024"
+    year.mkdir()
+    own = year / ".2024-11-28.json.a1b2c3d4.tmp"
+    other_old = year / ".2024-11-27.json.e5f6g7h8.tmp"
+    other_young = year / ".2024-11-26.json.i9j0k1l2.tmp"
+    for t in (own, other_old, other_young):
+        t.write_text("{half")
+    _age(other_old, 3 * 3600)
+    digest = Digest("2024-11-28", ("cs.LG",), "rss", (), {"new": 0})
+    path = store.save(tmp_path, digest)
+    assert store.load(path) == digest
+    assert not own.exists() and not other_old.exists() and other_young.exists()

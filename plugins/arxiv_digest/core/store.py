@@ -4,7 +4,9 @@ Every read-modify-write of a day (update, summarize, backfill) holds that day's 
 (`day_lock`, a `filelock` lock file content/digests/.locks/YYYY-MM-DD.lock), so two runs at once
 never lose each other's papers: the second one waits, then merges into what the first wrote.
 A write goes through a temp file `.YYYY-MM-DD.json.XXXX.tmp`; one left by a killed run is removed
-at the next write of that day (under the lock). Git ignores both (.gitignore).
+at the next write of that day (under the lock). Git ignores both (.gitignore). Every file written
+through `replace_file` (day files and the derived caches under .cache/) also prunes, once per
+process and folder, the temp files of killed writes there that are more than an hour old.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import gc
 import json
 import logging
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -164,13 +168,70 @@ def remove_stale_temp_files(path: Path) -> int:
     return removed
 
 
+# replace_file's temp files: "." + the target's name + "." + mkstemp's 8 characters + ".tmp"
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp\Z")
+TEMP_MAX_AGE = 3600.0  # s: a temp file older than this is a killed write's (a write takes ms)
+# folder -> when it was last swept (time.monotonic): each folder at most once per TEMP_MAX_AGE in
+# a process, so a cold build writing a thousand cache entries lists its folder once
+_swept: dict[str, float] = {}
+
+
+def prune_temp_files(folder: Path, max_age: float = TEMP_MAX_AGE, now: float | None = None) -> int:
+    """Delete the temp files that killed writes of `replace_file` left in `folder` (not below it);
+    returns how many. Only names replace_file makes (`.NAME.XXXXXXXX.tmp`), only regular files
+    (a symlink is not followed), only this user's, and only when last modified more than
+    `max_age` seconds ago: a live writer's temp file is younger (it exists while its bytes are
+    written), and one stopped longer than that fails at its rename, leaving the old file."""
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no folder (yet), or unreadable: nothing of ours to prune
+        return 0
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    removed = 0
+    for entry in entries:
+        if not _TEMP_NAME.match(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if (not stat.S_ISREG(st.st_mode) or now - st.st_mtime <= max_age
+                or (uid is not None and st.st_uid != uid)):
+            continue
+        try:
+            os.unlink(entry.path)
+        except FileNotFoundError:  # another run pruned it first
+            continue
+        except OSError as e:
+            logger.debug("%s: a stale temp file could not be removed: %s", entry.path, e.strerror)
+            continue
+        removed += 1
+    if removed:
+        logger.info("%s: removed %d temp file(s) left by interrupted writes", folder, removed)
+    return removed
+
+
+def _sweep(folder: Path) -> None:
+    """prune_temp_files(folder), at most once per TEMP_MAX_AGE per folder in this process."""
+    key = os.fspath(folder)
+    now = time.monotonic()
+    last = _swept.get(key)
+    if last is not None and now - last < TEMP_MAX_AGE:
+        return
+    _swept[key] = now
+    prune_temp_files(folder)
+
+
 def replace_file(path: Path, data: bytes, *, fsync: bool = False) -> None:
     """Write bytes through a temp file in `path`'s folder (created if needed), then rename it over
     `path`: a reader sees the old file or the new one, never a part. With `fsync`, the bytes reach
     the disk before the rename (the day files); derived caches skip it (a torn one fails its checks
     and is made again). The file gets the umask's mode, as open() would give; the temp file never
-    stays behind. OSError when it cannot be written."""
+    stays behind, and those that killed writes left in the folder are pruned once they are old
+    (prune_temp_files). OSError when it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)
