@@ -77,6 +77,21 @@ def test_day_index_is_deterministic_and_within_budget() -> None:
     assert radar.build_day(shuffled, ["2411.18077"]) == a
 
 
+def test_the_real_day_s_files_are_pinned() -> None:
+    """The bytes of the real day's radar files, pinned: an optimisation of build_day must leave
+    them as they are (a deliberate format change updates these hashes, and FORMAT)."""
+    import hashlib
+
+    def digest(x: radar.DayIndex) -> str:
+        return hashlib.sha256(json.dumps([x.idx, x.ids, x.authors, list(x.meta)]).encode()).hexdigest()
+
+    d = day()
+    assert digest(radar.build_day(d, ["2411.18077", "2411.17691"])) == (
+        "0bd0c9bf6827bd56be78269a01dcf569f9ce24ecb6fbf154e05780a7e7fce200")
+    assert digest(radar.build_day(d.with_papers(d.papers[:40]), [], top=8, min_df=1, bits=20)) == (
+        "9c7b3220fb88db45d1c1d724880171e9bb18467f1f7fd6917ad2331ad6fea046")
+
+
 def test_ids_round_trip() -> None:
     for pid in ("0704.0001", "1412.9999", "1501.00001", "2411.17691", "9912.99999"):
         n = radar.arxiv_number(pid)
