@@ -286,16 +286,18 @@ class AtlasGenerator(Generator):  # type: ignore[misc]
 
     def generate_context(self) -> None:
         """The rows of every day, from the day articles (after the ArticlesGenerator), each with
-        its day's source: the day's build-cache key and URL, what its rows are a function of."""
+        its day's source: its listed papers' view keys and the day's URL, what its rows are a
+        function of."""
         paper_url = self.context.get("paper_url")
         rows: list[AtlasRow] = []
         sources: list[str] = []
         for a in reversed(day_articles(self.context.get("articles", []))):  # newest day first
             day = day_rows(a, paper_url)
-            if day:
-                key = getattr(a.day, "cache_key", "")
+            if day:  # the rows: a function of the listed papers' views (keyed on their records
+                views = (*a.day.listed, *a.day.updated)  # and the date) and of the day's URL
+                keys = [getattr(v, "cache_key", "") for v in views]
                 rows += day
-                sources += [json.dumps([key, a.url]) if key else ""] * len(day)
+                sources += [json.dumps([keys, a.url]) if all(keys) else ""] * len(day)
         self.rows = rows
         self.sources = sources
         self.context["atlas_url"] = f"{ATLAS_DIR}/"

@@ -42,7 +42,7 @@ class BibGenerator(Generator):  # type: ignore[misc]
 
     def generate_output(self, writer: Any) -> None:
         """Write every day's and every topic's .bib (unchanged ones are neither made nor written:
-        a day's is a function of its build-cache key, a topic's of its papers' keys)."""
+        each is a function of its date or topic and its papers' view keys)."""
         ds = digest_settings(self.settings)
         site = str(self.settings.get("SITENAME", ""))
         n = made = 0
@@ -53,7 +53,8 @@ class BibGenerator(Generator):  # type: ignore[misc]
                 if not views:
                     continue
                 made += self._write(writer, ds.day_bib.format(date=day.date.isoformat()),
-                                    _key("day", day.cache_key), functools.partial(
+                                    _key("day", day.date.isoformat(), *(v.cache_key for v in views)),
+                                    functools.partial(
                     _day_text, views, day.date, f"{site}: the papers listed on {day.date.isoformat()}"))
                 n += 1
         for topic in self.context.get("digest_topics", ()):

@@ -39,7 +39,7 @@ import pickle
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path, PurePath
@@ -51,7 +51,7 @@ from ..core.store import replace_file
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".cache/build"  # under the data folder (content/digests)
-FORMAT = 1  # bump when an entry's shape changes
+FORMAT = 2  # bump when an entry's shape changes (2: the view's inputs key, ids shown)
 KEEP_FINGERPRINTS = 3
 PACKAGE = Path(__file__).resolve().parent.parent
 _DEPENDENCIES = ("pelican", "jinja2", "markupsafe")
@@ -63,6 +63,31 @@ _NOT_READ = frozenset(("OUTPUT_PATH", "CACHE_PATH", "DELETE_OUTPUT_DIRECTORY", "
 def file_hash(raw: bytes) -> str:
     """A day file's cache key from its bytes (filekeys.file_key: git's blob id)."""
     return file_key(raw)
+
+
+# a paper's fields that only its own entry on the page reads: links written into a day file by a
+# later day's update (enrich/backlinks.py), never read by the decision of what the page lists
+LINK_FIELDS = ("related", "versions")
+
+
+def view_inputs(data: Any, shown: Collection[str]) -> str:
+    """A key of what a day's view and body read of its file's JSON (`data`): every field of the
+    day and of its papers, except the link fields (LINK_FIELDS) of papers the page does not show
+    (`shown`: the ids it lists or mentions). Two files with the same key under the same ids
+    shown give the same page: a day that only gained a link on a paper it does not show keeps
+    its key, its entry is reused and nothing derived from it is rendered again.
+    Raises TypeError, KeyError or AttributeError for data that is not a day's shape."""
+    ids = frozenset(shown)
+    papers = [p if p["id"] in ids else {k: v for k, v in p.items() if k not in LINK_FIELDS}
+              for p in data["papers"]]
+    head = {k: v for k, v in data.items() if k != "papers"}
+    text = json.dumps([FORMAT, sorted(ids), head, papers], allow_nan=True)
+    return hashlib.blake2b(text.encode("ascii"), digest_size=16).hexdigest()
+
+
+def record_key(record: Any) -> str:
+    """A key of one paper's stored record (its JSON object, every field)."""
+    return hashlib.blake2b(json.dumps(record).encode("ascii"), digest_size=12).hexdigest()
 
 
 def _tree_hash(h: Any, root: Path) -> None:
@@ -137,6 +162,7 @@ class DayCache:
         self._pruned = False
         self._touched = False
         self._warned = False
+        self._listing: dict[str, list[str]] | None = None  # day -> its entries' names (previous)
         self.files = FileKeys(data_dir)  # the day files' keys, read only when their stat changed
 
     def key_of(self, path: Path) -> str:
@@ -153,7 +179,12 @@ class DayCache:
 
     def get(self, day: str, key: str) -> Any | None:
         """The stored value for this day file's hash, or None (missing, unreadable, stale format)."""
-        path = self._entry(day, key)
+        found = self.load(self._entry(day, key))
+        return found[1] if found is not None and found[0] == key else None
+
+    def load(self, path: Path) -> tuple[str, Any] | None:
+        """(the day file's hash it was made from, the value) of one entry file, or None (missing,
+        unreadable, stale format)."""
         if not self._touched:  # this fingerprint is in use: the last to be pruned
             self._touched = True
             with contextlib.suppress(OSError):
@@ -171,9 +202,24 @@ class DayCache:
         finally:
             if collecting:
                 gc.enable()
-        if fmt != FORMAT or stored_key != key:
+        if fmt != FORMAT or not isinstance(stored_key, str):
             return None
-        return value
+        return stored_key, value
+
+    def previous(self, day: str) -> list[Path]:
+        """The day's entries as this build found the folder (made from earlier versions of its
+        file: put() keeps one a day), to be tried before the day is rendered again."""
+        if self._listing is None:
+            listing: dict[str, list[str]] = {}
+            try:
+                names = os.listdir(self.folder)
+            except OSError:
+                names = []
+            for name in names:
+                if name.endswith(".pickle"):
+                    listing.setdefault(name.split(".", 1)[0], []).append(name)
+            self._listing = listing
+        return [self.folder / name for name in self._listing.get(day, ())]
 
     def put(self, day: str, key: str, value: Any) -> None:
         """Store the value for this day file's hash (atomically); drop the day's older entries."""

@@ -30,7 +30,7 @@ from ..core.store import write_if_changed
 from ..enrich.tagging import Tagger
 from .archive import day_articles
 from .cite import CiteLinks, math_as_text
-from .render import DayView, PaperView, digest_settings, highlight
+from .render import PaperView, digest_settings, highlight
 from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)
@@ -52,15 +52,10 @@ class FeedPaper(Protocol):
 class DayPaper:
     """A paper of a day, for the site-wide feeds."""
 
-    __slots__ = ("day", "day_url", "published", "view")
+    __slots__ = ("date", "day_url", "published", "view")
 
-    def __init__(self, view: PaperView, day: DayView, day_url: str, published: dt.datetime) -> None:
-        self.view, self.day, self.day_url, self.published = view, day, day_url, published
-
-    @property
-    def date(self) -> dt.date:
-        """The announcement date."""
-        return self.day.date
+    def __init__(self, view: PaperView, date: dt.date, day_url: str, published: dt.datetime) -> None:
+        self.view, self.date, self.day_url, self.published = view, date, day_url, published
 
 
 def feed_base(settings: dict[str, Any]) -> str:
@@ -194,7 +189,7 @@ def site_feed_papers(articles: Sequence[Any], days: int, limit: int) -> list[Day
     out: list[DayPaper] = []
     for a in list(reversed(day_articles(articles)))[:days]:
         url = a.url  # Pelican formats it anew on every read
-        out += [DayPaper(v, a.day, url, a.date) for v in (*a.day.listed, *a.day.updated)]
+        out += [DayPaper(v, a.day.date, url, a.date) for v in (*a.day.listed, *a.day.updated)]
     return out[:limit]
 
 

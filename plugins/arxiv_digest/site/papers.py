@@ -24,7 +24,7 @@ from pelican.generators import Generator
 from ..core.models import id_label
 from .archive import day_links
 from .cite import CiteLinks, bibtex_entry, paper_save_as
-from .render import DayView, PaperView, digest_settings
+from .render import PaperView, digest_settings
 
 logger = logging.getLogger(__name__)
 CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")  # cs.LG, math-ph, q-bio.NC
@@ -48,13 +48,14 @@ class PaperPage:
     url: str  # relative to SITEURL
     save_as: str
     view: PaperView  # as on its newest day
-    day: DayView
+    date: dt.date  # the newest announcement date
     day_url: str  # the newest day's page, relative to SITEURL
     published: dt.datetime  # the newest day's article date (timezone-aware)
     listings: tuple[Listing, ...]  # oldest first
     related: tuple[tuple[str, str], ...]  # (href, label): a paper page (absolute), arXiv or doi.org
-    # what every field above is a pure function of, with the build fingerprint: the build-cache
-    # keys of its listings' views and days and what was formatted from them ("" when a view came
+    # what every field above is a pure function of, with the build fingerprint: the keys of its
+    # listings' views (each a function of the paper's stored record and its day's date, not of
+    # the rest of the day: render.keyed) and what was formatted from them ("" when a view came
     # from outside the build cache); the page writer digests the page by it (site/writer.py)
     cache_key: str = field(default="", compare=False)
 
@@ -62,11 +63,6 @@ class PaperPage:
     def paper(self) -> Any:
         """The Paper (newest listing)."""
         return self.view.paper
-
-    @property
-    def date(self) -> dt.date:
-        """The newest announcement date."""
-        return self.day.date
 
     @property
     def search_categories(self) -> tuple[str, ...]:
@@ -118,7 +114,7 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
             url=url,
             save_as=save_as,
             view=view,
-            day=article.day,
+            date=article.day.date,
             day_url=day_url,
             published=article.date,
             listings=tuple(Listing(a.day.date, u, v.paper.version, v.paper.announce_type)
@@ -133,13 +129,13 @@ def build_papers(articles: Sequence[Any], settings: dict[str, Any]) -> dict[str,
 
 def _page_key(pid: str, url: str, save_as: str, listed: Sequence[tuple[PaperView, Any, str]],
               published: dt.datetime, related: Sequence[tuple[str, str]]) -> str:
-    """A PaperPage's cache_key: each listing's view and day by their build-cache keys, with the
-    URLs and dates formatted from them and the related links; "" when a key is missing."""
+    """A PaperPage's cache_key: each listing's view by its key, with its day's date and URL and
+    the related links; "" when a key is missing."""
     parts = [pid, url, save_as, published.isoformat(), str(published.tzinfo)]
     for v, a, u in listed:
-        if not (v.cache_key and a.day.cache_key):
+        if not v.cache_key:
             return ""
-        parts += [v.cache_key, a.day.cache_key, a.day.date.isoformat(), u]
+        parts += [v.cache_key, a.day.date.isoformat(), u]
     for href, label in related:
         parts += [href, label]
     return json.dumps(parts)  # unambiguous whatever the strings hold

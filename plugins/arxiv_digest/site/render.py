@@ -11,13 +11,14 @@ function that returns Markup, built from escaped pieces. Keywords are wrapped in
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -27,7 +28,7 @@ from pelican.urlwrappers import Tag
 from ..core.errors import StoreError
 from ..core.i18n import Formatter, catalog_hash, gettext_for
 from ..core.i18n import install as install_i18n
-from ..core.models import Digest, Paper
+from ..core.models import SCHEMA_VERSION, Digest, Paper
 from ..core.settings import RESOLVED_KEY, DigestSettings, load_settings
 from ..core.store import iter_days, parse
 from ..enrich.links import ARTEFACT_KINDS, Badge, badges
@@ -44,7 +45,16 @@ from ..summarize.view import (
 )
 from .cite import FILTERS as CITE_FILTERS
 from .cite import CiteLinks
-from .daycache import DayCache, file_hash, fingerprint, prefill, workers
+from .daycache import (
+    LINK_FIELDS,
+    DayCache,
+    file_hash,
+    fingerprint,
+    prefill,
+    record_key,
+    view_inputs,
+    workers,
+)
 
 DAY_TEMPLATE = "digest_day.html"
 logger = logging.getLogger(__name__)
@@ -232,14 +242,31 @@ def slim(view: DayView) -> DayView:
     return replace(view, digest=view.digest.with_papers(papers), mentioned=())
 
 
-def keyed(view: DayView, key: str) -> DayView:
+def keyed(view: DayView, key: str, paper_keys: Mapping[str, str] | None = None) -> DayView:
     """The view and its papers' views marked as the pure function of `key` (a build-cache entry):
-    the page writer (site/writer.py) then digests them by that key instead of by value."""
-    return replace(view, cache_key=key,
-                   listed=tuple(replace(v, cache_key=f"{key}#l{i}") for i, v in enumerate(view.listed)),
-                   updated=tuple(replace(v, cache_key=f"{key}#u{i}") for i, v in enumerate(view.updated)),
-                   mentioned=tuple(replace(v, cache_key=f"{key}#m{i}")
-                                   for i, v in enumerate(view.mentioned)))
+    the page writer (site/writer.py) then digests them by that key instead of by value.
+    paper_keys: paper id -> what its view alone is a function of (its stored record, the day's
+    date, whether the day's decisions are trusted), so that a paper's pages do not depend on the
+    other papers of its day; a paper without one is keyed by the day and its place."""
+    def mark(views: tuple[PaperView, ...], kind: str) -> tuple[PaperView, ...]:
+        return tuple(replace(v, cache_key=(paper_keys or {}).get(v.paper.id) or f"{key}#{kind}{i}")
+                     for i, v in enumerate(views))
+
+    return replace(view, cache_key=key, listed=mark(view.listed, "l"),
+                   updated=mark(view.updated, "u"), mentioned=mark(view.mentioned, "m"))
+
+
+def paper_keys(digest: Digest, data: Any, stored: bool, fingerprint: str) -> dict[str, str]:
+    """paper id -> the key of its PaperView (see keyed): the build's fingerprint, the day's date,
+    whether its stored decisions are trusted, and the paper's record as stored (`data`: the day
+    file's JSON). Empty when the records cannot be told apart (an id twice, an older schema)."""
+    records = data.get("papers") if isinstance(data, Mapping) else None
+    if (data.get("schema_version") != SCHEMA_VERSION or not isinstance(records, list)
+            or len(records) != len(digest.papers)):
+        return {}
+    out = {p.id: f"{fingerprint}:p:{digest.date}:{stored:d}:{record_key(r)}"
+           for p, r in zip(digest.papers, records, strict=True)}
+    return out if len(out) == len(records) else {}
 
 
 # Every template of the theme, whatever its name (.html, .xml, a string): escape by default.
@@ -315,6 +342,18 @@ def day_title(date: dt.date, settings: dict[str, Any] | None = None) -> str:
     return tr.gettext("arXiv digest for %(date)s") % {"date": when}
 
 
+# a build-cache entry: the day's body, its slim view, the ids the page shows (listed or
+# mentioned) and daycache.view_inputs of the file under them
+Entry = tuple[str, DayView, tuple[str, ...], str]
+
+
+def is_entry(value: Any) -> TypeGuard[Entry]:
+    """Whether a value read from the build cache has an entry's shape."""
+    return (isinstance(value, tuple) and len(value) == 4 and isinstance(value[0], str)
+            and isinstance(value[1], DayView) and isinstance(value[2], tuple)
+            and all(isinstance(i, str) for i in value[2]) and isinstance(value[3], str))
+
+
 class DigestReader(BaseReader):  # type: ignore[misc]
     """Reads one day file into an article: content HTML plus metadata."""
 
@@ -334,16 +373,59 @@ class DigestReader(BaseReader):  # type: ignore[misc]
                 keyed, settings.config_file, theme))
         return self._cache
 
-    def render(self, path: Path, raw: bytes, settings: DigestSettings) -> tuple[str, DayView]:
-        """The day's body and view, from the day file's bytes: load, decide, highlight, render."""
-        view = day_view(parse(path, raw), settings, self.settings.get("PATH"))
+    def render(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry:
+        """The day's entry from the day file's bytes: load, decide, highlight, render; keyed on
+        what the page reads of the file (daycache.view_inputs)."""
+        digest = parse(path, raw)
+        view = day_view(digest, settings, self.settings.get("PATH"))
         content = render_day(view, self.settings["THEME"],
                              lambda name: str(Tag(name, self.settings).slug),
                              CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
                                        settings.day_bib),
                              self.settings.get("DEFAULT_LANG"))
-        key = f"{self.day_cache(settings).folder.name}:{file_hash(raw)}"
-        return content, keyed(slim(view), key)
+        data = json.loads(raw.decode("utf-8"))  # as parse() read it
+        shown = tuple(sorted({v.paper.id for v in (*view.listed, *view.updated, *view.mentioned)}))
+        inputs = view_inputs(data, shown)
+        fp = self.day_cache(settings).folder.name
+        keys = paper_keys(digest, data, trusts(digest, settings), fp)
+        return content, keyed(slim(view), f"{fp}:{inputs}", keys), shown, inputs
+
+    def reuse(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry | None:
+        """The day's entry made from an earlier version of its file, when the page reads the same
+        of both (daycache.view_inputs under the ids that entry shows): a day that only gained a
+        link on a paper it does not show is neither parsed into papers nor rendered again. The
+        link fields that differ are still validated, as parse() would (an invalid one: None,
+        and rendering the day says what is wrong)."""
+        cache = self.day_cache(settings)
+        previous = cache.previous(path.stem)
+        if not previous:
+            return None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        for entry in previous:
+            found = cache.load(entry)
+            value = found[1] if found is not None else None
+            if not is_entry(value):
+                continue
+            shown = frozenset(value[2])
+            try:
+                if view_inputs(data, shown) != value[3]:
+                    continue
+                for p in data["papers"]:
+                    if p["id"] not in shown and any(p.get(f) for f in LINK_FIELDS):
+                        Paper.from_dict(p)
+            except (StoreError, TypeError, KeyError, AttributeError, ValueError, RecursionError):
+                return None
+            logger.debug("%s: only links of papers the page does not show changed: its page as "
+                         "it was", path)
+            return value
+        return None
+
+    def entry(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry:
+        """The day's cache entry from its file's bytes: an earlier one reused, else rendered."""
+        return self.reuse(path, raw, settings) or self.render(path, raw, settings)
 
     def read(self, source_path: str) -> tuple[str, dict[str, Any]]:
         """Return (content, metadata) for Pelican: from the build cache while the day file, the
@@ -359,20 +441,21 @@ class DigestReader(BaseReader):  # type: ignore[misc]
             if cache.files.hashed or cache.files.from_git:
                 logger.debug("Build cache: %d of %d day file(s) hashed, %d keyed by git's index",
                              cache.files.hashed, len(days), cache.files.from_git)
-            prefill(cache, days, lambda p, raw: self.render(p, raw, settings), workers())
+            prefill(cache, days, lambda p, raw: self.entry(p, raw, settings), workers())
         try:
             hit = cache.get(path.stem, cache.key_of(path))
         except OSError:
             hit = None  # read below, which says what is wrong with the file
-        if isinstance(hit, tuple) and len(hit) == 2 and isinstance(hit[1], DayView):
-            content, view = hit
+        if is_entry(hit):
+            content, view = hit[0], hit[1]
         else:
             try:
                 raw = path.read_bytes()
             except OSError as e:
                 raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
-            content, view = self.render(path, raw, settings)
-            cache.put(path.stem, file_hash(raw), (content, view))
+            made = self.entry(path, raw, settings)
+            cache.put(path.stem, file_hash(raw), made)
+            content, view = made[0], made[1]
         digest = view.digest
         tr = gettext_for(self.settings)
         counts = tr.gettext(", ").join(f"{n} {t}" for t, n in view.topic_counts if n)

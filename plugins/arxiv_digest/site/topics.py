@@ -34,7 +34,7 @@ from ..core.i18n import locale
 from ..core.store import write_if_changed
 from .archive import day_links
 from .feeds import FeedWriter, feed_base
-from .render import DayView, PaperView, digest_settings
+from .render import PaperView, digest_settings
 from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,8 @@ PART_SAVE_AS = "{base}/part/{number}/index.html"
 class TopicPaper:
     """A paper as listed on a topic page or in a topic feed: the paper and the day it is on."""
 
-    view: PaperView
-    day: DayView
+    view: PaperView  # keyed on the paper's record and its day's date (render.keyed)
+    date: dt.date  # the announcement date
     day_url: str  # the day page's URL, relative to SITEURL
     published: dt.datetime  # the day article's date (timezone-aware)
 
@@ -61,11 +61,6 @@ class TopicPaper:
     def url(self) -> str:
         """The paper on its day page, relative to SITEURL."""
         return f"{self.day_url}#{self.view.paper.anchor}"  # a DOI's '/' is '-' in anchors
-
-    @property
-    def date(self) -> dt.date:
-        """The announcement date."""
-        return self.day.date
 
 
 @dataclass(frozen=True)
@@ -153,7 +148,7 @@ def build_topics(articles: Sequence[Any], settings: dict[str, Any]) -> tuple[Top
                 "expected a name with letters or digits outside any <...>, distinct once slugified")
         slugs[tag.slug] = topic.name
         papers = tuple(
-            TopicPaper(v, a.day, url, a.date)
+            TopicPaper(v, a.day.date, url, a.date)
             for a, url in days
             for v in (*a.day.listed, *a.day.updated)
             if topic.name in v.tags
