@@ -718,3 +718,116 @@ def test_stale_files_are_deleted_only_when_as_recorded(tmp_path: Path) -> None:
     assert w.remove_stale() == 1
     assert not stale.exists() and not (output / "a").exists()
     assert edited.read_text() == "changed since" and outside.is_file()
+
+
+# --- Pages keyed on what they show (issue 11): a day that only gained links it does not show -------
+
+def _entry(site: Path, day: str = "2024-11-28") -> Any:
+    """The build cache's entry for a day: (body, view, ids shown, inputs key)."""
+    import pickle
+
+    (path,) = cache_root(site).glob(f"*/{day}.*.pickle")
+    with path.open("rb") as f:
+        return pickle.load(f)[2]
+
+
+def _rewrite(path: Path, change: Any) -> None:
+    """Apply change(paper dict) to every paper of a day file, stored as update stores it."""
+    day = json.loads(path.read_text(encoding="utf-8"))
+    for p in day["papers"]:
+        change(p)
+    path.write_text(json.dumps(day, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                    encoding="utf-8")
+
+
+def _stamps(output: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in output.rglob("*")
+            if p.is_file() and "theme" not in p.relative_to(output).parts}
+
+
+@pytest.mark.parametrize("decided", ["stamped", "undecided"])
+def test_links_on_papers_a_day_does_not_show_render_nothing(tmp_path: Path, decided: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    """The real 513-paper day gains version and near-identical-title links (as a later day's
+    update writes them back, enrich/backlinks.py) on every paper its page neither lists nor
+    mentions: the next build reuses the day's cache entry (no parse, decision or render), writes
+    no page, feed, .bib or atlas file, and its output is byte-identical to a cold build, whether
+    the day's stored decisions are trusted or decided again."""
+    from arxiv_digest.core.store import load, save
+    from arxiv_digest.enrich.tagging import decide_day
+
+    site = make_site(tmp_path / "site", days={})
+    if decided == "stamped":
+        settings = _settings(site)
+        save(settings.data_dir, decide_day(load(_day_file(site)), settings))
+    output = build_site(site, tmp_path / "kept")
+    shown = set(_entry(site)[2])
+    assert 0 < len(shown) < 513
+    before = _stamps(output)
+
+    def link(p: dict[str, Any]) -> None:
+        if p["id"] not in shown:
+            p["versions"] = [*p["versions"], {"date": "2024-12-02", "version": p["version"] + 1}]
+            p["related"] = [*p["related"], {"date": "2024-12-02", "id": f"2412.{len(p['id']):05d}"}]
+
+    _rewrite(_day_file(site), link)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="arxiv_digest"):
+        build_site(site, output)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("only links of papers the page does not show changed" in m for m in messages)
+    assert next(m for m in messages if m.startswith("Pages:")).startswith("Pages: 0 rendered")
+    assert _stamps(output) == before  # nothing written
+    assert len(list(cache_root(site).glob("*/2024-11-28.*.pickle"))) == 1  # re-keyed, one a day
+    assert_identical(output, cold_build(site, tmp_path / "cold"))
+
+
+def test_a_change_a_day_shows_renders_that_paper_and_escapes_it(stamped: Path, tmp_path: Path) -> None:
+    """A listed paper of the real day gains a version link and a hostile author: the day page and
+    that paper's page are rendered again (escaped), the other listed papers' pages are not (each
+    paper page is keyed on its own record), and the output is byte-identical to a cold build."""
+    output = build_site(stamped, tmp_path / "kept")
+    listed = sorted(_listed_ids(output))
+    changed, other = listed[0], listed[-1]
+    before = _stamps(output)
+    hostile = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
+
+    def edit(p: dict[str, Any]) -> None:
+        if p["id"] == changed:
+            p["versions"] = [*p["versions"], {"date": "2024-12-02", "version": p["version"] + 1}]
+            p["authors"] = [*p["authors"], hostile]
+
+    _rewrite(_day_file(stamped), edit)
+    build_site(stamped, output)
+    after = _stamps(output)
+    day_page = output / "2024/11/28/index.html"
+    page = output / "papers" / changed / "index.html"
+    other_page = output / "papers" / other / "index.html"
+    assert after[day_page] != before[day_page] and after[page] != before[page]
+    assert after[other_page] == before[other_page]
+    for html_file in (day_page, page):
+        text = html_file.read_text(encoding="utf-8")
+        assert "&lt;script&gt;alert(" in text and "<script>alert(" not in text
+        assert "<img src=x" not in text
+    assert_identical(output, cold_build(stamped, tmp_path / "cold"))
+
+
+@pytest.mark.parametrize("bad", [5, [{"date": 5, "version": 2}], [{"date": "2024-12-02"}], ["x"]])
+def test_an_invalid_link_on_a_paper_not_shown_still_fails_the_build(stamped: Path, tmp_path: Path,
+                                                                    bad: Any) -> None:
+    """A link field the page does not show, made invalid, is not let through by the reused entry:
+    the build stops naming the day file, as a cold build does."""
+    from arxiv_digest.core.errors import BrokenDaysError
+
+    build_site(stamped, tmp_path / "kept")
+    shown = set(_entry(stamped)[2])
+    victim: list[str] = []
+
+    def damage(p: dict[str, Any]) -> None:
+        if p["id"] not in shown and not victim:
+            victim.append(p["id"])
+            p["versions"] = bad
+
+    _rewrite(_day_file(stamped), damage)
+    with pytest.raises(BrokenDaysError, match=r"2024-11-28\.json"):
+        build_site(stamped, tmp_path / "kept")
