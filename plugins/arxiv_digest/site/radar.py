@@ -154,9 +154,18 @@ class _Words(dict[str, str]):
 _WORDS = _Words()
 
 
+# every byte but a-z and 0-9 separates words (a non-ASCII letter too: encoded as "?")
+_SEPARATE = bytes(b if 0x61 <= b <= 0x7A or 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+
+
+def _tokens(folded: str) -> list[str]:
+    """_WORD.findall(folded), in C throughout (about 4 times faster on a day's abstracts)."""
+    return folded.encode("ascii", "replace").translate(_SEPARATE).decode("ascii").split()
+
+
 def _words(text: str) -> list[str]:
     """The text's words as `terms` keeps them, "" where it drops one (a pair never spans it)."""
-    return list(map(_WORDS.__getitem__, _WORD.findall(_fold(text))))
+    return list(map(_WORDS.__getitem__, _tokens(_fold(text))))
 
 
 def _split_terms(text: str) -> tuple[list[str], list[str]]:
@@ -172,7 +181,7 @@ def terms(text: str, stop: frozenset[str] = _STOP) -> list[str]:
     if stop is _STOP:
         ws = _words(text)
     else:
-        ws = ["" if len(r) < 2 or r in stop or r.isdigit() else stem(r) for r in _WORD.findall(_fold(text))]
+        ws = ["" if len(r) < 2 or r in stop or r.isdigit() else stem(r) for r in _tokens(_fold(text))]
     out: list[str] = []
     prev = ""
     for word in ws:
@@ -278,12 +287,22 @@ class Bits:
 
 
 def best_k(values: Sequence[int], rice: bool) -> int:
-    """The Rice (or exponential Golomb) parameter that codes these values in the fewest bits."""
+    """The Rice (or exponential Golomb) parameter that codes these values in the fewest bits (the
+    smallest such k below 31). A value costs at least k bits (Rice) or k + 1 (exp-Golomb), so the
+    search stops at the first k whose least cost is no better than the best found."""
     if not values:
         return 0
-    if rice:
-        return min(range(31), key=lambda k: sum(v >> k for v in values) + len(values) * k)
-    return min(range(31), key=lambda k: sum(2 * (v + (1 << k)).bit_length() - 1 - k for v in values))
+    m, best, found = len(values), -1, 0
+    for k in range(31):
+        if best >= 0 and m * (k if rice else k + 1) >= best:
+            break
+        if rice:
+            cost = sum(v >> k for v in values) + m * k
+        else:
+            cost = sum(2 * (v + (1 << k)).bit_length() - 1 - k for v in values)
+        if best < 0 or cost < best:
+            best, found = cost, k
+    return found
 
 
 def _list(out: Bits, values: Sequence[int]) -> None:
@@ -456,17 +475,17 @@ def select_terms(tf: Counter[str], length: int, avg: float, idf: dict[str, float
     return [t for _, t in shared]
 
 
-def _select(tf: Counter[str], norm: float, df: Counter[str], idf: dict[int, float], top: int,
-            shared: set[str] | None) -> list[str]:
-    """select_terms for build_day: the idf by document frequency (the same floats), and only the
-    paper's shared terms (those min_df papers use; None: every term) scored unless they do not
-    fill `top`."""
+def _select(tf: Counter[str], norm: float, weight: dict[str, float], df: Counter[str], idf: dict[int, float],
+            top: int) -> list[str]:
+    """select_terms for build_day: `weight` holds the idf of the day's shared terms (those min_df
+    papers use; every term if min_df is 1), the same floats as idf[df[t]]; only those are scored
+    unless they do not fill `top`. (sorted(...)[:top] is heapq.nsmallest, faster at this size.)"""
     k = K1 + 1
-    keys = tf.keys() if shared is None else tf.keys() & shared
-    best = heapq.nsmallest(top, [(-(f * k / (f + norm)) * idf[df[t]], t) for t in keys for f in (tf[t],)])
-    if len(best) < top and shared is not None:
-        best += heapq.nsmallest(top - len(best), [(-(f * k / (f + norm)) * idf[df[t]], t)
-                                                  for t in tf.keys() - shared for f in (tf[t],)])
+    get = weight.get
+    best = sorted([(-(f * k / (f + norm)) * w, t) for t, f in tf.items() if (w := get(t)) is not None])[:top]
+    if len(best) < top:
+        best += sorted([(-(f * k / (f + norm)) * idf[df[t]], t) for t, f in tf.items() if t not in weight])[
+            :top - len(best)]
     return [t for _, t in best]
 
 
@@ -484,11 +503,11 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = (sum(lengths) / n) if n else 1.0
     idf = {c: _idf(c, n) for c in set(df.values())}
-    shared = {t for t, c in df.items() if c >= min_df} if min_df > 1 else None
+    weight = {t: idf[c] for t, c in df.items() if c >= min_df}  # min_df <= 1: every term
     posts: dict[int, set[int]] = {}  # hash -> papers (two terms of a paper on one hash: one posting)
     for i, (tf, _) in enumerate(docs):
         norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
-        for t in _select(tf, norm, df, idf, top, shared):
+        for t in _select(tf, norm, weight, df, idf, top):
             posts.setdefault(term_hash(t, bits), set()).add(i)
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
     code = [i for i, p in enumerate(papers)  # as the day page's 'has code' (render.PaperView.has_code)
