@@ -455,3 +455,19 @@ def test_a_day_write_prunes_old_leftovers_of_other_days_in_its_year(tmp_path: Pa
     path = store.save(tmp_path, digest)
     assert store.load(path) == digest
     assert not own.exists() and not other_old.exists() and other_young.exists()
+
+
+def test_parse_with_json_gives_the_day_and_the_json_it_was_read_from(tmp_path: Path) -> None:
+    """One parse for a caller that also keys on the stored records (the build's day cache): the
+    Digest equals store.load's and the JSON equals json.loads of the same bytes, on the real
+    1,504-item day; a broken file fails alike."""
+    day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "fixture")
+    digest = Digest("2024-11-28", ("cs.LG",), "rss", normalize(day.records, []), {"new": 1})
+    path = store.save(tmp_path, digest)
+    raw = path.read_bytes()
+    got, data = store.parse_with_json(path, raw)
+    assert got == store.load(path) == digest and data == json.loads(raw)
+    assert len(data["papers"]) == len(got.papers) > 1000
+    path.write_bytes(raw.replace(b'"schema_version": 2', b'"schema_version": 9'))
+    with pytest.raises(StoreError, match="schema_version 9 is not supported"):
+        store.parse_with_json(path, path.read_bytes())

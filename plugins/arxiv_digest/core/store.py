@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import filelock
 
@@ -57,6 +58,13 @@ def load(path: Path) -> Digest:
 
 def parse(path: Path, raw: bytes) -> Digest:
     """Validate the bytes read from one day file (as `load`); `path` names it in errors."""
+    return parse_with_json(path, raw)[0]
+
+
+def parse_with_json(path: Path, raw: bytes) -> tuple[Digest, Any]:
+    """`parse`, and the day file's JSON as json.loads read it (for a caller that keys on the
+    stored records: one parse, not two). The JSON is the caller's to read, not to change: the
+    Digest's mutable values (decisions, summaries, changes, claims) share it."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -85,7 +93,7 @@ def parse(path: Path, raw: bytes) -> Digest:
     if path.suffix == ".json" and digest.date != path.stem:
         raise StoreError(f"{path}: date {digest.date!r} disagrees with the file name "
                          f"(expected {path.stem!r})")
-    return digest
+    return digest, data
 
 
 def load_day(data_dir: Path, day: dt.date | str) -> Digest | None:
