@@ -11,6 +11,7 @@ function that returns Markup, built from escaped pieces. Keywords are wrapped in
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 from collections import Counter
@@ -30,7 +31,7 @@ from ..core.i18n import Formatter, catalog_hash, gettext_for
 from ..core.i18n import install as install_i18n
 from ..core.models import SCHEMA_VERSION, Digest, Paper
 from ..core.settings import RESOLVED_KEY, DigestSettings, load_settings
-from ..core.store import iter_days, parse
+from ..core.store import iter_days, parse_with_json
 from ..enrich.links import ARTEFACT_KINDS, Badge, badges
 from ..enrich.tagging import Span, TopicDecision, gist, listing, tagger_for, trusts, why
 from ..enrich.versions import page_changes, version_links
@@ -376,14 +377,13 @@ class DigestReader(BaseReader):  # type: ignore[misc]
     def render(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry:
         """The day's entry from the day file's bytes: load, decide, highlight, render; keyed on
         what the page reads of the file (daycache.view_inputs)."""
-        digest = parse(path, raw)
+        digest, data = parse_with_json(path, raw)
         view = day_view(digest, settings, self.settings.get("PATH"))
         content = render_day(view, self.settings["THEME"],
                              lambda name: str(Tag(name, self.settings).slug),
                              CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
                                        settings.day_bib),
                              self.settings.get("DEFAULT_LANG"))
-        data = json.loads(raw.decode("utf-8"))  # as parse() read it
         shown = tuple(sorted({v.paper.id for v in (*view.listed, *view.updated, *view.mentioned)}))
         inputs = view_inputs(data, shown)
         fp = self.day_cache(settings).folder.name
@@ -400,10 +400,15 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         previous = cache.previous(path.stem)
         if not previous:
             return None
+        collecting = gc.isenabled()
+        gc.disable()  # ~30,000 new containers, none garbage: a collection would only walk the heap
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             return None
+        finally:
+            if collecting:
+                gc.enable()
         for entry in previous:
             found = cache.load(entry)
             value = found[1] if found is not None else None
