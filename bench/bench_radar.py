@@ -21,12 +21,16 @@ Size. An archive of 30 calendar days of announcement days up to 2024-11-27 (21 o
 --per-day papers a day, from recombined real titles, abstracts and authors (bench_archive.py's
 generator: the project's own stages and store), indexed by site/radar.py. A typical session
 uploads the library, ranks the 30 days and shows the top 20: it downloads days.json, every day's
-ranking index and the display files (32 papers each) that hold the 20 results; a profile that
+ranking index, every day's ids (the library cites arXiv papers: liked ones; a profile that likes
+none skips them) and the display files (32 papers each) that hold the 20 results; a profile that
 follows authors also downloads every day's author keys. Prints those bytes gzipped
 (level 6, what web servers use) for each variant, beside the real 513-paper day's index times the
 number of days (recombined text repeats abstracts, so that is the honest figure). --bits: the
 terms' hash bits (fewer: smaller, more collisions; one day at b bits meets about as many as 22
 days at b + 4).
+
+Bits. The real day's index, per field of pack_day (code, degrees, shared hashes and their
+counts, single hashes, postings) and the ids' own file, beside format 3's fields.
 
 Build. --build-days N: N generated announcement days (bench_archive.py's generator) indexed through
 site/radar.py's per-day cache (DayFiles, keyed on what build_day reads of each day file: radar.input_key)
