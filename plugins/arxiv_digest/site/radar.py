@@ -114,11 +114,14 @@ STOPWORDS: tuple[str, ...] = (
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _WORD = re.compile(r"[a-z0-9]+")
 _ARXIV_ID = re.compile(r"(\d{4})\.(\d{4,5})")
+_TEX_BRACES = re.compile(r"[{}\\]")
 
 
 def _fold(text: str) -> str:
     """Lower case, accents removed (NFKD without combining marks), math dropped."""
-    text = _MATH.sub(" ", text).lower()
+    if "$" in text or "\\" in text:  # _MATH needs one or the other (most abstracts have neither)
+        text = _MATH.sub(" ", text)
+    text = text.lower()
     if text.isascii():  # NFKD leaves ASCII as it is: the common case, without the per-letter walk
         return text
     text = unicodedata.normalize("NFKD", text)
@@ -414,10 +417,13 @@ def pack_day(n: int, code: Sequence[int], postings: dict[int, list[int]], top: i
     return out.text()
 
 
+@functools.lru_cache(maxsize=65536)  # an author's papers (and new versions) come on many days
 def author_key(name: str) -> str:
     """What a followed author is matched on: the first initial and the last name, folded
     ("Han, Song", "Song Han", "S. Han" -> "s han"); radar.js `authorKey` is the same function."""
-    s = re.sub(r"[{}\\]", "", _fold(name))
+    s = _fold(name)
+    if "{" in s or "}" in s or "\\" in s:
+        s = _TEX_BRACES.sub("", s)
     if "," in s:
         first, *rest = s.split(",")
         s = " ".join(rest) + " " + first
