@@ -96,7 +96,8 @@
   Bits.prototype.below = function (bound) {  // truncated binary: 0 <= value < bound
     if (!(bound >= 1)) throw new Error(t("radar index: bad digit"));
     var width = 0;
-    while (Math.pow(2, width) < bound) width++;  // the bit length of bound - 1
+    if (bound <= 0x40000000) width = 32 - Math.clz32(bound - 1);  // the bit length of bound - 1
+    else while (Math.pow(2, width) < bound) width++;
     if (!width) return 0;
     var short = Math.pow(2, width) - bound, x = this.fixed(width - 1);
     return x < short ? x : x * 2 + this.bit() - short;
@@ -146,11 +147,13 @@
     var live = [];
     for (i = 0; i < n; i++) if (left[i]) live.push(i);
     function take(h, count) {  // the hash's papers: increasing positions among the live papers
-      var size = live.length, low = 0, these = [], gone = false;
+      var size = live.length, low = 0, these = [], at = [];
       need(count <= size && !post.has(h));
-      for (j = 0; j < count; j++) { var at = low + b.below(size - low); these.push(live[at]); low = at + 1; }
-      for (j = 0; j < count; j++) { docs[these[j]].push(h); if (!--left[these[j]]) gone = true; }
-      if (gone) live = live.filter(function (doc) { return left[doc] > 0; });
+      for (j = 0; j < count; j++) { at.push(low + b.below(size - low)); these.push(live[at[j]]); low = at[j] + 1; }
+      for (j = count - 1; j >= 0; j--) {  // from the last: the earlier positions stay where they are
+        docs[these[j]].push(h);
+        if (!--left[these[j]]) live.splice(at[j], 1);
+      }
       post.set(h, these);
     }
     shared.forEach(function (h, k) { take(h, counts[k] + 2); });
