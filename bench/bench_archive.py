@@ -347,6 +347,7 @@ class Build:
     # the floor of a build from the stored days (FLOOR), on the same days as the cold build
     floor_json: Child | None = None
     floor_load: Child | None = None
+    floor_import: Child | None = None
 
 
 # pelican with the radar generator disconnected (the plugin registers it; --no-radar)
@@ -381,8 +382,9 @@ store_fetched(settings, day, clock=lambda: fixed,
 
 
 # The floor of any build whose source of truth is the day JSON, in a child process like the builds
-# (interpreter start included): argv = "json" (read and json-parse every stored day file) or "load"
-# (store.load: the same, plus validating and building the Digest and Paper objects)
+# (interpreter start included): argv = "json" (read and json-parse every stored day file), "load"
+# (store.load: the same, plus validating and building the Digest and Paper objects) or "import"
+# (only importing the package, which "load" includes: arxiv_digest imports its Pelican plugin)
 FLOOR = """\
 import json, sys
 from pathlib import Path
@@ -391,15 +393,17 @@ paths = sorted(data.glob("[0-9][0-9][0-9][0-9]/*.json"))
 if mode == "json":
     for path in paths:
         json.loads(path.read_bytes())
-else:
+elif mode == "load":
     from arxiv_digest.core import store
     for path in paths:
         store.load(path)
+else:
+    from arxiv_digest.core import store
 """
 
 
 def floor_cmd(mode: str) -> list[str]:
-    """The FLOOR child over content/digests: mode "json" or "load"."""
+    """The FLOOR child over content/digests: mode "json", "load" or "import"."""
     return [sys.executable, "-c", FLOOR, mode, str(Path("content") / "digests")]
 
 
@@ -424,13 +428,13 @@ def measure(site: Path, add_day: Callable[[], None], remove_day: Callable[[], No
     cold_s = run(search_cmd(), site, env) if search else None
     mb, files = output_size(site / "output")
     # the floor, on the same days as the cold build (ours only: plain has no day files)
-    floor = None if plain else (run(floor_cmd("json"), site, env), run(floor_cmd("load"), site, env))
+    floor = None if plain else tuple(run(floor_cmd(m), site, env) for m in ("json", "load", "import"))
     add_day()
     daily_p = run(pelican_cmd(plain), site, env)
     daily_s = run(search_cmd(), site, env) if search else None
     daily_mb, daily_files = output_size(site / "output")
     return Build(cold_p, cold_s, daily_p, daily_s, mb, files, daily_mb, daily_files,
-                 *(floor or (None, None)))
+                 *(floor or (None, None, None)))
 
 
 @dataclass
@@ -487,6 +491,8 @@ def report(s: Sized, runs: int) -> None:
         ("floor: json CPU (user+sys), s", cpu(o, lambda b: b.floor_json),
          cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
         ("floor: + objects CPU (user+sys), s", cpu(o, lambda b: b.floor_load),
+         cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
+        ("  of which importing the package, CPU s", cpu(o, lambda b: b.floor_import),
          cpu(p, lambda b: b.cold_pelican), "{:.2f}"),
         ("daily: pelican CPU (user+sys), s", cpu(o, lambda b: b.daily_pelican),
          cpu(p, lambda b: b.daily_pelican), "{:.2f}"),
