@@ -51,7 +51,9 @@ edition's index (its own pagefind/periods.json, as output/zh/) is that edition's
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
+import gzip
 import hashlib
 import json
 import logging
@@ -76,8 +78,11 @@ FORMAT = 1  # bump when what goes into a bundle changes (every period is then re
 BUNDLE = "pagefind"  # the bundle folder in the site, as Pagefind names it
 PERIODS = "periods.json"
 STATE = "state.json"
+IDS = "ids.json"  # --records listings: each bundle's URL -> page id (which records the browser hides)
 SCAN = "scan.json"  # each page's stat, hash and month, so an unchanged page is not read again
-SCAN_FORMAT = 2  # 2: a page's hash is over what Pagefind indexes of it (indexed_digest), not its bytes
+SCAN_FORMAT = 3  # 2: a page's hash is over what Pagefind indexes of it (indexed_digest), not its bytes;
+# 3: a day page's listing records (--records listings), and which kind of records the scan read
+RECORDS = ("pages", "listings")
 # Indexing side by side (a cold build, a rollover): at most this much Pagefind memory at once, as
 # estimated by pagefind_mb (issue 11: peak memory <= 500 MB for the search index at 1,000 days).
 MEMORY_MB = 450.0
@@ -113,22 +118,29 @@ class SearchIndexError(Exception):
 
 @dataclass(frozen=True)
 class Page:
-    """One indexed page: its path in the site, its bytes' hash and its month ("" if undated)."""
+    """One search record: the path of its page in the site, its hash and its month ("" if
+    undated); a listing record (--records listings) also names the day page it is read from and
+    that day's date."""
 
     rel: str
     sha: str
     month: str
+    source: str = ""  # the day page a listing record is rebuilt from ("": the page itself)
+    date: str = ""  # the listing's day (YYYY-MM-DD), for a listing record
 
 
 @dataclass(frozen=True)
 class Seen:
     """What the last scan knew of one .html file: its stat, hash, whether Pagefind indexes it
-    (data-pagefind-body) and its month."""
+    (data-pagefind-body) and its month; for a day page read for listing records, its date and
+    each record's paper page path and hash."""
 
     stat: tuple[int, int, int, int]
     sha: str
     body: bool
     month: str
+    date: str = ""
+    records: tuple[tuple[str, str], ...] = ()
 
 
 @functools.cache
@@ -193,35 +205,43 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def read_scan(cache: Path) -> dict[str, Seen]:
-    """rel -> what the last scan saw ({} if none, unreadable or of another format)."""
+def read_scan(cache: Path, records: str = "pages") -> dict[str, Seen]:
+    """rel -> what the last scan saw ({} if none, unreadable, of another format or read for
+    another kind of records)."""
     try:
         data = json.loads((cache / SCAN).read_text(encoding="utf-8"))
-        if data.get("format") != SCAN_FORMAT or not isinstance(data.get("files"), dict):
+        if (data.get("format") != SCAN_FORMAT or data.get("records") != records
+                or not isinstance(data.get("files"), dict)):
             return {}
         out = {}
-        for rel, (size, mtime, ctime, ino, sha, body, month) in data["files"].items():
-            if not (isinstance(sha, str) and isinstance(body, bool) and isinstance(month, str)):
+        for rel, (size, mtime, ctime, ino, sha, body, month, date, recs) in data["files"].items():
+            if not (isinstance(sha, str) and isinstance(body, bool) and isinstance(month, str)
+                    and isinstance(date, str) and isinstance(recs, list)):
                 return {}
-            out[str(rel)] = Seen((int(size), int(mtime), int(ctime), int(ino)), sha, body, month)
+            out[str(rel)] = Seen((int(size), int(mtime), int(ctime), int(ino)), sha, body, month, date,
+                                 tuple((str(r), str(h)) for r, h in recs))
         return out
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
-def write_scan(cache: Path, seen: dict[str, Seen]) -> None:
+def write_scan(cache: Path, seen: dict[str, Seen], records: str = "pages") -> None:
     """Keep what this scan saw for the next run (one line: ~9,000 pages at 1,000 days, and
     json's C encoder only writes without indent)."""
-    write_json(cache / SCAN, {"format": SCAN_FORMAT, "files": {
-        rel: [*s.stat, s.sha, s.body, s.month] for rel, s in sorted(seen.items())}}, compact=True)
+    write_json(cache / SCAN, {"format": SCAN_FORMAT, "records": records, "files": {
+        rel: [*s.stat, s.sha, s.body, s.month, s.date, [list(r) for r in s.records]]
+        for rel, s in sorted(seen.items())}}, compact=True)
 
 
-def scan(site: Path, known: dict[str, Seen] | None = None) -> tuple[list[Page], dict[str, Seen]]:
+def scan(site: Path, known: dict[str, Seen] | None = None,
+         records: str = "pages") -> tuple[list[Page], dict[str, Seen]]:
     """The pages Pagefind would index (hash, month), and what was seen of every .html file.
 
     As Pagefind does: only pages with data-pagefind-body when any page has one, else every page.
     A file whose stat is the one in `known` is not read; a file changed in the last RACY_NS before
     the scan is left out of what is kept (it could change again within the clock's resolution).
+    With records="listings", a day page's listed cards are read too (listing_records), and
+    every paper page a day lists is indexed as its listings instead of as itself (listings()).
     """
     known = known or {}
     started = time.time_ns()
@@ -240,11 +260,33 @@ def scan(site: Path, known: dict[str, Seen] | None = None) -> tuple[list[Page], 
         # a page without data-pagefind-body only counts on a site where no page has one (then
         # hashed by its bytes: safe, and parsing the day and topic pages would cost ~1 ms each)
         sha = indexed_digest(data) if body else "b" + hashlib.sha256(data).hexdigest()
-        seen[rel] = Seen(key, sha, body, month_of(data))
+        date, recs = "", ()  # type: tuple[str, tuple[tuple[str, str], ...]]
+        if records == "listings" and DAY_ARTICLE in data:
+            date, found = listing_records(data, rel)
+            recs = tuple(sorted((r, hashlib.sha256(h.encode("utf-8")).hexdigest()) for r, h in found.items()))
+        seen[rel] = Seen(key, sha, body, month_of(data), date, recs)
         if max(st.st_mtime_ns, st.st_ctime_ns) < started - RACY_NS:
             kept[rel] = seen[rel]
     bodies = [Page(rel, s.sha, s.month) for rel, s in seen.items() if s.body]
-    return bodies or [Page(rel, s.sha, s.month) for rel, s in seen.items()], kept
+    pages = bodies or [Page(rel, s.sha, s.month) for rel, s in seen.items()]
+    return (listings(pages, seen) if records == "listings" else pages), kept
+
+
+def listings(pages: list[Page], seen: dict[str, Seen]) -> list[Page]:
+    """The records when a paper page is indexed as its listings: every page no day page lists
+    stays one record of its own; a page that day pages list becomes one record per listing, in
+    the listing day's month (a later listing of it leaves the earlier periods' records as they
+    were; the browser hides the older ones, see hidden())."""
+    by_page: dict[str, list[Page]] = {}
+    for day_rel, s in seen.items():
+        for paper_rel, sha in s.records:
+            by_page.setdefault(paper_rel, []).append(Page(paper_rel, sha, s.date[:7], day_rel, s.date))
+    indexed = {p.rel for p in pages}
+    out = [p for p in pages if p.rel not in by_page]
+    for paper_rel, found in by_page.items():
+        if paper_rel in indexed:  # a listed page that is itself a search page (not a stray link)
+            out.extend(found)
+    return out
 
 
 PAGEFIND_ATTR = "data-pagefind-"
@@ -309,6 +351,92 @@ def indexed_digest(data: bytes) -> str:
         parts.append("B")
         content(body, parts)
     return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+DAY_ARTICLE = b'<article class="day"'  # a day's page (theme: article.html, index.html)
+DAY_DIR = re.compile(r"(\d{4})/(\d\d)/(\d\d)/")  # the day's own page: YYYY/MM/DD/index.html
+CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")  # as site/papers.py's search_categories
+SUMMARY_PARTS = ("tldr", "method", "headline")
+
+
+def listing_records(data: bytes, rel: str) -> tuple[str, dict[str, str]]:
+    """A day's own page: its date and one search record per listed card (article.paper with a
+    "page & cite" link, a.paper-page), keyed by the paper page's path in the site. ("", {}) for
+    any other page (the front page shows the newest day too, under another URL).
+
+    The record is the card rebuilt as the paper page's record markup (paper.html): the title as
+    the title meta, the authors, the summary's TL;DR, method, headline and facts, the abstract;
+    the day's date as date meta and sort, its year and month, the source, the topics (the slug
+    of each topic link) and the well-formed arXiv categories as filters. Text is carried over as
+    lxml parsed it from the escaped page and written back escaped: nothing is marked up anew."""
+    from lxml.html import builder as E
+
+    own_dir = rel[: -len("index.html")] if rel.endswith("/index.html") else ""
+    m = DAY_DIR.fullmatch(own_dir)
+    if not m:
+        return "", {}
+    try:
+        root = lxml.html.document_fromstring(data.decode("utf-8"), parser=lxml.html.HTMLParser(huge_tree=True))
+    except (UnicodeDecodeError, lxml.etree.LxmlError, ValueError):
+        return "", {}
+    day = next((el for el in root.iter("article") if el.get("class") == "day"), None)
+    url = day.get("data-url", "") if day is not None else ""
+    if day is None or not (url == own_dir or url.endswith("/" + own_dir)):
+        return "", {}
+    prefix, date, lang = url[: len(url) - len(own_dir)], "-".join(m.groups()), root.get("lang", "")
+    out: dict[str, str] = {}
+    for card in day.iter("article"):
+        if "paper" not in (card.get("class") or "").split():
+            continue
+        link = next((a for a in card.iter("a") if a.get("class") == "paper-page"), None)
+        href = link.get("href", "") if link is not None else ""
+        if not href.startswith(prefix) or not href.endswith("/"):
+            continue
+        paper_rel = href[len(prefix):] + "index.html"
+        title = card.find("h3")
+        if not PLAIN_PATH.fullmatch(paper_rel) or title is None:
+            continue
+        heading = title.text_content()
+        parts: list[object] = [E.H1(title.text or "", *map(copy.deepcopy, title), **{"data-pagefind-meta": "title"})]
+        authors = card.find("p[@class='authors']")
+        if authors is not None:
+            parts.append(copy.deepcopy(authors))
+        summary = next((d for d in card.iter("div") if "summary" in (d.get("class") or "").split()), None)
+        if summary is not None:
+            for name in SUMMARY_PARTS:
+                el = summary.find(f"p[@class='{name}']")
+                if el is not None:
+                    parts.append(copy.deepcopy(el))
+            facts = summary.find("dl[@class='facts']")
+            if facts is not None:
+                parts.append(copy.deepcopy(facts))
+        marks: list[object] = []
+        for a in card.iter("a"):
+            if a.get("class") == "tag":
+                slug = a.get("href", "").rstrip("/").rsplit("/", 1)[-1].removesuffix(".html")
+                if slug:
+                    marks.append(E.SPAN(a.text_content(), **{"data-pagefind-filter": f"topic:{slug}"}))
+        source = card.get("data-source", "")
+        ident = next((sp for sp in card.iter("span") if "arxiv-id" in (sp.get("class") or "").split()), None)
+        label = ident.text_content().split(":", 1)[0] if ident is not None else ""
+        cats = next((sp for sp in card.iter("span") if sp.get("class") == "categories"), None)
+        if source == "arxiv" and cats is not None:
+            marks += [E.SPAN(c, **{"data-pagefind-filter": f"category:{c}"})
+                      for c in cats.text_content().split() if CATEGORY.fullmatch(c)]
+        parts.append(E.P(*marks, **{"data-pagefind-ignore": ""}))
+        abstract = next((d for d in card.iter("details") if d.get("class") == "abstract"), None)
+        text = abstract.find("p") if abstract is not None else None
+        if text is not None:
+            parts.append(E.SECTION(copy.deepcopy(text)))
+        body = E.ARTICLE(*parts, **{
+            "data-pagefind-body": "", "data-pagefind-meta": f"date:{date}", "data-pagefind-sort": f"date:{date}",
+            "data-year": date[:4], "data-month": date[:7], "data-source": label,
+            "data-pagefind-filter": "year[data-year], month[data-month], source[data-source]"})
+        page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.TITLE(heading)), E.BODY(body))
+        if lang:
+            page.set("lang", lang)
+        out[paper_rel] = "<!DOCTYPE html>\n" + lxml.html.tostring(page, encoding="unicode")
+    return date, out
 
 
 def norm(text: str) -> str:
@@ -377,11 +505,19 @@ def period_of(month: str, newest: str, scheme: str = "tiered") -> str:
 
 
 def assign(pages: list[Page], scheme: str) -> dict[str, list[Page]]:
-    """period -> its pages, under `scheme` (the newest month is the newest page's)."""
+    """period -> its pages, under `scheme` (the newest month is the newest page's); a paper
+    listed twice in one period keeps its newest listing's record there."""
     newest = max((p.month for p in pages if p.month), default="")
     groups: dict[str, list[Page]] = {}
     for p in pages:
         groups.setdefault(period_of(p.month, newest, scheme), []).append(p)
+    for period, group in groups.items():
+        if any(p.source for p in group):
+            best: dict[str, Page] = {}
+            for p in group:
+                if p.rel not in best or (p.date, p.source) > (best[p.rel].date, best[p.rel].source):
+                    best[p.rel] = p
+            groups[period] = [p for p in group if best[p.rel] is p]
     return groups
 
 
@@ -491,18 +627,23 @@ def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet:
     try:
         root = os.path.abspath(site)
         cmd = [*pagefind_cmd()]
-        if all(PLAIN_PATH.fullmatch(p.rel) for p in pages):
+        if all(PLAIN_PATH.fullmatch(p.rel) and not p.source for p in pages):
             write_json(staging / "pagefind.json", {"site": root, "output_path": str(fresh.resolve()),
                                                    "glob": "{" + ",".join(p.rel for p in pages) + "}"})
-        else:
+        else:  # (listing records are written out: they are no file of the site)
             made: set[str] = set()
+            records = listing_html(site, [p for p in pages if p.source])
             for p in pages:
                 dst = os.path.join(staging, "site", p.rel)
                 parent = os.path.dirname(dst)
                 if parent not in made:
                     os.makedirs(parent, exist_ok=True)
                     made.add(parent)
-                os.symlink(os.path.join(root, p.rel), dst)
+                if p.source:
+                    with open(dst, "w", encoding="utf-8") as f:
+                        f.write(records[p.rel])
+                else:
+                    os.symlink(os.path.join(root, p.rel), dst)
             cmd += ["--site", str(staging / "site"), "--output-path", str(fresh.resolve())]
         if quiet:
             cmd.append("--silent")
@@ -536,6 +677,71 @@ def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+def listing_html(site: Path, pages: list[Page]) -> dict[str, str]:
+    """paper page path -> its listing record's HTML, read again from the day pages (each as the
+    scan hashed it: a day page changed since fails the run, which the next run indexes whole)."""
+    out: dict[str, str] = {}
+    by_source: dict[str, list[Page]] = {}
+    for p in pages:
+        by_source.setdefault(p.source, []).append(p)
+    for source, group in sorted(by_source.items()):
+        try:
+            _, found = listing_records((site / source).read_bytes(), source)
+        except OSError as e:
+            raise SearchIndexError(f"cannot read the day page {source}: {e}") from e
+        for p in group:
+            html = found.get(p.rel)
+            if html is None or hashlib.sha256(html.encode("utf-8")).hexdigest() != p.sha:
+                raise SearchIndexError(f"the day page {source} changed while the search index was built "
+                                       "(run it again)")
+            out[p.rel] = html
+    return out
+
+
+def bundle_ids(bundle: Path) -> dict[str, str]:
+    """A bundle's records: URL -> Pagefind's page id (its fragment's name, which search results
+    carry as their id)."""
+    out: dict[str, str] = {}
+    for frag in sorted((bundle / "fragment").iterdir()):
+        try:
+            data = gzip.decompress(frag.read_bytes()).removeprefix(b"pagefind_dcd")
+            out[str(json.loads(data)["url"])] = frag.name.removesuffix(".pf_fragment")
+        except (OSError, ValueError, KeyError, TypeError, EOFError, gzip.BadGzipFile) as e:
+            raise SearchIndexError(f"cannot read the search record {frag}: {e}") from e
+    return out
+
+
+def hidden(periods: list[str], ids: dict[str, dict[str, str]]) -> tuple[list[str], dict[str, list[str]]]:
+    """The records a newer period's record of the same paper supersedes, as the browser drops
+    them from results: (ids to drop, {id: URLs} to drop only when the result's URL is one of
+    them: an id that a record still shown has too, in another bundle)."""
+    newest: set[str] = set()
+    live: set[str] = set()
+    old: dict[str, set[str]] = {}
+    for period in periods:  # newest first
+        for url, pid in sorted(ids.get(period, {}).items()):
+            if url in newest:
+                old.setdefault(pid, set()).add(url)
+            else:
+                newest.add(url)
+                live.add(pid)
+    drop = sorted(pid for pid in old if pid not in live)
+    check = {pid: sorted(urls) for pid, urls in sorted(old.items()) if pid in live}
+    return drop, check
+
+
+def read_ids(cache: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """period -> (its bundle's tree digest, URL -> page id) as the last run kept them ({} if none)."""
+    try:
+        data = json.loads((cache / IDS).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT or not isinstance(data.get("periods"), dict):
+            return {}
+        return {str(k): (str(v["bundle"]), {str(u): str(i) for u, i in v["ids"].items()})
+                for k, v in data["periods"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def bundle_pages(bundle: Path) -> int:
@@ -608,8 +814,10 @@ def ui_files(cache: Path) -> None:
             shutil.copy2(Path(tmp) / BUNDLE / name, cache / name)
 
 
-def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]) -> None:
-    """output/pagefind/: the periods' bundles (hard links), periods.json, the UI; nothing else."""
+def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str],
+            extra: dict[str, object] | None = None) -> None:
+    """output/pagefind/: the periods' bundles (hard links), periods.json (with `extra`), the UI;
+    nothing else."""
     out = site / BUNDLE
     out.mkdir(exist_ok=True)
     wanted = set(periods) | {PERIODS, *UI_FILES}
@@ -629,12 +837,17 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
     for name in UI_FILES:
         if not (out / name).is_file() or (out / name).read_bytes() != (cache / name).read_bytes():
             shutil.copy2(cache / name, out / name)
-    write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods})
+    write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods, **(extra or {})})
 
 
 def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", jobs: int = 0,
-          memory_mb: float = 0) -> dict[str, object]:
+          memory_mb: float = 0, records: str = "pages") -> dict[str, object]:
     """Index what changed, publish every period; what was done (for the log and the tests).
+
+    records="listings": a paper page that day pages list is indexed as its listings (one record
+    per listing, in the listing day's period), so a later listing never changes an earlier
+    period's bundle; periods.json then names the records a newer one supersedes ("hide", "check")
+    and the search page drops them from results.
 
     Changed periods are indexed side by side: `jobs` Pagefind processes at most (0: one per
     CPU, at most 2), within `memory_mb` of estimated peak memory together (0: MEMORY_MB)."""
@@ -642,6 +855,8 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
     memory_mb = memory_mb or MEMORY_MB
     if scheme not in SCHEMES:
         raise SearchIndexError(f"unknown period scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
+    if records not in RECORDS:
+        raise SearchIndexError(f"unknown kind of records {records!r} (expected one of {', '.join(RECORDS)})")
     started = time.perf_counter()
     if not site.is_dir():
         raise SearchIndexError(f"no site to index at {site} (build it first: make html)")
@@ -652,8 +867,8 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
     if any(cache.iterdir()) and not (cache / STATE).is_file():
         raise SearchIndexError(f"{cache} is not empty and holds no {STATE}: not a search cache folder "
                                "(give --cache a folder of its own)")
-    known = read_scan(cache)
-    pages, seen = scan(site, known)
+    known = read_scan(cache, records)
+    pages, seen = scan(site, known, records)
     t_scan = time.perf_counter()
     groups = period_hashes(assign(pages, scheme))
     periods = newest_first(list(groups))
@@ -664,6 +879,8 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
             shutil.rmtree(entry, ignore_errors=True)
         elif entry.is_file() and entry.name.startswith(".") and entry.name.endswith(".tmp"):
             entry.unlink(missing_ok=True)
+        elif entry.name == IDS and records != "listings":
+            entry.unlink()
     indexed: list[str] = []
     digests: dict[str, str] = {}
     done: dict[str, dict[str, str]] = {}
@@ -699,9 +916,21 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         if read_state(cache) != kept:
             write_json(cache / STATE, {"format": FORMAT, "periods": kept})
     ui_files(cache)
-    publish(site, cache, periods, digests)
+    extra: dict[str, object] = {}
+    if records == "listings":
+        kept_ids = read_ids(cache)
+        ids = {}
+        for period in periods:  # a bundle's ids are read again only when the bundle changed
+            was = kept_ids.get(period)
+            ids[period] = was[1] if was and was[0] == digests[period] else bundle_ids(cache / period)
+        if {k: (digests[k], v) for k, v in ids.items()} != kept_ids:
+            write_json(cache / IDS, {"format": FORMAT, "periods": {
+                k: {"bundle": digests[k], "ids": v} for k, v in ids.items()}}, compact=True)
+        drop, check = hidden(periods, ids)
+        extra = {"hide": drop, "check": check}
+    publish(site, cache, periods, digests, extra)
     if seen != known or not (cache / SCAN).is_file():  # (kept even when every page was racy)
-        write_scan(cache, seen)  # last: a run killed earlier reads every page again
+        write_scan(cache, seen, records)  # last: a run killed earlier reads every page again
     seconds = time.perf_counter() - started
     logger.debug("search: scan %.2f s (%d of %d pages read), bundles checked %.2f s, indexing %.2f s, "
                  "publishing %.2f s", t_scan - started, sum(1 for k, v in seen.items() if known.get(k) != v),
@@ -712,7 +941,7 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         logger.info("search: at most %.0f MB of Pagefind at once (%d job(s), budget %.0f MB)",
                     worst, jobs, memory_mb)
     return {"pages": len(pages), "periods": periods, "indexed": indexed, "seconds": seconds,
-            "peak_mb": worst, "peaks": peaks}
+            "peak_mb": worst, "peaks": peaks, **extra}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -729,6 +958,10 @@ def main(argv: list[str] | None = None) -> int:
                          "per CPU, at most 2)")
     ap.add_argument("--memory-mb", type=float, default=MEMORY_MB,
                     help=f"their estimated peak memory together, at most (default {MEMORY_MB:.0f})")
+    ap.add_argument("--records", choices=RECORDS, default="pages",
+                    help="pages (default): each page with data-pagefind-body is one record, in the "
+                         "period of its date; listings: a paper page the day pages list is one "
+                         "record per listing, so a later listing leaves earlier bundles alone")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also Pagefind's own output, and where the time went")
     args = ap.parse_args(argv)
@@ -737,7 +970,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     try:
         build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose, scheme=args.periods,
-              jobs=args.jobs, memory_mb=args.memory_mb)
+              jobs=args.jobs, memory_mb=args.memory_mb, records=args.records)
     except (SearchIndexError, OSError) as e:
         logger.error("search index: %s", e)
         return 1

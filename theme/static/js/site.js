@@ -361,8 +361,17 @@
     var q = new URLSearchParams(location.search).get("q");
     // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
     var baseUrl = new URL(el.getAttribute("data-base") || "/", location.href).pathname;
-    function start(periods) {
+    function start(periods, superseded) {
       var paths = periods.length ? periods.map(function (p) { return bundle + encodeURIComponent(p) + "/"; }) : [bundle];
+      // listing records (search_index.py --records listings): the UI imports js/search/pagefind.js,
+      // which drops the records a newer listing of the same paper supersedes
+      var uiBundle = paths[0];
+      var shim = el.getAttribute("data-shim");
+      if (superseded && shim) {
+        window.arxivDigestSearch = { bundle: new URL(paths[0], location.href).href,
+                                     hide: superseded.hide, check: superseded.check };
+        uiBundle = shim;
+      }
       var warming = null;
       function warm() {
         if (warming) return warming;
@@ -386,7 +395,7 @@
       });
       var ui = new window.PagefindUI({
         element: "#search",
-        bundlePath: paths[0],
+        bundlePath: uiBundle,
         baseUrl: baseUrl,
         showSubResults: false,
         showImages: false,
@@ -415,8 +424,10 @@
       var periods = (data && Array.isArray(data.periods) ? data.periods : []).filter(function (p) {
         return typeof p === "string" && /^[A-Za-z0-9_-]+$/.test(p);
       });
-      start(periods);
-    }, function () { start([]); });
+      var superseded = data && (Array.isArray(data.hide) || (data.check && typeof data.check === "object"))
+        ? { hide: Array.isArray(data.hide) ? data.hide : [], check: data.check || {} } : null;
+      start(periods, superseded);
+    }, function () { start([], null); });
   }
 
   /* Cite: a details/pre of BibTeX (readable without JavaScript) gains a button that copies it. */
