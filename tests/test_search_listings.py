@@ -1,0 +1,174 @@
+"""Search records per listing (scripts/search_index.py --records listings; issue 11).
+
+A paper page's record used to carry its newest listing, so a new version of an old paper moved
+the record out of its closed year and that whole bundle was indexed again. With listing records
+each period indexes the cards of its own day pages (rebuilt as the paper page's record markup,
+under the paper page's URL), so a later listing only adds a record to the newest period, and
+periods.json names the superseded record, which the search page drops from every result list.
+
+On the two-year archive of test_search.py (real Pelican build, 1,026 real-size paper pages plus
+two preprints): a 2023 paper listed again in 2024 with a new title re-indexes only the newest
+month, leaves the 2023 bundle byte-identical, equals a cold index (same records, ids, index
+chunks, filter contents and hidden ids), and in chromium the paper is found once, by its new
+title only; the old title finds nothing. Every record of the cold index equals the paper page's
+own record (same fragment bytes) except where a day's card shows the paper differently.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import shutil
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from conftest import build_site
+from test_browser import Reader, _QuietHandler, search_results
+from test_search import OLD_DAY, add_day, periods, reindex, tree, two_year_site
+
+pytestmark = pytest.mark.browser
+
+OLD_TITLE = "Quokkafied sparse attention kernels"
+NEW_TITLE = "Wombatised sparse attention kernels"
+
+
+def records(bundle: Path) -> dict[str, bytes]:
+    """URL -> the record (decoded fragment) of every record in a bundle."""
+    out = {}
+    for frag in (bundle / "fragment").iterdir():
+        data = gzip.decompress(frag.read_bytes()).removeprefix(b"pagefind_dcd")
+        out[json.loads(data)["url"]] = data
+    return out
+
+
+def same_index(a: Path, b: Path) -> None:
+    """Two bundles hold the same files and bytes; filter files (whose values Pagefind 1.5 writes
+    in hash-map order, Pagefind/pagefind#638) the same contents."""
+    ta, tb = tree(a), tree(b)
+    plain = {k for k in ta if not k.startswith("filter/") and not k.endswith((".pf_meta", "pagefind-entry.json"))}
+    assert plain == {k for k in tb if not k.startswith("filter/")
+                     and not k.endswith((".pf_meta", "pagefind-entry.json"))}
+    assert all(ta[k] == tb[k] for k in plain)
+    assert sorted(sorted(gzip.decompress(v)) for k, v in ta.items() if k.startswith("filter/")) == sorted(
+        sorted(gzip.decompress(v)) for k, v in tb.items() if k.startswith("filter/"))
+
+
+def hidden_of(out: Path) -> tuple[list[str], dict[str, list[str]]]:
+    data = json.loads((out / "pagefind" / "periods.json").read_text(encoding="utf-8"))
+    return data["hide"], data["check"]
+
+
+@pytest.fixture(scope="module")
+def relisted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The two-year site with one 2023 paper renamed, indexed by listing; then that paper listed
+    again on 2024-11-29 under a new title, built and indexed again (the cache kept)."""
+    root = tmp_path_factory.mktemp("listings")
+    site, out, _ = two_year_site(root)
+    day_file = site / "content" / "digests" / "2023" / f"{OLD_DAY}.json"
+    record = json.loads(day_file.read_text(encoding="utf-8"))
+    moved = record["papers"][3]
+    moved["title"] = OLD_TITLE
+    day_file.write_text(json.dumps(record), encoding="utf-8")
+    build_site(site, out, SITEURL="")
+    cache = root / "cache-listings"
+    code, log = reindex(out, cache, "--records", "listings")
+    assert code == 0, log
+    before = {name: tree(out / "pagefind" / name) for name in periods(out)}
+    first_hidden = hidden_of(out)
+    revised = "We revisit the kernels with a new schedule and report faster decoding."
+    add_day(site, "2024-11-29", [dict(moved, version=2, announce_type="replace", title=NEW_TITLE, abstract=revised)])
+    build_site(site, out, SITEURL="")
+    code, log = reindex(out, cache, "--records", "listings")
+    assert code == 0, log
+    return {"site": site, "out": out, "cache": cache, "root": root, "before": before, "log": log,
+            "first_hidden": first_hidden, "url": f"/papers/{moved['id']}/"}
+
+
+def test_a_later_listing_leaves_the_earlier_bundle_alone(relisted: dict[str, Any]) -> None:
+    out, url = relisted["out"], relisted["url"]
+    assert relisted["first_hidden"] == ([], {})  # every paper listed in one period only
+    assert "re-indexed 2024-11;" in relisted["log"], relisted["log"]
+    assert periods(out) == ["2024-11", "2023"]
+    assert tree(out / "pagefind" / "2023") == relisted["before"]["2023"]  # not even rewritten
+    old, new = records(out / "pagefind" / "2023"), records(out / "pagefind" / "2024-11")
+    assert OLD_TITLE in json.loads(old[url])["meta"]["title"]
+    assert json.loads(new[url])["meta"]["title"] == NEW_TITLE
+    assert json.loads(new[url])["meta"]["date"] == "2024-11-29"
+    # the 2023 record is the one hidden: its page id, and no other
+    ids = {json.loads(gzip.decompress(f.read_bytes()).removeprefix(b"pagefind_dcd"))["url"]:
+           f.name.removesuffix(".pf_fragment") for f in (out / "pagefind" / "2023" / "fragment").iterdir()}
+    hide, check = hidden_of(out)
+    assert (hide, check) in (([ids[url]], {}), ([], {ids[url]: [url]}))
+    # nothing changed: nothing indexed
+    code, log = reindex(out, relisted["cache"], "--records", "listings")
+    assert code == 0 and "re-indexed none;" in log, log
+    assert hidden_of(out) == (hide, check)
+
+
+def test_incremental_equals_a_cold_index(relisted: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(relisted["out"], out)
+    kept = {name: out / "pagefind" / name for name in periods(out)}
+    saved = tmp_path / "incremental"
+    shutil.copytree(out / "pagefind", saved)
+    code, log = reindex(out, tmp_path / "cold-cache", "--records", "listings")
+    assert code == 0 and "re-indexed 2024-11, 2023;" in log, log
+    assert periods(out) == ["2024-11", "2023"]
+    for name in kept:
+        same_index(saved / name, out / "pagefind" / name)
+    incremental = json.loads((saved / "periods.json").read_text(encoding="utf-8"))
+    assert hidden_of(out) == (incremental["hide"], incremental["check"])
+
+
+def test_listing_records_equal_the_paper_pages_records(relisted: dict[str, Any], tmp_path: Path) -> None:
+    """Indexed by listing or by paper page, a paper listed once has the same record, byte for byte."""
+    out = tmp_path / "out"
+    shutil.copytree(relisted["out"], out)
+    code, log = reindex(out, tmp_path / "listings", "--records", "listings")
+    assert code == 0, log
+    by_listing = {n: records(out / "pagefind" / n) for n in periods(out)}
+    code, log = reindex(out, tmp_path / "pages")
+    assert code == 0, log
+    by_page = {n: records(out / "pagefind" / n) for n in periods(out)}
+    assert "hide" not in json.loads((out / "pagefind" / "periods.json").read_text())
+    url = relisted["url"]
+    assert url in by_listing["2023"] and url not in by_page["2023"]  # kept as listed in 2023
+    pages = {u: r for n in by_page.values() for u, r in n.items()}
+    latest = {u: r for n in ("2023", "2024-11") for u, r in by_listing[n].items()}  # newest wins
+    assert set(latest) == set(pages)
+    differ = sorted(u for u in pages if latest[u] != pages[u])
+    assert len(differ) <= len(pages) // 100, differ[:10]  # a card may show a summary differently
+
+
+def test_the_search_page_shows_a_relisted_paper_once_by_its_new_text(browser: Any,
+                                                                      relisted: dict[str, Any]) -> None:
+    out, url = relisted["out"], relisted["url"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    r = Reader(browser, f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        page = r.goto(f"/search/?q={quote(NEW_TITLE)}")
+        hrefs = search_results(page).locator("a.pagefind-ui__result-link").evaluate_all(
+            "els => els.map(e => e.getAttribute('href'))")
+        assert hrefs.count(url) == 1 and hrefs[0] == url, hrefs
+        assert NEW_TITLE in page.locator("a.pagefind-ui__result-link").first.inner_text()
+        # words in both versions' records ("sparse attention kernels"): still once
+        page = r.goto(f"/search/?q={quote('sparse attention kernels')}")
+        hrefs = search_results(page).locator("a.pagefind-ui__result-link").evaluate_all(
+            "els => els.map(e => e.getAttribute('href'))")
+        assert hrefs.count(url) == 1, hrefs
+        # the old title's own word: the superseded record is dropped, so no result at all
+        page = r.goto("/search/?q=Quokkafied")
+        page.wait_for_function("() => { const m = document.querySelector('.pagefind-ui__message'); "
+                               "return m && /^No results/.test(m.textContent.trim()); }", timeout=15000)
+        assert page.locator("a.pagefind-ui__result-link").count() == 0
+        assert not r.errors, r.errors
+    finally:
+        r.close()
+        server.shutdown()
+        server.server_close()
