@@ -23,7 +23,9 @@ DEFAULT_DATE_FORMAT = "%A, %d %B %Y"
 THEME = "theme"
 
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["arxiv_digest"]
+# arxiv_digest.site.themestatic copies the theme's static files only when their bytes changed
+# (Pelican copies THEME_STATIC_PATHS at every build, so a kept output/ got new mtimes each time)
+PLUGINS = ["arxiv_digest", "arxiv_digest.site.themestatic"]
 
 # One article per announcement day at /YYYY/MM/DD/
 ARTICLE_URL = "{date:%Y}/{date:%m}/{date:%d}/"
