@@ -16,9 +16,13 @@ STAMP := $(VENV)/.installed
 # then the newest year by quarters and months, at most 3 of those), merged by the search page; only a
 # period whose pages changed is indexed again, so a new day re-indexes a month (scripts/search_index.py). The
 # bundles are kept in SEARCH_CACHE (git-ignored, one folder per edition; outside content/, whose
-# .json files Pelican reads) between builds; nothing stale is left.
+# .json files Pelican reads) between builds; nothing stale is left. SEARCH_RECORDS=listings (the
+# default): a paper is one record per listing, in its listing day's period, so a new version of an
+# old paper adds a record to the newest period instead of re-indexing the closed one it was in (the
+# search page hides the older record); SEARCH_RECORDS=pages: one record per paper page, as before.
 SEARCH_CACHE ?= $(CURDIR)/.cache/search
-SEARCH_INDEX = $(PYTHON) scripts/search_index.py --site $(OUTPUTDIR) --cache $(SEARCH_CACHE)/en
+SEARCH_RECORDS ?= listings
+SEARCH_INDEX = $(PYTHON) scripts/search_index.py --site $(OUTPUTDIR) --cache $(SEARCH_CACHE)/en --records $(SEARCH_RECORDS)
 
 ifeq ($(shell command -v $(PY) 2>/dev/null),)
 PY := python3
@@ -44,7 +48,7 @@ html: $(STAMP) ## build the site into output/ (offline, from content/), with its
 
 html-zh: $(STAMP) ## the Chinese edition into output/zh/ (zhconf.py; after `make html`), with its search index
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR)/zh -s $(CURDIR)/zhconf.py
-	$(PYTHON) scripts/search_index.py --site $(OUTPUTDIR)/zh --cache $(SEARCH_CACHE)/zh
+	$(PYTHON) scripts/search_index.py --site $(OUTPUTDIR)/zh --cache $(SEARCH_CACHE)/zh --records $(SEARCH_RECORDS)
 
 publish-zh: $(STAMP) ## the Chinese edition with the publish settings (after `make publish-html`)
 	PUBLISH=1 $(MAKE) html-zh
