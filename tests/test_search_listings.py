@@ -27,11 +27,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import test_xss
 from conftest import build_site
 from test_browser import Reader, _QuietHandler, search_results
 from test_search import OLD_DAY, add_day, periods, reindex, tree, two_year_site
+from test_xss import PAYLOADS, cbor_strings
 
 pytestmark = pytest.mark.browser
+hostile_site = test_xss.hostile_site  # test_xss.py's module fixture, found here by name
 
 OLD_TITLE = "Quokkafied sparse attention kernels"
 NEW_TITLE = "Wombatised sparse attention kernels"
@@ -179,3 +182,28 @@ def test_the_search_page_shows_a_relisted_paper_once_by_its_new_text(browser: An
         r.close()
         server.shutdown()
         server.server_close()
+
+
+def test_hostile_text_stays_text_in_listing_records(hostile_site: dict[str, Any], tmp_path: Path) -> None:
+    """The hostile site of test_xss.py (payloads in titles, abstracts, authors, comments, model
+    replies and topic names) indexed by listing: the payloads are in the records as text, filter
+    values hold no markup, and each record is the paper page's own record."""
+    out = tmp_path / "out"
+    shutil.copytree(hostile_site["out"], out)
+    code, log = reindex(out, tmp_path / "listings", "--records", "listings")
+    assert code == 0, log
+    by_listing = {u: r for n in reversed(periods(out)) for u, r in records(out / "pagefind" / n).items()}
+    assert len(by_listing) == len(list((out / "papers").rglob("index.html"))) > 20
+    shown = {p for p in PAYLOADS if p.startswith("<") and any(p in json.loads(r)["content"]
+                                                               for r in by_listing.values())}
+    assert len(shown) >= 5, shown
+    for path in out.glob("pagefind/*/filter/*.pf_filter"):
+        data = gzip.decompress(path.read_bytes())
+        values = cbor_strings(data[data.index(b"pagefind_dcd") + len(b"pagefind_dcd"):])
+        assert values and not [v for v in values if "<" in v or ">" in v], path
+    code, log = reindex(out, tmp_path / "pages")
+    assert code == 0, log
+    by_page = {u: r for n in periods(out) for u, r in records(out / "pagefind" / n).items()}
+    assert set(by_page) == set(by_listing)
+    differ = sorted(u for u in by_page if by_page[u] != by_listing[u])
+    assert len(differ) <= max(1, len(by_page) // 100), differ[:10]
