@@ -386,8 +386,9 @@ def listing_records(data: bytes, rel: str) -> tuple[str, dict[str, str]]:
     prefix, date, lang = url[: len(url) - len(own_dir)], "-".join(m.groups()), root.get("lang", "")
     out: dict[str, str] = {}
     for card in day.iter("article"):
-        if "paper" not in (card.get("class") or "").split():
-            continue
+        if "paper" not in (card.get("class") or "").split() or any(
+                el.get(IGNORE) is not None for el in card.iterancestors()):
+            continue  # (a card in a part of the page that search ignores is no listing)
         link = next((a for a in card.iter("a") if a.get("class") == "paper-page"), None)
         href = link.get("href", "") if link is not None else ""
         if not href.startswith(prefix) or not href.endswith("/"):
