@@ -353,7 +353,11 @@
      registered bundle, so a search can never miss a period) and loads the filters: when the
      browser is first idle after load, or at once on the first focus, input or touch of the
      search box, whichever comes first. The UI is then given no bundles to merge, and its own
-     start-up finds Pagefind ready. data-search-ready="1" marks the moment every bundle is in. */
+     start-up finds Pagefind ready. data-search-ready="1" marks the moment every bundle is in.
+     Listing records (scripts/search_index.py --records listings): periods.json names the records
+     a newer listing of the same paper supersedes ("hide", "check"); the UI then imports
+     js/search/pagefind.js (data-shim), which exports the newest bundle's functions and drops those
+     records from every search, and the warm-up imports that module too (no fetch at typing). */
   function initSearch() {
     var el = doc.getElementById("search");
     if (!el || typeof window.PagefindUI !== "function") return;
@@ -375,7 +379,9 @@
       var warming = null;
       function warm() {
         if (warming) return warming;
-        warming = import(paths[0] + "pagefind.js").then(function (pf) {
+        // the module the UI will import (with listing records, js/search/pagefind.js, which
+        // imports the newest bundle's and exports its functions): fetched here, not at typing
+        warming = import(uiBundle + "pagefind.js").then(function (pf) {
           // no await between the import and the merges: every bundle is registered before the
           // UI (whose own import resolves after this one) can run a search
           var merged = paths.slice(1).map(function (p) { return pf.mergeIndex(p, { baseUrl: baseUrl }); });
