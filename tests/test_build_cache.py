@@ -723,7 +723,7 @@ def test_stale_files_are_deleted_only_when_as_recorded(tmp_path: Path) -> None:
 # --- Pages keyed on what they show (issue 11): a day that only gained links it does not show -------
 
 def _entry(site: Path, day: str = "2024-11-28") -> Any:
-    """The build cache's entry for a day: (body, view, ids shown, inputs key)."""
+    """The build cache's entry for a day: (body, view, ids listed, inputs key)."""
     import pickle
 
     (path,) = cache_root(site).glob(f"*/{day}.*.pickle")
@@ -749,10 +749,11 @@ def _stamps(output: Path) -> dict[Path, int]:
 def test_links_on_papers_a_day_does_not_show_render_nothing(tmp_path: Path, decided: str,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     """The real 513-paper day gains version and near-identical-title links (as a later day's
-    update writes them back, enrich/backlinks.py) on every paper its page neither lists nor
-    mentions: the next build reuses the day's cache entry (no parse, decision or render), writes
-    no page, feed, .bib or atlas file, and its output is byte-identical to a cold build, whether
-    the day's stored decisions are trusted or decided again."""
+    update writes them back, enrich/backlinks.py) on every paper its page does not list, those it
+    only mentions included: the next build reuses the day's cache entry (no parse, decision or
+    render), writes no page, feed, .bib or atlas file, and its output is byte-identical to a cold
+    build (so the body shows no link of a paper it does not list), whether the day's stored
+    decisions are trusted or decided again."""
     from arxiv_digest.core.store import load, save
     from arxiv_digest.enrich.tagging import decide_day
 
@@ -761,8 +762,10 @@ def test_links_on_papers_a_day_does_not_show_render_nothing(tmp_path: Path, deci
         settings = _settings(site)
         save(settings.data_dir, decide_day(load(_day_file(site)), settings))
     output = build_site(site, tmp_path / "kept")
-    shown = set(_entry(site)[2])
-    assert 0 < len(shown) < 513
+    body, view, listed, _ = _entry(site)
+    shown = set(listed)
+    assert shown == {v.paper.id for v in (*view.listed, *view.updated)} and 0 < len(shown) < 513
+    assert body.count('<li id="m-') > 5  # papers it only mentions: links added to them too
     before = _stamps(output)
 
     def link(p: dict[str, Any]) -> None:
@@ -775,7 +778,7 @@ def test_links_on_papers_a_day_does_not_show_render_nothing(tmp_path: Path, deci
     with caplog.at_level(logging.DEBUG, logger="arxiv_digest"):
         build_site(site, output)
     messages = [r.getMessage() for r in caplog.records]
-    assert any("only links of papers the page does not show changed" in m for m in messages)
+    assert any("only links of papers the page does not list changed" in m for m in messages)
     assert next(m for m in messages if m.startswith("Pages:")).startswith("Pages: 0 rendered")
     assert _stamps(output) == before  # nothing written
     assert len(list(cache_root(site).glob("*/2024-11-28.*.pickle"))) == 1  # re-keyed, one a day

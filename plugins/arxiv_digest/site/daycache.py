@@ -57,7 +57,8 @@ PACKAGE = Path(__file__).resolve().parent.parent
 _DEPENDENCIES = ("pelican", "jinja2", "markupsafe")
 # settings no day's reader output depends on (a build into another folder reuses the cache)
 _NOT_READ = frozenset(("OUTPUT_PATH", "CACHE_PATH", "DELETE_OUTPUT_DIRECTORY", "OUTPUT_RETENTION",
-                       "WRITE_SELECTED", "LOAD_CONTENT_CACHE", "CACHE_CONTENT"))
+                       "WRITE_SELECTED", "LOAD_CONTENT_CACHE", "CACHE_CONTENT",
+                       "DEBUG"))  # pelican -D: its log only
 
 
 def file_hash(raw: bytes) -> str:
@@ -72,10 +73,11 @@ LINK_FIELDS = ("related", "versions")
 
 def view_inputs(data: Any, shown: Collection[str]) -> str:
     """A key of what a day's view and body read of its file's JSON (`data`): every field of the
-    day and of its papers, except the link fields (LINK_FIELDS) of papers the page does not show
-    (`shown`: the ids it lists or mentions). Two files with the same key under the same ids
-    shown give the same page: a day that only gained a link on a paper it does not show keeps
-    its key, its entry is reused and nothing derived from it is rendered again.
+    day and of its papers, except the link fields (LINK_FIELDS) of papers whose links the page
+    does not show (`shown`: the ids it lists; a paper it only mentions shows its title, not its
+    links). Two files with the same key under the same ids give the same page: a day that only
+    gained a link on a paper it does not list keeps its key, its entry is reused and nothing
+    derived from it is rendered again.
     Raises TypeError, KeyError or AttributeError for data that is not a day's shape."""
     ids = frozenset(shown)
     papers = [p if p["id"] in ids else {k: v for k, v in p.items() if k not in LINK_FIELDS}

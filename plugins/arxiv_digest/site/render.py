@@ -343,8 +343,8 @@ def day_title(date: dt.date, settings: dict[str, Any] | None = None) -> str:
     return tr.gettext("arXiv digest for %(date)s") % {"date": when}
 
 
-# a build-cache entry: the day's body, its slim view, the ids the page shows (listed or
-# mentioned) and daycache.view_inputs of the file under them
+# a build-cache entry: the day's body, its slim view, the ids whose links the page shows (those
+# it lists) and daycache.view_inputs of the file under them
 Entry = tuple[str, DayView, tuple[str, ...], str]
 
 
@@ -384,7 +384,9 @@ class DigestReader(BaseReader):  # type: ignore[misc]
                              CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
                                        settings.day_bib),
                              self.settings.get("DEFAULT_LANG"))
-        shown = tuple(sorted({v.paper.id for v in (*view.listed, *view.updated, *view.mentioned)}))
+        # the papers whose links the page shows: those it lists (a mentioned paper shows its
+        # title and what it mentions, not its links; tests/test_build_cache.py holds the body to it)
+        shown = tuple(sorted({v.paper.id for v in (*view.listed, *view.updated)}))
         inputs = view_inputs(data, shown)
         fp = self.day_cache(settings).folder.name
         keys = paper_keys(digest, data, trusts(digest, settings), fp)
@@ -392,8 +394,8 @@ class DigestReader(BaseReader):  # type: ignore[misc]
 
     def reuse(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry | None:
         """The day's entry made from an earlier version of its file, when the page reads the same
-        of both (daycache.view_inputs under the ids that entry shows): a day that only gained a
-        link on a paper it does not show is neither parsed into papers nor rendered again. The
+        of both (daycache.view_inputs under the ids that entry lists): a day that only gained a
+        link on a paper it does not list is neither parsed into papers nor rendered again. The
         link fields that differ are still validated, as parse() would (an invalid one: None,
         and rendering the day says what is wrong)."""
         cache = self.day_cache(settings)
@@ -423,7 +425,7 @@ class DigestReader(BaseReader):  # type: ignore[misc]
                         Paper.from_dict(p)
             except (StoreError, TypeError, KeyError, AttributeError, ValueError, RecursionError):
                 return None
-            logger.debug("%s: only links of papers the page does not show changed: its page as "
+            logger.debug("%s: only links of papers the page does not list changed: its page as "
                          "it was", path)
             return value
         return None
