@@ -16,7 +16,12 @@ Each case runs --runs times on different pages (seeded); after each run the page
 and the index brought back (not timed). Per run: wall and CPU s (user + system of the script and
 the Pagefind processes it waited for, os.wait4) and the periods re-indexed; min / median.
 
+--records listings runs the script's listing records: a re-listed paper's card (of an earlier
+day) is then also added to the newest day's page, as its new listing would be (the paper page's
+own edit no longer matters to search, its listings are the records).
+
 Run: .venv/bin/python bench/bench_search_relist.py --site /tmp/x/output --cache /tmp/x/cache --relist 1 4
+     [--records listings] (a cache of its own per kind of records)
 """
 
 from __future__ import annotations
