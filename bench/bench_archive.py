@@ -413,10 +413,11 @@ def pelican_cmd(plain: bool = False) -> list[str]:
 
 
 def search_cmd() -> list[str]:
-    """As the Makefile's SEARCH_INDEX: scripts/search_index.py over output/, its period bundles
-    kept in .cache/search/en between runs (a cold build starts without it: clear_build_state)."""
+    """As the Makefile's SEARCH_INDEX: scripts/search_index.py over output/ with the Makefile's
+    default SEARCH_RECORDS=listings, its period bundles kept in .cache/search/en between runs (a
+    cold build starts without it: clear_build_state)."""
     return [sys.executable, "scripts/search_index.py", "--site", "output",
-            "--cache", ".cache/search/en"]
+            "--cache", ".cache/search/en", "--records", "listings"]
 
 
 def measure(site: Path, add_day: Callable[[], None], remove_day: Callable[[], None],

@@ -125,7 +125,7 @@ def pelican_cmd(site: Path, profile: Path | None = None) -> list[str]:
 
 def search_cmd(site: Path) -> list[str]:
     return [PY, str(ROOT / "scripts" / "search_index.py"), "--site", str(site / "output"),
-            "--cache", str(site / ".cache" / "search" / "en")]
+            "--cache", str(site / ".cache" / "search" / "en"), "--records", "listings"]  # the Makefile's default
 
 
 def make_base(src: Path, base: Path) -> None:
