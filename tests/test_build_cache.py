@@ -834,3 +834,43 @@ def test_an_invalid_link_on_a_paper_not_shown_still_fails_the_build(stamped: Pat
     _rewrite(_day_file(stamped), damage)
     with pytest.raises(BrokenDaysError, match=r"2024-11-28\.json"):
         build_site(stamped, tmp_path / "kept")
+
+
+def test_a_changed_day_leaves_its_neighbours_pages_as_they_were(site: Path, tmp_path: Path) -> None:
+    """A day page shows only its neighbours' URLs and dates (site/archive.py DayLink): a listed
+    paper of the real day gains a hostile title, the day page is rendered again (escaped), its
+    previous and next days' pages are not (their files keep their mtime), and the output is
+    byte-identical to a cold build."""
+    from lxml import html
+
+    late = site / "content" / "digests" / LATE_DAY[:4] / f"{LATE_DAY}.json"
+    late.unlink(missing_ok=True)
+    original = _day_file(site).read_bytes()
+    output = build_site(site, tmp_path / "kept")
+    day_page = output / "2024/11/28/index.html"
+    doc = html.fromstring(day_page.read_bytes())
+    neighbours = [output / a.get("href").split("://", 1)[-1].split("/", 1)[-1].lstrip("/") / "index.html"
+                  if not a.get("href").endswith(".html") else None
+                  for a in doc.cssselect('a[rel="prev"], a[rel="next"]')]
+    neighbours = sorted({p for p in neighbours if p is not None})  # (nav above and below)
+    assert len(neighbours) == 2 and all(p.is_file() for p in neighbours), neighbours
+    listed = sorted(_listed_ids(output))
+    before = _stamps(output)
+    hostile = '<script>alert("n")</script> & <b>'
+
+    def edit(p: dict[str, Any]) -> None:
+        if p["id"] == listed[0]:
+            p["title"] = hostile + p["title"]
+
+    try:
+        _rewrite(_day_file(site), edit)
+        build_site(site, output)
+        after = _stamps(output)
+        assert after[day_page] != before[day_page]
+        text = day_page.read_text(encoding="utf-8")
+        assert "&lt;script&gt;alert(" in text and "<script>alert(" not in text
+        for page in neighbours:
+            assert after[page] == before[page], page
+        assert_identical(output, cold_build(site, tmp_path / "cold"))
+    finally:
+        _day_file(site).write_bytes(original)

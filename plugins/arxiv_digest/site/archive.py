@@ -31,12 +31,21 @@ def day_links(articles: Iterable[Any]) -> list[tuple[Any, str]]:
     return [(a, a.url) for a in day_articles(articles)]
 
 
+@dataclass(frozen=True)
+class DayLink:
+    """A neighbour day as a day page shows it: its URL and date, nothing else, so a page is keyed
+    on what it shows of its neighbours (a neighbour's changed papers leave it as it was)."""
+
+    url: str
+    date: dt.date
+
+
 def link_days(articles: Sequence[Any]) -> None:
-    """Give each day article prev_day (older) and next_day (newer) attributes."""
-    days = day_articles(articles)
-    for i, article in enumerate(days):
-        article.prev_day = days[i - 1] if i > 0 else None
-        article.next_day = days[i + 1] if i + 1 < len(days) else None
+    """Give each day article prev_day (older) and next_day (newer) links (DayLink or None)."""
+    links = [(a, DayLink(url, a.day.date)) for a, url in day_links(articles)]
+    for i, (article, _) in enumerate(links):
+        article.prev_day = links[i - 1][1] if i > 0 else None
+        article.next_day = links[i + 1][1] if i + 1 < len(links) else None
 
 
 @dataclass(frozen=True)
