@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import hashlib
 import heapq
 import itertools
@@ -559,6 +560,37 @@ def input_key(digest: Digest) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+def _raw_order_key(p: dict[str, Any]) -> tuple[int, int, str]:
+    pid = p["id"]
+    if not isinstance(pid, str):
+        raise TypeError("id")
+    n = arxiv_number(pid)
+    return (0, n, "") if n is not None else (1, 0, pid)
+
+
+def raw_input_key(data: Any) -> str | None:
+    """input_key of the day whose file json.loads read as `data`, from the plain dicts and lists
+    (no Digest, no Paper: half the cost of store.parse), the same value as input_key(parse(...))
+    for a valid day file; None when `data` is not shaped as one (the caller parses the file,
+    which names what is wrong). Not a validation: a day file is trusted on this key only where
+    an entry for it exists, which build_day made from a parsed (valid) day file."""
+    try:
+        if not isinstance(data, dict):
+            return None
+        date, papers = data["date"], data["papers"]
+        if not isinstance(date, str) or not isinstance(papers, list):
+            return None
+        rows = []
+        for p in sorted(papers, key=_raw_order_key):
+            links = p.get("links")
+            rows.append([p["id"], p["version"], p["title"], p["abstract"], p["authors"], p["announce_type"],
+                         [[x["kind"], x["url"]] for x in links] if links else []])
+        text = json.dumps(["radar input", FORMAT, date, rows], separators=(",", ":"))
+        return hashlib.sha256(text.encode("ascii")).hexdigest()
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError):
+        return None
+
+
 def day_files(day: str, chunks: int = 0) -> dict[str, Any]:
     """A day's file names, relative to RADAR_DIR: the index, and the display files' pattern
     (%d: the chunk's number) with how many there are."""
@@ -637,6 +669,7 @@ class DayFiles:
         self.files = FileKeys(data_dir)  # the day files' keys (shared record with the build cache)
         self._out: dict[str, Any] = {"dir": "", "days": {}}  # the output folder, day -> what is there
         self._inputs: dict[str, list[str]] = {}  # day -> [its file's key, input_key of it]
+        self._entry_days: set[str] | None = None  # the days with an entry (_with_entry), listed once
         try:
             state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
             out = state["out"]
@@ -696,12 +729,43 @@ class DayFiles:
     def _store(self, day: str, inputs: str, value: DayIndex) -> None:
         """Store the day's files for this input key; drop the day's older entries."""
         entry = self._entry(day, inputs)
+        self._with_entry().add(day)
         if self.dir.is_dir():
             for old in self.dir.glob(f"{day}.*.radar"):
                 if old != entry:
                     old.unlink(missing_ok=True)
         self._write(entry, _dumps({"date": value.date, "papers": value.papers, "idx": value.idx,
                                    "authors": value.authors, "meta": list(value.meta), "ids": value.ids}))
+
+    def _with_entry(self) -> set[str]:
+        """The days that have an entry (for some input key; _store keeps one a day)."""
+        if self._entry_days is None:
+            try:
+                self._entry_days = {name.split(".", 1)[0] for name in os.listdir(self.dir) if name.endswith(".radar")}
+            except OSError:
+                self._entry_days = set()
+        return self._entry_days
+
+    def _known_inputs(self, day: str, raw: bytes) -> str | None:
+        """The input key of these day file bytes if the day has an entry for it, from the plain
+        JSON (raw_input_key: no Digest), else None: the caller parses the file (store.parse
+        names what is wrong in a broken one) and builds the day. A day without an entry (a new
+        day, a cold build) is not read here: it is parsed at once."""
+        if day not in self._with_entry():
+            return None
+        collecting = gc.isenabled()
+        gc.disable()  # as store.parse: ~30,000 new containers a real day, none garbage
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        inputs = raw_input_key(data)
+        if inputs is None or not self._entry(day, inputs).is_file():
+            return None
+        return inputs
 
     def key_of(self, path: Path) -> str:
         """The day file's content key (daycache.prefill's store protocol; filekeys.FileKeys)."""
@@ -738,8 +802,12 @@ class DayFiles:
         for day, ids in listed.items():
             self._listed[day] = _listed_hash(ids)
         missing = [path for path, _ in days if not self.has(path.stem, self.key_of(path))]
+        self._with_entry()  # listed once, before the workers fork
 
         def make(path: Path, raw: bytes) -> tuple[str, DayIndex | None]:
+            known = self._known_inputs(path.stem, raw)
+            if known is not None:
+                return known, None  # only what the radar does not read changed
             digest = parse(path, raw)
             inputs = input_key(digest)
             if self._entry(path.stem, inputs).is_file():
@@ -769,6 +837,12 @@ class DayFiles:
                 return index
         raw = path.read_bytes()
         key = file_key(raw)
+        known = self._known_inputs(day, raw)
+        if known is not None:
+            index = self._read(day, known)
+            if index is not None:
+                self._inputs[day] = [key, known]
+                return index
         digest = parse(path, raw)
         inputs = input_key(digest)
         self._inputs[day] = [key, inputs]
