@@ -37,7 +37,9 @@ kept a paper, ranking quality and the bytes a session downloads.
 Each day's files are a pure function of the day file, the ids its page lists and this module
 (no clock, no other day), so a rebuild is byte-identical and a day is cached on those (DayFiles):
 on the part of the day file build_day reads (input_key), so a day whose papers only gained
-related or version links (enrich/backlinks.py rewrites earlier days daily) is not computed again.
+related or version links (enrich/backlinks.py rewrites earlier days daily) is not computed again,
+nor parsed: its key is taken from json.loads's plain dicts (raw_input_key) where the day has an
+entry, and store.parse (which validates and names a broken file) runs only when that key has none.
 The term statistics over the archive are document frequencies: the browser counts them over the
 days it ranks (idf over the period).
 """
@@ -795,9 +797,9 @@ class DayFiles:
         self._inputs[day] = [key, inputs]
 
     def fill(self, days: Sequence[tuple[Path, Sequence[str]]], processes: int) -> int:
-        """Parse the days whose file key has no entry in parallel (one process per CPU, as the
-        build cache does) and compute those whose input key has none either; returns how many
-        were computed. `get` then finds them."""
+        """Key the days whose file key has no entry in parallel (one process per CPU, as the
+        build cache does: _known_inputs, else store.parse) and compute those whose input key has
+        none either; returns how many were computed. `get` then finds them."""
         listed = {path.stem: list(ids) for path, ids in days}
         for day, ids in listed.items():
             self._listed[day] = _listed_hash(ids)
