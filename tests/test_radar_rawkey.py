@@ -17,12 +17,11 @@ from arxiv_digest.core.errors import StoreError
 from arxiv_digest.core.store import load, parse
 from arxiv_digest.site import radar
 from arxiv_digest.update.fetch import parse_rss
+from arxiv_server import FIXTURES
 from conftest import ROOT
 
 DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"
-FEED = Path("/work/shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml")
-if not FEED.is_file():
-    FEED = ROOT.parent / "shared" / "fixtures" / "arxiv" / "rss_all-archives_2024-11-28.xml"
+FEED = FIXTURES / "rss_all-archives_2024-11-28.xml"
 
 
 def real() -> dict[str, Any]:
