@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import gc
 import hashlib
 import heapq
 import itertools
@@ -70,7 +69,7 @@ from pelican.generators import Generator
 from ..core.errors import StoreError
 from ..core.filekeys import FileKeys, file_key
 from ..core.models import Digest, Paper
-from ..core.store import iter_days, parse, write_if_changed
+from ..core.store import iter_days, json_or_none, parse, write_if_changed
 from ..enrich.links import ARTEFACT_KINDS, badges
 from .daycache import prefill, workers
 from .render import digest_settings
@@ -755,15 +754,9 @@ class DayFiles:
         day, a cold build) is not read here: it is parsed at once."""
         if day not in self._with_entry():
             return None
-        collecting = gc.isenabled()
-        gc.disable()  # as store.parse: ~30,000 new containers a real day, none garbage
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
+        data = json_or_none(raw)
+        if data is None:
             return None
-        finally:
-            if collecting:
-                gc.enable()
         inputs = raw_input_key(data)
         if inputs is None or not self._entry(day, inputs).is_file():
             return None

@@ -11,8 +11,6 @@ function that returns Markup, built from escaped pieces. Keywords are wrapped in
 from __future__ import annotations
 
 import datetime as dt
-import gc
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping
@@ -31,7 +29,7 @@ from ..core.i18n import Formatter, catalog_hash, gettext_for
 from ..core.i18n import install as install_i18n
 from ..core.models import SCHEMA_VERSION, Digest, Paper
 from ..core.settings import RESOLVED_KEY, DigestSettings, load_settings
-from ..core.store import iter_days, parse_with_json
+from ..core.store import iter_days, json_or_none, parse_with_json
 from ..enrich.links import ARTEFACT_KINDS, Badge, badges
 from ..enrich.tagging import Span, TopicDecision, gist, listing, tagger_for, trusts, why
 from ..enrich.versions import page_changes, version_links
@@ -402,15 +400,9 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         previous = cache.previous(path.stem)
         if not previous:
             return None
-        collecting = gc.isenabled()
-        gc.disable()  # ~30,000 new containers, none garbage: a collection would only walk the heap
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
+        data = json_or_none(raw)
+        if data is None:
             return None
-        finally:
-            if collecting:
-                gc.enable()
         for entry in previous:
             found = cache.load(entry)
             value = found[1] if found is not None else None
