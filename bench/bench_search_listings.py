@@ -1,31 +1,25 @@
-"""Prototype and measure listing-based search records (issue 11: re-listed papers re-index old bundles).
+"""Pagefind's peak memory for the search index at real listing density (issue 11: <= 500 MB).
 
-Today each paper page is one search record, in the period of its newest listing, so a new version
-of an old paper moves its record out of a closed bundle and that bundle is indexed again. The
-design measured here makes each period's bundle a function of that period's own listings: one
-record per paper card on the period's day pages (article.paper with a "page & cite" link to a
-paper page that exists), the card's text rebuilt as the paper page's record markup (title as
-the title meta, authors, TL;DR, method, headline, facts, abstract; date meta and sort; year,
-month, source, topic and category filters) and indexed by Pagefind's own binary with the paper
-page's URL; a paper listed twice in one period keeps its newest card. A later listing adds a
-record to a newer period and leaves the old bundle alone; the browser would then hide the older
-record (the ids of superseded records per period), which this prototype only counts.
+A real announcement day lists about 17 papers at 500 papers a day (the generated archive lists
+about 7), and about 50 at 1,500 a day (all of cs). A closed year then holds ~4,250 listing
+records, or ~12,750, in one bundle. This bench builds a site of synthetic day pages filled with
+real listed cards (each card's HTML taken whole from a built archive's day pages: real titles,
+authors, summaries, abstracts, topics and categories; a card is given a paper page path of its
+own so every record is distinct; past the pool's size cards repeat with new paths, which grows
+the postings but not the vocabulary) and a stub paper page per record (listing records stand for
+listed paper pages), then runs scripts/search_index.py as the Makefile does (listings records,
+the tiered periods, a cold cache) and prints each bundle's record count and its Pagefind
+process's peak RSS (os.wait4), with the whole run's CPU seconds (user + sys, Pagefind included)
+and the most Pagefind memory at once, for each density, side by side: with the script's default
+split of a period by record count (--max-records), and without it (--max-records 0, as before).
 
-It measures, on a built site (bench_search.py --keep's output):
-  - extraction: reading and rebuilding every day page's cards (CPU s), records per period;
-  - indexing each chosen period from its records against indexing its paper pages as today
-    (CPU s of the Pagefind process, os.wait4), and whether the two bundles hold the same URLs;
-  - determinism: the same records indexed twice give the same files (names and bytes; the
-    filter files compared by content, Pagefind/pagefind#638).
-
-Run: .venv/bin/python bench/bench_search_listings.py --site /tmp/x/output --periods 2023 2024-11
+Run (the source is any built archive's output/ with day pages; 1,000 generated days by default):
+    .venv/bin/python bench/bench_search_listings.py [--source OUT] [--per-day 17 50] [--days 255]
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 import re
 import shutil
@@ -33,162 +27,139 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import lxml.html
-from lxml.html import builder as E
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import search_index as si  # noqa: E402 (the script's period rules and Pagefind binary)
-
-DAY_PAGE = re.compile(r"(\d{4})/(\d\d)/(\d\d)/index\.html")
-CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")
-TOPIC_HREF = re.compile(r"/topics/([^/]+)/")
+SOURCE = Path("/tmp/h4/s19/bench/days1000/ours/output")
+INDEXED = re.compile(r"search: indexed (\S+) \((\d+) pages\) in ([\d.]+) s, peak (\d+) MB")
+AT_ONCE = re.compile(r"at most (\d+) MB of Pagefind at once")
+PAPER_HREF = re.compile(rb'href="/papers/[^"/]+/"')
+CARD_ID = re.compile(rb'(<article class="paper[^"]*" id=")[^"]+(")')
 
 
-def day_pages(site: Path) -> list[tuple[str, Path]]:
-    """(YYYY-MM-DD, path) of every day page, oldest first."""
-    out = []
-    for path in site.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/index.html"):
-        m = DAY_PAGE.fullmatch(path.relative_to(site).as_posix())
-        if m:
-            out.append(("-".join(m.groups()), path))
-    return sorted(out)
+def harvest(source: Path) -> list[bytes]:
+    """Every listed card (article.paper with a paper-page link) of the source's day pages, as HTML."""
+    cards: list[bytes] = []
+    for page in sorted(source.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/index.html")):
+        root = lxml.html.fromstring(page.read_bytes())
+        for card in root.iter("article"):
+            if "paper" in (card.get("class") or "").split() and card.find(".//a[@class='paper-page']") is not None:
+                cards.append(lxml.html.tostring(card))
+    return cards
 
 
-def records(site: Path, date: str, path: Path) -> dict[str, str]:
-    """paper page URL -> the record's HTML, one per listed card of this day page."""
-    root = lxml.html.fromstring(path.read_bytes())
-    lang = root.get("lang", "en")
-    out = {}
-    for card in root.iterfind(".//article"):
-        if "paper" not in (card.get("class") or "").split():
-            continue
-        link = card.find(".//a[@class='paper-page']")
-        href = link.get("href", "") if link is not None else ""
-        rel = href.lstrip("/")
-        if not href.startswith("/") or not (site / rel / "index.html").is_file():
-            continue
-        title = card.find("h3")
-        parts = [E.H1(*_copy(title), **{"data-pagefind-meta": "title"})]
-        for sel in (".//p[@class='authors']", ".//div[@class='summary']//p[@class='tldr']",
-                    ".//div[@class='summary']//p[@class='method']",
-                    ".//div[@class='summary']//p[@class='headline']",
-                    ".//div[@class='summary']//dl[@class='facts']"):
-            el = card.find(sel)
-            if el is not None:
-                parts.append(el)
-        marks = []
-        for a in card.iterfind(".//a[@class='tag']"):
-            m = TOPIC_HREF.search(a.get("href", ""))
-            if m:
-                marks.append(E.SPAN(a.text_content(), **{"data-pagefind-filter": f"topic:{m.group(1)}"}))
-        source = card.get("data-source", "")
-        cats = card.find(".//span[@class='categories']")
-        if source == "arxiv" and cats is not None:
-            for c in cats.text_content().split():
-                if CATEGORY.fullmatch(c):
-                    marks.append(E.SPAN(c, **{"data-pagefind-filter": f"category:{c}"}))
-        parts.append(E.P(*marks, **{"data-pagefind-ignore": ""}))
-        abstract = card.find(".//details[@class='abstract']/p")
-        if abstract is not None:
-            parts.append(E.SECTION(abstract))
-        label = (card.findtext(".//span[@class='arxiv-id source-" + source + "']") or "").split(":")[0]
-        body = E.ARTICLE(*parts, **{
-            "data-pagefind-body": "", "data-pagefind-meta": f"date:{date}", "data-pagefind-sort": f"date:{date}",
-            "data-year": date[:4], "data-month": date[:7], "data-source": label,
-            "data-pagefind-filter": "year[data-year], month[data-month], source[data-source]"})
-        page = E.HTML(E.HEAD(E.META(charset="utf-8"), E.TITLE(title.text_content())), E.BODY(body), lang=lang)
-        out[rel] = "<!DOCTYPE html>\n" + lxml.html.tostring(page, encoding="unicode")
-    return out
+def weekdays(first: date, n: int) -> Iterator[date]:
+    """n announcement days (Monday to Friday) from `first` on."""
+    day = first
+    while n:
+        if day.weekday() < 5:
+            yield day
+            n -= 1
+        day += timedelta(days=1)
 
 
-def _copy(el: lxml.html.HtmlElement) -> list[object]:
-    """An element's children and text, for a new element."""
-    return [el.text or "", *list(el)]
+def make_site(site: Path, cards: list[bytes], per_day: int, days: int) -> int:
+    """Day pages of `per_day` real cards each over `days` weekdays from 2023-01-02 (the last few in
+    2024, so 2023 is a closed year), a stub paper page per card; the number of records."""
+    n = 0
+    for day in weekdays(date(2023, 1, 2), days):
+        iso = day.isoformat()
+        folder = site / iso[:4] / iso[5:7] / iso[8:]
+        folder.mkdir(parents=True)
+        body = []
+        for _ in range(per_day):
+            pid = f"s{n:06d}"
+            card = cards[n % len(cards)]
+            card = CARD_ID.sub(rb"\g<1>" + pid.encode() + rb"\g<2>", card, count=1)
+            body.append(PAPER_HREF.sub(b'href="/papers/' + pid.encode() + b'/"', card))
+            paper = site / "papers" / pid
+            paper.mkdir(parents=True)
+            (paper / "index.html").write_text(
+                f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{pid}</title></head><body>'
+                f'<article class="paper-page" data-pagefind-body data-pagefind-sort="date:{iso}">'
+                f"<h1>{pid}</h1></article></body></html>", encoding="utf-8")
+            n += 1
+        url = f"/{iso[:4]}/{iso[5:7]}/{iso[8:]}/"
+        (folder / "index.html").write_bytes(
+            b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + iso.encode()
+            + b'</title></head><body><main><article class="day" data-url="' + url.encode()
+            + b'" data-date="' + iso.encode() + b'"><h1>' + iso.encode() + b"</h1>\n"
+            + b"\n".join(body) + b"\n</article></main></body></html>\n")
+    return n
 
 
-def index(folder: Path, dest: Path) -> float:
-    """Pagefind over a folder of pages; its CPU s."""
-    shutil.rmtree(dest, ignore_errors=True)
-    proc = subprocess.Popen([*si.pagefind_cmd(), "--site", str(folder), "--output-path", str(dest), "--silent"])
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"pagefind failed on {folder}")
-    return usage.ru_utime + usage.ru_stime
+LAUNCHER = """\
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
-def bundle_urls(bundle: Path) -> dict[str, str]:
-    """url -> page hash (fragment name) of a bundle."""
-    out = {}
-    for frag in (bundle / "fragment").iterdir():
-        data = gzip.decompress(frag.read_bytes()).removeprefix(b"pagefind_dcd")
-        out[json.loads(data)["url"]] = frag.name.split(".")[0]
-    return out
+def index(site: Path, cache: Path, extra: list[str]) -> tuple[float, float, float, str]:
+    """Run the script (a cold cache); wall s, CPU s (Pagefind included), peak RSS of any process
+    in the tree (MB), and its log. Forked by a small launcher so this process's size is not counted."""
+    shutil.rmtree(cache, ignore_errors=True)
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", LAUNCHER, rss.name, sys.executable,
+                               str(ROOT / "scripts" / "search_index.py"), "--site", str(site),
+                               "--cache", str(cache), "--records", "listings", *extra],
+                              capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        if proc.returncode:
+            raise SystemExit(f"search_index.py failed:\n{proc.stdout}{proc.stderr}")
+        maxrss, cpu = (Path(rss.name).read_text() or "0 0").split()
+    return wall, float(cpu), int(maxrss) / 1024, proc.stdout + proc.stderr
 
 
-def same_bundle(a: Path, b: Path) -> bool:
-    """Same files and bytes, the filter files by decoded content."""
-    fa = sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file() and "filter" not in p.parts)
-    fb = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file() and "filter" not in p.parts)
-    if fa != fb or any((a / r).read_bytes() != (b / r).read_bytes() for r in fa):
-        return False
-
-    def filters(x: Path) -> list[bytes]:
-        return sorted(gzip.decompress(p.read_bytes()) for p in (x / "filter").iterdir())
-    return len(filters(a)) == len(filters(b))
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--site", type=Path, required=True)
-    ap.add_argument("--periods", nargs="+", default=["2023"])
-    ap.add_argument("--work", type=Path, default=None)
-    args = ap.parse_args()
-    site = args.site.resolve()
-    work = args.work or Path(tempfile.mkdtemp(prefix="listings-"))
-    days = day_pages(site)
-    newest = days[-1][0][:7]
-    t0 = time.process_time()
-    by_period: dict[str, dict[str, str]] = {}
-    first_period: dict[str, list[str]] = {}
-    for date, path in days:
-        period = si.period_of(date[:7], newest)
-        for rel, html in records(site, date, path).items():
-            by_period.setdefault(period, {})[rel] = html  # a later card of the period wins
-            first_period.setdefault(rel, [])
-            if period not in first_period[rel]:
-                first_period[rel].append(period)
-    extract = time.process_time() - t0
-    multi = sum(1 for v in first_period.values() if len(v) > 1)
-    print(f"{len(days)} day pages, {sum(len(v) for v in by_period.values()):,} records "
-          f"({len(first_period):,} papers, {multi} in more than one period) in {extract:.2f} CPU s; "
-          + ", ".join(f"{p} {len(v)}" for p, v in sorted(by_period.items())), flush=True)
-    pages, _ = si.scan(site)
-    groups = si.assign(pages, "tiered")
-    for period in args.periods:
-        recs = by_period.get(period, {})
-        folder = work / f"records-{period}"
-        shutil.rmtree(folder, ignore_errors=True)
-        for rel, html in recs.items():
-            (folder / rel).mkdir(parents=True, exist_ok=True)
-            (folder / rel / "index.html").write_text(html, encoding="utf-8")
-        cpu_a = index(folder, work / f"a-{period}")
-        cpu_b = index(folder, work / f"b-{period}")
-        pagesdir = work / f"pages-{period}"
-        shutil.rmtree(pagesdir, ignore_errors=True)
-        for p in groups.get(period, []):
-            (pagesdir / p.rel).parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(site / p.rel, pagesdir / p.rel)
-        cpu_pages = index(pagesdir, work / f"pages-bundle-{period}")
-        ua, up = bundle_urls(work / f"a-{period}"), bundle_urls(work / f"pages-bundle-{period}")
-        print(f"{period}: {len(recs):,} records indexed in {cpu_a:.2f} / {cpu_b:.2f} CPU s (two runs; "
-              f"same files: {same_bundle(work / f'a-{period}', work / f'b-{period}')}); its "
-              f"{len(groups.get(period, [])):,} paper pages as today {cpu_pages:.2f} CPU s; same URLs: "
-              f"{set(ua) == set(up)}", flush=True)
-    print(f"work folder: {work}")
+def main(argv: list[str] | None = None) -> None:
+    """Measure each density with the split by record count and without it, side by side."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", type=Path, default=SOURCE, help="a built archive's output/ (its day pages' cards)")
+    ap.add_argument("--per-day", type=int, nargs="+", default=[17, 50], help="listed papers a day")
+    ap.add_argument("--days", type=int, default=255, help="announcement days from 2023-01-02 (255: 2023 closed)")
+    ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir, removed)")
+    ap.add_argument("--runs", type=int, default=1, help="runs of each (min/median printed)")
+    ap.add_argument("--modes", nargs="+", default=["split", "whole"], choices=["split", "whole"])
+    args = ap.parse_args(argv)
+    cards = harvest(args.source)
+    if not cards:
+        raise SystemExit(f"no listed cards in {args.source}")
+    print(f"{len(cards):,} real listed cards from {args.source}")
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-search-density-"))
+    modes = {"split": [], "whole": ["--max-records", "0"]}
+    try:
+        for per_day in args.per_day:
+            site = work / f"site-{per_day}"
+            shutil.rmtree(site, ignore_errors=True)
+            n = make_site(site, cards, per_day, args.days)
+            print(f"\n== {per_day} listed a day, {args.days} days: {n:,} records "
+                  f"({'cards repeat' if n > len(cards) else 'all distinct cards'})")
+            for mode in args.modes:
+                runs = [index(site, work / "cache", modes[mode]) for _ in range(args.runs)]
+                walls, cpus = sorted(r[0] for r in runs), sorted(r[1] for r in runs)
+                log = runs[0][3]
+                bundles = INDEXED.findall(log)
+                at_once = AT_ONCE.search(log)
+                worst = max(int(b[3]) for b in bundles)
+                print(f"  {mode:5} ({' '.join(modes[mode]) or 'default'}): {len(bundles)} bundles, "
+                      f"largest Pagefind peak {worst} MB, at once {at_once.group(1) if at_once else worst} MB; "
+                      f"wall {walls[0]:.1f}/{walls[len(walls) // 2]:.1f} s, "
+                      f"CPU {cpus[0]:.1f}/{cpus[len(cpus) // 2]:.1f} s (min/median of {len(runs)})")
+                for period, pages, secs, peak in sorted(bundles, key=lambda b: b[0]):
+                    print(f"      {period:15} {int(pages):6,} records  {float(secs):5.1f} s  peak {int(peak):5} MB "
+                          f"({int(peak) / max(1, int(pages)) * 1000:.0f} kB a record)")
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f"\n(load {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import functools
 import gzip
 import hashlib
@@ -80,8 +81,9 @@ PERIODS = "periods.json"
 STATE = "state.json"
 IDS = "ids.json"  # --records listings: each bundle's URL -> page id (which records the browser hides)
 SCAN = "scan.json"  # each page's stat, hash and month, so an unchanged page is not read again
-SCAN_FORMAT = 3  # 2: a page's hash is over what Pagefind indexes of it (indexed_digest), not its bytes;
-# 3: a day page's listing records (--records listings), and which kind of records the scan read
+SCAN_FORMAT = 4  # 2: a page's hash is over what Pagefind indexes of it (indexed_digest), not its bytes;
+# 3: a day page's listing records (--records listings), and which kind of records the scan read;
+# 4: a day page's date from its data-date attribute (was: its URL's path)
 RECORDS = ("pages", "listings")
 # Indexing side by side (a cold build, a rollover): at most this much Pagefind memory at once, as
 # estimated by pagefind_mb (issue 11: peak memory <= 500 MB for the search index at 1,000 days).
@@ -109,7 +111,8 @@ BODY_TEXT = b"data-pagefind-body"
 BODY = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-body[\s=/>]")
 DATE = re.compile(rb"""<[a-zA-Z][^<>]*\sdata-pagefind-(?:sort|meta)=["'][^"'<>]*?\bdate:\s*(\d{4}-\d\d)""")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-PERIOD = re.compile(r"(\d{4})(?:-(\d\d)(?:-to-(\d\d))?)?")  # "2024", "2024-11", "2024-01-to-09"
+# "2024", "2024-11", "2024-01-to-09"; a part of a month split by days, "2024-11-04-to-15" or "2024-11-04"
+PERIOD = re.compile(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?(?:-to-(\d\d))?)?")
 
 
 class SearchIndexError(Exception):
@@ -205,7 +208,7 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def read_scan(cache: Path, records: str = "pages") -> dict[str, Seen]:
+def read_scan(cache: Path, records: str = "listings") -> dict[str, Seen]:
     """rel -> what the last scan saw ({} if none, unreadable, of another format or read for
     another kind of records)."""
     try:
@@ -225,7 +228,7 @@ def read_scan(cache: Path, records: str = "pages") -> dict[str, Seen]:
         return {}
 
 
-def write_scan(cache: Path, seen: dict[str, Seen], records: str = "pages") -> None:
+def write_scan(cache: Path, seen: dict[str, Seen], records: str = "listings") -> None:
     """Keep what this scan saw for the next run (one line: ~9,000 pages at 1,000 days, and
     json's C encoder only writes without indent)."""
     write_json(cache / SCAN, {"format": SCAN_FORMAT, "records": records, "files": {
@@ -234,7 +237,7 @@ def write_scan(cache: Path, seen: dict[str, Seen], records: str = "pages") -> No
 
 
 def scan(site: Path, known: dict[str, Seen] | None = None,
-         records: str = "pages") -> tuple[list[Page], dict[str, Seen]]:
+         records: str = "listings") -> tuple[list[Page], dict[str, Seen]]:
     """The pages Pagefind would index (hash, month), and what was seen of every .html file.
 
     As Pagefind does: only pages with data-pagefind-body when any page has one, else every page.
@@ -354,7 +357,7 @@ def indexed_digest(data: bytes) -> str:
 
 
 DAY_ARTICLE = b'<article class="day"'  # a day's page (theme: article.html, index.html)
-DAY_DIR = re.compile(r"(\d{4})/(\d\d)/(\d\d)/")  # the day's own page: YYYY/MM/DD/index.html
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # a day page's data-date (article.html)
 CATEGORY = re.compile(r"[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?")  # as site/papers.py's search_categories
 SUMMARY_PARTS = ("tldr", "method", "headline")
 
@@ -362,7 +365,10 @@ SUMMARY_PARTS = ("tldr", "method", "headline")
 def listing_records(data: bytes, rel: str) -> tuple[str, dict[str, str]]:
     """A day's own page: its date and one search record per listed card (article.paper with a
     "page & cite" link, a.paper-page), keyed by the paper page's path in the site. ("", {}) for
-    any other page (the front page shows the newest day too, under another URL).
+    any other page: a day page is an article.day whose data-url is the page's own URL (the front
+    page shows the newest day too, under another URL) and whose data-date is the day's valid
+    ISO date (article.html writes it; the URL's path is not read for a date, so any
+    ARTICLE_URL pattern works, and a page without the attribute lists nothing).
 
     The record is the card rebuilt as the paper page's record markup (paper.html): the title as
     the title meta, the authors, the summary's TL;DR, method, headline and facts, the abstract;
@@ -371,9 +377,8 @@ def listing_records(data: bytes, rel: str) -> tuple[str, dict[str, str]]:
     lxml parsed it from the escaped page and written back escaped: nothing is marked up anew."""
     from lxml.html import builder as E
 
-    own_dir = rel[: -len("index.html")] if rel.endswith("/index.html") else ""
-    m = DAY_DIR.fullmatch(own_dir)
-    if not m:
+    own = rel[: -len("index.html")] if rel.endswith("/index.html") else rel
+    if not own or own == "index.html":
         return "", {}
     try:
         root = lxml.html.document_fromstring(data.decode("utf-8"), parser=lxml.html.HTMLParser(huge_tree=True))
@@ -381,9 +386,10 @@ def listing_records(data: bytes, rel: str) -> tuple[str, dict[str, str]]:
         return "", {}
     day = next((el for el in root.iter("article") if el.get("class") == "day"), None)
     url = day.get("data-url", "") if day is not None else ""
-    if day is None or not (url == own_dir or url.endswith("/" + own_dir)):
+    date = day.get("data-date", "") if day is not None else ""
+    if day is None or not (url == own or url.endswith("/" + own)) or not valid_date(date):
         return "", {}
-    prefix, date, lang = url[: len(url) - len(own_dir)], "-".join(m.groups()), root.get("lang", "")
+    prefix, lang = url[: len(url) - len(own)], root.get("lang", "")
     out: dict[str, str] = {}
     for card in day.iter("article"):
         if "paper" not in (card.get("class") or "").split() or any(
@@ -438,6 +444,17 @@ def listing_records(data: bytes, rel: str) -> tuple[str, dict[str, str]]:
             page.set("lang", lang)
         out[paper_rel] = "<!DOCTYPE html>\n" + lxml.html.tostring(page, encoding="unicode")
     return date, out
+
+
+def valid_date(text: str) -> bool:
+    """Whether text is a real calendar date written YYYY-MM-DD."""
+    if not ISO_DATE.fullmatch(text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def norm(text: str) -> str:
@@ -505,9 +522,10 @@ def period_of(month: str, newest: str, scheme: str = "tiered") -> str:
     return month
 
 
-def assign(pages: list[Page], scheme: str) -> dict[str, list[Page]]:
+def assign(pages: list[Page], scheme: str, max_records: int = 0) -> dict[str, list[Page]]:
     """period -> its pages, under `scheme` (the newest month is the newest page's); a paper
-    listed twice in one period keeps its newest listing's record there."""
+    listed twice in one period keeps its newest listing's record there; a period of more than
+    `max_records` records (0: no limit) is split into parts of at most that many (split())."""
     newest = max((p.month for p in pages if p.month), default="")
     groups: dict[str, list[Page]] = {}
     for p in pages:
@@ -519,7 +537,71 @@ def assign(pages: list[Page], scheme: str) -> dict[str, list[Page]]:
                 if p.rel not in best or (p.date, p.source) > (best[p.rel].date, best[p.rel].source):
                     best[p.rel] = p
             groups[period] = [p for p in group if best[p.rel] is p]
-    return groups
+    out: dict[str, list[Page]] = {}
+    for period, group in groups.items():
+        out.update(split(period, group, max_records))
+    return out
+
+
+def split(period: str, group: list[Page], max_records: int) -> dict[str, list[Page]]:
+    """A period's records as bundles of at most `max_records` each, so that Pagefind's memory for
+    a bundle is bounded whatever the density (issue 11): a period over the limit is cut at month
+    boundaries into the fewest runs of whole months that each fit, as even as they can be
+    ("2023" as "2023-01-to-06" and "2023-07-to-12"); a month that alone is over it is cut the
+    same way at day boundaries ("2024-11-01-to-14", "2024-11-15-to-29"). A single day over the
+    limit stays one bundle (logged). The parts are a function of the period's own records only,
+    so an incremental run makes the parts a cold one does, and a closed year, whose records no
+    longer change, keeps its parts."""
+    if max_records <= 0 or len(group) <= max_records:
+        return {period: group}
+    m = PERIOD.fullmatch(period)
+    if not m or m.group(3):
+        return {period: group}  # undated, or already a part of a month
+    year = m.group(1)
+    if m.group(2) is None or m.group(4):  # a year or a run of months: cut at months
+        by_month: dict[str, list[Page]] = {}
+        for p in group:
+            by_month.setdefault(p.month, []).append(p)
+        out: dict[str, list[Page]] = {}
+        for part in partition([by_month[k] for k in sorted(by_month)], max_records):
+            months = sorted({int(p.month[5:7]) for p in part})
+            name = span(year, months[0], months[-1])
+            out.update(split(name, part, max_records) if len(months) == 1 else {name: part})
+        return out
+    by_day: dict[str, list[Page]] = {}  # one month: cut at days (records without a date go first)
+    for p in group:
+        by_day.setdefault(p.date[8:10] if valid_date(p.date) else "", []).append(p)
+    out = {}
+    for part in partition([by_day[k] for k in sorted(by_day)], max_records):
+        days = sorted({p.date[8:10] for p in part if valid_date(p.date)}) or ["01"]
+        name = f"{period}-{days[0]}" if days[0] == days[-1] else f"{period}-{days[0]}-to-{days[-1]}"
+        out[name] = part
+        if len(part) > max_records:
+            logger.warning("search: the %s bundle holds %d records, over --max-records %d (one day's "
+                           "records are never split)", name, len(part), max_records)
+    return out
+
+
+def partition(units: list[list[Page]], limit: int) -> list[list[Page]]:
+    """Consecutive units (months or days, in order) joined into the fewest runs whose records are
+    at most `limit` each (a unit alone over it is a run of its own), as even as they can be: with k
+    runs, a unit goes to the run its middle record falls in at an even share of the total."""
+    total = sum(map(len, units))
+    k = max(1, -(-total // limit))
+    while True:
+        runs: list[list[Page]] = [[] for _ in range(k)]
+        runs_units = [0] * k
+        before = 0
+        for unit in units:
+            i = min(k - 1, int((before + len(unit) / 2) * k / total))
+            runs[i].extend(unit)
+            runs_units[i] += 1
+            before += len(unit)
+        if all(len(r) <= limit or n == 1 for r, n in zip(runs, runs_units, strict=True)):
+            return [r for r in runs if r]
+        if k >= len(units):
+            return [list(unit) for unit in units]
+        k += 1
 
 
 def period_hashes(groups: dict[str, list[Page]]) -> dict[str, tuple[str, list[Page]]]:
@@ -534,14 +616,16 @@ def period_hashes(groups: dict[str, list[Page]]) -> dict[str, tuple[str, list[Pa
 
 
 def newest_first(periods: list[str]) -> list[str]:
-    """Periods newest first (by the last month each covers: "2024" is 2024-12, "2024-01-to-09"
-    2024-09), "undated" last."""
-    def last_month(p: str) -> tuple[int, int]:
+    """Periods newest first (by the last day each covers: "2024" is 2024-12-31, "2024-01-to-09"
+    2024-09-31, "2024-11-01-to-14" 2024-11-14), "undated" last."""
+    def last_day(p: str) -> tuple[int, int, int]:
         m = PERIOD.fullmatch(p)
         if not m:
-            return -1, -1
-        return int(m.group(1)), int(m.group(3) or m.group(2) or 12)
-    return sorted(periods, key=lambda p: (p == UNDATED, [-x for x in last_month(p)], p))
+            return -1, -1, -1
+        if m.group(3):
+            return int(m.group(1)), int(m.group(2)), int(m.group(4) or m.group(3))
+        return int(m.group(1)), int(m.group(4) or m.group(2) or 12), 99
+    return sorted(periods, key=lambda p: (p == UNDATED, [-x for x in last_day(p)], p))
 
 
 def tree_digest(folder: Path) -> str:
@@ -841,8 +925,14 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
     write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods, **(extra or {})})
 
 
+def max_records_for(memory_mb: float) -> int:
+    """The most records a bundle may hold so that its Pagefind's estimated peak (pagefind_mb) stays
+    within memory_mb (at least 1)."""
+    return max(1, int((memory_mb - PAGEFIND_BASE_MB) / PAGEFIND_PAGE_MB))
+
+
 def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", jobs: int = 0,
-          memory_mb: float = 0, records: str = "pages") -> dict[str, object]:
+          memory_mb: float = 0, records: str = "listings", max_records: int | None = None) -> dict[str, object]:
     """Index what changed, publish every period; what was done (for the log and the tests).
 
     records="listings": a paper page that day pages list is indexed as its listings (one record
@@ -851,9 +941,14 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
     and the search page drops them from results.
 
     Changed periods are indexed side by side: `jobs` Pagefind processes at most (0: one per
-    CPU, at most 2), within `memory_mb` of estimated peak memory together (0: MEMORY_MB)."""
+    CPU, at most 2), within `memory_mb` of estimated peak memory together (0: MEMORY_MB). A period
+    of more records than `max_records` (None: as many as fit in memory_mb, max_records_for; 0: no
+    limit) is indexed as parts of at most that many (split()), so no one Pagefind process needs
+    more than memory_mb whatever the density."""
     jobs = jobs or min(2, os.cpu_count() or 1)
     memory_mb = memory_mb or MEMORY_MB
+    if max_records is None:
+        max_records = max_records_for(memory_mb)
     if scheme not in SCHEMES:
         raise SearchIndexError(f"unknown period scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
     if records not in RECORDS:
@@ -871,7 +966,7 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
     known = read_scan(cache, records)
     pages, seen = scan(site, known, records)
     t_scan = time.perf_counter()
-    groups = period_hashes(assign(pages, scheme))
+    groups = period_hashes(assign(pages, scheme, max_records))
     periods = newest_first(list(groups))
     state = read_state(cache)
     # leftovers of a killed run (staging folders, temp files), and periods that no longer have pages
@@ -959,19 +1054,24 @@ def main(argv: list[str] | None = None) -> int:
                          "per CPU, at most 2)")
     ap.add_argument("--memory-mb", type=float, default=MEMORY_MB,
                     help=f"their estimated peak memory together, at most (default {MEMORY_MB:.0f})")
-    ap.add_argument("--records", choices=RECORDS, default="pages",
-                    help="pages (default): each page with data-pagefind-body is one record, in the "
-                         "period of its date; listings: a paper page the day pages list is one "
-                         "record per listing, so a later listing leaves earlier bundles alone")
+    ap.add_argument("--records", choices=RECORDS, default="listings",
+                    help="listings (default): a paper page the day pages list is one record per "
+                         "listing, in the listing day's period, so a later listing leaves earlier "
+                         "bundles alone; pages: each page with data-pagefind-body is one record, in "
+                         "the period of its date (the reference the listing records are checked against)")
+    ap.add_argument("--max-records", type=int, default=None,
+                    help="the most records in one bundle: a period with more is indexed as parts "
+                         "of whole months (or days) that fit (default: as many as fit in --memory-mb "
+                         "by Pagefind's measured memory a record; 0: no limit)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also Pagefind's own output, and where the time went")
     args = ap.parse_args(argv)
-    if args.jobs < 0 or args.memory_mb <= 0:
-        ap.error("--jobs must be >= 0 and --memory-mb > 0")
+    if args.jobs < 0 or args.memory_mb <= 0 or (args.max_records is not None and args.max_records < 0):
+        ap.error("--jobs and --max-records must be >= 0 and --memory-mb > 0")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
     try:
         build(args.site.resolve(), args.cache.resolve(), quiet=not args.verbose, scheme=args.periods,
-              jobs=args.jobs, memory_mb=args.memory_mb, records=args.records)
+              jobs=args.jobs, memory_mb=args.memory_mb, records=args.records, max_records=args.max_records)
     except (SearchIndexError, OSError) as e:
         logger.error("search index: %s", e)
         return 1
