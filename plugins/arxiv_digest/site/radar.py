@@ -497,6 +497,43 @@ def _select(tf: Counter[str], norm: float, weight: dict[str, float], df: Counter
     return [t for _, t in best]
 
 
+class _Tiers:
+    """What _select_fast needs of a day (build_day computes it once): the shared terms of the
+    highest idf (used by min_df to DF_FLOOR papers of the day: the floor gives them one weight),
+    that weight, and the next lower idf of a shared term (None if none)."""
+
+    def __init__(self, df: Counter[str], idf: dict[int, float], n: int, min_df: int) -> None:
+        floor = min(DF_FLOOR, n)
+        self.best = {t for t, c in df.items() if min_df <= c <= floor}
+        self.top_w = _idf(floor, n)
+        below = [c for c in idf if c > floor and c >= min_df]
+        self.next_w = idf[min(below)] if below else None
+
+
+def _select_fast(tf: Counter[str], norm: float, df: Counter[str], idf: dict[int, float], tiers: _Tiers,
+                 min_df: int, top: int) -> list[str] | None:
+    """_select's answer without scoring every term, or None when this shortcut does not apply
+    (the caller then runs _select). A term's score depends only on its count f in the paper and
+    its idf, rising with both: a term used once (f = 1) scores at best the top weight's score,
+    and all those of the top weight tie there, ordered by their text. So the top terms are among
+    the terms used more than once (scored as _select does) and the `top` first by text of the
+    shared top-weight terms used once; this holds when the paper has `top` such terms and the
+    next lower weight scores strictly less at f = 1 (else a tie across weights: _select)."""
+    k = K1 + 1
+    multi = [(t, f) for t, f in tf.items() if f > 1]
+    once = tiers.best.intersection(tf.keys())
+    once.difference_update([t for t, _ in multi])
+    if len(once) < top:
+        return None
+    s1 = -(1 * k / (1 + norm)) * tiers.top_w
+    if tiers.next_w is not None and -(1 * k / (1 + norm)) * tiers.next_w == s1:
+        return None
+    best = [(-(f * k / (f + norm)) * idf[c], t) for t, f in multi if (c := df[t]) >= min_df]
+    best += [(s1, t) for t in sorted(once)[:top]]
+    best.sort()
+    return [t for _, t in best[:top]]
+
+
 def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
               chunk: int = CHUNK, min_df: int = MIN_DF, bits: int = HASH_BITS,
               tally: dict[str, int] | None = None) -> DayIndex:
@@ -511,11 +548,17 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = (sum(lengths) / n) if n else 1.0
     idf = {c: _idf(c, n) for c in set(df.values())}
-    weight = {t: idf[c] for t, c in df.items() if c >= min_df}  # min_df <= 1: every term
+    tiers = _Tiers(df, idf, n, min_df)
+    weight: dict[str, float] | None = None  # for _select, made when first needed
     posts: dict[int, set[int]] = {}  # hash -> papers (two terms of a paper on one hash: one posting)
     for i, (tf, _) in enumerate(docs):
         norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
-        for t in _select(tf, norm, weight, df, idf, top):
+        chosen = _select_fast(tf, norm, df, idf, tiers, min_df, top)
+        if chosen is None:
+            if weight is None:
+                weight = {t: idf[c] for t, c in df.items() if c >= min_df}  # min_df <= 1: every term
+            chosen = _select(tf, norm, weight, df, idf, top)
+        for t in chosen:
             posts.setdefault(term_hash(t, bits), set()).add(i)
     numbers = [x for x in (arxiv_number(p.id) for p in papers) if x is not None]
     code = [i for i, p in enumerate(papers)  # as the day page's 'has code' (render.PaperView.has_code)
@@ -671,6 +714,7 @@ class DayFiles:
         self._out: dict[str, Any] = {"dir": "", "days": {}}  # the output folder, day -> what is there
         self._inputs: dict[str, list[str]] = {}  # day -> [its file's key, input_key of it]
         self._entry_days: set[str] | None = None  # the days with an entry (_with_entry), listed once
+        self._key_days: set[str] = set()  # the days with a .in file when _with_entry listed the folder
         try:
             state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
             out = state["out"]
@@ -730,8 +774,9 @@ class DayFiles:
     def _store(self, day: str, inputs: str, value: DayIndex) -> None:
         """Store the day's files for this input key; drop the day's older entries."""
         entry = self._entry(day, inputs)
+        had = day in self._with_entry()
         self._with_entry().add(day)
-        if self.dir.is_dir():
+        if had and self.dir.is_dir():  # a day without an entry has none to drop (a cold build: no listing)
             for old in self.dir.glob(f"{day}.*.radar"):
                 if old != entry:
                     old.unlink(missing_ok=True)
@@ -742,9 +787,11 @@ class DayFiles:
         """The days that have an entry (for some input key; _store keeps one a day)."""
         if self._entry_days is None:
             try:
-                self._entry_days = {name.split(".", 1)[0] for name in os.listdir(self.dir) if name.endswith(".radar")}
+                names = os.listdir(self.dir)
             except OSError:
-                self._entry_days = set()
+                names = []
+            self._entry_days = {name.split(".", 1)[0] for name in names if name.endswith(".radar")}
+            self._key_days = {name.split(".", 1)[0] for name in names if name.endswith(".in")}
         return self._entry_days
 
     def _known_inputs(self, day: str, raw: bytes) -> str | None:
@@ -782,11 +829,13 @@ class DayFiles:
         if index is not None:
             self._store(day, inputs, index)
         name = self._key_file(day, key)
-        if self.dir.is_dir():
+        self._with_entry()
+        if day in self._key_days and self.dir.is_dir():  # else no .in file to drop (a cold build: no listing)
             for old in self.dir.glob(f"{day}.*.in"):
                 if old != name:
                     old.unlink(missing_ok=True)
         self._write(name, _dumps({"key": key, "in": inputs, "built": index is not None}))
+        self._key_days.add(day)
         self._inputs[day] = [key, inputs]
 
     def fill(self, days: Sequence[tuple[Path, Sequence[str]]], processes: int) -> int:
@@ -812,12 +861,18 @@ class DayFiles:
         if not prefill(self, missing, make, processes, what="parsed for the radar"):
             return 0
         made = 0
-        for path in missing:
+        for path in missing:  # what the workers found (their .in files), kept for `get`: read once
+            key = self.key_of(path)
             try:
-                data = json.loads(self._key_file(path.stem, self.key_of(path)).read_text(encoding="utf-8"))
-                made += bool(data.get("built")) and data.get("key") == self.key_of(path)
+                data = json.loads(self._key_file(path.stem, key).read_text(encoding="utf-8"))
+                if data.get("key") != key:
+                    continue
+                made += bool(data.get("built"))
             except (OSError, ValueError, AttributeError):
                 continue
+            if isinstance(data.get("in"), str) and data["in"]:
+                self._inputs[path.stem] = [key, data["in"]]
+                self._key_days.add(path.stem)
         self.built += made
         return made
 
@@ -925,6 +980,7 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
     days computed). An unchanged day costs two stats (DayFiles.unchanged); the days missing
     from the cache are computed in `processes` forked processes first."""
     out.mkdir(parents=True, exist_ok=True)
+    present = set(os.listdir(out))  # a file not there is written at once (write_if_changed reads it first)
     cache = DayFiles(data_dir)
     cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
     days: list[tuple[str, int, str]] = []
@@ -952,7 +1008,10 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
         names = file_names(index.date, index.papers)
         if not cache.same_inputs(path, listed, out):  # else only what the radar does not read changed
             for name, text in zip(names, (index.idx, index.ids, index.authors, *index.meta), strict=True):
-                write_if_changed(out / name, text)
+                if name in present:
+                    write_if_changed(out / name, text)
+                else:
+                    (out / name).write_bytes(text.encode("utf-8"))
         written.update(names)
         cache.wrote(path, listed, out, index.papers)
         days.append((index.date, index.papers, url))
