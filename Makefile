@@ -13,8 +13,10 @@ GITHUB_PAGES_REMOTE ?= origin
 GITHUB_PAGES_COMMIT_MESSAGE ?= Generate Pelican site
 STAMP := $(VENV)/.installed
 # Whole-archive search: Pagefind bundles by period in $(OUTPUTDIR)/pagefind/<period>/ (closed years,
-# then the newest year by quarters and months, at most 3 of those), merged by the search page; only a
-# period whose pages changed is indexed again, so a new day re-indexes a month (scripts/search_index.py). The
+# then the newest year by quarters and months, at most 3 of those; a period over the records one
+# Pagefind may hold within its memory budget, ~3,500, as parts of whole months or days), merged by the
+# search page; only a period whose pages changed is indexed again, so a new day re-indexes a month
+# (scripts/search_index.py). The
 # bundles are kept in SEARCH_CACHE (git-ignored, one folder per edition; outside content/, whose
 # .json files Pelican reads) between builds; nothing stale is left. SEARCH_RECORDS=listings (the
 # default): a paper is one record per listing, in its listing day's period, so a new version of an

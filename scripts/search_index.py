@@ -20,6 +20,18 @@ the same on any day):
   month             closed years, and the newest year's months (up to 12 bundles beside the years)
   year              one bundle per year (the whole newest year is indexed again each day)
 
+A period of more records than --max-records (default: as many as one Pagefind process indexes
+within --memory-mb, ~3,500 at 450 MB; a closed year at real listing density holds ~4,400, and
+Pagefind took 509 MB for it) is indexed as parts: the fewest runs of whole months that fit,
+as even as they can be ("2023-01-to-06", "2023-07-to-12"), and a month that alone is over it as
+runs of days ("2024-11-01-to-14"). The parts follow from the period's own records, so a closed
+year keeps its parts, and Pagefind's peak memory is bounded whatever the density.
+
+Records (--records): listings (default, as the Makefile) makes every paper page that day pages
+list one record per listing, rebuilt from the day page's card, in the listing day's period (a day
+page is an article.day with its own URL as data-url and its date as data-date); pages makes
+every page with data-pagefind-body one record, in the period of its own date.
+
 For each period the script hashes its pages (path and bytes); a period whose hash is the one it
 indexed last time keeps its bundle, byte for byte. A changed period is indexed by Pagefind's own
 binary (run directly, not through `python -m pagefind`) over the site, told that period's pages by

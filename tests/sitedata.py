@@ -131,9 +131,9 @@ def summarize_days(site: Path, *, list_all: bool = False) -> None:
 
 
 def index_search(output: Path, cache: Path | None = None) -> None:
-    """Build the search index as `make html` does (SEARCH_INDEX in the Makefile: one Pagefind
-    bundle per year, scripts/search_index.py), keeping the bundles in `cache` (default: a new
-    temp dir, so a cold index)."""
+    """Build the search index as `make html` does (SEARCH_INDEX in the Makefile,
+    scripts/search_index.py with its defaults: listing records, Pagefind bundles by period),
+    keeping the bundles in `cache` (default: a new temp dir, so a cold index)."""
     import tempfile
 
     cache = cache or Path(tempfile.mkdtemp(prefix="search-cache-"))

@@ -1,4 +1,4 @@
-"""Search records per listing (scripts/search_index.py --records listings; issue 11).
+"""Search records per listing (scripts/search_index.py's default, --records listings; issue 11).
 
 A paper page's record used to carry its newest listing, so a new version of an old paper moved
 the record out of its closed year and that whole bundle was indexed again. With listing records
@@ -12,6 +12,12 @@ month, leaves the 2023 bundle byte-identical, equals a cold index (same records,
 chunks, filter contents and hidden ids), and in chromium the paper is found once, by its new
 title only; the old title finds nothing. Every record of the cold index equals the paper page's
 own record (same fragment bytes) except where a day's card shows the paper differently.
+
+A day page is read by its article.day's data-date (article.html writes it; the URL's path is
+never read for a date), checked on the real 513-paper day. A period over --max-records (real
+listed cards at a density the limit splits) is indexed as parts of whole months or days of at
+most that many records, a new day re-indexes only the parts it changes, and the result equals a
+cold index.
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import re
 import shutil
+import sys
 import threading
+from datetime import date, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -30,7 +39,7 @@ import pytest
 import test_xss
 from conftest import build_site
 from test_browser import Reader, _QuietHandler, search_results
-from test_search import OLD_DAY, add_day, periods, reindex, tree, two_year_site
+from test_search import OLD_DAY, SCRIPT, add_day, periods, reindex, tree, two_year_site
 from test_xss import PAYLOADS, cbor_strings
 
 pytestmark = pytest.mark.browser
@@ -79,14 +88,14 @@ def relisted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     day_file.write_text(json.dumps(record), encoding="utf-8")
     build_site(site, out, SITEURL="")
     cache = root / "cache-listings"
-    code, log = reindex(out, cache, "--records", "listings")
+    code, log = reindex(out, cache)
     assert code == 0, log
     before = {name: tree(out / "pagefind" / name) for name in periods(out)}
     first_hidden = hidden_of(out)
     revised = "We revisit the kernels with a new schedule and report faster decoding."
     add_day(site, "2024-11-29", [dict(moved, version=2, announce_type="replace", title=NEW_TITLE, abstract=revised)])
     build_site(site, out, SITEURL="")
-    code, log = reindex(out, cache, "--records", "listings")
+    code, log = reindex(out, cache)
     assert code == 0, log
     return {"site": site, "out": out, "cache": cache, "root": root, "before": before, "log": log,
             "first_hidden": first_hidden, "url": f"/papers/{moved['id']}/"}
@@ -108,7 +117,7 @@ def test_a_later_listing_leaves_the_earlier_bundle_alone(relisted: dict[str, Any
     hide, check = hidden_of(out)
     assert (hide, check) in (([ids[url]], {}), ([], {ids[url]: [url]}))
     # nothing changed: nothing indexed
-    code, log = reindex(out, relisted["cache"], "--records", "listings")
+    code, log = reindex(out, relisted["cache"])
     assert code == 0 and "re-indexed none;" in log, log
     assert hidden_of(out) == (hide, check)
 
@@ -119,7 +128,7 @@ def test_incremental_equals_a_cold_index(relisted: dict[str, Any], tmp_path: Pat
     kept = {name: out / "pagefind" / name for name in periods(out)}
     saved = tmp_path / "incremental"
     shutil.copytree(out / "pagefind", saved)
-    code, log = reindex(out, tmp_path / "cold-cache", "--records", "listings")
+    code, log = reindex(out, tmp_path / "cold-cache")
     assert code == 0 and "re-indexed 2024-11, 2023;" in log, log
     assert periods(out) == ["2024-11", "2023"]
     for name in kept:
@@ -132,10 +141,10 @@ def test_listing_records_equal_the_paper_pages_records(relisted: dict[str, Any],
     """Indexed by listing or by paper page, a paper listed once has the same record, byte for byte."""
     out = tmp_path / "out"
     shutil.copytree(relisted["out"], out)
-    code, log = reindex(out, tmp_path / "listings", "--records", "listings")
+    code, log = reindex(out, tmp_path / "listings")
     assert code == 0, log
     by_listing = {n: records(out / "pagefind" / n) for n in periods(out)}
-    code, log = reindex(out, tmp_path / "pages")
+    code, log = reindex(out, tmp_path / "pages", "--records", "pages")
     assert code == 0, log
     by_page = {n: records(out / "pagefind" / n) for n in periods(out)}
     assert "hide" not in json.loads((out / "pagefind" / "periods.json").read_text())
@@ -190,7 +199,7 @@ def test_hostile_text_stays_text_in_listing_records(hostile_site: dict[str, Any]
     values hold no markup, and each record is the paper page's own record."""
     out = tmp_path / "out"
     shutil.copytree(hostile_site["out"], out)
-    code, log = reindex(out, tmp_path / "listings", "--records", "listings")
+    code, log = reindex(out, tmp_path / "listings")
     assert code == 0, log
     by_listing = {u: r for n in reversed(periods(out)) for u, r in records(out / "pagefind" / n).items()}
     assert len(by_listing) == len(list((out / "papers").rglob("index.html"))) > 20
@@ -201,9 +210,123 @@ def test_hostile_text_stays_text_in_listing_records(hostile_site: dict[str, Any]
         data = gzip.decompress(path.read_bytes())
         values = cbor_strings(data[data.index(b"pagefind_dcd") + len(b"pagefind_dcd"):])
         assert values and not [v for v in values if "<" in v or ">" in v], path
-    code, log = reindex(out, tmp_path / "pages")
+    code, log = reindex(out, tmp_path / "pages", "--records", "pages")
     assert code == 0, log
     by_page = {u: r for n in periods(out) for u, r in records(out / "pagefind" / n).items()}
     assert set(by_page) == set(by_listing)
     differ = sorted(u for u in by_page if by_page[u] != by_listing[u])
     assert len(differ) <= max(1, len(by_page) // 100), differ[:10]
+
+
+def _search_index() -> Any:
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import search_index
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    return search_index
+
+
+def test_a_day_page_is_read_by_its_data_date(relisted: dict[str, Any]) -> None:
+    """The real 513-paper day page: its date is its article.day's data-date (any URL pattern
+    works); without a valid one it lists nothing (no fallback to the URL's path), and a page whose
+    data-url is not its own (the front page) lists nothing."""
+    si = _search_index()
+    data = (relisted["out"] / "2024" / "11" / "28" / "index.html").read_bytes()
+    assert b'<article class="day" data-url="/2024/11/28/" data-date="2024-11-28">' in data
+    iso, found = si.listing_records(data, "2024/11/28/index.html")
+    cards = len(re.findall(rb'<a class="paper-page" href="/papers/', data))
+    assert iso == "2024-11-28" and len(found) == cards > 500
+    # another URL pattern: the same records, the date still the attribute's
+    moved = data.replace(b'data-url="/2024/11/28/"', b'data-url="/digests/2024-11-28.html"', 1)
+    assert si.listing_records(moved, "digests/2024-11-28.html") == (iso, found)
+    # the attribute is the contract: another date is taken as it is, a missing or invalid one lists nothing
+    assert si.listing_records(data.replace(b'data-date="2024-11-28"', b'data-date="2023-01-05"', 1),
+                              "2024/11/28/index.html")[0] == "2023-01-05"
+    for bad in (b"", b' data-date=""', b' data-date="2024-02-30"', b' data-date="2024-13-01"',
+                b' data-date="2024-11-28x"', b' data-date=" 2024-11-28"', b' data-date="&lt;script&gt;"',
+                b' data-date="\xd9\xa2\xd9\xa0\xd9\xa2\xd9\xa4-11-28"'):
+        page = data.replace(b' data-date="2024-11-28"', bad, 1)
+        assert si.listing_records(page, "2024/11/28/index.html") == ("", {}), bad
+    assert si.listing_records(data, "index.html") == ("", {})
+    assert si.listing_records(data, "2024/11/29/index.html") == ("", {})
+    front = (relisted["out"] / "index.html").read_bytes()
+    assert si.listing_records(front, "index.html") == ("", {})
+
+
+CARD_HREF = re.compile(rb'href="/papers/[^"/]+/"')
+
+
+def dense_site(site: Path, cards: list[bytes], days: list[date], per_day: int, start: int = 0) -> None:
+    """Day pages of `per_day` real listed cards each (as article.html marks them), each card given
+    a paper page of its own (a stub: what the listing records stand for)."""
+    n = start
+    for day in days:
+        iso = day.isoformat()
+        body = []
+        for _ in range(per_day):
+            pid = f"d{n:05d}"
+            body.append(CARD_HREF.sub(f'href="/papers/{pid}/"'.encode(), cards[n % len(cards)]))
+            (site / "papers" / pid).mkdir(parents=True)
+            (site / "papers" / pid / "index.html").write_text(
+                f'<!DOCTYPE html><html lang="en"><body><article data-pagefind-body '
+                f'data-pagefind-sort="date:{iso}"><h1>{pid}</h1></article></body></html>', encoding="utf-8")
+            n += 1
+        folder = site / iso[:4] / iso[5:7] / iso[8:]
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_bytes(
+            f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{iso}</title></head><body>'
+            f'<article class="day" data-url="/{iso[:4]}/{iso[5:7]}/{iso[8:]}/" data-date="{iso}">'.encode()
+            + b"\n".join(body) + b"</article></body></html>")
+
+
+def test_a_period_over_max_records_is_indexed_in_parts(relisted: dict[str, Any], tmp_path: Path) -> None:
+    """Real listed cards (the real day's), 10 a day over 46 weekdays of 2024, --max-records 120:
+    every bundle holds at most 120 records, cut at month and then day boundaries, newest first
+    in periods.json; together they hold every listing once. A new day re-indexes only the parts
+    of its month, the others stay byte-identical; the result equals a cold index. Without a
+    limit the same records are two bundles."""
+    from lxml import html as lhtml
+
+    real = lhtml.fromstring((relisted["out"] / "2024" / "11" / "28" / "index.html").read_bytes())
+    cards = [lhtml.tostring(c) for c in real.cssselect("article.paper") if c.cssselect("a.paper-page")]
+    assert len(cards) > 500
+    weekdays = [d for d in (date(2024, 1, 1) + timedelta(days=i) for i in range(80)) if d.weekday() < 5]
+    site = tmp_path / "site"
+    dense_site(site, cards, weekdays[:46], 10)
+    cache = tmp_path / "cache"
+    code, log = reindex(site, cache, "--max-records", "120")
+    assert code == 0, log
+    names = periods(site)
+    # January (230 records) and February (210) in two parts each; March's 2 days (20) whole
+    assert names == ["2024-03", "2024-02-15-to-29", "2024-02-01-to-14", "2024-01-16-to-31",
+                     "2024-01-01-to-15"], names
+    held = {n: records(site / "pagefind" / n) for n in names}
+    assert all(0 < len(r) <= 120 for r in held.values()), {n: len(r) for n, r in held.items()}
+    assert sum(map(len, held.values())) == len({u for r in held.values() for u in r}) == 460
+    for name, recs in held.items():  # each record in its own part's days
+        first, last = (name[8:10], name[-2:]) if len(name) > 7 else ("01", "31")
+        assert all(json.loads(r)["meta"]["date"][:7] == name[:7] for r in recs.values()), name
+        assert all(first <= json.loads(r)["meta"]["date"][8:] <= last for r in recs.values()), name
+    before = {n: tree(site / "pagefind" / n) for n in names}
+    # a new day of March: only March's part(s) again
+    dense_site(site, cards, weekdays[46:47], 10, start=460)
+    code, log = reindex(site, cache, "--max-records", "120")
+    assert code == 0, log
+    again = re.search(r"re-indexed ([^;]*);", log)
+    assert again and set(again.group(1).split(", ")) <= {n for n in periods(site) if n.startswith("2024-03")}, log
+    for name in names:
+        if not name.startswith("2024-03"):
+            assert tree(site / "pagefind" / name) == before[name], name
+    incremental = {n: tree(site / "pagefind" / n) for n in periods(site)}
+    saved = tmp_path / "incremental"
+    shutil.copytree(site / "pagefind", saved)
+    code, log = reindex(site, tmp_path / "cold", "--max-records", "120")
+    assert code == 0, log
+    assert sorted(incremental) == sorted(periods(site))
+    for name in incremental:
+        same_index(saved / name, site / "pagefind" / name)
+    # no limit: the newest year's earlier months and the newest month, 470 records in all
+    code, log = reindex(site, tmp_path / "whole", "--max-records", "0")
+    assert code == 0 and periods(site) == ["2024-03", "2024-01-to-02"], log
+    assert sum(len(records(site / "pagefind" / n)) for n in periods(site)) == 470
