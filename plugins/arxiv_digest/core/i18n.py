@@ -77,6 +77,11 @@ JS_STRINGS = (
     N_("%(day)s: the author file does not match the index"),
     N_("%(name)s is larger than 10 MB: not loaded."), N_("the file is larger than 10 MB"),
     N_("not a CSL-JSON list of items"), N_("not a radar profile file"), N_("radar index: bad digit"),
+    # the search page (js/search/search.js)
+    N_("Search the archive"), N_("Search titles, authors, abstracts and summaries"),
+    N_("Searching for %(term)s…"), N_("%(num)s result for %(term)s"), N_("%(num)s results for %(term)s"),
+    N_("%(num)s result"), N_("%(num)s results"), N_("Load more results"), N_("Filters"),
+    N_("Topic"), N_("Category"), N_("Source"), N_("Year"), N_("Month"),
 )
 
 

@@ -338,102 +338,46 @@
     })();
   }
 
-  /* Search page: Pagefind's UI over the static index (one record per paper page, with topic,
-     category, source, year and month filters; "Load more results" pages through); ?q= runs a
-     search. The index is a few bundles by period (scripts/search_index.py: closed years, the
+  /* Search page: js/search/search.js (data-shim: its folder) shows results over Pagefind's JS API
+     (one record per listed paper, with topic, category, source, year and month filters; ?q= runs
+     a search). The index is a few bundles by period (scripts/search_index.py: closed years, the
      newest year's earlier quarters, the newest quarter's earlier months, the newest month):
-     pagefind/periods.json lists them newest first; the newest is the UI's bundle and the older
-     ones are merged into it (Pagefind's mergeIndex), so one search covers the whole archive.
-     Without periods.json (one bundle for the whole site) the folder itself is the bundle.
-     Warm-up (issue 11): PagefindUI loads Pagefind only on the first focus or input, then merges
-     the bundles one after another, so the first search paid for the worker, the WebAssembly and
-     every bundle's metadata. Instead the page imports the newest bundle's pagefind.js itself (the
-     same URL, so the same module instance the UI imports later), merges every older bundle at
-     once (mergeIndex registers its bundle before it loads, and a search waits for every
-     registered bundle, so a search can never miss a period) and loads the filters: when the
-     browser is first idle after load, or at once on the first focus, input or touch of the
-     search box, whichever comes first. The UI is then given no bundles to merge, and its own
-     start-up finds Pagefind ready. data-search-ready="1" marks the moment every bundle is in.
-     Listing records (scripts/search_index.py --records listings): periods.json names the records
-     a newer listing of the same paper supersedes ("hide", "check"); the UI then imports
-     js/search/pagefind.js (data-shim), which exports the newest bundle's functions and drops those
-     records from every search, and the warm-up imports that module too (no fetch at typing). */
+     pagefind/periods.json lists them newest first, with the records a newer listing of the same
+     paper supersedes ("hide", "check"); without it (one bundle for the whole site) the folder
+     itself is the bundle. The module and periods.json load side by side. */
   function initSearch() {
     var el = doc.getElementById("search");
-    if (!el || typeof window.PagefindUI !== "function") return;
+    var shim = el && el.getAttribute("data-shim");
+    if (!el || !shim) return;
     var bundle = el.getAttribute("data-bundle");
     var q = new URLSearchParams(location.search).get("q");
     // result links are relative to the site's root, which may be a sub-path (GitHub Pages)
     var baseUrl = new URL(el.getAttribute("data-base") || "/", location.href).pathname;
-    function start(periods, superseded) {
-      var paths = periods.length ? periods.map(function (p) { return bundle + encodeURIComponent(p) + "/"; }) : [bundle];
-      // listing records (search_index.py --records listings): the UI imports js/search/pagefind.js,
-      // which drops the records a newer listing of the same paper supersedes
-      var uiBundle = paths[0];
-      var shim = el.getAttribute("data-shim");
-      if (superseded && shim) {
-        window.arxivDigestSearch = { bundle: new URL(paths[0], location.href).href,
-                                     hide: superseded.hide, check: superseded.check };
-        uiBundle = shim;
-      }
-      var warming = null;
-      function warm() {
-        if (warming) return warming;
-        // the module the UI will import (with listing records, js/search/pagefind.js, which
-        // imports the newest bundle's and exports its functions): fetched here, not at typing
-        warming = import(uiBundle + "pagefind.js").then(function (pf) {
-          // no await between the import and the merges: every bundle is registered before the
-          // UI (whose own import resolves after this one) can run a search
-          var merged = paths.slice(1).map(function (p) { return pf.mergeIndex(p, { baseUrl: baseUrl }); });
-          merged.push(pf.options({ baseUrl: baseUrl }));
-          return Promise.all(merged).then(function () { return pf.filters(); });
-        }).then(function () {
-          el.setAttribute("data-search-ready", "1");
-        }, function (err) {
-          // the UI still starts Pagefind on its own at the first search; only the warm-up failed
-          el.setAttribute("data-search-ready", "error");
-          if (window.console) window.console.warn("search warm-up failed:", err);
-        });
-        return warming;
-      }
-      ["focus", "input", "pointerdown", "touchstart", "keydown"].forEach(function (type) {
-        el.addEventListener(type, warm, { capture: true, passive: true });
-      });
-      var ui = new window.PagefindUI({
-        element: "#search",
-        bundlePath: uiBundle,
-        baseUrl: baseUrl,
-        showSubResults: false,
-        showImages: false,
-        pageSize: 10,
-        openFilters: ["topic"],
-        autofocus: !q,
-        debounceTimeoutMs: 150,
-        translations: { placeholder: "Search titles, authors, abstracts and summaries" }
-      });
-      el.setAttribute("data-periods", periods.join(" "));
-      if (q) {
-        var box = doc.getElementById("site-q");
-        if (box) box.value = q;
-        // every bundle registered first, then the search (a failed warm-up still searches)
-        warm().then(function () { ui.triggerSearch(q); });
-      } else if (typeof window.requestIdleCallback === "function") {
-        window.requestIdleCallback(warm, { timeout: 1500 });
-      } else {
-        setTimeout(warm, 200);
-      }
-    }
-    fetch(bundle + "periods.json").then(function (r) {
+    var module = import(new URL(shim + "search.js", location.href).href);
+    var listed = fetch(bundle + "periods.json").then(function (r) {
       if (!r.ok) throw new Error("no periods.json: " + r.status);
       return r.json();
-    }).then(function (data) {
+    }).then(null, function () { return null; });
+    Promise.all([module, listed]).then(function (both) {
+      var data = both[1];
       var periods = (data && Array.isArray(data.periods) ? data.periods : []).filter(function (p) {
         return typeof p === "string" && /^[A-Za-z0-9_-]+$/.test(p);
       });
-      var superseded = data && (Array.isArray(data.hide) || (data.check && typeof data.check === "object"))
-        ? { hide: Array.isArray(data.hide) ? data.hide : [], check: data.check || {} } : null;
-      start(periods, superseded);
-    }, function () { start([], null); });
+      var paths = periods.length ? periods.map(function (p) { return bundle + encodeURIComponent(p) + "/"; }) : [bundle];
+      el.setAttribute("data-periods", periods.join(" "));
+      both[0].start(el, {
+        paths: paths, baseUrl: baseUrl, query: q, t: t,
+        hide: data && Array.isArray(data.hide) ? data.hide : [],
+        check: data && data.check && typeof data.check === "object" && !Array.isArray(data.check) ? data.check : {}
+      });
+      if (q) {
+        var box = doc.getElementById("site-q");
+        if (box) box.value = q;
+      }
+    }, function (err) {
+      el.setAttribute("data-search-ready", "error");
+      if (window.console) window.console.warn("search failed to start:", err);
+    });
   }
 
   /* Cite: a details/pre of BibTeX (readable without JavaScript) gains a button that copies it. */

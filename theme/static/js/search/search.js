@@ -1,0 +1,405 @@
+/* The search page's result list over Pagefind's JS API (issue 11): a search box, a result list
+   with highlighted excerpts, filters with counts and "Load more results", in place of Pagefind's
+   UI, so that results can show before the whole archive has been searched.
+
+   The index is a few bundles by period, newest first (pagefind/periods.json; scripts/
+   search_index.py). Two Pagefind searches run for every query, in one web worker:
+   - `pf`, Pagefind's own instance of the newest bundle's module, with every older bundle merged
+     into it (mergeIndex): the whole archive, ranked as Pagefind ranks a merged search; this is
+     the list the reader ends up with, its count and its filter counts;
+   - `quick`, an instance of the newest bundle alone (createInstance): a small index, so its
+     results (the newest period's best matches) show first, while the older bundles are still
+     being searched; the whole list then takes their place.
+   Typing preloads the words' index chunks at once (Pagefind's preload); the search itself runs
+   after a short pause. A result shows as soon as its own fragment has loaded (in order), and
+   only the first page of results loads fragments.
+
+   Listing records (search_index.py --records listings): periods.json names the records that a
+   newer listing of the same paper supersedes ("hide": ids; "check": ids that a record still
+   shown has too, in another bundle, dropped only when the result's URL is the superseded one's).
+   They are left out of the list, of its count, and of the filter counts (from each dropped
+   record's own filters, for the first HIDDEN_FILTER_LIMIT of them).
+
+   Result text goes in as text: the title and date as textContent, the excerpt (Pagefind's text
+   with < and > escaped and <mark> around the matches) as text nodes and <mark> elements built
+   here, never as markup. Class names follow Pagefind UI's (pagefind-ui__*), which the site's
+   tests and stylesheet know. */
+
+const PAGE = 10;  // results a page ("Load more results" adds as many)
+const DEBOUNCE_MS = 100;  // the pause after the last key before the search runs (preload starts at once)
+const HIDDEN_FILTER_LIMIT = 60;  // superseded matches whose filters are loaded to correct the counts
+const FILTERS = ["topic", "category", "source", "year", "month"];  // the index's filters, in order
+const LABELS = { topic: "Topic", category: "Category", source: "Source", year: "Year", month: "Month" };
+const OPEN = ["topic"];  // filter groups open at the start
+const DESCENDING = ["year", "month"];  // values listed newest first (the others: by count)
+
+function make(tag, cls, text) {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/* Pagefind's excerpt (its text, with < and > escaped, and <mark>…</mark> around matches) as nodes:
+   text stays text; only <mark> becomes an element. */
+export function excerptNodes(excerpt) {
+  const out = [];
+  let marked = false;
+  for (const part of String(excerpt || "").split(/(<mark>|<\/mark>)/)) {
+    if (part === "<mark>") { marked = true; continue; }
+    if (part === "</mark>") { marked = false; continue; }
+    if (!part) continue;
+    const text = document.createTextNode(part.replace(/&lt;/g, "<").replace(/&gt;/g, ">"));
+    if (marked) {
+      const m = make("mark");
+      m.appendChild(text);
+      out.push(m);
+    } else {
+      out.push(text);
+    }
+  }
+  return out;
+}
+
+/* A result's URL as a link may carry it: a path on this site or an http(s) URL, else null. */
+function safeUrl(url) {
+  if (typeof url !== "string" || !url) return null;
+  try {
+    const u = new URL(url, location.href);
+    return u.protocol === "http:" || u.protocol === "https:" ? url : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/* The search page: `el` (#search) gets the box, filters and results. cfg: {paths (bundle folders,
+   newest first), baseUrl, hide, check, t (the page's translate function), query (?q=)}. */
+export function start(el, cfg) {
+  const t = cfg.t || ((s, v) => s.replace(/%\((\w+)\)s/g, (m, k) => (v && k in v ? String(v[k]) : m)));
+  const paths = cfg.paths;
+  const baseUrl = cfg.baseUrl;
+  const hide = new Set(cfg.hide || []);
+  const check = cfg.check || {};
+
+  // the page: box, filter panel, status, list, "Load more results"
+  el.textContent = "";
+  const root = make("div", "pagefind-ui");
+  const form = make("form", "pagefind-ui__form");
+  form.setAttribute("role", "search");
+  const box = make("input", "pagefind-ui__search-input");
+  box.type = "search";
+  box.autocomplete = "off";
+  box.placeholder = t("Search titles, authors, abstracts and summaries");
+  box.setAttribute("aria-label", t("Search the archive"));
+  form.appendChild(box);
+  const drawer = make("div", "pagefind-ui__drawer");
+  const panel = make("div", "pagefind-ui__filter-panel");
+  panel.hidden = true;
+  const area = make("div", "pagefind-ui__results-area");
+  const status = make("p", "pagefind-ui__message");
+  status.setAttribute("role", "status");
+  let list = make("ol", "pagefind-ui__results");
+  const more = make("button", "pagefind-ui__button", t("Load more results"));
+  more.type = "button";
+  more.hidden = true;
+  area.append(status, list, more);
+  drawer.append(panel, area);
+  root.append(form, drawer);
+  el.appendChild(root);
+
+  // Pagefind: the newest bundle's module; every older bundle merged into its own instance
+  let engine = null;
+  function ready() {
+    if (engine) return engine;
+    engine = import(new URL(paths[0] + "pagefind.js", location.href).href).then((pf) => {
+      pf.options({ baseUrl });  // before the first call creates the instance: its initial options
+      // no await between here and the merges: every bundle is registered before a search can run
+      // (mergeIndex registers its bundle before it loads; a search waits for every one)
+      const merged = paths.slice(1).map((p) => pf.mergeIndex(p, { baseUrl }));
+      const quick = paths.length > 1 ? pf.createInstance({ basePath: paths[0], baseUrl }) : null;
+      const total = Promise.all(merged).then(() => pf.filters());
+      return Promise.all([total, quick ? quick.init() : null]).then(([all]) => {
+        el.setAttribute("data-search-ready", "1");
+        if (!seq) showFilters(all || {}, all || {});  // no search yet: the filters alone can search
+        return { pf, quick, all: all || {} };
+      });
+    });
+    engine.catch((err) => {
+      el.setAttribute("data-search-ready", "error");
+      status.textContent = t("Could not load: %(error)s", { error: err && err.message ? err.message : String(err) });
+    });
+    return engine;
+  }
+
+  // what is selected in the filter panel, as Pagefind's filters (any of a group's values)
+  const chosen = {};
+  function filterOption() {
+    const out = {};
+    for (const key of Object.keys(chosen)) if (chosen[key].size) out[key] = { any: [...chosen[key]] };
+    return out;
+  }
+  const anyChosen = () => Object.keys(chosen).some((k) => chosen[k].size);
+
+  const openedBlocks = new Set();  // filter groups the reader opened (kept open across searches)
+  let seq = 0;  // the newest query; older answers are dropped
+  let timer = null;
+  let candidates = [];  // the final list's results, in order, superseded ones left out by id
+  let next = 0;  // the next candidate to show
+  let term = "";
+
+  function clear() {
+    seq++;
+    candidates = [];
+    next = 0;
+    status.textContent = "";
+    list.textContent = "";
+    more.hidden = true;
+  }
+
+  /* A result's data (its fragment), or null when it is a superseded record ("check"). */
+  async function shownData(r) {
+    const data = await r.data();
+    if (Object.prototype.hasOwnProperty.call(check, r.id)) {
+      const url = data && (data.raw_url || data.url);
+      if (check[r.id].indexOf(url) !== -1) return null;
+    }
+    return data;
+  }
+
+  function resultItem(data) {
+    const li = make("li", "pagefind-ui__result");
+    const inner = make("div", "pagefind-ui__result-inner");
+    const title = make("p", "pagefind-ui__result-title");
+    const href = safeUrl(data.url);
+    const link = make(href ? "a" : "span", "pagefind-ui__result-link", (data.meta && data.meta.title) || data.url || "");
+    if (href) link.setAttribute("href", href);
+    title.appendChild(link);
+    inner.appendChild(title);
+    if (data.meta && data.meta.date) {
+      const date = make("p", "pagefind-ui__result-date", data.meta.date);
+      inner.appendChild(date);
+    }
+    const ex = make("p", "pagefind-ui__result-excerpt");
+    ex.append(...excerptNodes(data.excerpt));
+    inner.appendChild(ex);
+    li.appendChild(inner);
+    return li;
+  }
+
+  /* Up to PAGE more results of `pool` (from `from`) into `ol`, each as soon as it and the ones
+     before it have loaded; resolves to the index after the last one used. */
+  async function fill(token, pool, from, ol, onFirst) {
+    let i = from;
+    let shown = 0;
+    let firstDone = false;
+    while (shown < PAGE && i < pool.length) {
+      const batch = pool.slice(i, i + (PAGE - shown)).map((r) => shownData(r).catch(() => null));
+      i += batch.length;
+      for (const p of batch) {
+        const data = await p;
+        if (token !== seq) return i;
+        if (!data) continue;
+        ol.appendChild(resultItem(data));
+        shown++;
+        if (!firstDone) {
+          firstDone = true;
+          if (onFirst) onFirst();
+        }
+      }
+    }
+    if (!firstDone && onFirst) onFirst();
+    return i;
+  }
+
+  function showCount(count) {
+    const words = { num: String(count), term: term };
+    status.textContent = term
+      ? (count === 1 ? t("%(num)s result for %(term)s", words) : t("%(num)s results for %(term)s", words))
+      : (count === 1 ? t("%(num)s result", words) : t("%(num)s results", words));
+  }
+
+  /* The filter panel: every value the index has (its total counts) with this search's counts,
+     less the superseded records' own filters; a value with no match is left out unless chosen. */
+  function showFilters(all, counts) {
+    panel.textContent = "";
+    panel.appendChild(make("div", "pagefind-ui__filter-panel-label vh", t("Filters")));
+    const keys = FILTERS.filter((k) => all[k]).concat(Object.keys(all).filter((k) => FILTERS.indexOf(k) < 0).sort());
+    for (const key of keys) {
+      const values = Object.keys(all[key]).filter((v) => (counts[key] && counts[key][v] > 0) || (chosen[key] && chosen[key].has(v)));
+      if (!values.length) continue;
+      if (DESCENDING.indexOf(key) >= 0) values.sort().reverse();
+      else values.sort((a, b) => ((counts[key] && counts[key][b]) || 0) - ((counts[key] && counts[key][a]) || 0) || (a < b ? -1 : a > b ? 1 : 0));
+      const block = make("details", "pagefind-ui__filter-block");
+      block.open = OPEN.indexOf(key) >= 0 || Boolean(chosen[key] && chosen[key].size) || openedBlocks.has(key);
+      block.addEventListener("toggle", () => { if (block.open) openedBlocks.add(key); else openedBlocks.delete(key); });
+      const name = LABELS[key] ? t(LABELS[key]) : key;
+      block.appendChild(make("summary", "pagefind-ui__filter-name", name));
+      const group = make("fieldset", "pagefind-ui__filter-group");
+      group.appendChild(make("legend", "pagefind-ui__filter-group-label vh", name));
+      for (const value of values) {
+        const id = (key + "-" + value).replace(/\s/g, "_");
+        const row = make("div", "pagefind-ui__filter-value");
+        const input = make("input", "pagefind-ui__filter-checkbox");
+        input.type = "checkbox";
+        input.id = id;
+        input.name = key;
+        input.value = value;
+        input.checked = Boolean(chosen[key] && chosen[key].has(value));
+        input.addEventListener("change", () => {
+          chosen[key] = chosen[key] || new Set();
+          if (input.checked) chosen[key].add(value); else chosen[key].delete(value);
+          run(true);
+        });
+        const label = make("label", "pagefind-ui__filter-label", value + " (" + String((counts[key] && counts[key][value]) || 0) + ")");
+        label.htmlFor = id;
+        row.append(input, label);
+        group.appendChild(row);
+      }
+      block.appendChild(group);
+      panel.appendChild(block);
+    }
+    panel.hidden = panel.childNodes.length < 2;  // the label alone: nothing to filter
+  }
+
+  /* This search's filter counts less the superseded records it matched: their own filters (from
+     their fragments; the first HIDDEN_FILTER_LIMIT of them). */
+  async function correctedCounts(token, counts, dropped) {
+    const out = {};
+    for (const k of Object.keys(counts || {})) out[k] = Object.assign({}, counts[k]);
+    const datas = await Promise.all(dropped.slice(0, HIDDEN_FILTER_LIMIT).map((r) => r.data().catch(() => null)));
+    if (token !== seq) return out;
+    for (const data of datas) {
+      const f = (data && data.filters) || {};
+      for (const k of Object.keys(f)) {
+        for (const v of f[k] || []) if (out[k] && out[k][v] > 0) out[k][v]--;
+      }
+    }
+    return out;
+  }
+
+  /* The final list: the whole archive's results less the superseded records. */
+  async function showAll(token, eng, res) {
+    const results = (res && res.results) || [];
+    const dropped = [];
+    candidates = [];
+    for (const r of results) (hide.has(r.id) ? dropped : candidates).push(r);
+    // ids that a shown record shares: their fragments say which of them are superseded
+    const checked = await Promise.all(candidates.map((r) => (
+      Object.prototype.hasOwnProperty.call(check, r.id) ? shownData(r).then((d) => d === null, () => false) : false)));
+    if (token !== seq) return;
+    candidates = candidates.filter((r, i) => {
+      if (checked[i]) dropped.push(r);
+      return !checked[i];
+    });
+    const ol = make("ol", "pagefind-ui__results");
+    const swap = () => {
+      if (token !== seq) return;
+      list.replaceWith(ol);
+      list = ol;
+      showCount(candidates.length);
+    };
+    next = await fill(token, candidates, 0, ol, swap);
+    if (token !== seq) return;
+    more.hidden = next >= candidates.length;
+    const counts = dropped.length ? await correctedCounts(token, res.filters, dropped) : res.filters || {};
+    if (token !== seq) return;
+    showFilters(eng.all, counts);
+  }
+
+  /* The newest bundle's results, shown while the whole archive is searched. */
+  async function showQuick(token, res, finalDone) {
+    const pool = ((res && res.results) || []).filter((r) => !hide.has(r.id));
+    if (!pool.length) return;
+    const ol = make("ol", "pagefind-ui__results");
+    await fill(token, pool, 0, ol, () => {
+      if (token !== seq || finalDone()) return;
+      list.replaceWith(ol);
+      list = ol;
+      more.hidden = true;
+    });
+  }
+
+  function run(now) {
+    clearTimeout(timer);
+    const value = box.value.trim();
+    if (!value && !anyChosen()) {
+      term = "";
+      clear();
+      return;
+    }
+    const token = ++seq;
+    const filters = filterOption();
+    const q = value || null;  // no words: the filters alone
+    ready().then((eng) => {
+      if (token !== seq) return;
+      // the words' index chunks start loading now, in every bundle; the search waits for a pause
+      if (q !== null) {
+        eng.pf.preload(q, { filters }).catch(() => {});
+        if (eng.quick) eng.quick.preload(q, { filters }).catch(() => {});
+      }
+      timer = setTimeout(() => {
+        if (token !== seq) return;
+        term = value;
+        status.textContent = t("Searching for %(term)s…", { term: value });
+        const url = new URL(location.href);
+        if (value) url.searchParams.set("q", value); else url.searchParams.delete("q");
+        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+        let done = false;
+        const whole = eng.pf.search(q, { filters });
+        if (eng.quick) {
+          eng.quick.search(q, { filters }).then((res) => {
+            if (token === seq && !done) return showQuick(token, res, () => done);
+          }).catch(() => {});
+        }
+        whole.then((res) => {
+          done = true;
+          if (token === seq) return showAll(token, eng, res);
+        }).catch((err) => {
+          if (token === seq) status.textContent = t("Could not load: %(error)s", { error: err && err.message ? err.message : String(err) });
+        });
+      }, now ? 0 : DEBOUNCE_MS);
+    });
+  }
+
+  more.addEventListener("click", () => {
+    const token = seq;
+    more.disabled = true;
+    fill(token, candidates, next, list, null).then((i) => {
+      if (token !== seq) return;
+      next = i;
+      more.disabled = false;
+      more.hidden = next >= candidates.length;
+    });
+  });
+
+  // keyboard: Enter searches now; the arrow keys move between the box and the result links
+  form.addEventListener("submit", (e) => { e.preventDefault(); run(true); });
+  box.addEventListener("input", () => run(false));
+  function links() { return [...list.querySelectorAll("a.pagefind-ui__result-link")]; }
+  box.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown" && links().length) { e.preventDefault(); links()[0].focus(); }
+  });
+  area.addEventListener("keydown", (e) => {
+    const all = links();
+    const at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    if (e.key === "ArrowDown" && at + 1 < all.length) { e.preventDefault(); all[at + 1].focus(); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); (at > 0 ? all[at - 1] : box).focus(); }
+    else if (e.key === "Escape") { e.preventDefault(); box.focus(); }
+  });
+
+  // warm-up: Pagefind, every bundle and the filters load when the browser is first idle, or at
+  // once when the reader reaches for the box, whichever comes first (the first search waits for it)
+  ["focus", "input", "pointerdown", "touchstart", "keydown"].forEach((type) => {
+    el.addEventListener(type, ready, { capture: true, passive: true });
+  });
+  if (cfg.query) {
+    box.value = cfg.query;
+    run(true);
+  } else {
+    box.focus();
+    if (typeof window.requestIdleCallback === "function") window.requestIdleCallback(ready, { timeout: 1500 });
+    else setTimeout(ready, 200);
+  }
+  return { box, run };
+}
