@@ -137,14 +137,19 @@ def size(folder: Path) -> tuple[float, int]:
     return sum(p.stat().st_size for p in files) / 1e6, len(files)
 
 
-def old_site(site: Path, bundle: Path, dest: Path, static: Path | None = None) -> Path:
+def old_site(site: Path, bundle: Path, dest: Path, static: Path | None = None, page: Path | None = None) -> Path:
     """The built site with `bundle` as /pagefind/ (symlinks; served for the browser); with
-    `static`, the theme's static files (output/theme/) overlaid by that folder's."""
+    `static`, the theme's static files (output/theme/) overlaid by that folder's; with `page`,
+    that file as the search page (search/index.html)."""
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     for entry in (site / "output").iterdir():
-        if entry.name != "pagefind" and (static is None or entry.name != "theme"):
+        kept = entry.name != "pagefind" and (static is None or entry.name != "theme")
+        if kept and (page is None or entry.name != "search"):
             (dest / entry.name).symlink_to(entry)
+    if page is not None:
+        (dest / "search").mkdir()
+        shutil.copy(page, dest / "search" / "index.html")
     if static is not None:  # the built theme (or this checkout's), then --static's files over it
         theme = site / "output" / "theme"
         shutil.copytree(theme if theme.is_dir() else HERE / "theme" / "static", dest / "theme", symlinks=True)
@@ -159,9 +164,10 @@ def browser_only(where: Path, n: int, args: argparse.Namespace) -> None:
     bundles = {"single": where / "old-pagefind", **{s: where / f"pagefind-{s}" for s in SCHEMES}}
     for extra in sorted(where.glob("pagefind-*")):  # another layout left there to compare
         bundles.setdefault(extra.name[len("pagefind-"):], extra)
-    roots = {label: old_site(site, b, where.parent / f"browser-{n}-{label}", args.static)
+    roots = {label: old_site(site, b, where.parent / f"browser-{n}-{label}", args.static, args.search_page)
              for label, b in bundles.items() if b.is_dir()}
-    print(f"\n== {n} days, browser only, static files from {args.static}; CPU 4x slower, network "
+    print(f"\n== {n} days, browser only, static files from {args.static}"
+          f"{f', search page {args.search_page}' if args.search_page else ''}; CPU 4x slower, network "
           f"{network_label()}, no cache; "
           f"{f'a letter every {TYPE_MS} ms' if TYPE_MS else 'the word pasted'}; "
           f"{args.browser_runs} runs ==", flush=True)
@@ -171,6 +177,7 @@ def browser_only(where: Path, n: int, args: argparse.Namespace) -> None:
             firsts = sorted(float(r["first"]) for r in runs)
             print(f"{label:>7s} {word!r:14s} first result min / median {firsts[0]:.2f} / "
                   f"{statistics.median(firsts):.2f} s (" + ", ".join(f"{float(r['first']):.2f}" for r in runs) + ")"
+                  f", whole list (its count shown) {mm([float(r['whole']) for r in runs], '{:.2f}')} s"
                   f"; {statistics.median(float(r['kb']) for r in runs):.0f} kB / "
                   f"{statistics.median(float(r['requests']) for r in runs):.0f} requests after typing, "
                   f"{statistics.median(float(r['load_kb']) for r in runs):.0f} kB before; "
@@ -221,12 +228,20 @@ def type_search(root: Path, word: str) -> dict[str, Any]:
             page.wait_for_load_state("networkidle")
             loaded = len(sent)
             ready = page.locator("#search").get_attribute("data-search-ready")  # warm-up done (issue 11)
-            ms = page.evaluate("""([word, gap]) => new Promise((resolve, reject) => {
+            # the first result link, then the whole list's count ("N results for ..."): Pagefind
+            # UI's class names, which the search page's own list (js/search/search.js) keeps
+            ms, whole = page.evaluate("""([word, gap]) => new Promise((resolve, reject) => {
                 const box = document.querySelector('.pagefind-ui__search-input');
                 const hit = () => document.querySelector('.pagefind-ui__result a.pagefind-ui__result-link');
+                const counted = () => /^\\d/.test(
+                  (document.querySelector('.pagefind-ui__message') || {}).textContent || '');
                 let t0 = null;  // the last input event (the whole word)
+                let first = null;
                 const obs = new MutationObserver(() => {
-                  if (t0 !== null && hit()) { obs.disconnect(); resolve(performance.now() - t0); } });
+                  if (t0 === null) return;
+                  const now = performance.now();
+                  if (first === null && hit()) first = now - t0;
+                  if (first !== null && counted()) { obs.disconnect(); resolve([first, now - t0]); } });
                 obs.observe(document.getElementById('search'), {childList: true, subtree: true});
                 setTimeout(() => reject(new Error('no result in 120 s')), 120000);
                 const put = n => {  // one input event per letter, `gap` ms apart (0: the word at once)
@@ -246,7 +261,7 @@ def type_search(root: Path, word: str) -> dict[str, Any]:
         server.server_close()
     search = [n for path, n in sent[loaded:] if path.startswith("/pagefind/")]
     before = [n for path, n in sent[:loaded] if path.startswith("/pagefind/")]
-    return {"first": ms / 1000, "kb": sum(search) / 1e3, "requests": len(search),
+    return {"first": ms / 1000, "whole": whole / 1000, "kb": sum(search) / 1e3, "requests": len(search),
             "load_kb": sum(before) / 1e3, "message": count, "ready": ready}
 
 
@@ -379,6 +394,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="only the browser timing over the archives a --keep run left")
     ap.add_argument("--static", type=Path, default=HERE / "theme" / "static",
                     help="with --browser-only: the theme's static files to serve (default: this checkout's)")
+    ap.add_argument("--search-page", type=Path, default=None,
+                    help="with --browser-only: serve this file as the search page (search/index.html), "
+                         "e.g. the page as another version of theme/templates/search.html renders it")
     ap.add_argument("--network", choices=sorted(NETWORKS), default=NETWORK,
                     help="browser timing: the network profile (default lh-slow4g; see the docstring)")
     ap.add_argument("--fast-network", action="store_true",
