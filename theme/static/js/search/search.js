@@ -3,11 +3,12 @@
    UI, so that results can show before the whole archive has been searched.
 
    The index is a few bundles by period, newest first (pagefind/periods.json; scripts/
-   search_index.py). Two Pagefind searches run for every query, in one web worker:
+   search_index.py). Two Pagefind searches run for every query, each in a web worker of its own:
    - `pf`, Pagefind's own instance of the newest bundle's module, with every older bundle merged
      into it (mergeIndex): the whole archive, ranked as Pagefind ranks a merged search; this is
      the list the reader ends up with, its count and its filter counts;
-   - `quick`, an instance of the newest bundle alone (createInstance): a small index, so its
+   - `quick`, the newest bundle alone (createInstance of a second instance of the module, so a
+     second worker: one busy with the whole archive does not hold it up): a small index, so its
      results (the newest period's best matches) show first, while the older bundles are still
      being searched; the whole list then takes their place.
    Typing preloads the words' index chunks at once (Pagefind's preload); the search itself runs
@@ -111,12 +112,15 @@ export function start(el, cfg) {
   let engine = null;
   function ready() {
     if (engine) return engine;
-    engine = import(new URL(paths[0] + "pagefind.js", location.href).href).then((pf) => {
+    const url = new URL(paths[0] + "pagefind.js", location.href).href;
+    // the newest bundle alone runs in a web worker of its own: a second instance of the module
+    // (another URL), whose worker answers while the first one searches the whole archive
+    engine = Promise.all([import(url), paths.length > 1 ? import(url + "?newest") : null]).then(([pf, solo]) => {
       pf.options({ baseUrl });  // before the first call creates the instance: its initial options
       // no await between here and the merges: every bundle is registered before a search can run
       // (mergeIndex registers its bundle before it loads; a search waits for every one)
       const merged = paths.slice(1).map((p) => pf.mergeIndex(p, { baseUrl }));
-      const quick = paths.length > 1 ? pf.createInstance({ basePath: paths[0], baseUrl }) : null;
+      const quick = solo ? solo.createInstance({ basePath: paths[0], baseUrl }) : null;
       const total = Promise.all(merged).then(() => pf.filters());
       return Promise.all([total, quick ? quick.init() : null]).then(([all]) => {
         el.setAttribute("data-search-ready", "1");
