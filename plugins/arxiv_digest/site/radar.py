@@ -46,6 +46,7 @@ days it ranks (idf over the period).
 
 from __future__ import annotations
 
+import base64
 import bisect
 import functools
 import hashlib
@@ -54,6 +55,7 @@ import itertools
 import json
 import logging
 import math
+import operator
 import os
 import re
 import shutil
@@ -219,15 +221,22 @@ class DayIndex:
     ids: str = ""  # the ids file
 
 
-def _paper_tf(title: str, abstract: str) -> tuple[Counter[str], set[str]]:
-    """A paper's term frequencies (a title term counting TITLE_WEIGHT times) and its title terms."""
+def _paper_terms(title: str, abstract: str) -> tuple[Counter[str], list[str], int]:
+    """A paper's term frequencies (a title term counting TITLE_WEIGHT times), its title terms and
+    its length (the sum of the frequencies), counted in C (Counter.update)."""
     words, pairs = _split_terms(abstract)
     words += pairs
     tf: Counter[str] = Counter(words)
     t_words, t_pairs = _split_terms(title)
     t_words += t_pairs
-    for t in t_words:
-        tf[t] += TITLE_WEIGHT
+    for _ in range(TITLE_WEIGHT):
+        tf.update(t_words)
+    return tf, t_words, len(words) + TITLE_WEIGHT * len(t_words)
+
+
+def _paper_tf(title: str, abstract: str) -> tuple[Counter[str], set[str]]:
+    """A paper's term frequencies (a title term counting TITLE_WEIGHT times) and its title terms."""
+    tf, t_words, _ = _paper_terms(title, abstract)
     return tf, set(t_words)
 
 
@@ -235,7 +244,8 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # base64url's digits
+_WIDTH = [f"0{w}b" for w in range(65)]  # format()'s spec of a value in w bits (widths above: rejected)
 
 
 class Bits:
@@ -253,14 +263,19 @@ class Bits:
         if value < 0 or value >> width:
             raise ValueError(f"bits: {value} does not fit in {width} bits")
         if width:
-            self._parts.append(format(value, f"0{width}b"))
+            self._parts.append(format(value, _WIDTH[width]))
 
     def rice(self, value: int, k: int) -> None:
         """Rice code with parameter k: value >= 0."""
-        if value < 0:
-            raise ValueError(f"bits: rice of {value}")
-        self._parts.append("1" * (value >> k) + "0")
-        self.fixed(value & ((1 << k) - 1), k)
+        self.rices((value,), k)
+
+    def rices(self, values: Iterable[int], k: int) -> None:
+        """Rice codes with parameter k of these values (each >= 0), in order."""
+        append, low, spec = self._parts.append, (1 << k) - 1, _WIDTH[k]
+        for value in values:
+            if value < 0:
+                raise ValueError(f"bits: rice of {value}")
+            append("1" * (value >> k) + "0" + format(value & low, spec) if k else "1" * value + "0")
 
     def expgolomb(self, value: int, k: int = 0) -> None:
         """Exponential Golomb code with parameter k: value >= 0."""
@@ -276,19 +291,24 @@ class Bits:
         width = (bound - 1).bit_length()
         short = (1 << width) - bound  # this many values take width - 1 bits
         if value < short:
-            self.fixed(value, width - 1)
-        else:
-            self.fixed(value + short, width)
+            if width > 1:
+                self._parts.append(format(value, _WIDTH[width - 1]))
+        elif width:
+            self._parts.append(format(value + short, _WIDTH[width]))
 
     def size(self) -> int:
         """The bits written so far."""
         return sum(map(len, self._parts))
 
     def text(self) -> str:
-        """The stream as base64url digits."""
+        """The stream as base64url digits (base64's, of the bits padded with zeros to whole bytes
+        of three: then cut to the digits the bits fill)."""
         bits = "".join(self._parts)
-        bits += "0" * (-len(bits) % 6)
-        return "".join(B64[int(bits[i:i + 6], 2)] for i in range(0, len(bits), 6))
+        if not bits:
+            return ""
+        digits = -(-len(bits) // 6)
+        bits += "0" * (-len(bits) % 24)
+        return base64.urlsafe_b64encode(int(bits, 2).to_bytes(len(bits) // 8, "big")).decode("ascii")[:digits]
 
 
 def best_k(values: Sequence[int], rice: bool) -> int:
@@ -302,9 +322,9 @@ def best_k(values: Sequence[int], rice: bool) -> int:
         if best >= 0 and m * (k if rice else k + 1) >= best:
             break
         if rice:
-            cost = sum(v >> k for v in values) + m * k
+            cost = sum(map(operator.rshift, values, itertools.repeat(k, m))) + m * k
         else:
-            cost = sum(2 * (v + (1 << k)).bit_length() - 1 - k for v in values)
+            cost = 2 * sum(map(int.bit_length, map(operator.add, values, itertools.repeat(1 << k, m)))) - m * (1 + k)
         if best < 0 or cost < best:
             best, found = cost, k
     return found
@@ -334,8 +354,7 @@ def _rice_list(out: Bits, values: Sequence[int]) -> None:
     """Numbers >= 0 whose count the reader knows: the Rice parameter in 5 bits, the numbers (Rice)."""
     k = best_k(values, rice=True)
     out.fixed(k, 5)
-    for v in values:
-        out.rice(v, k)
+    out.rices(values, k)
 
 
 def _hash_set(out: Bits, hashes: Sequence[int]) -> None:
@@ -540,18 +559,18 @@ def build_day(digest: Digest, listed: Iterable[str] = (), top: int = TOP_TERMS,
     """The day's index and display files: a pure function of the day (and the ids the page lists);
     `tally`: pack_day's bits by field, and the ids' ("ids")."""
     papers = radar_order(digest.papers)
-    docs = [_paper_tf(p.title, p.abstract) for p in papers]
+    docs = [_paper_terms(p.title, p.abstract) for p in papers]
     n = len(papers)
     df: Counter[str] = Counter()
-    for tf, _ in docs:
+    for tf, _, _ in docs:
         df.update(tf.keys())
-    lengths = [sum(tf.values()) for tf, _ in docs]
+    lengths = [length for _, _, length in docs]
     avg = (sum(lengths) / n) if n else 1.0
     idf = {c: _idf(c, n) for c in set(df.values())}
     tiers = _Tiers(df, idf, n, min_df)
     weight: dict[str, float] | None = None  # for _select, made when first needed
     posts: dict[int, set[int]] = {}  # hash -> papers (two terms of a paper on one hash: one posting)
-    for i, (tf, _) in enumerate(docs):
+    for i, (tf, _, _) in enumerate(docs):
         norm = K1 * (1 - B + B * lengths[i] / avg) if avg else K1
         chosen = _select_fast(tf, norm, df, idf, tiers, min_df, top)
         if chosen is None:
@@ -794,20 +813,20 @@ class DayFiles:
             self._key_days = {name.split(".", 1)[0] for name in names if name.endswith(".in")}
         return self._entry_days
 
-    def _known_inputs(self, day: str, raw: bytes) -> str | None:
-        """The input key of these day file bytes if the day has an entry for it, from the plain
-        JSON (raw_input_key: no Digest), else None: the caller parses the file (store.parse
-        names what is wrong in a broken one) and builds the day. A day without an entry (a new
-        day, a cold build) is not read here: it is parsed at once."""
+    def _known_inputs(self, day: str, raw: bytes) -> tuple[str | None, bool]:
+        """(the input key of these day file bytes from the plain JSON (raw_input_key: no Digest),
+        whether the day has an entry for it). The key is None for a day without any entry (a new
+        day, a cold build: not read here, parsed at once) or bytes not shaped as a day file; a
+        caller that finds no entry parses the file (store.parse names what is wrong in a broken
+        one) and may take this key as the parsed day's input_key (the same value: not computed
+        twice)."""
         if day not in self._with_entry():
-            return None
+            return None, False
         data = json_or_none(raw)
         if data is None:
-            return None
+            return None, False
         inputs = raw_input_key(data)
-        if inputs is None or not self._entry(day, inputs).is_file():
-            return None
-        return inputs
+        return inputs, inputs is not None and self._entry(day, inputs).is_file()
 
     def key_of(self, path: Path) -> str:
         """The day file's content key (daycache.prefill's store protocol; filekeys.FileKeys)."""
@@ -849,12 +868,12 @@ class DayFiles:
         self._with_entry()  # listed once, before the workers fork
 
         def make(path: Path, raw: bytes) -> tuple[str, DayIndex | None]:
-            known = self._known_inputs(path.stem, raw)
-            if known is not None:
+            known, entry = self._known_inputs(path.stem, raw)
+            if known is not None and entry:
                 return known, None  # only what the radar does not read changed
             digest = parse(path, raw)
-            inputs = input_key(digest)
-            if self._entry(path.stem, inputs).is_file():
+            inputs = known if known is not None else input_key(digest)  # the same key (test_radar_rawkey)
+            if known is None and self._entry(path.stem, inputs).is_file():
                 return inputs, None  # only what the radar does not read changed
             return inputs, build_day(digest, listed[path.stem])
 
@@ -887,14 +906,14 @@ class DayFiles:
                 return index
         raw = path.read_bytes()
         key = file_key(raw)
-        known = self._known_inputs(day, raw)
-        if known is not None:
+        known, entry = self._known_inputs(day, raw)
+        if known is not None and entry:
             index = self._read(day, known)
             if index is not None:
                 self._inputs[day] = [key, known]
                 return index
         digest = parse(path, raw)
-        inputs = input_key(digest)
+        inputs = known if known is not None else input_key(digest)  # the same key (test_radar_rawkey)
         self._inputs[day] = [key, inputs]
         index = self._read(day, inputs)
         if index is None:
