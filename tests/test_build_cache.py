@@ -874,3 +874,125 @@ def test_a_changed_day_leaves_its_neighbours_pages_as_they_were(site: Path, tmp_
         assert_identical(output, cold_build(site, tmp_path / "cold"))
     finally:
         _day_file(site).write_bytes(original)
+
+
+# --- Links written back by a later day's update: reused without reading the day (core/relinks.py) --
+
+def _link_back(site: Path, ids: list[str], index: bool) -> None:
+    """A later day's update (enrich/backlinks.link_back, as update runs it) whose replacements are
+    new versions of these papers of the real day: their `versions` gain the later day. index: the
+    real day's day index is fresh, so the links are spliced into the file in place (else the
+    day is rewritten whole)."""
+    from dataclasses import replace
+
+    from arxiv_digest.core.models import VersionRef
+    from arxiv_digest.core.store import load
+    from arxiv_digest.enrich import dayindex
+    from arxiv_digest.enrich.backlinks import link_back
+
+    data = site / "content" / "digests"
+    day = load(_day_file(site))
+    if index:
+        dayindex.remember(data, _day_file(site), day)
+    else:
+        shutil.rmtree(data / dayindex.CACHE_DIR, ignore_errors=True)
+    by_id = {p.id: p for p in day.papers}
+    later = replace(day, date="2024-12-02", papers=tuple(
+        replace(by_id[i], version=by_id[i].version + 1,
+                versions=(VersionRef("2024-11-28", by_id[i].version),)) for i in ids))
+    assert link_back(data, later, 5.0) == 1
+
+
+@pytest.mark.parametrize("index", [True, False], ids=["spliced", "rewritten"])
+def test_links_written_back_to_papers_a_day_does_not_list_are_not_read_again(
+        stamped: Path, tmp_path: Path, index: bool, caplog: pytest.LogCaptureFixture) -> None:
+    """The real 513-paper day gains version links on 40 papers its page does not list, written by
+    a later day's update (enrich/backlinks.py, in place or whole): the update records the change
+    (core/relinks.py), and the next build reuses the day's entry without reading or parsing the
+    file, renders and writes nothing, and equals a cold build. A second write-back chains."""
+    from arxiv_digest.core import relinks
+    from arxiv_digest.core.filekeys import file_key
+
+    output = build_site(stamped, tmp_path / "kept")
+    shown = set(_entry(stamped)[2])
+    others = sorted(p["id"] for p in json.loads(_day_file(stamped).read_bytes())["papers"]
+                    if p["id"] not in shown)
+    before = _stamps(output)
+    data = stamped / "content" / "digests"
+    for round_, ids in enumerate((others[:40], others[40:45])):
+        old_key = file_key(_day_file(stamped).read_bytes())
+        _link_back(stamped, ids, index)
+        new_key = file_key(_day_file(stamped).read_bytes())
+        assert relinks.steps(data, "2024-11-28")[-1] == (old_key, new_key, tuple(sorted(ids)))
+        if round_ == 0:  # the build sees one step, then two chained (no build in between)
+            continue
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="arxiv_digest"):
+            build_site(stamped, output)
+        messages = [r.getMessage() for r in caplog.records]
+        assert any("1 day(s) only gained links" in m for m in messages), messages
+        assert not any("only links of papers the page does not list changed" in m for m in messages)
+        assert not any("decided and rendered" in m for m in messages)  # no worker read it either
+        assert next(m for m in messages if m.startswith("Pages:")).startswith("Pages: 0 rendered")
+        assert _stamps(output) == before
+        assert len(relinks.earlier(data, "2024-11-28", new_key)) == 2
+    assert len(list(cache_root(stamped).glob("*/2024-11-28.*.pickle"))) == 1
+    assert_identical(output, cold_build(stamped, tmp_path / "cold"))
+
+
+def test_links_written_back_to_a_listed_paper_render_it(stamped: Path, tmp_path: Path) -> None:
+    """A later day's update links back to a paper the real day lists: the recorded step names
+    it, so the day is rendered again and shows the link; output equals a cold build."""
+    output = build_site(stamped, tmp_path / "kept")
+    listed = sorted(_entry(stamped)[2])
+    before = _stamps(output)
+    _link_back(stamped, listed[:1], True)
+    build_site(stamped, output)
+    day_page = output / "2024/11/28/index.html"
+    assert _stamps(output)[day_page] != before[day_page]
+    assert "2024-12-02" in day_page.read_text(encoding="utf-8")
+    assert_identical(output, cold_build(stamped, tmp_path / "cold"))
+
+
+@pytest.mark.parametrize("edit", ["hostile", "broken", "record"])
+def test_a_day_edited_after_its_links_were_written_back_is_read(stamped: Path, tmp_path: Path,
+                                                                edit: str) -> None:
+    """After a write-back, the day file is edited by hand: a hostile title on a paper it does
+    not list (now listed? no: it is only shown where listed, so we put it on a listed one) is
+    rendered and escaped; a broken file fails the build naming it; a record whose steps are
+    damaged or forged (a step from a key the cache has to the file's key, naming no paper) is
+    ignored or, being a fact about bytes it cannot vouch for, only ever maps keys it names."""
+    from arxiv_digest.core import relinks
+    from arxiv_digest.core.errors import BrokenDaysError
+
+    output = build_site(stamped, tmp_path / "kept")
+    shown = set(_entry(stamped)[2])
+    others = sorted(p["id"] for p in json.loads(_day_file(stamped).read_bytes())["papers"]
+                    if p["id"] not in shown)
+    _link_back(stamped, others[:3], True)
+    data = stamped / "content" / "digests"
+    if edit == "broken":
+        _day_file(stamped).write_text('{"date": "2024-11-28", "papers": [', encoding="utf-8")
+        with pytest.raises(BrokenDaysError, match=r"2024-11-28\.json"):
+            build_site(stamped, output)
+        return
+    if edit == "record":
+        path = relinks.record_path(data, "2024-11-28")
+        path.write_bytes(b'{"format": 1, "steps": [["x", 5]]}')
+        assert relinks.steps(data, "2024-11-28") == []
+        build_site(stamped, output)
+        assert_identical(output, cold_build(stamped, tmp_path / "cold"))
+        return
+    hostile = '<script>alert("r")</script> & <img src=x onerror=alert(1)>'
+    target = sorted(shown)[0]
+
+    def retitle(p: dict[str, Any]) -> None:
+        if p["id"] == target:
+            p["title"] = hostile + p["title"]
+
+    _rewrite(_day_file(stamped), retitle)
+    build_site(stamped, output)
+    text = (output / "2024/11/28/index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;r&#34;)" in text and "<script>alert(" not in text
+    assert "<img src=x" not in text
+    assert_identical(output, cold_build(stamped, tmp_path / "cold"))

@@ -28,8 +28,9 @@ from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
 
-from ..core import store
-from ..core.errors import DigestError
+from ..core import relinks, store
+from ..core.errors import DigestError, StoreError
+from ..core.filekeys import file_key
 from ..core.models import SCHEMA_VERSION, Digest, Paper, Related, VersionRef
 from . import dayindex
 
@@ -93,14 +94,29 @@ def _linked(p: Paper, links: Links) -> Paper:
 
 def _rewrite(data_dir: Path, path: Path, links: Links) -> int:
     """Read, validate and write the whole day file with the links added; the papers changed."""
-    stored = store.load(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{path}: cannot be read: {e.strerror}") from e
+    stored = store.parse(path, raw)
     papers = tuple(_linked(p, links) for p in stored.papers)
-    changed = sum(new is not old for new, old in zip(papers, stored.papers, strict=True))
-    if changed:
+    ids = [new.id for new, old in zip(papers, stored.papers, strict=True) if new is not old]
+    if ids:
         updated = stored.with_papers(papers)
         store.save(data_dir, updated)
         dayindex.remember(data_dir, path, updated)
-    return changed
+        _relinked(data_dir, path, raw, ids)
+    return len(ids)
+
+
+def _relinked(data_dir: Path, path: Path, old: bytes, ids: list[str]) -> None:
+    """Record (core/relinks.py) that the day file now differs from `old` only in these papers'
+    links, so the build reuses what it made of `old` for a page that does not list them."""
+    try:
+        new = path.read_bytes()
+    except OSError:
+        return
+    relinks.record(data_dir, path.stem, file_key(old), file_key(new), ids)
 
 
 # A day file as store.dumps writes it: two-space indent, sorted keys, one paper per block of lines
@@ -197,7 +213,7 @@ def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
     if store.dumps(Digest.from_dict(data)) != rest:  # raises StoreError on an invalid day
         return None
     parts: list[str] = []
-    done, changed = 0, 0
+    done, changed_ids = 0, []
     for pid, (a, b) in zip(ids, spans, strict=True):
         if pid not in links:
             continue
@@ -218,12 +234,14 @@ def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
                 return None
             parts += [text[done:a], linked]
             done = b
-            changed += 1
-    if not changed:
+            changed_ids.append(pid)
+    if not changed_ids:
         return 0
     parts.append(text[done:])
     out = "".join(parts)
     store.remove_stale_temp_files(path)
     store.write_atomic(path, out)
-    dayindex.restamp(data_dir, path.stem, out.encode("utf-8"), head, titles)
-    return changed
+    data = out.encode("utf-8")
+    dayindex.restamp(data_dir, path.stem, data, head, titles)
+    relinks.record(data_dir, path.stem, head["key"], file_key(data), changed_ids)
+    return len(changed_ids)
