@@ -179,7 +179,7 @@ def _split_terms(text: str) -> tuple[list[str], list[str]]:
     """`terms` of the text as two lists, the words and the pairs of adjacent words (the same
     terms, in another order: what counting needs)."""
     ws = _words(text)
-    return [w for w in ws if w], [f"{a} {b}" for a, b in itertools.pairwise(ws) if a and b]
+    return list(filter(None, ws)), [f"{a} {b}" for a, b in itertools.pairwise(ws) if a and b]
 
 
 def terms(text: str, stop: frozenset[str] = _STOP) -> list[str]:
