@@ -16,12 +16,12 @@ Each case runs --runs times on different pages (seeded); after each run the page
 and the index brought back (not timed). Per run: wall and CPU s (user + system of the script and
 the Pagefind processes it waited for, os.wait4) and the periods re-indexed; min / median.
 
---records listings runs the script's listing records: a re-listed paper's card (of an earlier
+--records listings (the default, as the script's) runs the listing records: a re-listed paper's card (of an earlier
 day) is then also added to the newest day's page, as its new listing would be (the paper page's
 own edit no longer matters to search, its listings are the records).
 
 Run: .venv/bin/python bench/bench_search_relist.py --site /tmp/x/output --cache /tmp/x/cache --relist 1 4
-     [--records listings] (a cache of its own per kind of records)
+     [--records pages] (a cache of its own per kind of records)
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import search_index as si  # noqa: E402 (the script's own scan and period rules)
 DATE = re.compile(r"date:\d{4}-\d\d-\d\d")
 
 
-RECORDS = "pages"  # --records
+RECORDS = "listings"  # --records (the script's default)
 
 
 def run_index(site: Path, cache: Path) -> tuple[float, float, str]:
@@ -102,7 +102,7 @@ def main() -> None:
     ap.add_argument("--relist", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--records", choices=("pages", "listings"), default="pages",
+    ap.add_argument("--records", choices=("pages", "listings"), default="listings",
                     help="the script's --records; with listings, a re-listed paper's card is also "
                          "added to the newest day's page (as its new listing)")
     args = ap.parse_args()
@@ -110,7 +110,7 @@ def main() -> None:
     site, cache = args.site.resolve(), args.cache.resolve()
     wall, cpu, what = run_index(site, cache)
     print(f"settle: {wall:.2f} s wall, {cpu:.2f} CPU s, re-indexed {what}", flush=True)
-    pages, _ = si.scan(site, si.read_scan(cache))  # (the paper pages, whichever --records)
+    pages, _ = si.scan(site, si.read_scan(cache, RECORDS), records="pages")  # (the paper pages, whichever --records)
     groups = si.assign(pages, "tiered")
     periods = si.newest_first(list(groups))
     newest_month = max(p.month for p in pages if p.month)

@@ -123,6 +123,7 @@ BODY_TEXT = b"data-pagefind-body"
 BODY = re.compile(rb"<[a-zA-Z][^<>]*\sdata-pagefind-body[\s=/>]")
 DATE = re.compile(rb"""<[a-zA-Z][^<>]*\sdata-pagefind-(?:sort|meta)=["'][^"'<>]*?\bdate:\s*(\d{4}-\d\d)""")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+YEAR = re.compile(r"\d{4}")
 # "2024", "2024-11", "2024-01-to-09"; a part of a month split by days, "2024-11-04-to-15" or "2024-11-04"
 PERIOD = re.compile(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?(?:-to-(\d\d))?)?")
 
@@ -536,8 +537,9 @@ def period_of(month: str, newest: str, scheme: str = "tiered") -> str:
 
 def assign(pages: list[Page], scheme: str, max_records: int = 0) -> dict[str, list[Page]]:
     """period -> its pages, under `scheme` (the newest month is the newest page's); a paper
-    listed twice in one period keeps its newest listing's record there; a period of more than
-    `max_records` records (0: no limit) is split into parts of at most that many (split())."""
+    listed twice in one period keeps its newest listing's record there, and a closed year leaves
+    out a paper that the next closed year lists again; a period of more than `max_records`
+    records (0: no limit) is split into parts of at most that many (split())."""
     newest = max((p.month for p in pages if p.month), default="")
     groups: dict[str, list[Page]] = {}
     for p in pages:
@@ -549,9 +551,20 @@ def assign(pages: list[Page], scheme: str, max_records: int = 0) -> dict[str, li
                 if p.rel not in best or (p.date, p.source) > (best[p.rel].date, best[p.rel].source):
                     best[p.rel] = p
             groups[period] = [p for p in group if best[p.rel] is p]
+    # A closed year leaves out its listing of a paper that the next year, closed too, lists
+    # again (the search page would hide it, from a list in periods.json that grew by every such
+    # paper for good): hidden records then come from the newest year's listings and from papers
+    # listed again two or more years later only. The cost: a year rollover indexes, beside the
+    # year it closes, the year before that one again, once.
+    for period in sorted(groups):
+        following = str(int(period) + 1) if YEAR.fullmatch(period) else ""
+        if following and following < newest[:4] and following in groups:
+            later = {p.rel for p in groups[following] if p.source}
+            groups[period] = [p for p in groups[period] if not (p.source and p.rel in later)]
     out: dict[str, list[Page]] = {}
     for period, group in groups.items():
-        out.update(split(period, group, max_records))
+        if group:
+            out.update(split(period, group, max_records))
     return out
 
 

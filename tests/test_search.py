@@ -7,12 +7,16 @@ category, source, year and month filters exist and narrow the results; "Load mor
 on; in the dark theme the search box and the results use the site's dark colours.
 
 The index is a few Pagefind bundles (scripts/search_index.py: closed years, then the newest year's
-earlier quarters, the newest quarter's earlier months and the newest month), merged by the search
-page. A two-year archive (the real 513-paper day of 2024 and 513 papers of 2023 recombined from its
-text, every paper listed: 1,026 paper pages) checks that one search finds papers of both years,
-that a new day re-indexes its own month only (the other bundles stay byte-identical), that a paper
-listed again in a later year moves to that period's bundle, that a new month, quarter and year fold
-the earlier months into their bundle once, and that nothing stale is left.
+earlier quarters, the newest quarter's earlier months and the newest month; a period over
+--max-records cut into parts of whole months or days), merged by the search page. Its records
+are the day pages' listed cards (the script's default, as `make html`): one per listing, in the
+listing day's period. A two-year archive (the real 513-paper day of 2024 and 513 papers of 2023
+recombined from its text, every paper listed: 1,026 paper pages) checks that one search finds
+papers of both years, that a new day re-indexes its own month only (the other bundles stay
+byte-identical), that a paper listed again in a later year adds a record to that period and hides
+the old one without re-indexing the old year, that a new month, quarter and year fold the earlier
+months into their bundle once, that a period over --max-records is cut into parts that equal a
+cold index, and that nothing stale is left.
 """
 
 from __future__ import annotations
@@ -209,18 +213,36 @@ def paper_months(out: Path) -> dict[str, str]:
         "article.paper-page")[0].get("data-month") for p in sorted((out / "papers").rglob("index.html"))}
 
 
+def listing_months(out: Path) -> dict[str, set[str]]:
+    """month -> the paper page paths its day pages list (article.day's data-date, each card's
+    a.paper-page), read from the pages independently of the script."""
+    months: dict[str, set[str]] = {}
+    for page in sorted(out.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/index.html")):
+        day = html.fromstring(page.read_bytes()).cssselect("article.day")[0]
+        for a in day.cssselect("article.paper a.paper-page"):
+            months.setdefault(day.get("data-date")[:7], set()).add(a.get("href").lstrip("/") + "index.html")
+    return months
+
+
 def bundles_hold_their_pages(out: Path) -> None:
-    """Each published bundle holds exactly the paper pages of its months (one fragment a page)."""
+    """Each published bundle holds exactly one record per paper listed in its months (a paper
+    listed twice in a period once; a paper page no day lists, by its own month), one fragment each."""
     months = paper_months(out)
+    listed = listing_months(out)
     names = periods(out)
     newest = max(months.values())
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        import search_index
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    expected = {name: sum(search_index.period_of(m, newest) == name for m in months.values()) for name in names}
-    assert sum(expected.values()) == len(months)
+    search_index = _import_search_index()
+    held = {name: {rel for m, rels in listed.items() if search_index.period_of(m, newest) == name
+                   for rel in rels} for name in names}
+    for name in names:  # a closed year leaves out what the next closed year lists again
+        following = str(int(name) + 1) if len(name) == 4 else ""
+        if following in held and following < newest[:4]:
+            held[name] -= held[following]
+    expected = {name: len(held[name]) + sum(search_index.period_of(m, newest) == name
+                                            for rel, m in months.items()
+                                            if not any(rel in rels for rels in listed.values()))
+                for name in names}
+    assert sum(expected.values()) >= len(months)
     for name in names:
         assert page_count(out / "pagefind" / name) == expected[name] > 0, name
         assert len(list((out / "pagefind" / name / "fragment").iterdir())) == expected[name], name
@@ -381,7 +403,7 @@ def test_a_new_day_reindexes_its_month_only_and_leaves_nothing_stale(
     assert not [p for p in stale if p.exists()]
     bundles_hold_their_pages(out)
     assert sorted(p.name for p in cache.iterdir()) == [
-        "2023", "2024-11", "pagefind-ui.css", "pagefind-ui.js", "scan.json", "state.json"]
+        "2023", "2024-11", "ids.json", "pagefind-ui.css", "pagefind-ui.js", "scan.json", "state.json"]
     for period in ("2023", "2024-11"):
         assert (cache / period / "pagefind-entry.json").read_bytes() == (
             out / "pagefind" / period / "pagefind-entry.json").read_bytes()
@@ -391,28 +413,36 @@ def test_a_new_day_reindexes_its_month_only_and_leaves_nothing_stale(
     assert code == 0 and "re-indexed none;" in log, log
 
     # a new month, with a 2023 paper listed again (v2): December is a bundle of its own, November
-    # joins the quarter's earlier months ("2024-10-to-11"), the paper's page leaves 2023
+    # joins the quarter's earlier months ("2024-10-to-11"); the paper's new listing is a record of
+    # December, its 2023 record stays (2023 is not indexed again) and is hidden by periods.json
     moved = json.loads((site / f"content/digests/2023/{OLD_DAY}.json").read_text())["papers"][3]
     add_day(site, "2024-12-02", [dict(moved, version=2, announce_type="replace")])
     build_site(site, out, SITEURL="")
     code, log = reindex(out, cache)
-    assert code == 0 and "re-indexed 2024-12, 2024-10-to-11, 2023;" in log, log
+    assert code == 0 and "re-indexed 2024-12, 2024-10-to-11;" in log, log
+    assert tree(out / "pagefind" / "2023") == old_bundle
     assert periods(out) == ["2024-12", "2024-10-to-11", "2023"]
     assert paper_pages(out)[f"papers/{moved['id']}/index.html"] == "2024"
+    url = f"/papers/{moved['id']}/"
+    assert url in fragment_urls(out / "pagefind" / "2023") and url in fragment_urls(out / "pagefind" / "2024-12")
+    assert len(json.loads((out / "pagefind" / "periods.json").read_text())["hide"]) == 1
     bundles_hold_their_pages(out)
     december = tree(out / "pagefind" / "2024-12")
 
-    # a new year: 2024 closes into one bundle, indexed once; its month bundles go; 2023 stays
-    year_2023 = tree(out / "pagefind" / "2023")
+    # a new year: 2024 closes into one bundle, indexed once; its month bundles go; 2023, whose
+    # paper the closed 2024 lists again, is indexed once more without that record, which is then
+    # hidden no longer (hidden records stay bounded)
     add_day(site, "2025-01-02", [dict(p, id=f"2501.9{i:04d}") for i, p in enumerate(new[:5])])
     build_site(site, out, SITEURL="")
     code, log = reindex(out, cache)
-    assert code == 0 and "re-indexed 2025-01, 2024;" in log, log
+    assert code == 0 and "re-indexed 2025-01, 2024, 2023;" in log, log
     assert periods(out) == ["2025-01", "2024", "2023"]
-    assert tree(out / "pagefind" / "2023") == year_2023
+    assert url not in fragment_urls(out / "pagefind" / "2023") and url in fragment_urls(out / "pagefind" / "2024")
+    assert json.loads((out / "pagefind" / "periods.json").read_text())["hide"] == []
+    year_2023 = tree(out / "pagefind" / "2023")
     bundles_hold_their_pages(out)
     assert sorted(p.name for p in cache.iterdir()) == [
-        "2023", "2024", "2025-01", "pagefind-ui.css", "pagefind-ui.js", "scan.json", "state.json"]
+        "2023", "2024", "2025-01", "ids.json", "pagefind-ui.css", "pagefind-ui.js", "scan.json", "state.json"]
     assert december  # (its pages are now in the 2024 bundle)
 
     # the same archive indexed one bundle a year (--periods year), then back: a clean switch
@@ -431,11 +461,12 @@ def test_a_page_changed_behind_the_stat_is_read_again(two_years: tuple[Path, Pat
     shutil.copytree(src_cache, cache)
     code, log = reindex(out, cache)
     assert code == 0 and "re-indexed none;" in log, log
-    # a 2023 paper page rewritten in place with the same size, its mtime put back: the ctime
-    # (which no tool sets) still tells, so the page is read again and its period re-indexed
-    page = out / sorted(rel for rel, year in paper_pages(out).items() if year == "2023")[3]
+    # the 2023 day page rewritten in place with the same size (a listed card's title), its mtime
+    # put back: the ctime (which no tool sets) still tells, so the page is read again and its
+    # period re-indexed
+    page = out / OLD_DAY.replace("-", "/") / "index.html"
     data, st = page.read_bytes(), page.stat()
-    i = data.index(b"</h1>")
+    i = data.index(b"</h3>")
     changed = data[:i - 1] + (b"Y" if data[i - 1:i] != b"Y" else b"Z") + data[i:]
     with open(page, "r+b") as f:
         f.write(changed)
@@ -575,8 +606,8 @@ def test_periods_indexed_side_by_side_within_the_memory_budget(tmp_path: Path) -
         for i in range(30):
             write_page(site, f"papers/{year}.{i:03d}/index.html", f"{year}-0{1 + i % 9}-1{i % 9}",
                        f"paper {i} of {year} word{y}x{i}")
-    together = si.build(site, tmp_path / "c2", jobs=2, memory_mb=10_000)
-    alone = si.build(site, tmp_path / "c1", jobs=2, memory_mb=1)
+    together = si.build(site, tmp_path / "c2", jobs=2, memory_mb=10_000, max_records=0)
+    alone = si.build(site, tmp_path / "c1", jobs=2, memory_mb=1, max_records=0)
     periods = ["2024-09", "2024-07-to-08", "2024-01-to-06", "2023", "2022", "2021"]
     assert together["periods"] == alone["periods"] == together["indexed"] == alone["indexed"] == periods
     peaks = alone["peaks"]
@@ -627,15 +658,32 @@ def _stamps(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
         two_years: tuple[Path, Path, Path], tmp_path: Path) -> None:
-    """Issue 11: a new day writes version links back into earlier pages. A 2023 paper page
-    gaining a listing and a near-identical-title line (data-pagefind-ignore'd: not search content)
-    leaves its period's bundle alone, bytes and mtimes; a title, abstract or filter change
-    re-indexes it."""
+    """Issue 11: a new day writes version links back into earlier pages. By listing records (the
+    default) a listed paper page's own text is no record: an abstract changed on it re-indexes
+    nothing. By paper page records (--records pages, the reference the listing records are
+    checked against): a 2023 paper page gaining a listing and a near-identical-title line
+    (data-pagefind-ignore'd: not search content) leaves its period's bundle alone, bytes and
+    mtimes; a title, abstract or filter change re-indexes it."""
     _, src_out, src_cache = two_years
     out, cache = tmp_path / "out", tmp_path / "cache"
     shutil.copytree(src_out, out)
     shutil.copytree(src_cache, cache)
     old = sorted(rel for rel, year in paper_pages(out).items() if year == "2023")
+    listing_bundle = tree(out / "pagefind" / "2023")
+    page = out / old[5]
+    data = page.read_bytes()
+    i = data.index(b"</p></section>", data.index(b'class="abstract"'))
+    page.write_bytes(data[:i] + b" A sentence only the paper page has." + data[i:])
+    code, log = reindex(out, cache)
+    assert code == 0 and "re-indexed none;" in log, log
+    assert tree(out / "pagefind" / "2023") == listing_bundle
+    cache = tmp_path / "cache-pages"
+
+    def reindex_pages(out: Path, cache: Path) -> tuple[int, str]:
+        return reindex(out, cache, "--records", "pages")
+
+    code, log = reindex_pages(out, cache)
+    assert code == 0 and "re-indexed 2024-11, 2023;" in log, log
     before = _stamps(out / "pagefind" / "2023"), _stamps(cache / "2023")
     for rel in old[:2]:
         page = out / rel
@@ -644,7 +692,7 @@ def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
         page.write_bytes(data[:i] + b'<li><a href="/2024/11/28/#x">28 November 2024</a>: v2, replace</li>'
                          + data[i:].replace(b"</section>", b'<ul><li><a href="/papers/y/">A <b>near</b> twin'
                                             b"</a></li></ul></section>", 1))
-    code, log = reindex(out, cache)
+    code, log = reindex_pages(out, cache)
     assert code == 0 and "re-indexed none;" in log, log
     assert (_stamps(out / "pagefind" / "2023"), _stamps(cache / "2023")) == before
     # the abstract changed: re-indexed
@@ -652,14 +700,14 @@ def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
     data = page.read_bytes()
     i = data.index(b"</p></section>", data.index(b'class="abstract"'))
     page.write_bytes(data[:i] + b" An added sentence." + data[i:])
-    code, log = reindex(out, cache)
+    code, log = reindex_pages(out, cache)
     assert code == 0 and "re-indexed 2023;" in log, log
     # a filter inside an ignored element (Pagefind still takes it): re-indexed
     page = out / old[3]
     data = page.read_bytes()
     assert b'data-pagefind-filter="category:' in data
     page.write_bytes(data.replace(b'data-pagefind-filter="category:', b'data-pagefind-filter="category:x', 1))
-    code, log = reindex(out, cache)
+    code, log = reindex_pages(out, cache)
     assert code == 0 and "re-indexed 2023;" in log, log
 
 
