@@ -129,11 +129,18 @@ def search_cmd(site: Path) -> list[str]:
 
 
 def make_base(src: Path, base: Path) -> None:
-    """The site folder: settings copied, plugins and theme this checkout's, day files linked (the
-    update's day index kept; no build-side cache: the cold build makes its own)."""
+    """The site folder: settings copied (PLUGINS as this checkout's pelicanconf.py lists them),
+    plugins and theme this checkout's, day files linked (the update's day index kept; no
+    build-side cache: the cold build makes its own)."""
     base.mkdir(parents=True)
     for name in ("pelicanconf.py", "publishconf.py", "digest.yaml"):
         shutil.copy(src / name, base / name)
+    conf = (ROOT / "pelicanconf.py").read_text(encoding="utf-8")
+    plugins = re.search(r"^PLUGINS = .*$", conf, re.M)
+    if plugins:  # the checkout's plugins (an archive made by an older checkout may lack one)
+        old = (base / "pelicanconf.py").read_text(encoding="utf-8")
+        (base / "pelicanconf.py").write_text(re.sub(r"^PLUGINS = .*$", lambda _: plugins.group(0),
+                                                    old, flags=re.M), encoding="utf-8")
     (base / "plugins").symlink_to(ROOT / "plugins")
     (base / "theme").symlink_to(ROOT / "theme")
     link_tree(src / "content", base / "content")

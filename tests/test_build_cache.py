@@ -957,11 +957,9 @@ def test_links_written_back_to_a_listed_paper_render_it(stamped: Path, tmp_path:
 @pytest.mark.parametrize("edit", ["hostile", "broken", "record"])
 def test_a_day_edited_after_its_links_were_written_back_is_read(stamped: Path, tmp_path: Path,
                                                                 edit: str) -> None:
-    """After a write-back, the day file is edited by hand: a hostile title on a paper it does
-    not list (now listed? no: it is only shown where listed, so we put it on a listed one) is
-    rendered and escaped; a broken file fails the build naming it; a record whose steps are
-    damaged or forged (a step from a key the cache has to the file's key, naming no paper) is
-    ignored or, being a fact about bytes it cannot vouch for, only ever maps keys it names."""
+    """After a write-back the day file is edited by hand, so its key is no recorded step's: a
+    hostile title on a listed paper is rendered, escaped; a broken file fails the build naming
+    it. A damaged record is ignored: the day is read, and the output equals a cold build."""
     from arxiv_digest.core import relinks
     from arxiv_digest.core.errors import BrokenDaysError
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -256,17 +256,20 @@ def keyed(view: DayView, key: str, paper_keys: Mapping[str, str] | None = None) 
                    updated=mark(view.updated, "u"), mentioned=mark(view.mentioned, "m"))
 
 
-def paper_keys(digest: Digest, data: Any, stored: bool, fingerprint: str) -> dict[str, str]:
+def paper_keys(digest: Digest, data: Any, stored: bool, fingerprint: str,
+               ids: Collection[str] | None = None) -> dict[str, str]:
     """paper id -> the key of its PaperView (see keyed): the build's fingerprint, the day's date,
     whether its stored decisions are trusted, and the paper's record as stored (`data`: the day
-    file's JSON). Empty when the records cannot be told apart (an id twice, an older schema)."""
+    file's JSON). Empty when the records cannot be told apart (an id twice, an older schema).
+    ids: only these papers' keys (those the page shows; the others' records are not hashed)."""
     records = data.get("papers") if isinstance(data, Mapping) else None
     if (data.get("schema_version") != SCHEMA_VERSION or not isinstance(records, list)
             or len(records) != len(digest.papers)):
         return {}
-    out = {p.id: f"{fingerprint}:p:{digest.date}:{stored:d}:{record_key(r)}"
-           for p, r in zip(digest.papers, records, strict=True)}
-    return out if len(out) == len(records) else {}
+    if len({p.id for p in digest.papers}) != len(records):
+        return {}
+    return {p.id: f"{fingerprint}:p:{digest.date}:{stored:d}:{record_key(r)}"
+            for p, r in zip(digest.papers, records, strict=True) if ids is None or p.id in ids}
 
 
 # Every template of the theme, whatever its name (.html, .xml, a string): escape by default.
@@ -412,7 +415,7 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         shown = tuple(sorted({v.paper.id for v in (*view.listed, *view.updated)}))
         inputs = view_inputs(data, shown)
         fp = self.day_cache(settings).folder.name
-        keys = paper_keys(digest, data, trusts(digest, settings), fp)
+        keys = paper_keys(digest, data, trusts(digest, settings), fp, frozenset(shown))
         return content, keyed(slim(view), f"{fp}:{inputs}", keys), shown, inputs
 
     def reuse(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry | None:
