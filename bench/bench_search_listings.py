@@ -13,8 +13,16 @@ process's peak RSS (os.wait4), with the whole run's CPU seconds (user + sys, Pag
 and the most Pagefind memory at once, for each density, side by side: with the script's default
 split of a period by record count (--max-records), and without it (--max-records 0, as before).
 
+--hidden models instead how many superseded records periods.json names ("hide") after N years,
+with the script's own period rules: R papers listed again a day (default 5), each first listed
+as long before as a replacement on the real 2024-11-28 feed was first submitted (its arXiv id's
+month; ../shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml), counted before (every listing
+in another period than the newer one is hidden for good) and now (a closed year leaves out what
+the next closed year lists again).
+
 Run (the source is any built archive's output/ with day pages; 1,000 generated days by default):
-    .venv/bin/python bench/bench_search_listings.py [--source OUT] [--per-day 17 50] [--days 255]
+    .venv/bin/python bench/bench_search_listings.py [--source OUT] [--per-day 17 50] [--days 265]
+    .venv/bin/python bench/bench_search_listings.py --hidden [--relisted 5]
 """
 
 from __future__ import annotations
@@ -119,6 +127,45 @@ def index(site: Path, cache: Path, extra: list[str]) -> tuple[float, float, floa
     return wall, float(cpu), int(maxrss) / 1024, proc.stdout + proc.stderr
 
 
+FEED = ROOT.parent / "shared" / "fixtures" / "arxiv" / "rss_all-archives_2024-11-28.xml"
+
+
+def hidden_model(relisted: int) -> None:
+    """Hidden ids after 2, 4 and 8 years of days, before and now (see the module docstring)."""
+    import random
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import search_index as si
+
+    feed = FEED if FEED.is_file() else Path("/work/shared/fixtures/arxiv") / FEED.name
+    ages = []  # months between a replacement's announcement (2024-11) and its first submission
+    for item in re.findall(r"<item>(.*?)</item>", feed.read_text(encoding="utf-8"), re.S):
+        kind = re.search(r"<arxiv:announce_type>(.*?)<", item)
+        ident = re.search(r"oai:arXiv.org:(\d{2})(\d{2})\.", item)
+        if kind and kind.group(1).startswith("replace") and ident:
+            ages.append((24 - int(ident.group(1))) * 12 + 11 - int(ident.group(2)))
+    print(f"{len(ages)} replacements on the real feed: {sum(a <= 12 for a in ages) / len(ages):.0%} first "
+          f"submitted within a year, {sum(a <= 24 for a in ages) / len(ages):.0%} within two")
+    for years in (2, 4, 8):
+        rng = random.Random(1)
+        days = list(weekdays(date(2021, 1, 4), 260 * years))
+        newest = days[-1].isoformat()[:7]
+        before = now = 0
+        for day in days:
+            for _ in range(relisted):
+                first = day - timedelta(days=int(rng.choice(ages) * 30.4 + rng.random() * 30))
+                if first < days[0]:
+                    continue
+                old = si.period_of(first.isoformat()[:7], newest)
+                new = si.period_of(day.isoformat()[:7], newest)
+                if old != new:
+                    before += 1
+                    closed_next = len(old) == len(new) == 4 and int(new) == int(old) + 1 and new < newest[:4]
+                    now += not closed_next
+        print(f"  {years} years ({len(days):,} days, {relisted} relisted a day): hidden ids before {before:,} "
+              f"(~{before * 13 / 1000:.0f} kB), now {now:,} (~{now * 13 / 1000:.0f} kB)")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure each density with the split by record count and without it, side by side."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -128,7 +175,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir, removed)")
     ap.add_argument("--runs", type=int, default=1, help="runs of each (min/median printed)")
     ap.add_argument("--modes", nargs="+", default=["split", "whole"], choices=["split", "whole"])
+    ap.add_argument("--hidden", action="store_true", help="model the hidden ids instead (no Pagefind)")
+    ap.add_argument("--relisted", type=int, default=5, help="with --hidden: papers listed again a day")
     args = ap.parse_args(argv)
+    if args.hidden:
+        hidden_model(args.relisted)
+        return
     cards = harvest(args.source)
     if not cards:
         raise SystemExit(f"no listed cards in {args.source}")
