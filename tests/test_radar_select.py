@@ -216,3 +216,36 @@ def test_a_changed_day_is_keyed_once_and_stale_output_is_rewritten(tmp_path: Pat
     got: dict[str, Any] = {p.name: p.read_bytes() for p in out.iterdir()}
     assert got == {p.name: p.read_bytes() for p in cold.iterdir()}
     assert idx.read_bytes() != b"" and os.stat(out / "2024-11-28.m5.json").st_mtime_ns == old
+
+
+def test_a_cold_build_computes_the_radar_early_with_the_same_bytes(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cold Pelican build (the real 513-paper day and the synthetic ones) starts computing the
+    radar's days once the articles are read (EarlyFill, in forked processes while the other
+    generators write their pages) and writes the same bytes as a build that computes every day
+    inline in one process."""
+    import shutil
+
+    from conftest import build_site
+    from sitedata import make_site
+
+    site = make_site(tmp_path / "site")
+    started: list[bool] = []
+
+    class Recording(radar.EarlyFill):
+        def __init__(self, *args: Any) -> None:
+            super().__init__(*args)
+            started.append(self._thread is not None)
+
+    monkeypatch.setattr(radar, "EarlyFill", Recording)
+    monkeypatch.setattr(radar, "workers", lambda: 2)  # as on two cores, whatever this machine has
+    early = build_site(site, tmp_path / "early", SITEURL="", FEED_DOMAIN="") / "radar"
+    assert started == [True]
+    shutil.rmtree(site / "content" / "digests" / ".cache")  # cold again
+    monkeypatch.setattr(radar, "workers", lambda: 1)  # no process forked: every day inline, at output time
+    serial = build_site(site, tmp_path / "serial", SITEURL="", FEED_DOMAIN="") / "radar"
+    assert started == [True, False]
+    names = sorted(p.name for p in early.iterdir())
+    assert len(names) > 20 and names == sorted(p.name for p in serial.iterdir())
+    for name in names:
+        assert (early / name).read_bytes() == (serial / name).read_bytes(), name

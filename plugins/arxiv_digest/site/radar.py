@@ -59,6 +59,7 @@ import operator
 import os
 import re
 import shutil
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -992,15 +993,47 @@ class DayFiles:
                     shutil.rmtree(other, ignore_errors=True)
 
 
+class EarlyFill:
+    """The days a build will write, computed while the build goes on: RadarGenerator starts it
+    once the articles are read (generate_context) and waits for it before writing (generate_output),
+    so that the forked processes (DayFiles.fill) use the core the build's one process leaves idle
+    while the other generators render their pages. It only fills the cache: write_days then finds
+    every day there (and computes inline whatever it could not: a broken day fails there, named)."""
+
+    def __init__(self, data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], out: Path,
+                 processes: int) -> None:
+        self.cache = DayFiles(data_dir)
+        self.cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
+        changed = [(path, listed) for path, listed, _ in todo if self.cache.unchanged(path, listed, out) is None]
+        self._thread: threading.Thread | None = None
+        if processes > 1 and len(changed) > 1:  # a daily build (one new day) is computed in write_days
+            self._thread = threading.Thread(target=self._fill, args=(changed, processes),
+                                            name="radar-early-fill", daemon=True)
+            self._thread.start()
+
+    def _fill(self, changed: list[tuple[Path, Sequence[str]]], processes: int) -> None:
+        try:
+            self.cache.fill(changed, processes)
+        except Exception as e:  # write_days computes the day again inline and says what is wrong
+            logger.debug("radar: early fill stopped (%s: %s)", type(e).__name__, e)
+
+    def wait(self) -> DayFiles:
+        """The cache, once the early fill is done."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        return self.cache
+
+
 def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], out: Path,
-               processes: int) -> tuple[int, int]:
+               processes: int, early: EarlyFill | None = None) -> tuple[int, int]:
     """Write the radar files of these days (day file, ids its page lists, page URL) and days.json
     into `out`, removing the files of days no longer there; returns (days unchanged in `out`,
     days computed). An unchanged day costs two stats (DayFiles.unchanged); the days missing
-    from the cache are computed in `processes` forked processes first."""
+    from the cache are computed in `processes` forked processes first (or were, by `early`)."""
+    cache = early.wait() if early is not None else DayFiles(data_dir)
     out.mkdir(parents=True, exist_ok=True)
     present = set(os.listdir(out))  # a file not there is written at once (write_if_changed reads it first)
-    cache = DayFiles(data_dir)
     cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
     days: list[tuple[str, int, str]] = []
     written: set[str] = set()
@@ -1046,12 +1079,19 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
 class RadarGenerator(Generator):  # type: ignore[misc]
     """Writes radar/<day>.idx.json, .au.json and .mK.json, radar/days.json and the radar page."""
 
-    def generate_context(self) -> None:
-        """Nothing to add to the context but the radar page's URL (the files are written later)."""
-        self.context["radar_url"] = f"{RADAR_DIR}/"
+    _early: EarlyFill | None = None
+    _todo: list[tuple[Path, Sequence[str], str]] | None = None
 
-    def generate_output(self, writer: Any) -> None:
-        """Index every stored day (from the day files: the articles keep only the listed papers)."""
+    def generate_context(self) -> None:
+        """Add the radar page's URL to the context, and start computing the days whose files
+        are not in the cache (EarlyFill: they are written in generate_output)."""
+        self.context["radar_url"] = f"{RADAR_DIR}/"
+        self._todo = self._days()
+        self._early = EarlyFill(digest_settings(self.settings).data_dir, self._todo,
+                                Path(self.output_path) / RADAR_DIR, workers())
+
+    def _days(self) -> list[tuple[Path, Sequence[str], str]]:
+        """Every stored day the articles generator read: (day file, ids its page lists, page URL)."""
         ds = digest_settings(self.settings)
         pages = {str(getattr(a, "slug", "")): a for a in self.context.get("articles", [])
                  if getattr(a, "day", None) is not None}
@@ -1062,7 +1102,14 @@ class RadarGenerator(Generator):  # type: ignore[misc]
                 continue
             view = article.day
             todo.append((path, [v.paper.id for v in (*view.listed, *view.updated)], str(article.url)))
-        unchanged, computed = write_days(ds.data_dir, todo, Path(self.output_path) / RADAR_DIR, workers())
+        return todo
+
+    def generate_output(self, writer: Any) -> None:
+        """Index every stored day (from the day files: the articles keep only the listed papers)."""
+        ds = digest_settings(self.settings)
+        todo = self._todo if self._todo is not None else self._days()
+        early, self._early, self._todo = self._early, None, None
+        unchanged, computed = write_days(ds.data_dir, todo, Path(self.output_path) / RADAR_DIR, workers(), early)
         writer.write_file(f"{RADAR_DIR}/index.html", self.get_template("radar"), self.context,
                           page_name="radar", relative_urls=self.settings.get("RELATIVE_URLS", False))
         logger.info("radar: indexed %d days (%d unchanged in output/, %d computed, the others from the cache)",
