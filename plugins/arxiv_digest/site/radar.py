@@ -42,6 +42,10 @@ nor parsed: its key is taken from json.loads's plain dicts (raw_input_key) where
 entry, and store.parse (which validates and names a broken file) runs only when that key has none.
 The term statistics over the archive are document frequencies: the browser counts them over the
 days it ranks (idf over the period).
+
+In a build, the days missing from the cache are computed early (EarlyFill): forked processes start
+once the articles are read, while the other generators write their pages with the build's one
+process, and the radar's output step then finds them in the cache.
 """
 
 from __future__ import annotations
@@ -1004,7 +1008,10 @@ class EarlyFill:
                  processes: int) -> None:
         self.cache = DayFiles(data_dir)
         self.cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
-        changed = [(path, listed) for path, listed, _ in todo if self.cache.unchanged(path, listed, out) is None]
+        self.out = out
+        # DayFiles.unchanged of each day (nothing else writes the radar's output meanwhile)
+        self.unchanged = {path: self.cache.unchanged(path, listed, out) for path, listed, _ in todo}
+        changed = [(path, listed) for path, listed, _ in todo if self.unchanged[path] is None]
         self._thread: threading.Thread | None = None
         if processes > 1 and len(changed) > 1:  # a daily build (one new day) is computed in write_days
             self._thread = threading.Thread(target=self._fill, args=(changed, processes),
@@ -1031,15 +1038,17 @@ def write_days(data_dir: Path, todo: Sequence[tuple[Path, Sequence[str], str]], 
     into `out`, removing the files of days no longer there; returns (days unchanged in `out`,
     days computed). An unchanged day costs two stats (DayFiles.unchanged); the days missing
     from the cache are computed in `processes` forked processes first (or were, by `early`)."""
-    cache = early.wait() if early is not None else DayFiles(data_dir)
     out.mkdir(parents=True, exist_ok=True)
     present = set(os.listdir(out))  # a file not there is written at once (write_if_changed reads it first)
-    cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
+    cache = early.wait() if early is not None else DayFiles(data_dir)
+    known = early.unchanged if early is not None and early.out == out else {}
+    if early is None:  # else EarlyFill did
+        cache.files.keys([path for path, _, _ in todo])  # every day's key at once (one git call at most)
     days: list[tuple[str, int, str]] = []
     written: set[str] = set()
     changed = []
     for path, listed, url in todo:
-        n = cache.unchanged(path, listed, out)
+        n = known[path] if path in known else cache.unchanged(path, listed, out)
         if n is None:
             changed.append((path, listed, url))
             continue
