@@ -31,10 +31,12 @@ announcement days at M papers a day, builds each once with Pelican, then measure
           (the presets: devtools-frontend front_end/core/sdk/NetworkManager.ts, Slow4GConditions
           and Fast4GConditions, whose latency multipliers align them with Lighthouse's
           devtools-throttling presets); then a word typed into the box (one input event, as a paste): the time until
-          the first result link appears (the search page's debounce, 150 ms, included; with
+          the first result link appears (the search page's debounce included; with
           --type-ms N a letter every N ms, timed from the last one), for a common and a rare
           word, and the bytes and requests under /pagefind/ as the server counted them (worker
-          fetches included); no browser cache
+          fetches included); no browser cache. "whole list": until the result count shows (the
+          search page shows the newest period's results first, then the whole archive's list
+          with its count; Pagefind's UI showed both at once)
 
   --browser-only   only the browser timing, over archives a --keep run left (days<N>/ours/output
           and its kept indexes: old-pagefind, pagefind-year, pagefind-tiered), with the theme's

@@ -362,7 +362,7 @@ export function start(el, cfg) {
           if (token === seq) status.textContent = t("Could not load: %(error)s", { error: err && err.message ? err.message : String(err) });
         });
       }, now ? 0 : DEBOUNCE_MS);
-    });
+    }, () => {});  // a failed start-up is on the status line already
   }
 
   more.addEventListener("click", () => {
