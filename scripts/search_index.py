@@ -571,7 +571,7 @@ def assign(pages: list[Page], scheme: str, max_records: int = 0) -> dict[str, li
 def split(period: str, group: list[Page], max_records: int) -> dict[str, list[Page]]:
     """A period's records as bundles of at most `max_records` each, so that Pagefind's memory for
     a bundle is bounded whatever the density (issue 11): a period over the limit is cut at month
-    boundaries into the fewest runs of whole months that each fit, as even as they can be
+    boundaries into few runs of whole months that each fit, as even as they can be
     ("2023" as "2023-01-to-06" and "2023-07-to-12"); a month that alone is over it is cut the
     same way at day boundaries ("2024-11-01-to-14", "2024-11-15-to-29"). A single day over the
     limit stays one bundle (logged). The parts are a function of the period's own records only,
@@ -608,11 +608,12 @@ def split(period: str, group: list[Page], max_records: int) -> dict[str, list[Pa
 
 
 def partition(units: list[list[Page]], limit: int) -> list[list[Page]]:
-    """Consecutive units (months or days, in order) joined into the fewest runs whose records are
-    at most `limit` each (a unit alone over it is a run of its own), as even as they can be: with k
-    runs, a unit goes to the run its middle record falls in at an even share of the total."""
+    """Consecutive units (months or days, in order) joined into runs of at most `limit` records
+    each (a unit alone over it is a run of its own), few and even: with k runs (first the fewest
+    the total allows, then one more until each fits), a unit goes to the run its middle record
+    falls in at an even share of the total."""
     total = sum(map(len, units))
-    k = max(1, -(-total // limit))
+    k = min(max(1, -(-total // limit)), len(units))  # (never more runs than units)
     while True:
         runs: list[list[Page]] = [[] for _ in range(k)]
         runs_units = [0] * k

@@ -22,7 +22,9 @@ cold index, and that nothing stale is left.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+import logging
 import os
 import random
 import shutil
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import date, timedelta
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -745,3 +748,48 @@ def test_the_indexed_digest_of_hostile_markup() -> None:
     for data in (b"", b"   ", b"\xff\xfe<html>", b"\x00" * 100, b"<html><body>" + b"<b>" * 100000):
         assert isinstance(digest(data), str)
     assert digest(b"\xff<p>a</p>") != digest(b"\xfe<p>a</p>")
+
+
+def test_parts_of_a_period_stay_within_max_records_whatever_the_density() -> None:
+    """split() over random densities (0 to 400 records a day, a closed year and a newest month):
+    every record lands in exactly one part; a part holds at most max_records unless it is one
+    day; parts never overlap in time and periods.json's order is newest first; a new day changes
+    no part of the closed year. Pure (no Pagefind)."""
+    si = _import_search_index()
+    log = logging.getLogger("search_index")
+    level = log.level
+    log.setLevel(logging.ERROR)  # (each day over the limit is logged)
+    try:
+        rng = random.Random(7)
+        for trial in range(16):
+            limit = rng.choice([1, 17, 300, 3541])
+            pages, n = [], 0
+            when = date(2023, 1, 2)
+            while when <= date(2024, 2, 9):
+                if when.weekday() < 5:
+                    per_day = rng.choice([0, 3, 17, 50, 400]) if trial % 2 else rng.randint(0, 60)
+                    iso = when.isoformat()
+                    pages += [si.Page(f"papers/p{n + i}/index.html", "h", iso[:7], f"{iso}.html", iso)
+                              for i in range(per_day)]
+                    n += per_day
+                when += timedelta(days=1)
+            groups = si.assign(pages, "tiered", limit)
+            held = [p.rel for g in groups.values() for p in g]
+            assert sorted(held) == sorted(p.rel for p in pages) and len(set(held)) == len(held)
+            spans = []
+            for name, group in groups.items():
+                dates = sorted(p.date for p in group)
+                assert len(group) <= limit or dates[0] == dates[-1], (name, len(group), limit)
+                assert si.PERIOD.fullmatch(name) and all(p.date.startswith(name[:4]) for p in group), name
+                spans.append((dates[0], dates[-1], name))
+            assert si.newest_first(list(groups)) == [name for _, _, name in sorted(spans, reverse=True)]
+            spans.sort()
+            assert all(a[1] < b[0] for a, b in itertools.pairwise(spans)), spans
+            # a new day (of the newest month): the closed year's parts stay as they were
+            extra = [si.Page(f"papers/new{i}/index.html", "h", "2024-02", "2024-02-12.html", "2024-02-12")
+                     for i in range(rng.randint(1, 2000))]
+            again = si.assign(pages + extra, "tiered", limit)
+            closed = {k: [p.rel for p in v] for k, v in groups.items() if k.startswith("2023")}
+            assert closed == {k: [p.rel for p in v] for k, v in again.items() if k.startswith("2023")}
+    finally:
+        log.setLevel(level)
