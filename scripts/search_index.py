@@ -22,7 +22,7 @@ the same on any day):
 
 A period of more records than --max-records (default: as many as one Pagefind process indexes
 within --memory-mb, ~3,500 at 450 MB; a closed year at real listing density holds ~4,400, and
-Pagefind took 509 MB for it) is indexed as parts: the fewest runs of whole months that fit,
+Pagefind took 509 MB for it) is indexed as parts: few runs of whole months that each fit,
 as even as they can be ("2023-01-to-06", "2023-07-to-12"), and a month that alone is over it as
 runs of days ("2024-11-01-to-14"). The parts follow from the period's own records, so a closed
 year keeps its parts, and Pagefind's peak memory is bounded whatever the density.
