@@ -404,15 +404,20 @@ def test_a_daily_build_makes_only_the_bib_files_that_changed(site: Path, tmp_pat
     assert len(before) >= 6  # the days' and the topics'
     shutil.copy(site / f"{LATE_DAY}.json", late)
 
+    counts: list[int] = []
+
     def build() -> int:
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="arxiv_digest.site.bibtex"):
             build_site(site, output)
         line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("BibTeX"))
-        return [int(w.strip(",")) for w in line.split() if w.strip(",").isdigit()][1]
+        counts[:] = [int(w.strip(",;")) for w in line.split() if w.strip(",;").isdigit()]
+        return counts[1]
 
     try:
         made = build()
+        # the topics' .bib files made again: only the new day's papers' entries made anew
+        assert 0 < counts[2] < counts[3], counts
         after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in output.rglob("*.bib")}
         changed = {p for p in after if before.get(p, (None,))[0] != after[p][0]}
         new_day = next(p for p in after if LATE_DAY in p.name)
@@ -427,6 +432,14 @@ def test_a_daily_build_makes_only_the_bib_files_that_changed(site: Path, tmp_pat
         assert build() == 2
         assert old_day.read_bytes() == after[old_day][0]
         assert build() == 0
+        from arxiv_digest.site.bibtex import ENTRIES
+        entries = site / "content" / "digests" / ENTRIES
+        assert entries.is_file()
+        entries.write_text('{"format": 1, "entries": [', encoding="utf-8")  # damaged: ignored
+        for p in after:
+            p.unlink()
+        build()
+        assert counts[3] == 0  # every entry made again
         assert_identical(output, cold_build(site, tmp_path / "cold"))
     finally:
         late.unlink(missing_ok=True)

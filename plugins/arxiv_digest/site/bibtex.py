@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -13,13 +14,68 @@ from typing import Any
 
 from pelican.generators import Generator
 
-from ..core.store import write_if_changed
+from ..core.store import replace_file, write_if_changed
 from .archive import day_articles
 from .cite import bibtex_entry, bibtex_file
 from .render import digest_settings
 from .writer import SkipWriter
 
 logger = logging.getLogger(__name__)
+
+
+ENTRIES = ".cache/pages/bib.entries"  # under the data folder; JSON, not .json (a day file)
+ENTRIES_FORMAT = 1
+
+
+class Entries:
+    """cite.bibtex_entry's text of each paper kept between builds, by its view's cache key and
+    date (the key is a function of the paper's stored record and the build's fingerprint, so the
+    text is too): a topic's .bib holds all of its papers, and a daily build adds a few of them,
+    so the others' entries are read, not made again. Only entries of this build are kept; the
+    file is disposable (a broken one is ignored, one that cannot be written a debug line)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.old: dict[str, str] = {}
+        self.used: dict[str, str] = {}
+        self.made = 0
+        if path is None:
+            return
+        try:
+            data = json.loads(path.read_bytes())
+            if isinstance(data, dict) and data.get("format") == ENTRIES_FORMAT:
+                entries = data.get("entries")
+                if isinstance(entries, dict):
+                    self.old = {k: v for k, v in entries.items() if isinstance(v, str)}
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, RecursionError) as e:
+            logger.debug("%s: unreadable, ignored (%s)", path, e)
+
+    def entry(self, view: Any, paper: Any, date: dt.date) -> str:
+        """The paper's entry (view: its PaperView, whose cache_key names it; none: made)."""
+        key = getattr(view, "cache_key", "")
+        if not key or self.path is None:
+            return bibtex_entry(paper, date)
+        key = f"{date.isoformat()} {key}"
+        text = self.used.get(key)
+        if text is None:
+            text = self.old.get(key)
+            if text is None:
+                text = bibtex_entry(paper, date)
+                self.made += 1
+            self.used[key] = text
+        return text
+
+    def save(self) -> None:
+        """Keep this build's entries when they differ from those read."""
+        if self.path is None or (self.used.keys() == self.old.keys()):
+            return
+        try:
+            replace_file(self.path, json.dumps({"format": ENTRIES_FORMAT, "entries": self.used},
+                                               separators=(",", ":")).encode("utf-8"))
+        except OSError as e:
+            logger.debug("%s: not written (%s)", self.path, e)
 
 
 class BibGenerator(Generator):  # type: ignore[misc]
@@ -46,6 +102,8 @@ class BibGenerator(Generator):  # type: ignore[misc]
         ds = digest_settings(self.settings)
         site = str(self.settings.get("SITENAME", ""))
         n = made = 0
+        entries = Entries(ds.data_dir / ENTRIES if isinstance(writer, SkipWriter) and writer.on
+                          else None)
         if ds.day_bib:
             for a in day_articles(self.context.get("articles", [])):
                 day = a.day
@@ -55,17 +113,20 @@ class BibGenerator(Generator):  # type: ignore[misc]
                 made += self._write(writer, ds.day_bib.format(date=day.date.isoformat()),
                                     _key("day", day.date.isoformat(), *(v.cache_key for v in views)),
                                     functools.partial(
-                    _day_text, views, day.date, f"{site}: the papers listed on {day.date.isoformat()}"))
+                    _day_text, entries, views, day.date,
+                    f"{site}: the papers listed on {day.date.isoformat()}"))
                 n += 1
         for topic in self.context.get("digest_topics", ()):
             path = self.topic_bibs.get(topic.name)
             if path:
                 key = _key("topic", topic.name, *(tp.view.cache_key for tp in topic.papers))
                 made += self._write(writer, path, key, functools.partial(
-                    _topic_text, topic.papers, f"{site}: papers on {topic.name}, newest first"))
+                    _topic_text, entries, topic.papers, f"{site}: papers on {topic.name}, newest first"))
                 n += 1
-        logger.info("BibTeX files: %d, %d made anew (the others unchanged since the last build)",
-                    n, made)
+        entries.save()
+        logger.info("BibTeX files: %d, %d made anew (the others unchanged since the last build); "
+                    "%d entries made, %d kept from the last build", n, made, entries.made,
+                    len(entries.used) - entries.made)
 
 
 def _key(*parts: str) -> str:
@@ -76,9 +137,9 @@ def _key(*parts: str) -> str:
     return "\0".join(parts)
 
 
-def _day_text(views: Iterable[Any], date: dt.date, title: str) -> str:
-    return bibtex_file((bibtex_entry(v.paper, date) for v in views), title)
+def _day_text(entries: Entries, views: Iterable[Any], date: dt.date, title: str) -> str:
+    return bibtex_file((entries.entry(v, v.paper, date) for v in views), title)
 
 
-def _topic_text(papers: Iterable[Any], title: str) -> str:
-    return bibtex_file((bibtex_entry(tp.paper, tp.date) for tp in papers), title)
+def _topic_text(entries: Entries, papers: Iterable[Any], title: str) -> str:
+    return bibtex_file((entries.entry(tp.view, tp.paper, tp.date) for tp in papers), title)
