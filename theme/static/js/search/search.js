@@ -11,8 +11,8 @@
      second worker: one busy with the whole archive does not hold it up): a small index, so its
      results (the newest period's best matches) show first, while the older bundles are still
      being searched; the whole list then takes their place.
-   Typing preloads the words' index chunks at once (Pagefind's preload); the search itself runs
-   after a short pause. A result shows as soon as its own fragment has loaded (in order), and
+   Typing preloads the words' index chunks at once (Pagefind's preload); the newest bundle is
+   searched after a short pause, the whole archive after a longer one and one search at a time. A result shows as soon as its own fragment has loaded (in order), and
    only the first page of results loads fragments.
 
    Listing records (search_index.py --records listings): periods.json names the records that a
@@ -27,7 +27,9 @@
    tests and stylesheet know. */
 
 const PAGE = 10;  // results a page ("Load more results" adds as many)
-const DEBOUNCE_MS = 100;  // the pause after the last key before the search runs (preload starts at once)
+// the pause after the last key before a search runs (the words' chunks start loading at once):
+const QUICK_MS = 80;  // the newest bundle alone (cheap)
+const WHOLE_MS = 250;  // every bundle (the costly one: not for every prefix typed)
 const HIDDEN_FILTER_LIMIT = 60;  // superseded matches whose filters are loaded to correct the counts
 const FILTERS = ["topic", "category", "source", "year", "month"];  // the index's filters, in order
 const LABELS = { topic: "Topic", category: "Category", source: "Source", year: "Year", month: "Month" };
@@ -147,6 +149,7 @@ export function start(el, cfg) {
   const openedBlocks = new Set();  // filter groups the reader opened (kept open across searches)
   let seq = 0;  // the newest query; older answers are dropped
   let timer = null;
+  let wholeTimer = null;
   let candidates = [];  // the final list's results, in order, superseded ones left out by id
   let next = 0;  // the next candidate to show
   let term = "";
@@ -323,8 +326,27 @@ export function start(el, cfg) {
     });
   }
 
+  /* The whole archive's search, one at a time in its worker: a search asked for while one runs
+     waits, and only the newest one waiting runs after it (a stale one is never started). */
+  let wholeBusy = false;
+  let wholeNext = null;
+  function searchWhole(job) {
+    if (wholeBusy) {
+      wholeNext = job;
+      return;
+    }
+    wholeBusy = true;
+    job().then(null, () => {}).then(() => {
+      wholeBusy = false;
+      const queued = wholeNext;
+      wholeNext = null;
+      if (queued) searchWhole(queued);
+    });
+  }
+
   function run(now) {
     clearTimeout(timer);
+    clearTimeout(wholeTimer);
     const value = box.value.trim();
     if (!value && !anyChosen()) {
       term = "";
@@ -336,11 +358,12 @@ export function start(el, cfg) {
     const q = value || null;  // no words: the filters alone
     ready().then((eng) => {
       if (token !== seq) return;
-      // the words' index chunks start loading now, in every bundle; the search waits for a pause
+      // the words' index chunks start loading now, in every bundle; the searches wait for a pause
       if (q !== null) {
         eng.pf.preload(q, { filters }).catch(() => {});
         if (eng.quick) eng.quick.preload(q, { filters }).catch(() => {});
       }
+      let done = false;
       timer = setTimeout(() => {
         if (token !== seq) return;
         term = value;
@@ -348,20 +371,24 @@ export function start(el, cfg) {
         const url = new URL(location.href);
         if (value) url.searchParams.set("q", value); else url.searchParams.delete("q");
         history.replaceState(history.state, "", url.pathname + url.search + url.hash);
-        let done = false;
-        const whole = eng.pf.search(q, { filters });
         if (eng.quick) {
           eng.quick.search(q, { filters }).then((res) => {
             if (token === seq && !done) return showQuick(token, res, () => done);
           }).catch(() => {});
         }
+      }, now ? 0 : QUICK_MS);
+      // the whole archive after a longer pause: typing a word runs it once, not for every prefix
+      wholeTimer = setTimeout(() => searchWhole(() => {
+        if (token !== seq) return Promise.resolve();
+        const whole = eng.pf.search(q, { filters });
         whole.then((res) => {
           done = true;
           if (token === seq) return showAll(token, eng, res);
         }).catch((err) => {
           if (token === seq) status.textContent = t("Could not load: %(error)s", { error: err && err.message ? err.message : String(err) });
         });
-      }, now ? 0 : DEBOUNCE_MS);
+        return whole;
+      }), now ? 0 : eng.quick ? WHOLE_MS : QUICK_MS);
     }, () => {});  // a failed start-up is on the status line already
   }
 
