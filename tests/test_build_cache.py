@@ -1007,3 +1007,26 @@ def test_a_day_edited_after_its_links_were_written_back_is_read(stamped: Path, t
     assert "&lt;script&gt;alert(&#34;r&#34;)" in text and "<script>alert(" not in text
     assert "<img src=x" not in text
     assert_identical(output, cold_build(stamped, tmp_path / "cold"))
+
+
+def test_the_heap_is_frozen_while_pages_are_written_and_thawed_after(site: Path,
+                                                                      tmp_path: Path) -> None:
+    """Once the days are read, the build moves its heap into the GC's permanent generation
+    (site/plugin.py freeze_heap) and hands it back when the build ends (unfreeze_heap): a
+    long-lived `pelican -r` keeps nothing frozen between builds."""
+    import gc
+
+    from pelican import signals
+
+    frozen: list[int] = []
+
+    def writing(*_: Any, **__: Any) -> None:
+        frozen.append(gc.get_freeze_count())
+
+    signals.all_generators_finalized.connect(writing)
+    try:
+        build_site(site, tmp_path / "out")
+    finally:
+        signals.all_generators_finalized.disconnect(writing)
+    assert frozen and frozen[0] > 10_000
+    assert gc.get_freeze_count() == 0
