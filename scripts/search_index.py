@@ -52,7 +52,9 @@ publish build that empties output/ and which the daily workflow keeps, and are p
 output/pagefind/<period>/ (hard links) with:
 
   output/pagefind/periods.json   the periods, newest first (the search page merges them in order)
-  output/pagefind/pagefind-ui.js, pagefind-ui.css   Pagefind's UI, once
+
+(the search page shows results with its own list on Pagefind's JS API, theme/static/js/search/
+search.js, so Pagefind's UI files are not published; an earlier layout's copies are removed)
 
 Everything else under output/pagefind/ and CACHE/ (an earlier layout's single index, a period
 that no longer has pages, such as the months of a year now closed, a half-written folder from a
@@ -109,9 +111,9 @@ PLAIN_PATH = re.compile(r"(?!\.\.?(?:/|$))[A-Za-z0-9_.-]+(?:/(?!\.\.?(?:/|$))[A-
 RACY_NS = 2_000_000_000  # a page written this close to the scan may change again unseen: not kept
 UNDATED = "undated"
 SCHEMES = ("tiered", "month", "year")
-UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")
-# Pagefind's other UIs and the highlighter: the site uses the default UI, published once at the
-# bundle folder's root, so the period bundles drop these copies.
+UI_FILES = ("pagefind-ui.js", "pagefind-ui.css")  # an earlier layout published these: removed
+# Pagefind's UIs and the highlighter: the search page uses none of them (its own list on the JS
+# API), so the period bundles drop these copies.
 UNUSED = frozenset(("pagefind-ui.js", "pagefind-ui.css", "pagefind-component-ui.js",
                     "pagefind-component-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
                     "pagefind-highlight.js"))
@@ -772,10 +774,6 @@ def index_period(cache: Path, site: Path, period: str, pages: list[Page], quiet:
         count = bundle_pages(fresh)
         if count != len(pages):  # Pagefind skips a page it finds no text in; a glob never adds one
             logger.warning("search: the %s bundle holds %d pages of %d", period, count, len(pages))
-        for name in UI_FILES:  # the UI, kept once beside the bundles (periods run side by side: atomic)
-            tmp = cache / f".{name}.{period}.tmp"
-            shutil.copy2(fresh / name, tmp)
-            os.replace(tmp, cache / name)
         for name in UNUSED:
             (fresh / name).unlink(missing_ok=True)
         old = cache / f".old-{period}"
@@ -911,27 +909,13 @@ def index_periods(cache: Path, site: Path, todo: list[tuple[str, list[Page]]], q
     return worst
 
 
-def ui_files(cache: Path) -> None:
-    """Pagefind's UI files in CACHE/ (copied there by every indexing run; else written once now)."""
-    if all((cache / name).is_file() for name in UI_FILES):
-        return
-    with tempfile.TemporaryDirectory(prefix="pagefind-ui-") as tmp:
-        (Path(tmp) / "index.html").write_text('<html lang="en"><body><p>ui</p></body></html>')
-        proc = subprocess.run([*pagefind_cmd(), "--site", tmp, "--silent"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        if proc.returncode:
-            raise SearchIndexError(f"pagefind failed writing its UI files (exit {proc.returncode})")
-        for name in UI_FILES:
-            shutil.copy2(Path(tmp) / BUNDLE / name, cache / name)
-
-
 def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str],
             extra: dict[str, object] | None = None) -> None:
-    """output/pagefind/: the periods' bundles (hard links), periods.json (with `extra`), the UI;
-    nothing else."""
+    """output/pagefind/: the periods' bundles (hard links) and periods.json (with `extra`); nothing
+    else."""
     out = site / BUNDLE
     out.mkdir(exist_ok=True)
-    wanted = set(periods) | {PERIODS, *UI_FILES}
+    wanted = set(periods) | {PERIODS}
     for entry in sorted(out.iterdir()):
         if entry.name not in wanted:
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
@@ -945,9 +929,6 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
-    for name in UI_FILES:
-        if not (out / name).is_file() or (out / name).read_bytes() != (cache / name).read_bytes():
-            shutil.copy2(cache / name, out / name)
     write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods, **(extra or {})})
 
 
@@ -1037,7 +1018,8 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         kept = {k: v for k, v in done.items() if k in groups}
         if read_state(cache) != kept:
             write_json(cache / STATE, {"format": FORMAT, "periods": kept})
-    ui_files(cache)
+    for name in UI_FILES:  # an earlier layout's copies of Pagefind's UI
+        (cache / name).unlink(missing_ok=True)
     extra: dict[str, object] = {}
     if records == "listings":
         kept_ids = read_ids(cache)

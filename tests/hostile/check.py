@@ -14,7 +14,7 @@ URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poste
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 FORBIDDEN = {"base", "iframe", "frame", "frameset", "object", "embed", "applet", "img"}
 # The theme's own external scripts (KaTeX is added at run time, never in the built HTML).
-OWN_SCRIPTS = ("/theme/js/site.js", "/pagefind/pagefind-ui.js", "/theme/js/atlas.js", "/theme/js/radar.js")
+OWN_SCRIPTS = ("/theme/js/site.js", "/theme/js/atlas.js", "/theme/js/radar.js")
 # Raw text that only a payload that escaped escaping can produce.
 RAW = ("<script>alert", "<img src=x", "<svg onload", "<base href", "<meta http-equiv=\"refresh\"",
        "<iframe src=\"javascript", "<details open ontoggle", "<a href=\"javascript", "<a href=\"data:",

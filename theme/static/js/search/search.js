@@ -64,12 +64,12 @@ export function excerptNodes(excerpt) {
   return out;
 }
 
-/* A result's URL as a link may carry it: a path on this site or an http(s) URL, else null. */
+/* A result's URL as a link may carry it: a page of this site (Pagefind indexes only ours), else null. */
 function safeUrl(url) {
   if (typeof url !== "string" || !url) return null;
   try {
     const u = new URL(url, location.href);
-    return u.protocol === "http:" || u.protocol === "https:" ? url : null;
+    return u.origin === location.origin ? url : null;
   } catch (_) {
     return null;
   }
