@@ -175,3 +175,48 @@ def test_backlinked_days_are_keyed_without_a_parse_and_broken_ones_fail(tmp_path
         with pytest.raises(StoreError, match=re.escape(f"{path}: cannot be indexed for the radar: {path}: ")):
             radar.write_days(data_dir, [t for t in todo if t[0] in (path, paths[2])], out, processes)
     assert parsed[-2:] == paths[:2]  # parsed, so store.parse named what is wrong
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_days_an_update_only_linked_back_are_not_read(tmp_path: Path, processes: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later day's update writes version links back into a real 513-paper day (the real
+    enrich/backlinks.link_back, which records the step in core/relinks.py): the radar keeps that
+    day's entry without reading its file at all (no json.loads, no parse), the output as it was and
+    as a cold build writes it. A day whose links were edited by hand (no recorded step) is read."""
+    from dataclasses import replace
+
+    from arxiv_digest.core import relinks
+    from arxiv_digest.core.models import VersionRef
+    from arxiv_digest.enrich.backlinks import link_back
+
+    data_dir, out = tmp_path / "digests", tmp_path / "out" / "radar"
+    paths = [_day(data_dir, real(), d) for d in ("2024-11-26", "2024-11-27", "2024-11-28")]
+    todo = [(p, ["2411.18077"], f"{p.stem}/") for p in paths]
+    assert radar.write_days(data_dir, todo, out, processes) == (0, 3)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    day = load(paths[0])
+    later = replace(day, date="2024-12-02", papers=tuple(
+        replace(p, version=p.version + 1, versions=(VersionRef("2024-11-26", p.version),))
+        for p in day.papers[:40]))
+    assert link_back(data_dir, later, 5.0) == 1
+    assert relinks.steps(data_dir, "2024-11-26")
+    for path in paths[1:]:  # by hand: no recorded step
+        d = json.loads(path.read_text(encoding="utf-8"))
+        d["papers"][0]["related"] = [{"date": "2024-12-02", "id": "2412.00001"}]
+        path.write_text(json.dumps(d, indent=1), encoding="utf-8")
+    read: list[bytes] = []
+    plain = radar.json_or_none
+
+    def recording(raw: bytes) -> Any:
+        read.append(raw)
+        return plain(raw)
+
+    monkeypatch.setattr(radar, "json_or_none", recording)  # as it is, its calls recorded (inline: processes 1)
+    assert radar.write_days(data_dir, todo, out, processes) == (0, 0)
+    if processes == 1:
+        assert sorted(read) == sorted(p.read_bytes() for p in paths[1:])  # not the linked-back day
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    cold = tmp_path / "cold"
+    radar.write_days(data_dir, todo, cold, 1)
+    assert {p.name: p.read_bytes() for p in cold.iterdir()} == before

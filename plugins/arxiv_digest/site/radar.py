@@ -73,6 +73,7 @@ from typing import Any
 
 from pelican.generators import Generator
 
+from ..core import relinks
 from ..core.errors import StoreError
 from ..core.filekeys import FileKeys, file_key
 from ..core.models import Digest, Paper
@@ -730,6 +731,7 @@ class DayFiles:
     """
 
     def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
         self.root = data_dir / CACHE_DIR
         self.dir = self.root / fingerprint()
         self.built = 0  # days computed (not read from the cache) by this object
@@ -862,6 +864,17 @@ class DayFiles:
         self._key_days.add(day)
         self._inputs[day] = [key, inputs]
 
+    def _carried(self, day: str, key: str) -> bool:
+        """Whether the day file with this key is one a later update only wrote related or version
+        links into (core/relinks.py recorded the step from a version with an entry): the radar reads
+        neither, so that version's input key stands for this one, kept without reading the file."""
+        for old, _ids in relinks.earlier(self.data_dir, day, key):
+            inputs = self._input_of(day, old)
+            if inputs is not None and self._entry(day, inputs).is_file():
+                self.put(day, key, (inputs, None))
+                return True
+        return False
+
     def fill(self, days: Sequence[tuple[Path, Sequence[str]]], processes: int) -> int:
         """Key the days whose file key has no entry in parallel (one process per CPU, as the
         build cache does: _known_inputs, else store.parse) and compute those whose input key has
@@ -871,6 +884,7 @@ class DayFiles:
             self._listed[day] = _listed_hash(ids)
         missing = [path for path, _ in days if not self.has(path.stem, self.key_of(path))]
         self._with_entry()  # listed once, before the workers fork
+        missing = [path for path in missing if not self._carried(path.stem, self.key_of(path))]
 
         def make(path: Path, raw: bytes) -> tuple[str, DayIndex | None]:
             known, entry = self._known_inputs(path.stem, raw)
