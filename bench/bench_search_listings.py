@@ -20,8 +20,8 @@ month; ../shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml), counted before
 in another period than the newer one is hidden for good) and now (a closed year leaves out what
 the next closed year lists again).
 
-Run (the source is any built archive's output/ with day pages; 1,000 generated days by default):
-    .venv/bin/python bench/bench_search_listings.py [--source OUT] [--per-day 17 50] [--days 265]
+Run (the source is any built archive's output/ with day pages, e.g. 1,000 generated days):
+    .venv/bin/python bench/bench_search_listings.py --source OUT [--per-day 17 50] [--days 265]
     .venv/bin/python bench/bench_search_listings.py --hidden [--relisted 5]
 """
 
@@ -42,7 +42,11 @@ from pathlib import Path
 import lxml.html
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = Path("/tmp/h4/s19/bench/days1000/ours/output")
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "plugins"))
+
+from bench_archive import LAUNCHER  # noqa: E402 (the small launcher whose child's rusage is measured)
+
 INDEXED = re.compile(r"search: indexed (\S+) \((\d+) pages\) in ([\d.]+) s, peak (\d+) MB")
 AT_ONCE = re.compile(r"at most (\d+) MB of Pagefind at once")
 PAPER_HREF = re.compile(rb'href="/papers/[^"/]+/"')
@@ -100,14 +104,6 @@ def make_site(site: Path, cards: list[bytes], per_day: int, days: int) -> int:
     return n
 
 
-LAUNCHER = """\
-import os, subprocess, sys
-proc = subprocess.Popen(sys.argv[2:])
-_, status, usage = os.wait4(proc.pid, 0)
-with open(sys.argv[1], "w") as f:
-    f.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
 
 
 def index(site: Path, cache: Path, extra: list[str]) -> tuple[float, float, float, str]:
@@ -169,7 +165,9 @@ def hidden_model(relisted: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Measure each density with the split by record count and without it, side by side."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", type=Path, default=SOURCE, help="a built archive's output/ (its day pages' cards)")
+    ap.add_argument("--source", type=Path, default=None,
+                    help="a built archive's output/ (its day pages' cards), e.g. bench_archive.py --keep DIR's "
+                         "DIR/days1000/ours/output")
     ap.add_argument("--per-day", type=int, nargs="+", default=[17, 50], help="listed papers a day")
     ap.add_argument("--days", type=int, default=255, help="announcement days from 2023-01-02 (255: 2023 closed)")
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temp dir, removed)")
@@ -181,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.hidden:
         hidden_model(args.relisted)
         return
+    if args.source is None:
+        ap.error("--source OUT is needed: a built archive's output/ with day pages")
     cards = harvest(args.source)
     if not cards:
         raise SystemExit(f"no listed cards in {args.source}")

@@ -234,7 +234,7 @@ def bundles_hold_their_pages(out: Path) -> None:
     listed = listing_months(out)
     names = periods(out)
     newest = max(months.values())
-    search_index = _import_search_index()
+    search_index = import_search_index()
     held = {name: {rel for m, rels in listed.items() if search_index.period_of(m, newest) == name
                    for rel in rels} for name in names}
     for name in names:  # a closed year leaves out what the next closed year lists again
@@ -645,7 +645,8 @@ def test_a_failing_pagefind_is_one_line_and_keeps_what_was_done(two_years: tuple
     bundles_hold_their_pages(out)
 
 
-def _import_search_index() -> Any:
+def import_search_index() -> Any:
+    """scripts/search_index.py as a module (its pure functions)."""
     sys.path.insert(0, str(SCRIPT.parent))
     try:
         import search_index
@@ -716,7 +717,7 @@ def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
 
 def test_the_indexed_digest_of_hostile_markup() -> None:
     """What Pagefind indexes is hashed and nothing else, on markup no template would write."""
-    digest = _import_search_index().indexed_digest
+    digest = import_search_index().indexed_digest
 
     def page(body: str, ignored: str = "", head: str = "") -> bytes:
         return (f'<!doctype html><html lang="en"><head><title>T</title>{head}</head><body><nav>menu</nav>'
@@ -755,7 +756,7 @@ def test_parts_of_a_period_stay_within_max_records_whatever_the_density() -> Non
     every record lands in exactly one part; a part holds at most max_records unless it is one
     day; parts never overlap in time and periods.json's order is newest first; a new day changes
     no part of the closed year. Pure (no Pagefind)."""
-    si = _import_search_index()
+    si = import_search_index()
     log = logging.getLogger("search_index")
     level = log.level
     log.setLevel(logging.ERROR)  # (each day over the limit is logged)

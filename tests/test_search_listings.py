@@ -27,7 +27,6 @@ import gzip
 import json
 import re
 import shutil
-import sys
 import threading
 from datetime import date, timedelta
 from http.server import ThreadingHTTPServer
@@ -39,7 +38,7 @@ import pytest
 import test_xss
 from conftest import build_site
 from test_browser import Reader, _QuietHandler, search_results
-from test_search import OLD_DAY, SCRIPT, add_day, periods, reindex, tree, two_year_site
+from test_search import OLD_DAY, add_day, import_search_index, periods, reindex, tree, two_year_site
 from test_xss import PAYLOADS, cbor_strings
 
 pytestmark = pytest.mark.browser
@@ -218,20 +217,11 @@ def test_hostile_text_stays_text_in_listing_records(hostile_site: dict[str, Any]
     assert len(differ) <= max(1, len(by_page) // 100), differ[:10]
 
 
-def _search_index() -> Any:
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        import search_index
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
-    return search_index
-
-
 def test_a_day_page_is_read_by_its_data_date(relisted: dict[str, Any]) -> None:
     """The real 513-paper day page: its date is its article.day's data-date (any URL pattern
     works); without a valid one it lists nothing (no fallback to the URL's path), and a page whose
     data-url is not its own (the front page) lists nothing."""
-    si = _search_index()
+    si = import_search_index()
     data = (relisted["out"] / "2024" / "11" / "28" / "index.html").read_bytes()
     assert b'<article class="day" data-url="/2024/11/28/" data-date="2024-11-28">' in data
     iso, found = si.listing_records(data, "2024/11/28/index.html")
