@@ -645,6 +645,13 @@ def test_a_failing_pagefind_is_one_line_and_keeps_what_was_done(two_years: tuple
     bundles_hold_their_pages(out)
 
 
+def add_to_abstract(page: Path, text: bytes) -> None:
+    """Append text to a built paper page's abstract, in place."""
+    data = page.read_bytes()
+    i = data.index(b"</p></section>", data.index(b'class="abstract"'))
+    page.write_bytes(data[:i] + text + data[i:])
+
+
 def import_search_index() -> Any:
     """scripts/search_index.py as a module (its pure functions)."""
     sys.path.insert(0, str(SCRIPT.parent))
@@ -674,10 +681,7 @@ def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
     shutil.copytree(src_cache, cache)
     old = sorted(rel for rel, year in paper_pages(out).items() if year == "2023")
     listing_bundle = tree(out / "pagefind" / "2023")
-    page = out / old[5]
-    data = page.read_bytes()
-    i = data.index(b"</p></section>", data.index(b'class="abstract"'))
-    page.write_bytes(data[:i] + b" A sentence only the paper page has." + data[i:])
+    add_to_abstract(out / old[5], b" A sentence only the paper page has.")
     code, log = reindex(out, cache)
     assert code == 0 and "re-indexed none;" in log, log
     assert tree(out / "pagefind" / "2023") == listing_bundle
@@ -700,10 +704,7 @@ def test_a_listing_line_on_an_old_page_does_not_reindex_its_period(
     assert code == 0 and "re-indexed none;" in log, log
     assert (_stamps(out / "pagefind" / "2023"), _stamps(cache / "2023")) == before
     # the abstract changed: re-indexed
-    page = out / old[2]
-    data = page.read_bytes()
-    i = data.index(b"</p></section>", data.index(b'class="abstract"'))
-    page.write_bytes(data[:i] + b" An added sentence." + data[i:])
+    add_to_abstract(out / old[2], b" An added sentence.")
     code, log = reindex_pages(out, cache)
     assert code == 0 and "re-indexed 2023;" in log, log
     # a filter inside an ignored element (Pagefind still takes it): re-indexed
