@@ -216,9 +216,13 @@ def test_the_arrow_keys_move_between_the_box_and_the_results(
         page = r.goto("/search/")
         box = page.locator(".pagefind-ui__search-input")
         box.wait_for()
-        assert page.evaluate("() => document.activeElement.classList.contains('pagefind-ui__search-input')")
+        page.wait_for_function(  # the page focuses the box once its list is set up
+            "() => document.activeElement.classList.contains('pagefind-ui__search-input')", timeout=20000)
         box.fill("model")
         page.wait_for_function(COUNTED, timeout=20000)
+        # a result shows once its fragment has loaded: wait for the first page's ten
+        page.wait_for_function("() => document.querySelectorAll('a.pagefind-ui__result-link').length >= 10",
+                               timeout=20000)
         links = search_results(page).locator("a.pagefind-ui__result-link")
         assert links.count() == 10
 
