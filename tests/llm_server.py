@@ -62,6 +62,9 @@ def echo_verdicts(user: str) -> list[dict[str, Any]]:
     return out
 
 
+HOLD_MAX = 240.0  # the longest a Fault.until holds an answer (a test that never sets it still ends)
+
+
 @dataclass
 class Fault:
     """One answer instead of the deterministic one."""
@@ -69,6 +72,7 @@ class Fault:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    until: threading.Event | None = None  # also hold the answer until this is set (a race made certain)
     content: str | None = None  # the assistant message text (e.g. malformed JSON)
     echo_auth: bool = False  # put the request's Authorization header in the answer
     finish_reason: str = "stop"  # "length": the reply ran into max_tokens (weak local models)
@@ -226,16 +230,20 @@ class LLMServer:
                     self._slot_cond.notify_all()
                 return False
 
-    def _generate(self, handler: BaseHTTPRequestHandler, delay: float) -> bool:
-        """Wait for a slot, then 'generate' for delay seconds; False if the client hung up."""
+    def _generate(self, handler: BaseHTTPRequestHandler, delay: float,
+                  until: threading.Event | None = None) -> bool:
+        """Wait for a slot, then 'generate' for delay seconds (and until `until` is set, at most
+        HOLD_MAX s); False if the client hung up."""
         if self.slots is not None and not self._take_slot(handler):
             return False
         try:
             end = time.monotonic() + delay
-            while time.monotonic() < end:
+            held = time.monotonic() + HOLD_MAX
+            while time.monotonic() < end or (until is not None and not until.is_set() and time.monotonic() < held):
                 if self._hung_up(handler):
                     return False
-                time.sleep(min(0.02, max(0.0, end - time.monotonic())))
+                left = end - time.monotonic()
+                time.sleep(min(0.02, left) if left > 0 else 0.02)
             return True
         finally:
             if self.slots is not None:
@@ -254,7 +262,7 @@ class LLMServer:
             return
         fault = self._take_fault(kind, key)
         delay = self.latency + fault.delay
-        if (delay or self.slots is not None) and not self._generate(handler, delay):
+        if (delay or fault.until or self.slots is not None) and not self._generate(handler, delay, fault.until):
             with self._lock:
                 self.disconnects.append(key)
             return

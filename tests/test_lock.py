@@ -3,8 +3,8 @@
 Real processes race here. `python -m arxiv_digest update` runs twice, as two subprocesses, against
 one local arXiv server serving two different feeds for the same day (the real 1,504-item feed of
 28 November 2024, split into two overlapping halves). The first run is made slow inside its
-read-modify-write (its first LLM call is answered after a delay), and the second starts only once
-the first is in there: without the lock the second would read nothing, write its half, and the
+read-modify-write (its LLM calls are held until the second run says it waits for the day), and the
+second starts only once the first is in there: without the lock the second would read nothing, write its half, and the
 first would then overwrite it with its own half (the last writer wins). With it, the second waits
 and merges into what the first stored: the day holds both halves.
 
@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ DAY = "2024-11-28"
 FEED = FIXTURES / "rss_all-archives_2024-11-28.xml"
 CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
 MODEL = "openai/gpt-4o-mini"
-SLOW = 4.0  # seconds the first run's first LLM call takes: the window the second run starts in
+WAITING = "another run is updating this day"  # what the second run logs while the first holds the day
 
 _ITEM = re.compile(rb"<item>.*?</item>", re.DOTALL)
 
@@ -97,6 +98,38 @@ def wait_for(cond, what: str, timeout: float = 120.0) -> None:  # type: ignore[n
         time.sleep(0.05)
 
 
+class Watched:
+    """A run whose stderr is read as it comes, so a test can wait for a line of it."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc, self.lines = proc, []  # type: list[str]
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def said(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def finish(self) -> tuple[int, str, str]:
+        assert self.proc.stdout is not None
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=300)
+        self._reader.join(timeout=30)
+        return self.proc.returncode, out, "".join(self.lines)
+
+
+def held_until_waiting(llm_server: LLMServer) -> threading.Event:
+    """The first run's LLM calls are answered only once the event is set: the test sets it when the
+    second run says it waits for the day (no timing window: a loaded machine cannot lose the race)."""
+    release = threading.Event()
+    llm_server.fault("*", Fault(until=release))
+    return release
+
+
 def stored(site: Path) -> dict[str, dict]:  # type: ignore[type-arg]
     data = json.loads((site / "content/digests/2024" / f"{DAY}.json").read_text(encoding="utf-8"))
     return {p["id"]: p for p in data["papers"]}
@@ -106,18 +139,20 @@ def test_two_updates_at_once_merge_instead_of_losing_papers(site: Path, arxiv_se
                                                           llm_server: LLMServer) -> None:
     a, b = ids_of(half_feed("A")), ids_of(half_feed("B"))
     assert a - b and b - a and a & b  # each run sees papers the other does not
-    llm_server.fault("*", Fault(delay=SLOW))  # the first call of run A: it holds the day meanwhile
+    release = held_until_waiting(llm_server)  # the first call of run A: it holds the day meanwhile
     first = start(site, environ(arxiv_server, "A", llm_server), "update", "--now", THU)
     wait_for(lambda: llm_server.count() >= 1, "run A to reach its summarize stage")
-    second = start(site, environ(arxiv_server, "B"), "update", "--now", THU)
+    second = Watched(start(site, environ(arxiv_server, "B"), "update", "--now", THU))
+    wait_for(lambda: second.said(WAITING) or second.proc.poll() is not None, "run B to wait for the day")
+    release.set()
     code_a, out_a, err_a = finish(first)
-    code_b, out_b, err_b = finish(second)
+    code_b, out_b, err_b = second.finish()
     assert code_a == 0, err_a[-3000:]
     assert code_b == 0, err_b[-3000:]
     papers = stored(site)
     assert set(papers) == a | b  # nothing lost: the last writer did not win
     assert f"{DAY}: {len(a)} papers stored" in out_a
-    assert "another run is updating this day; waiting up to 120 s" in err_b
+    assert f"{WAITING}; waiting up to 120 s" in err_b
     assert "merging into what it stored" in err_b
     assert f"{DAY}: {len(a | b)} papers stored" in out_b  # B merged into A's file
     # run A's paid summaries survived run B's (offline) pass over the same papers
@@ -133,17 +168,19 @@ def test_summarize_and_update_at_once_lose_nothing(site: Path, arxiv_server: Arx
     a, b = ids_of(half_feed("A")), ids_of(half_feed("B"))
     seed = start(site, environ(arxiv_server, "A"), "update", "--now", THU)  # offline summaries
     assert finish(seed)[0] == 0
-    llm_server.fault("*", Fault(delay=SLOW))
+    release = held_until_waiting(llm_server)
     first = start(site, environ(arxiv_server, "A", llm_server), "summarize", "--date", DAY)
     wait_for(lambda: llm_server.count() >= 1, "summarize to call the model")
-    second = start(site, environ(arxiv_server, "B"), "update", "--now", THU)
+    second = Watched(start(site, environ(arxiv_server, "B"), "update", "--now", THU))
+    wait_for(lambda: second.said(WAITING) or second.proc.poll() is not None, "the update to wait for the day")
+    release.set()
     code_a, _, err_a = finish(first)
-    code_b, _out_b, err_b = finish(second)
+    code_b, _out_b, err_b = second.finish()
     assert code_a == 0, err_a[-3000:]
     assert code_b == 0, err_b[-3000:]
     papers = stored(site)
     assert set(papers) == a | b
-    assert "another run is updating this day" in err_b
+    assert WAITING in err_b
     # the summaries the model wrote while the update waited are in the file
     assert "litellm" in {p["summaries"]["en"]["backend"] for i, p in papers.items() if i in a and p["summaries"]}
 
