@@ -28,6 +28,8 @@ Run (the source is any built archive's output/ with day pages, e.g. 1,000 genera
 from __future__ import annotations
 
 import argparse
+import bisect
+import json
 import os
 import re
 import shutil
@@ -106,6 +108,80 @@ def make_site(site: Path, cards: list[bytes], per_day: int, days: int) -> int:
 
 
 
+def replacement_ages() -> list[int]:
+    """Months between each replacement on the real 2024-11-28 feed and its first submission (its
+    arXiv id's month)."""
+    feed = FEED if FEED.is_file() else Path("/work/shared/fixtures/arxiv") / FEED.name
+    ages = []
+    for item in re.findall(r"<item>(.*?)</item>", feed.read_text(encoding="utf-8"), re.S):
+        kind = re.search(r"<arxiv:announce_type>(.*?)<", item)
+        ident = re.search(r"oai:arXiv.org:(\d{2})(\d{2})\.", item)
+        if kind and kind.group(1).startswith("replace") and ident:
+            ages.append((24 - int(ident.group(1))) * 12 + 11 - int(ident.group(2)))
+    return ages
+
+
+def browser_site(where: Path, source: Path, cards: list[bytes], per_day: int, days: int, relisted: int) -> None:
+    """A site for bench_search.py --browser-only (WHERE/days<N>/ours/output, its index as
+    WHERE/days<N>/pagefind-tiered): `days` weekdays from 2021-01-04 of `per_day` real cards each,
+    `relisted` of them a day a paper listed before (as long before as the real feed's
+    replacements were first submitted: the same paper page, so its earlier listing is
+    superseded), stub paper pages, and the source's search page and theme; indexed as the
+    Makefile does."""
+    import random
+
+    rng = random.Random(1)
+    ages = replacement_ages()
+    base = where / f"days{days}"
+    site = base / "ours" / "output"
+    shutil.rmtree(base, ignore_errors=True)
+    site.mkdir(parents=True)
+    shutil.copytree(source / "search", site / "search")
+    shutil.copytree(source / "theme", site / "theme")
+    listed: list[tuple[date, str, bytes]] = []  # every first listing: day, paper id, card
+    dates: list[date] = []  # their days, for bisect
+    n = relists = 0
+    for day in weekdays(date(2021, 1, 4), days):
+        iso = day.isoformat()
+        body = []
+        for k in range(per_day):
+            first = day - timedelta(days=int(rng.choice(ages) * 30.4 + rng.random() * 30)) if k < relisted else None
+            upto = bisect.bisect_right(dates, first) if first is not None else 0
+            if upto:  # one of the papers first listed by then (around that day)
+                _, pid, card = listed[upto - 1 - rng.randrange(min(upto, 40))]
+                relists += 1
+            else:
+                pid = f"s{n:06d}"
+                card = cards[n % len(cards)]
+                card = CARD_ID.sub(rb"\g<1>" + pid.encode() + rb"\g<2>", card, count=1)
+                card = PAPER_HREF.sub(b'href="/papers/' + pid.encode() + b'/"', card)
+                listed.append((day, pid, card))
+                dates.append(day)
+                paper = site / "papers" / pid
+                paper.mkdir(parents=True)
+                (paper / "index.html").write_text(
+                    f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{pid}</title></head>'
+                    f'<body><article class="paper-page" data-pagefind-body data-pagefind-sort="date:{iso}">'
+                    f"<h1>{pid}</h1></article></body></html>", encoding="utf-8")
+                n += 1
+            body.append(card)
+        url = f"/{iso[:4]}/{iso[5:7]}/{iso[8:]}/"
+        folder = site / iso[:4] / iso[5:7] / iso[8:]
+        folder.mkdir(parents=True)
+        (folder / "index.html").write_bytes(
+            b'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>' + iso.encode()
+            + b'</title></head><body><main><article class="day" data-url="' + url.encode()
+            + b'" data-date="' + iso.encode() + b'"><h1>' + iso.encode() + b"</h1>\n"
+            + b"\n".join(body) + b"\n</article></main></body></html>\n")
+    wall, cpu, rss, _ = index(site, base / "cache", [])
+    os.replace(site / "pagefind", base / "pagefind-tiered")
+    data = json.loads((base / "pagefind-tiered" / "periods.json").read_text(encoding="utf-8"))
+    print(f"{days} days, {per_day} listed a day ({relisted} of them listed before): {n:,} papers, "
+          f"{relists:,} listed again; indexed in {wall:.1f} s ({cpu:.1f} CPU s, peak {rss:.0f} MB); "
+          f"{len(data['periods'])} bundles {' '.join(data['periods'])}; {len(data.get('hide', [])):,} hidden, "
+          f"{len(data.get('check', {})):,} checked; filter file {data.get('hidden_filters')}")
+
+
 def index(site: Path, cache: Path, extra: list[str]) -> tuple[float, float, float, str]:
     """Run the script (a cold cache); wall s, CPU s (Pagefind included), peak RSS of any process
     in the tree (MB), and its log. Forked by a small launcher so this process's size is not counted."""
@@ -133,13 +209,7 @@ def hidden_model(relisted: int) -> None:
     sys.path.insert(0, str(ROOT / "scripts"))
     import search_index as si
 
-    feed = FEED if FEED.is_file() else Path("/work/shared/fixtures/arxiv") / FEED.name
-    ages = []  # months between a replacement's announcement (2024-11) and its first submission
-    for item in re.findall(r"<item>(.*?)</item>", feed.read_text(encoding="utf-8"), re.S):
-        kind = re.search(r"<arxiv:announce_type>(.*?)<", item)
-        ident = re.search(r"oai:arXiv.org:(\d{2})(\d{2})\.", item)
-        if kind and kind.group(1).startswith("replace") and ident:
-            ages.append((24 - int(ident.group(1))) * 12 + 11 - int(ident.group(2)))
+    ages = replacement_ages()  # months between a replacement's announcement (2024-11) and its first submission
     print(f"{len(ages)} replacements on the real feed: {sum(a <= 12 for a in ages) / len(ages):.0%} first "
           f"submitted within a year, {sum(a <= 24 for a in ages) / len(ages):.0%} within two")
     for years in (2, 4, 8):
@@ -174,7 +244,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=1, help="runs of each (min/median printed)")
     ap.add_argument("--modes", nargs="+", default=["split", "whole"], choices=["split", "whole"])
     ap.add_argument("--hidden", action="store_true", help="model the hidden ids instead (no Pagefind)")
-    ap.add_argument("--relisted", type=int, default=5, help="with --hidden: papers listed again a day")
+    ap.add_argument("--relisted", type=int, default=5,
+                    help="with --hidden or --browser-site: papers listed again a day")
+    ap.add_argument("--browser-site", type=Path, default=None,
+                    help="instead: make a site at real density with --relisted papers a day listed again "
+                         "(--per-day's first value, --days from 2021-01-04) and its index, for "
+                         "bench_search.py --browser-only --keep BROWSER_SITE --days N")
     args = ap.parse_args(argv)
     if args.hidden:
         hidden_model(args.relisted)
@@ -185,6 +260,9 @@ def main(argv: list[str] | None = None) -> None:
     if not cards:
         raise SystemExit(f"no listed cards in {args.source}")
     print(f"{len(cards):,} real listed cards from {args.source}")
+    if args.browser_site is not None:
+        browser_site(args.browser_site, args.source, cards, args.per_day[0], args.days, args.relisted)
+        return
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-search-density-"))
     modes = {"split": [], "whole": ["--max-records", "0"]}
     try:

@@ -52,6 +52,10 @@ publish build that empties output/ and which the daily workflow keeps, and are p
 output/pagefind/<period>/ (hard links) with:
 
   output/pagefind/periods.json   the periods, newest first (the search page merges them in order)
+  output/pagefind/hidden-filters.<hash>.json  (--records listings, when a record is hidden) the
+                                 filter values of each record a newer listing supersedes, which the
+                                 page fetches only when a search matches one, to take them out of
+                                 its filter counts (periods.json names it: "hidden_filters")
 
 (the search page shows results with its own list on Pagefind's JS API, theme/static/js/search/
 search.js, so Pagefind's UI files are not published; an earlier layout's copies are removed)
@@ -94,6 +98,8 @@ BUNDLE = "pagefind"  # the bundle folder in the site, as Pagefind names it
 PERIODS = "periods.json"
 STATE = "state.json"
 IDS = "ids.json"  # --records listings: each bundle's URL -> page id (which records the browser hides)
+HIDDEN = "hidden.json"  # --records listings: each bundle's hidden records' filter values, kept by bundle digest
+HIDDEN_FILTERS = "hidden-filters"  # output/pagefind/hidden-filters.<hash>.json, named in periods.json
 SCAN = "scan.json"  # each page's stat, hash and month, so an unchanged page is not read again
 SCAN_FORMAT = 4  # 2: a page's hash is over what Pagefind indexes of it (indexed_digest), not its bytes;
 # 3: a day page's listing records (--records listings), and which kind of records the scan read;
@@ -841,6 +847,59 @@ def hidden(periods: list[str], ids: dict[str, dict[str, str]]) -> tuple[list[str
     return drop, check
 
 
+def record_filters(bundle: Path, pid: str) -> dict[str, list[str]]:
+    """One record's filter values (its fragment's "filters": key -> values), as Pagefind counts it."""
+    frag = bundle / "fragment" / f"{pid}.pf_fragment"
+    try:
+        data = json.loads(gzip.decompress(frag.read_bytes()).removeprefix(b"pagefind_dcd"))
+        filters = data.get("filters") or {}
+        return {str(k): [str(v) for v in values] for k, values in filters.items() if isinstance(values, list)}
+    except (OSError, ValueError, TypeError, AttributeError, EOFError, gzip.BadGzipFile) as e:
+        raise SearchIndexError(f"cannot read the search record {frag}: {e}") from e
+
+
+def hidden_filters(cache: Path, periods: list[str], ids: dict[str, dict[str, str]], drop: list[str],
+                   digests: dict[str, str]) -> dict[str, object]:
+    """The filter values of every hidden record ("hide"), for the search page's filter counts:
+    {"values": [[key, value], ...] sorted, "ids": {id: [indexes into values]}} ({} when nothing is
+    hidden). An id that names hidden records in more than one bundle (a fragment-name collision)
+    is left out: the page reads those records' own fragments. Each bundle's hidden records are read
+    from its fragments once and kept by the bundle's digest (CACHE/hidden.json)."""
+    wanted = set(drop)
+    where: dict[str, list[str]] = {}
+    for period in periods:
+        for pid in ids.get(period, {}).values():
+            if pid in wanted:
+                where.setdefault(pid, []).append(period)
+    try:
+        kept = json.loads((cache / HIDDEN).read_text(encoding="utf-8"))
+        kept = kept["periods"] if kept.get("format") == FORMAT and isinstance(kept.get("periods"), dict) else {}
+    except (OSError, ValueError, TypeError, AttributeError):
+        kept = {}
+    fresh: dict[str, dict[str, object]] = {}
+    found: dict[str, dict[str, list[str]]] = {}
+    for period in periods:
+        mine = sorted(pid for pid, at in where.items() if period in at)
+        if not mine:
+            continue
+        was = kept.get(period)
+        known = was["filters"] if isinstance(was, dict) and was.get("bundle") == digests[period] \
+            and isinstance(was.get("filters"), dict) else {}
+        got = {pid: known[pid] if isinstance(known.get(pid), dict) else record_filters(cache / period, pid)
+               for pid in mine}
+        fresh[period] = {"bundle": digests[period], "filters": got}
+        found.update({pid: f for pid, f in got.items() if len(where[pid]) == 1})
+    if fresh != kept:
+        write_json(cache / HIDDEN, {"format": FORMAT, "periods": fresh}, compact=True)
+    if not found:
+        return {}
+    values = sorted({(k, v) for f in found.values() for k, vs in f.items() for v in vs})
+    index = {kv: i for i, kv in enumerate(values)}
+    return {"values": [list(kv) for kv in values],
+            "ids": {pid: sorted({index[(k, v)] for k, vs in f.items() for v in vs})
+                    for pid, f in sorted(found.items())}}
+
+
 def read_ids(cache: Path) -> dict[str, tuple[str, dict[str, str]]]:
     """period -> (its bundle's tree digest, URL -> page id) as the last run kept them ({} if none)."""
     try:
@@ -910,12 +969,21 @@ def index_periods(cache: Path, site: Path, todo: list[tuple[str, list[Page]]], q
 
 
 def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str],
-            extra: dict[str, object] | None = None) -> None:
-    """output/pagefind/: the periods' bundles (hard links) and periods.json (with `extra`); nothing
-    else."""
+            extra: dict[str, object] | None = None, hidden: dict[str, object] | None = None) -> str:
+    """output/pagefind/: the periods' bundles (hard links), the hidden records' filter values
+    (`hidden`, as hidden-filters.<its hash>.json: a new content is a new name, so no browser keeps
+    a stale copy) and periods.json (with `extra`, and the filter file's name); nothing else. The
+    filter file's name ("" without one)."""
     out = site / BUNDLE
     out.mkdir(exist_ok=True)
+    extra = dict(extra or {})
     wanted = set(periods) | {PERIODS}
+    body = b""
+    if hidden:
+        body = json.dumps(hidden, separators=(",", ":"), sort_keys=True).encode("utf-8") + b"\n"
+        name = f"{HIDDEN_FILTERS}.{hashlib.sha256(body).hexdigest()[:16]}.json"
+        extra["hidden_filters"] = name
+        wanted.add(name)
     for entry in sorted(out.iterdir()):
         if entry.name not in wanted:
             shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
@@ -929,7 +997,15 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
-    write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods, **(extra or {})})
+    if body:
+        target = out / str(extra["hidden_filters"])
+        if not (target.is_file() and target.read_bytes() == body):
+            fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{target.name}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(body)
+            os.replace(tmp_name, target)
+    write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods, **extra})
+    return str(extra.get("hidden_filters", ""))
 
 
 def max_records_for(memory_mb: float) -> int:
@@ -1021,6 +1097,7 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
     for name in UI_FILES:  # an earlier layout's copies of Pagefind's UI
         (cache / name).unlink(missing_ok=True)
     extra: dict[str, object] = {}
+    hidden_values: dict[str, object] = {}
     if records == "listings":
         kept_ids = read_ids(cache)
         ids = {}
@@ -1032,7 +1109,10 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
                 k: {"bundle": digests[k], "ids": v} for k, v in ids.items()}}, compact=True)
         drop, check = hidden(periods, ids)
         extra = {"hide": drop, "check": check}
-    publish(site, cache, periods, digests, extra)
+        hidden_values = hidden_filters(cache, periods, ids, drop, digests)
+    elif (cache / HIDDEN).exists():
+        (cache / HIDDEN).unlink()
+    filter_file = publish(site, cache, periods, digests, extra, hidden_values)
     if seen != known or not (cache / SCAN).is_file():  # (kept even when every page was racy)
         write_scan(cache, seen, records)  # last: a run killed earlier reads every page again
     seconds = time.perf_counter() - started
@@ -1045,7 +1125,7 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         logger.info("search: at most %.0f MB of Pagefind at once (%d job(s), budget %.0f MB)",
                     worst, jobs, memory_mb)
     return {"pages": len(pages), "periods": periods, "indexed": indexed, "seconds": seconds,
-            "peak_mb": worst, "peaks": peaks, **extra}
+            "peak_mb": worst, "peaks": peaks, "hidden_filters": filter_file, **extra}
 
 
 def main(argv: list[str] | None = None) -> int:
