@@ -24,6 +24,7 @@ import pytest
 from arxiv_digest.core.errors import StoreError
 from arxiv_digest.core.models import Digest
 from arxiv_digest.core.store import load
+from arxiv_digest.enrich import radarindex
 from arxiv_digest.site import radar
 from conftest import ROOT, build_site
 from sitedata import make_site
@@ -107,7 +108,7 @@ def test_best_k_stops_early_with_the_same_answer() -> None:
         values = [rng.randrange(scale) if rng.random() < 0.9 else rng.randrange(2**31)
                   for _ in range(rng.randrange(0, 40))]
         for rice in (True, False):
-            assert radar.best_k(values, rice) == every_k(values, rice), (values, rice)
+            assert radarindex.best_k(values, rice) == every_k(values, rice), (values, rice)
 
 
 def test_ids_round_trip() -> None:
@@ -137,11 +138,11 @@ def test_empty_and_hostile_days() -> None:
     for bad in (lambda b: b.fixed(-1, 3), lambda b: b.fixed(8, 3), lambda b: b.rice(-1, 2),
                 lambda b: b.expgolomb(-1), lambda b: b.below(3, 3)):
         with pytest.raises(ValueError):
-            bad(radar.Bits())
+            bad(radarindex.Bits())
     with pytest.raises(ValueError):
-        radar.pack_day(1, [], {1 << radar.HASH_BITS: [0]})
+        radarindex.pack_day(1, [], {1 << radar.HASH_BITS: [0]})
     with pytest.raises(ValueError):
-        radar.pack_day(1, [], {h: [0] for h in range(radar.TOP_TERMS + 1)})  # more hashes than a paper keeps
+        radarindex.pack_day(1, [], {h: [0] for h in range(radar.TOP_TERMS + 1)})  # more hashes than a paper keeps
 
 
 @needs_node
@@ -154,8 +155,8 @@ def test_python_and_browser_tokenize_and_hash_alike() -> None:
               "sparse-sparse spars sparses buses gas ies aies eies oes does", "\u202e reversed \u200b zero width"]
     got = node({"mode": "terms", "stopwords": list(radar.STOPWORDS), "bits": radar.HASH_BITS, "texts": texts})
     for text, (terms, hashes) in zip(texts, got, strict=True):
-        assert terms == radar.terms(text), text
-        assert hashes == [radar.term_hash(t) for t in terms], text
+        assert terms == radarindex.terms(text), text
+        assert hashes == [radarindex.term_hash(t) for t in terms], text
 
 
 @needs_node
@@ -180,7 +181,7 @@ def test_the_browser_decodes_ids_and_papers_with_code() -> None:
     x = radar.build_day(d.with_papers(d.papers[1:] + tuple(odd)))
     order = [p.id for p in radar.radar_order(d.papers[1:] + tuple(odd))]
     code = [i for i, p in enumerate(radar.radar_order(d.papers[1:] + tuple(odd)))
-            if any(b.kind in radar.ARTEFACT_KINDS for b in radar.badges(p.links))]
+            if any(b.kind in radarindex.ARTEFACT_KINDS for b in radarindex.badges(p.links))]
     assert len(code) >= 50  # the real day: 80 papers link something, most of them code, a model or data
     script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
               "process.stdin.on('end',()=>{const j=JSON.parse(s);const d=r.decodeDay(j.idx,17);process.stdout.write("
@@ -202,7 +203,7 @@ def test_bit_codes_decode_in_the_browser() -> None:
     rng = random.Random(5)
     values = [0, 1, 2, 31, 32, 1023, 1024, 2**20 - 1, 2**22, 2**31, 2**40] + [rng.randrange(2**23) for _ in range(300)]
     ops: list[list[int]] = []
-    b = radar.Bits()
+    b = radarindex.Bits()
     for v in values:
         for k in (0, 3, 11):
             if v >> k < 5000:
@@ -240,16 +241,16 @@ def test_the_browser_decodes_the_postings_as_built() -> None:
 
     d = day()
     papers = radar.radar_order(d.papers)
-    docs = [radar._paper_tf(p.title, p.abstract) for p in papers]
+    docs = [radarindex._paper_tf(p.title, p.abstract) for p in papers]
     df: Counter[str] = Counter()
     for tf, _ in docs:
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf, _ in docs]
-    idf = radar.day_idf(df, len(docs))
+    idf = radarindex.day_idf(df, len(docs))
     want = set()
     for i, ((tf, _), n) in enumerate(zip(docs, lengths, strict=True)):
-        for t in radar.select_terms(tf, n, sum(lengths) / len(docs), idf, radar.TOP_TERMS, df, radar.MIN_DF):
-            want.add((radar.term_hash(t), i))
+        for t in radarindex.select_terms(tf, n, sum(lengths) / len(docs), idf, radar.TOP_TERMS, df, radar.MIN_DF):
+            want.add((radarindex.term_hash(t), i))
     x = radar.build_day(d)
     script = ("const r=require(process.argv[1]);let s='';process.stdin.on('data',c=>s+=c);"
               "process.stdin.on('end',()=>{const d=r.decodeDay(JSON.parse(s));const out=[];"
@@ -300,7 +301,7 @@ def test_the_browser_decodes_edge_days_and_refuses_damaged_ones() -> None:
         degree = [sum(doc in d for d in post.values()) for doc in range(n)]
         post = {h: d for h, d in post.items() if all(degree[x] <= radar.TOP_TERMS for x in d)}
         cases.append((n, sorted(rng.sample(range(n), n // 3)), {h: sorted(d) for h, d in post.items()}))
-    jobs = [{"idx": {"v": radar.FORMAT, "n": n, "key": "", "p": radar.pack_day(n, code, post)}, "bits": bits}
+    jobs = [{"idx": {"v": radar.FORMAT, "n": n, "key": "", "p": radarindex.pack_day(n, code, post)}, "bits": bits}
             for n, code, post in cases]
     for (n, code, post), got in zip(cases, _decode_in_node(jobs), strict=True):
         assert isinstance(got, list), got
@@ -497,16 +498,16 @@ def test_terms_several_papers_share_come_first() -> None:
     from collections import Counter
 
     d = day()
-    docs = [radar._paper_tf(p.title, p.abstract) for p in radar.radar_order(d.papers)]
+    docs = [radarindex._paper_tf(p.title, p.abstract) for p in radar.radar_order(d.papers)]
     df: Counter[str] = Counter()
     for tf, _ in docs:
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf, _ in docs]
     avg = sum(lengths) / len(docs)
-    idf = radar.day_idf(df, len(docs))
+    idf = radarindex.day_idf(df, len(docs))
     own = filled = 0
     for (tf, _), length in zip(docs, lengths, strict=True):
-        chosen = radar.select_terms(tf, length, avg, idf, radar.TOP_TERMS, df, radar.MIN_DF)
+        chosen = radarindex.select_terms(tf, length, avg, idf, radar.TOP_TERMS, df, radar.MIN_DF)
         shared = [t for t in tf if df[t] >= radar.MIN_DF]
         assert len(chosen) == min(radar.TOP_TERMS, len(tf)) == len(set(chosen))
         lone = [t for t in chosen if df[t] < radar.MIN_DF]
@@ -514,26 +515,26 @@ def test_terms_several_papers_share_come_first() -> None:
         if lone:  # only after every shared term
             assert len(shared) < radar.TOP_TERMS and set(shared) <= set(chosen)
             filled += 1
-        assert chosen[:len(chosen) - len(lone)] == radar.select_terms(
+        assert chosen[:len(chosen) - len(lone)] == radarindex.select_terms(
             Counter({t: tf[t] for t in shared}), length, avg, idf, radar.TOP_TERMS)[:len(chosen) - len(lone)]
     assert own < 0.02 * radar.TOP_TERMS * len(docs) and filled < 0.05 * len(docs), (own, filled)
     # build_day's faster selection (idf by document frequency, only shared terms scored first) is
     # select_terms, term for term
-    by_df = {c: radar._idf(c, len(docs)) for c in set(df.values())}
+    by_df = {c: radarindex._idf(c, len(docs)) for c in set(df.values())}
     for min_df in (radar.MIN_DF, 1):
         weight = {t: by_df[c] for t, c in df.items() if c >= min_df}
         for (tf, _), length in zip(docs, lengths, strict=True):
-            norm = radar.K1 * (1 - radar.B + radar.B * length / avg)
-            assert radar._select(tf, norm, weight, df, by_df, radar.TOP_TERMS) == radar.select_terms(
+            norm = radarindex.K1 * (1 - radarindex.B + radarindex.B * length / avg)
+            assert radarindex._select(tf, norm, weight, df, by_df, radar.TOP_TERMS) == radarindex.select_terms(
                 tf, length, avg, idf, radar.TOP_TERMS, df, min_df)
     # without the rule, over half of the slots would hold a word no other paper of the day uses
     plain = sum(df[t] < radar.MIN_DF for (tf, _), n in zip(docs, lengths, strict=True)
-                for t in radar.select_terms(tf, n, avg, idf, radar.TOP_TERMS))
+                for t in radarindex.select_terms(tf, n, avg, idf, radar.TOP_TERMS))
     assert plain > 0.4 * radar.TOP_TERMS * len(docs)
     from dataclasses import replace
     p = d.papers[0]
-    tf, _ = radar._paper_tf(p.title, p.abstract)
-    alone = radar.select_terms(tf, sum(tf.values()), sum(tf.values()), radar.day_idf(Counter(tf.keys()), 1),
+    tf, _ = radarindex._paper_tf(p.title, p.abstract)
+    alone = radarindex.select_terms(tf, sum(tf.values()), sum(tf.values()), radarindex.day_idf(Counter(tf.keys()), 1),
                                radar.TOP_TERMS, Counter(tf.keys()), radar.MIN_DF)
     assert len(alone) == radar.TOP_TERMS  # one paper: its own words are all it has
     one = json.loads(radar.build_day(d.with_papers((p,))).idx)["p"]

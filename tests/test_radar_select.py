@@ -1,6 +1,6 @@
 """build_day's fast paths give the bytes the plain definitions give: the term selection
 (_select_fast, which scores only the terms a paper uses twice or more, else _select) against
-select_terms over a tokenizer of its own (radar.terms, radar.js's), and the bit stream's base64
+select_terms over a tokenizer of its own (radarindex.terms, radar.js's), and the bit stream's base64
 against a digit-by-digit encoding; on the real 513-paper day, the 1,504 records of the recorded
 all-archives feed, generated days, tie-heavy days and a hostile day. Also the daily path: a day whose
 radar input changed is keyed once, and output files from another build are rewritten."""
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from arxiv_digest.core.models import Digest, Paper
 from arxiv_digest.core.store import load, parse
+from arxiv_digest.enrich import radarindex
 from arxiv_digest.enrich.links import ARTEFACT_KINDS, badges
 from arxiv_digest.site import radar
 from conftest import ROOT
@@ -27,13 +28,13 @@ DAY = ROOT / "content" / "digests" / "2024" / "2024-11-28.json"
 
 
 def reference_idx(d: Digest, top: int = radar.TOP_TERMS, min_df: int = radar.MIN_DF) -> str:
-    """The day's ranking index by the definitions: each paper's term frequencies from radar.terms
+    """The day's ranking index by the definitions: each paper's term frequencies from radarindex.terms
     (a title term TITLE_WEIGHT times), select_terms with the day's idf, pack_day."""
     papers = radar.radar_order(d.papers)
     docs = []
     for p in papers:
-        tf = Counter(radar.terms(p.abstract))
-        for t in radar.terms(p.title):
+        tf = Counter(radarindex.terms(p.abstract))
+        for t in radarindex.terms(p.title):
             tf[t] += radar.TITLE_WEIGHT
         docs.append(tf)
     n = len(docs)
@@ -42,31 +43,32 @@ def reference_idx(d: Digest, top: int = radar.TOP_TERMS, min_df: int = radar.MIN
         df.update(tf.keys())
     lengths = [sum(tf.values()) for tf in docs]
     avg = sum(lengths) / n if n else 1.0
-    idf = radar.day_idf(df, n)
+    idf = radarindex.day_idf(df, n)
     posts: dict[int, set[int]] = {}
     for i, tf in enumerate(docs):
-        for t in radar.select_terms(tf, lengths[i], avg, idf, top, df, min_df):
-            posts.setdefault(radar.term_hash(t), set()).add(i)
+        for t in radarindex.select_terms(tf, lengths[i], avg, idf, top, df, min_df):
+            posts.setdefault(radarindex.term_hash(t), set()).add(i)
     code = [i for i, p in enumerate(papers) if any(b.kind in ARTEFACT_KINDS for b in badges(p.links))]
     key = radar.numbering_key(p.id for p in papers)
     return json.dumps({"v": radar.FORMAT, "n": n, "key": key,
-                       "p": radar.pack_day(n, code, {h: sorted(s) for h, s in posts.items()}, top)},
+                       "p": radarindex.pack_day(n, code, {h: sorted(s) for h, s in posts.items()}, top)},
                       ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def paths_taken(d: Digest, min_df: int = radar.MIN_DF) -> tuple[int, int]:
     """(papers _select_fast answered, papers it left to _select) on this day."""
     papers = radar.radar_order(d.papers)
-    docs = [radar._paper_terms(p.title, p.abstract) for p in papers]
+    docs = [radarindex._paper_terms(p.title, p.abstract) for p in papers]
     n = len(docs)
     df: Counter[str] = Counter()
     for tf, _, _ in docs:
         df.update(tf.keys())
     avg = sum(length for _, _, length in docs) / n
-    idf = {c: radar._idf(c, n) for c in set(df.values())}
-    tiers = radar._Tiers(df, idf, n, min_df)
-    fast = [radar._select_fast(tf, radar.K1 * (1 - radar.B + radar.B * length / avg), df, idf, tiers, min_df,
-                               radar.TOP_TERMS) for tf, _, length in docs]
+    idf = {c: radarindex._idf(c, n) for c in set(df.values())}
+    tiers = radarindex._Tiers(df, idf, n, min_df)
+    k1, b = radarindex.K1, radarindex.B
+    fast = [radarindex._select_fast(tf, k1 * (1 - b + b * length / avg), df, idf, tiers, min_df, radar.TOP_TERMS)
+            for tf, _, length in docs]
     return sum(x is not None for x in fast), sum(x is None for x in fast)
 
 
@@ -151,7 +153,7 @@ def test_a_hostile_day_selects_as_defined() -> None:
 def reference_text(bits: str) -> str:
     """The base64url digits of a bit string, six bits at a time (the last padded with zeros)."""
     bits += "0" * (-len(bits) % 6)
-    return "".join(radar.B64[int(bits[i:i + 6], 2)] for i in range(0, len(bits), 6))
+    return "".join(radarindex.B64[int(bits[i:i + 6], 2)] for i in range(0, len(bits), 6))
 
 
 def test_bit_streams_encode_as_defined() -> None:
@@ -160,20 +162,20 @@ def test_bit_streams_encode_as_defined() -> None:
     rng = random.Random(5)
     for length in range(401):
         bits = "".join(rng.choice("01") for _ in range(length))
-        b = radar.Bits()
+        b = radarindex.Bits()
         for i in range(0, length, 7):
             part = bits[i:i + 7]
             b.fixed(int(part, 2), len(part))
         assert b.text() == reference_text(bits), length
     for k in range(0, 12):
         values = [rng.randrange(0, 1 << rng.randrange(1, 16)) for _ in range(50)]
-        b = radar.Bits()
+        b = radarindex.Bits()
         b.rices(values, k)
         want = "".join("1" * (v >> k) + "0" + (format(v & ((1 << k) - 1), f"0{k}b") if k else "") for v in values)
         assert b.size() == len(want) and b.text() == reference_text(want), k
     with pytest.raises(ValueError):
-        radar.Bits().rices([3, -1], 2)
-    assert radar.Bits().text() == ""
+        radarindex.Bits().rices([3, -1], 2)
+    assert radarindex.Bits().text() == ""
 
 
 def _write(data_dir: Path, d: Digest) -> Path:
