@@ -1,5 +1,5 @@
 """update_day(): fetch -> normalize -> tag -> link duplicates and code -> compare versions ->
-summarize -> merge -> store -> links back into earlier days."""
+summarize -> merge -> radar index -> store -> links back into earlier days."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..core.errors import NoAnnouncementError, StoreError
 from ..core.filekeys import FileKeys
 from ..core.models import Digest, Paper
 from ..core.settings import DigestSettings
-from ..enrich import backlinks, claims, dayindex, links, near_duplicates, versions
+from ..enrich import backlinks, claims, dayindex, links, near_duplicates, radarindex, versions
 from ..enrich.tagging import DECIDED_BY, Tagger, decide_day, stamp, tagger_for
 from ..summarize import Summarizer, make_summarizer
 from ..summarize.day import utc_now
@@ -80,6 +80,18 @@ def build_digest(
         announced=dict(counts),
         extra={DECIDED_BY: stamp(settings, papers)},  # the build trusts these decisions
     )
+
+
+def index_for_radar(digest: Digest) -> Digest:
+    """The day with the radar's ranking stored in it (enrich/radarindex.stamp: each paper's terms,
+    selected and packed), so the build does not rank every paper of the day again; a day whose
+    stored ranking still holds is returned as it is."""
+    started = time.monotonic()
+    stamped = radarindex.stamp(digest)
+    if stamped is not digest:
+        logger.info("%s: radar index of %d papers in %.2f s", digest.date, len(digest.papers),
+                    time.monotonic() - started)
+    return stamped
 
 
 def fetch_day(
@@ -178,6 +190,7 @@ def store_fetched(
             digest = decide_day(store.merge(stored, digest), settings)
         digest = (summarizer or make_summarizer(settings, clock=clock)).summarize(
             digest, resummarize=resummarize)
+        digest = index_for_radar(digest)
         path = store.save(settings.data_dir, digest)
         dayindex.remember(settings.data_dir, path, digest)
     # the other direction, written into the earlier days (each under its own lock, after this
@@ -274,6 +287,7 @@ def store_preprints(
             digest = decide_day(store.merge(stored, digest), settings)
         digest = (summarizer or make_summarizer(settings, clock=_clock(now))).summarize(
             digest, resummarize=resummarize)
+        digest = index_for_radar(digest)
         path = store.save(settings.data_dir, digest)
         dayindex.remember(settings.data_dir, path, digest)
     backlinks.link_back(settings.data_dir, digest, settings.lock_timeout)
