@@ -1112,6 +1112,8 @@ def build(site: Path, cache: Path, quiet: bool = True, scheme: str = "tiered", j
         hidden_values = hidden_filters(cache, periods, ids, drop, digests)
     elif (cache / HIDDEN).exists():
         (cache / HIDDEN).unlink()
+    # each bundle's records, which the search page balances its workers by
+    extra["records"] = {period: len(groups[period][1]) for period in periods}
     filter_file = publish(site, cache, periods, digests, extra, hidden_values)
     if seen != known or not (cache / SCAN).is_file():  # (kept even when every page was racy)
         write_scan(cache, seen, records)  # last: a run killed earlier reads every page again

@@ -134,6 +134,29 @@ def test_incremental_equals_a_cold_index(relisted: dict[str, Any], tmp_path: Pat
         same_index(saved / name, out / "pagefind" / name)
     incremental = json.loads((saved / "periods.json").read_text(encoding="utf-8"))
     assert hidden_of(out) == (incremental["hide"], incremental["check"])
+    # the hidden records' filter values: the same file, by name and bytes
+    cold = json.loads((out / "pagefind" / "periods.json").read_text(encoding="utf-8"))
+    assert cold == incremental
+    assert sorted(p.name for p in (out / "pagefind").iterdir()) == sorted(p.name for p in saved.iterdir())
+    if not cold["hide"]:
+        assert "hidden_filters" not in cold
+        return
+    name = cold["hidden_filters"]
+    assert (out / "pagefind" / name).read_bytes() == (saved / name).read_bytes()
+    # ... which holds each hidden record's filter values as its own fragment has them
+    table = json.loads((out / "pagefind" / name).read_text(encoding="utf-8"))
+    frags = {f.name.removesuffix(".pf_fragment"): json.loads(gzip.decompress(f.read_bytes()).removeprefix(
+        b"pagefind_dcd"))["filters"] for f in (out / "pagefind" / "2023" / "fragment").iterdir()}
+    assert sorted(table["ids"]) == sorted(cold["hide"])
+    for pid, at in table["ids"].items():
+        assert sorted(tuple(table["values"][i]) for i in at) == sorted(
+            (k, v) for k, vs in frags[pid].items() for v in vs), pid
+    # a damaged cache of them is read again from the bundles: the same file
+    (tmp_path / "cold-cache" / "hidden.json").write_text("{not json", encoding="utf-8")
+    (out / "pagefind" / name).unlink()
+    code, log = reindex(out, tmp_path / "cold-cache")
+    assert code == 0 and "re-indexed none;" in log, log
+    assert (out / "pagefind" / name).read_bytes() == (saved / name).read_bytes()
 
 
 def test_listing_records_equal_the_paper_pages_records(relisted: dict[str, Any], tmp_path: Path) -> None:

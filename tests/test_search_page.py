@@ -31,8 +31,9 @@ from urllib.parse import quote
 import pytest
 import test_search_listings
 import test_xss
+from conftest import build_site
 from test_browser import Reader, _QuietHandler, search_results
-from test_search import listed_titles_of, periods, reindex
+from test_search import OLD_DAY, add_day, listed_titles_of, periods, reindex
 
 pytestmark = pytest.mark.browser
 relisted = test_search_listings.relisted  # the two-year site with a relisted paper (module fixture)
@@ -106,6 +107,34 @@ def filter_counts(page: Any) -> dict[str, dict[str, int]]:
     return out
 
 
+# Pagefind's own answer for `words` with every bundle merged into one instance (as the page
+# searched before it split the bundles across workers): the sum of each filter group's counts,
+# and the result URLs in order less the superseded records (periods.json's hide and check).
+PAGEFIND_MERGED = """async (words) => {
+    const names = document.getElementById('search').getAttribute('data-periods').split(' ');
+    const periods = await (await fetch('/pagefind/periods.json')).json();
+    const pf = await import(`/pagefind/${names[0]}/pagefind.js?merged`);
+    const one = pf.createInstance({basePath: `/pagefind/${names[0]}/`, baseUrl: '/'});
+    for (const name of names.slice(1)) await one.mergeIndex(`/pagefind/${name}/`, {baseUrl: '/'});
+    await one.filters();  // (a search counts filter values once their index has loaded)
+    const res = await one.search(words);
+    const sums = {};
+    for (const [k, v] of Object.entries(res.filters)) sums[k] = Object.values(v).reduce((a, b) => a + b, 0);
+    const urls = [];
+    for (const r of res.results) {
+        if (periods.hide.includes(r.id)) continue;
+        const data = await r.data();
+        if ((periods.check[r.id] || []).includes(data.url)) continue;
+        urls.push(data.url);
+    }
+    return [sums, urls]; }"""
+
+
+def pagefind_merged(page: Any, words: str) -> tuple[dict[str, int], list[str]]:
+    sums, urls = page.evaluate(PAGEFIND_MERGED, words)
+    return sums, urls
+
+
 def test_the_newest_bundle_answers_first_while_the_archive_is_searched(
         browser: Any, relisted: dict[str, Any], serve: Any) -> None:
     out = relisted["out"]
@@ -156,12 +185,11 @@ def test_filter_counts_match_the_results_and_a_relisted_paper_shows_once(
         for group in ("year", "month", "source"):
             assert sum(counts[group].values()) == total, (group, counts[group], total)
         # Pagefind's own merged counts include the superseded 2023 record: one more
-        raw = page.evaluate("""async (words) => {
-            const names = document.getElementById('search').getAttribute('data-periods').split(' ');
-            const pf = await import(`/pagefind/${names[0]}/pagefind.js`);
-            const res = await pf.search(words);
-            return Object.values(res.filters.year).reduce((a, b) => a + b, 0); }""", words)
-        assert raw == total + 1
+        raw, listed = pagefind_merged(page, words)
+        assert raw["year"] == total + 1
+        # the page searches its bundles in parts, in workers of their own: its list is the one
+        # Pagefind's own instance with every bundle merged gives, less the superseded records
+        assert shown == listed
         # a year filter narrows the list, and its counts still match
         page.locator("details.pagefind-ui__filter-block", has=page.locator("label[for='year-2023']")).locator(
             "summary").click()
@@ -172,6 +200,101 @@ def test_filter_counts_match_the_results_and_a_relisted_paper_shows_once(
         narrowed = all_results(page)
         assert url not in narrowed  # its 2023 record is superseded; its 2024 one is filtered out
         assert filter_counts(page)["year"]["2023"] == len(narrowed)
+    finally:
+        r.close()
+
+
+RELIST_DAYS = ("2024-06-03", "2024-10-01")  # two more periods: 2024-01-to-09 and 2024-10
+
+
+@pytest.fixture(scope="module")
+def many_relisted(relisted: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The relisted site (a copy, its search cache kept) with 90 of the 2023 papers that say
+    "model" listed again (as new versions) on two 2024 days, 10 of them on both: built, indexed
+    again. Four bundles, 2024-11, 2024-10, 2024-01-to-09 and 2023, so the page searches the three
+    older ones in two parts (2024-10 with 2024-01-to-09 merged, and 2023); 100 superseded records."""
+    root = tmp_path_factory.mktemp("many-relisted")
+    site, out, cache = root / "site", root / "out", root / "cache"
+    shutil.copytree(relisted["site"], site)
+    shutil.copytree(relisted["out"], out)
+    shutil.copytree(relisted["cache"], cache)
+    record = json.loads((site / "content" / "digests" / "2023" / f"{OLD_DAY}.json").read_text(encoding="utf-8"))
+    modelled = [p for p in record["papers"] if "model" in (p["title"] + " " + p["abstract"]).lower()
+                and p["title"] != test_search_listings.OLD_TITLE][:90]
+    assert len(modelled) == 90
+    for iso, chosen in zip(RELIST_DAYS, (modelled[:50], modelled[40:]), strict=True):
+        add_day(site, iso, [dict(p, version=2, announce_type="replace") for p in chosen])
+    build_site(site, out, SITEURL="")
+    code, log = reindex(out, cache)
+    assert code == 0, log
+    return {"out": out, "papers": modelled}
+
+
+# the whole archive's answer for `words`, from Pagefind's own instance with every bundle merged,
+# less the superseded records: each filter value's count over the records shown, their URLs in
+# order, and how many superseded records matched
+EXACT_COUNTS = """async (words) => {
+    const names = document.getElementById('search').getAttribute('data-periods').split(' ');
+    const periods = await (await fetch('/pagefind/periods.json')).json();
+    const pf = await import(`/pagefind/${names[0]}/pagefind.js?exact`);
+    const one = pf.createInstance({basePath: `/pagefind/${names[0]}/`, baseUrl: '/'});
+    for (const name of names.slice(1)) await one.mergeIndex(`/pagefind/${name}/`, {baseUrl: '/'});
+    const res = await one.search(words);
+    const counts = {};
+    const urls = [];
+    let superseded = 0;
+    const datas = await Promise.all(res.results.map(r => r.data()));
+    res.results.forEach((r, i) => {
+        const data = datas[i];
+        if (periods.hide.includes(r.id) || (periods.check[r.id] || []).includes(data.url)) { superseded++; return; }
+        urls.push(data.url);
+        for (const [k, vs] of Object.entries(data.filters))
+            for (const v of vs) { counts[k] = counts[k] || {}; counts[k][v] = (counts[k][v] || 0) + 1; }
+    });
+    return [counts, urls, superseded]; }"""
+
+
+def test_filter_counts_are_exact_with_many_superseded_matches(
+        browser: Any, many_relisted: dict[str, Any], serve: Any) -> None:
+    """Filter counts stay exact however many superseded records a search matches: their filter
+    values come from one small file (periods.json's hidden_filters), fetched once and only for a
+    search that matches one, not from a fragment per record."""
+    out = many_relisted["out"]
+    assert periods(out) == ["2024-11", "2024-10", "2024-01-to-09", "2023"]
+    data = json.loads((out / "pagefind" / "periods.json").read_text(encoding="utf-8"))
+    assert len(data["hide"]) + len(data["check"]) >= 100
+    name = data["hidden_filters"]
+    base, handler = serve(out)
+    r = Reader(browser, base)
+    try:
+        # a search that matches no superseded record leaves the file alone
+        page = r.goto(f"/search/?q={quote(NEW_TITLE)}")
+        page.wait_for_function(COUNTED, timeout=20000)
+        assert int(page.locator(".pagefind-ui__message").inner_text().split()[0]) == 1
+        assert not any(p.startswith("/pagefind/hidden-filters.") for p in handler.seen), handler.seen
+
+        handler.seen.clear()
+        page = r.goto("/search/?q=model")
+        page.wait_for_function(COUNTED, timeout=20000)
+        page.wait_for_function("() => document.querySelectorAll('.pagefind-ui__filter-checkbox').length > 0",
+                               timeout=20000)
+        page.wait_for_function("() => document.querySelectorAll('a.pagefind-ui__result-link').length >= 10",
+                               timeout=20000)
+        total = int(page.locator(".pagefind-ui__message").inner_text().split()[0])
+        counts = filter_counts(page)
+        fragments = [p for p in handler.seen if "/fragment/" in p]
+        assert [p for p in handler.seen if p.startswith("/pagefind/hidden-filters.")] == [f"/pagefind/{name}"]
+        expected, urls, superseded = page.evaluate(EXACT_COUNTS, "model")
+        assert superseded > 60  # more than the page once read fragments for
+        assert total == len(urls)
+        assert counts == expected  # every group, every value
+        for group in ("year", "month", "source"):
+            assert sum(counts[group].values()) == total, group
+        # the list itself is Pagefind's merged ranking (the bundles were searched in three parts)
+        assert hrefs(page) == urls[:10]
+        # no fragment read per superseded record: the first results' own, at most twice (the
+        # newest bundle's list, then the whole list's)
+        assert len(fragments) <= 20, fragments
     finally:
         r.close()
 

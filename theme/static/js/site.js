@@ -342,8 +342,9 @@
      (one record per listed paper, with topic, category, source, year and month filters; ?q= runs
      a search). The index is a few bundles by period (scripts/search_index.py: closed years, the
      newest year's earlier quarters, the newest quarter's earlier months, the newest month):
-     pagefind/periods.json lists them newest first, with the records a newer listing of the same
-     paper supersedes ("hide", "check"); without it (one bundle for the whole site) the folder
+     pagefind/periods.json lists them newest first, with each one's records ("records"), the
+     records a newer listing of the same paper supersedes ("hide", "check") and the file of their
+     filter values ("hidden_filters"); without it (one bundle for the whole site) the folder
      itself is the bundle. The module and periods.json load side by side. */
   function initSearch() {
     var el = doc.getElementById("search");
@@ -365,8 +366,12 @@
       });
       var paths = periods.length ? periods.map(function (p) { return bundle + encodeURIComponent(p) + "/"; }) : [bundle];
       el.setAttribute("data-periods", periods.join(" "));
+      var records = data && data.records && typeof data.records === "object" ? data.records : {};
+      var hiddenFilters = data && typeof data.hidden_filters === "string" &&
+        /^hidden-filters\.[0-9a-f]+\.json$/.test(data.hidden_filters) ? bundle + data.hidden_filters : null;
       both[0].start(el, {
-        paths: paths, baseUrl: baseUrl, query: q, t: t,
+        paths: paths, baseUrl: baseUrl, query: q, t: t, hiddenFilters: hiddenFilters,
+        sizes: periods.map(function (p) { return Number(records[p]) || 0; }),
         hide: data && Array.isArray(data.hide) ? data.hide : [],
         check: data && data.check && typeof data.check === "object" && !Array.isArray(data.check) ? data.check : {}
       });

@@ -3,14 +3,19 @@
    UI, so that results can show before the whole archive has been searched.
 
    The index is a few bundles by period, newest first (pagefind/periods.json; scripts/
-   search_index.py). Two Pagefind searches run for every query, each in a web worker of its own:
-   - `pf`, Pagefind's own instance of the newest bundle's module, with every older bundle merged
-     into it (mergeIndex): the whole archive, ranked as Pagefind ranks a merged search; this is
-     the list the reader ends up with, its count and its filter counts;
-   - `quick`, the newest bundle alone (createInstance of a second instance of the module, so a
-     second worker: one busy with the whole archive does not hold it up): a small index, so its
-     results (the newest period's best matches) show first, while the older bundles are still
-     being searched; the whole list then takes their place.
+   search_index.py). Pagefind searches in a web worker, one per copy of its module (a module
+   imported again under another URL is a copy with a worker of its own), and a search of
+   bundles merged into one instance (mergeIndex) runs bundle after bundle in that worker. So the
+   bundles are searched in parts, each part in a worker of its own, side by side:
+   - the newest bundle alone: a small index, so its results (the newest period's best matches)
+     show first, while the older bundles are still being searched;
+   - the older bundles, in up to OLDER_WORKERS runs of consecutive bundles (newer ones first),
+     about even by their records (periods.json's "records"), each run merged into one instance.
+   The whole list is the parts' answers merged as Pagefind merges its instances' own (its
+   Pagefind.search: every instance's results in bundle order, sorted by score with a stable
+   sort, filter counts added up), so it is the list, count and filter counts one instance with
+   every bundle merged would give, in a fraction of the time; it then takes the place of the
+   newest bundle's results.
    Typing preloads the words' index chunks at once (Pagefind's preload); the newest bundle is
    searched after a short pause, the whole archive after a longer one and one search at a time. A result shows as soon as its own fragment has loaded (in order), and
    only the first page of results loads fragments.
@@ -18,8 +23,10 @@
    Listing records (search_index.py --records listings): periods.json names the records that a
    newer listing of the same paper supersedes ("hide": ids; "check": ids that a record still
    shown has too, in another bundle, dropped only when the result's URL is the superseded one's).
-   They are left out of the list, of its count, and of the filter counts (from each dropped
-   record's own filters, for the first HIDDEN_FILTER_LIMIT of them).
+   They are left out of the list, of its count, and of the filter counts: a dropped "hide"
+   record's filter values come from pagefind/hidden-filters.<hash>.json (periods.json's
+   "hidden_filters", written by search_index.py), fetched once, only when a search first matches
+   such a record; a "check" record's (and any the file lacks) from its own fragment.
 
    Result text goes in as text: the title and date as textContent, the excerpt (Pagefind's text
    with < and > escaped and <mark> around the matches) as text nodes and <mark> elements built
@@ -30,7 +37,8 @@ const PAGE = 10;  // results a page ("Load more results" adds as many)
 // the pause after the last key before a search runs (the words' chunks start loading at once):
 const QUICK_MS = 80;  // the newest bundle alone (cheap)
 const WHOLE_MS = 250;  // every bundle (the costly one: not for every prefix typed; QUICK_MS after a paste)
-const HIDDEN_FILTER_LIMIT = 60;  // superseded matches whose filters are loaded to correct the counts
+const OLDER_WORKERS = 2;  // workers for the older bundles (beside the newest bundle's own)
+const FRAGMENT_LIMIT = 60;  // superseded matches missing from the filter file whose fragments are read
 const FILTERS = ["topic", "category", "source", "year", "month"];  // the index's filters, in order
 const LABELS = { topic: "Topic", category: "Category", source: "Source", year: "Year", month: "Month" };
 const OPEN = ["topic"];  // filter groups open at the start
@@ -75,14 +83,65 @@ function safeUrl(url) {
   }
 }
 
+/* The older bundles as up to `n` runs of consecutive ones, about even by their records (`sizes`,
+   in the same order; equal weights where unknown): each run's first bundle starts as late as it
+   can while the runs before it stay within the even share. */
+export function runsOf(bundles, sizes, n) {
+  const w = bundles.map((_, i) => (Number.isFinite(sizes[i]) && sizes[i] > 0 ? sizes[i] : 1));
+  const runs = [];
+  let at = 0;
+  for (let k = Math.min(n, bundles.length); k > 0; k--) {
+    const left = w.slice(at).reduce((a, b) => a + b, 0);
+    let end = at + 1;
+    let sum = w[at];
+    // add the next bundle while this run stays nearer the even share and leaves one per later run
+    while (end < bundles.length - (k - 1) && Math.abs(sum + w[end] - left / k) <= Math.abs(sum - left / k)) {
+      sum += w[end];
+      end++;
+    }
+    if (k === 1) end = bundles.length;
+    runs.push(bundles.slice(at, end));
+    at = end;
+  }
+  return runs;
+}
+
+/* Counts of filter values (key -> value -> count) added up, as Pagefind's mergeFilters (a new object). */
+function addCounts(list) {
+  const out = {};
+  for (const counts of list) {
+    for (const key of Object.keys(counts || {})) {
+      out[key] = out[key] || {};
+      for (const value of Object.keys(counts[key])) out[key][value] = (out[key][value] || 0) + counts[key][value];
+    }
+  }
+  return out;
+}
+
+/* The parts' answers as one, as Pagefind merges its instances' answers (Pagefind.search): the
+   results in part order, sorted by score (Array.prototype.sort is stable: ties keep that
+   order), the filter counts added up. */
+export function mergeAnswers(answers) {
+  const all = answers.map((a) => a || { results: [], filters: {}, totalFilters: {}, unfilteredResultCount: 0 });
+  return {
+    results: all.map((a) => a.results || []).flat().sort((a, b) => b.score - a.score),
+    filters: addCounts(all.map((a) => a.filters)),
+    totalFilters: addCounts(all.map((a) => a.totalFilters)),
+    unfilteredResultCount: all.reduce((n, a) => n + (a.unfilteredResultCount || 0), 0),
+  };
+}
+
 /* The search page: `el` (#search) gets the box, filters and results. cfg: {paths (bundle folders,
-   newest first), baseUrl, hide, check, t (the page's translate function), query (?q=)}. */
+   newest first), sizes (their records, same order), baseUrl, hide, check, hiddenFilters (the
+   URL of the hidden records' filter values, or null), t (the page's translate function), query
+   (?q=)}. */
 export function start(el, cfg) {
   const t = cfg.t || ((s, v) => s.replace(/%\((\w+)\)s/g, (m, k) => (v && k in v ? String(v[k]) : m)));
   const paths = cfg.paths;
   const baseUrl = cfg.baseUrl;
   const hide = new Set(cfg.hide || []);
   const check = cfg.check || {};
+  const sizes = cfg.sizes || [];
 
   // the page: box, filter panel, status, list, "Load more results"
   el.textContent = "";
@@ -110,25 +169,27 @@ export function start(el, cfg) {
   root.append(form, drawer);
   el.appendChild(root);
 
-  // Pagefind: the newest bundle's module; every older bundle merged into its own instance
+  // Pagefind: the newest bundle, then the older ones in runs, each part in a worker of its own
   let engine = null;
   function ready() {
     if (engine) return engine;
     const url = new URL(paths[0] + "pagefind.js", location.href).href;
-    // the newest bundle alone runs in a web worker of its own: a second instance of the module
-    // (another URL), whose worker answers while the first one searches the whole archive
-    engine = Promise.all([import(url), paths.length > 1 ? import(url + "?newest") : null]).then(([pf, solo]) => {
-      pf.options({ baseUrl });  // before the first call creates the instance: its initial options
-      // no await between here and the merges: every bundle is registered before a search can run
-      // (mergeIndex registers its bundle before it loads; a search waits for every one)
-      const merged = paths.slice(1).map((p) => pf.mergeIndex(p, { baseUrl }));
-      const quick = solo ? solo.createInstance({ basePath: paths[0], baseUrl }) : null;
-      const total = Promise.all(merged).then(() => pf.filters());
-      return Promise.all([total, quick ? quick.init() : null]).then(([all]) => {
-        el.setAttribute("data-search-ready", "1");
-        if (!seq) showFilters(all || {}, all || {});  // no search yet: the filters alone can search
-        return { pf, quick, all: all || {} };
+    const runs = runsOf(paths.slice(1), sizes.slice(1), OLDER_WORKERS);
+    // a copy of the module per part (another URL): each copy starts a worker of its own
+    engine = Promise.all([import(url), ...runs.map((_, i) => import(url + "?older" + (i + 1)))]).then((mods) => {
+      // no await between an instance and its merges: every bundle of a run is registered before
+      // a search can run (mergeIndex registers its bundle before it loads; a search waits for each)
+      const parts = [[paths[0]], ...runs].map((run, i) => {
+        const part = mods[i].createInstance({ basePath: run[0], baseUrl });
+        return { part, merged: run.slice(1).map((p) => part.mergeIndex(p, { baseUrl })) };
       });
+      return Promise.all(parts.map(({ part, merged }) => Promise.all([part.init(), ...merged]).then(() => part.filters())))
+        .then((counts) => {
+          const all = addCounts(counts);
+          el.setAttribute("data-search-ready", "1");
+          if (!seq) showFilters(all, all);  // no search yet: the filters alone can search
+          return { parts: parts.map((p) => p.part), quick: parts.length > 1 ? parts[0].part : null, all };
+        });
     });
     engine.catch((err) => {
       el.setAttribute("data-search-ready", "error");
@@ -268,19 +329,47 @@ export function start(el, cfg) {
     panel.hidden = panel.childNodes.length < 2;  // the label alone: nothing to filter
   }
 
-  /* This search's filter counts less the superseded records it matched: their own filters (from
-     their fragments; the first HIDDEN_FILTER_LIMIT of them). */
-  async function correctedCounts(token, counts, dropped) {
+  /* The hidden records' filter values (pagefind/hidden-filters.<hash>.json), fetched once, the
+     first time a search matches one: id -> [[key, value], ...] (a lookup; null if unavailable).
+     The file is data: its values are only compared with the counts' keys, never shown. */
+  let hiddenTable = null;
+  function hiddenFilters() {
+    if (hiddenTable) return hiddenTable;
+    hiddenTable = !cfg.hiddenFilters ? Promise.resolve(null) : fetch(cfg.hiddenFilters).then((r) => {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.json();
+    }).then((data) => {
+      const values = data && Array.isArray(data.values) ? data.values : [];
+      const ids = data && data.ids && typeof data.ids === "object" ? data.ids : {};
+      return (id) => {
+        const at = Object.prototype.hasOwnProperty.call(ids, id) ? ids[id] : null;
+        if (!Array.isArray(at)) return null;
+        return at.map((i) => values[i]).filter((kv) => Array.isArray(kv) && kv.length === 2);
+      };
+    }).catch(() => null);
+    return hiddenTable;
+  }
+
+  /* This search's filter counts less the superseded records it matched: a hidden record's filter
+     values from the filter file, a checked one's (or one the file lacks) from its own fragment
+     (the first FRAGMENT_LIMIT of those without a file). */
+  async function correctedCounts(token, counts, hidden, checked) {
     const out = {};
     for (const k of Object.keys(counts || {})) out[k] = Object.assign({}, counts[k]);
-    const datas = await Promise.all(dropped.slice(0, HIDDEN_FILTER_LIMIT).map((r) => r.data().catch(() => null)));
-    if (token !== seq) return out;
-    for (const data of datas) {
-      const f = (data && data.filters) || {};
-      for (const k of Object.keys(f)) {
-        for (const v of f[k] || []) if (out[k] && out[k][v] > 0) out[k][v]--;
-      }
+    const table = hidden.length ? await hiddenFilters() : null;
+    const pairs = [];
+    const unknown = [];
+    for (const r of hidden) {
+      const found = table && table(r.id);
+      if (found) pairs.push(...found); else unknown.push(r);
     }
+    const reads = checked.concat(unknown.slice(0, FRAGMENT_LIMIT)).map((r) => r.data().catch(() => null));
+    for (const data of await Promise.all(reads)) {
+      const f = (data && data.filters) || {};
+      for (const k of Object.keys(f)) for (const v of f[k] || []) pairs.push([k, v]);
+    }
+    if (token !== seq) return out;
+    for (const [k, v] of pairs) if (out[k] && out[k][v] > 0) out[k][v]--;
     return out;
   }
 
@@ -288,14 +377,16 @@ export function start(el, cfg) {
   async function showAll(token, eng, res) {
     const results = (res && res.results) || [];
     const dropped = [];
+    const superseded = [];
     candidates = [];
     for (const r of results) (hide.has(r.id) ? dropped : candidates).push(r);
+    if (dropped.length) hiddenFilters();  // (fetched while the first page of results loads)
     // ids that a shown record shares: their fragments say which of them are superseded
     const checked = await Promise.all(candidates.map((r) => (
       Object.prototype.hasOwnProperty.call(check, r.id) ? shownData(r).then((d) => d === null, () => false) : false)));
     if (token !== seq) return;
     candidates = candidates.filter((r, i) => {
-      if (checked[i]) dropped.push(r);
+      if (checked[i]) superseded.push(r);
       return !checked[i];
     });
     const ol = make("ol", "pagefind-ui__results");
@@ -308,7 +399,8 @@ export function start(el, cfg) {
     next = await fill(token, candidates, 0, ol, swap);
     if (token !== seq) return;
     more.hidden = next >= candidates.length;
-    const counts = dropped.length ? await correctedCounts(token, res.filters, dropped) : res.filters || {};
+    const counts = dropped.length || superseded.length
+      ? await correctedCounts(token, res.filters, dropped, superseded) : res.filters || {};
     if (token !== seq) return;
     showFilters(eng.all, counts);
   }
@@ -363,11 +455,9 @@ export function start(el, cfg) {
     ready().then((eng) => {
       if (token !== seq) return;
       // the words' index chunks start loading now, in every bundle; the searches wait for a pause
-      if (q !== null) {
-        eng.pf.preload(q, { filters }).catch(() => {});
-        if (eng.quick) eng.quick.preload(q, { filters }).catch(() => {});
-      }
+      if (q !== null) for (const part of eng.parts) part.preload(q, { filters }).catch(() => {});
       let done = false;
+      let newest = null;  // the newest bundle's answer, which the whole list reuses
       timer = setTimeout(() => {
         if (token !== seq) return;
         term = value;
@@ -376,7 +466,8 @@ export function start(el, cfg) {
         if (value) url.searchParams.set("q", value); else url.searchParams.delete("q");
         history.replaceState(history.state, "", url.pathname + url.search + url.hash);
         if (eng.quick) {
-          eng.quick.search(q, { filters }).then((res) => {
+          newest = eng.quick.search(q, { filters });
+          newest.then((res) => {
             if (token === seq && !done) return showQuick(token, res, () => done);
           }).catch(() => {});
         }
@@ -384,7 +475,9 @@ export function start(el, cfg) {
       // the whole archive after a longer pause: typing a word runs it once, not for every prefix
       wholeTimer = setTimeout(() => searchWhole(() => {
         if (token !== seq) return Promise.resolve();
-        const whole = eng.pf.search(q, { filters });
+        const search = (part) => part.search(q, { filters });
+        const first = newest ? newest.catch(() => search(eng.parts[0])) : search(eng.parts[0]);
+        const whole = Promise.all([first, ...eng.parts.slice(1).map(search)]).then(mergeAnswers);
         whole.then((res) => {
           done = true;
           if (token === seq) return showAll(token, eng, res);
