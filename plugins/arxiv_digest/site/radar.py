@@ -167,6 +167,11 @@ def day_index(date: str, rows: Sequence[Row], stream: str, listed: Iterable[str]
     return DayIndex(date, n, idx, authors, meta, ids)
 
 
+# in a day file's bytes when it holds a stored ranking (store.dumps writes the key so; a file
+# without it is not read for one)
+_STORED_MARK = f'"{RADAR_KEY}":'.encode()
+
+
 def from_stored(path: Path, data: Any, listed: Iterable[str] = ()) -> tuple[str, DayIndex] | None:
     """(the day's input key, its files) from the day file's JSON as json.loads read it, without
     parsing it into a Digest (store.parse: three times json.loads's cost), when the day file holds
@@ -353,17 +358,20 @@ class DayFiles:
             self._key_days = {name.split(".", 1)[0] for name in names if name.endswith(".in")}
         return self._entry_days
 
-    def _known_inputs(self, day: str, raw: bytes) -> tuple[str | None, bool]:
-        """(the input key of these day file bytes from the plain JSON (raw_input_key: no Digest),
+    def _plain(self, day: str, raw: bytes) -> Any:
+        """The day file's JSON (json_or_none) when something here reads it: the day has an entry
+        (_known_inputs) or the file holds a stored ranking (from_stored); else None, unread."""
+        if day in self._with_entry() or _STORED_MARK in raw:
+            return json_or_none(raw)
+        return None
+
+    def _known_inputs(self, day: str, data: Any) -> tuple[str | None, bool]:
+        """(the input key of the day file whose plain JSON is `data` (raw_input_key: no Digest),
         whether the day has an entry for it). The key is None for a day without any entry (a new
-        day, a cold build: not read here, parsed at once) or bytes not shaped as a day file; a
-        caller that finds no entry parses the file (store.parse names what is wrong in a broken
-        one) and may take this key as the parsed day's input_key (the same value: not computed
-        twice)."""
-        if day not in self._with_entry():
-            return None, False
-        data = json_or_none(raw)
-        if data is None:
+        day, a cold build: not keyed here) or a file not shaped as a day file; a caller that
+        finds no entry parses the file (store.parse names what is wrong in a broken one) and may
+        take this key as the parsed day's input_key (the same value: not computed twice)."""
+        if data is None or day not in self._with_entry():
             return None, False
         inputs = raw_input_key(data)
         return inputs, inputs is not None and self._entry(day, inputs).is_file()
@@ -420,14 +428,18 @@ class DayFiles:
         missing = [path for path in missing if not self._carried(path.stem, self.key_of(path))]
 
         def make(path: Path, raw: bytes) -> tuple[str, DayIndex | None]:
-            known, entry = self._known_inputs(path.stem, raw)
+            data = self._plain(path.stem, raw)
+            known, entry = self._known_inputs(path.stem, data)
             if known is not None and entry:
                 return known, None  # only what the radar does not read changed
+            made = from_stored(path, data, listed[path.stem])  # update's ranking: no parse
+            if made is not None:
+                return made
             digest = parse(path, raw)
             inputs = known if known is not None else input_key(digest)  # the same key (test_radar_rawkey)
             if known is None and self._entry(path.stem, inputs).is_file():
                 return inputs, None  # only what the radar does not read changed
-            return inputs, build_day(digest, listed[path.stem])
+            return inputs, build_day(digest, listed[path.stem], inputs=inputs)
 
         if not prefill(self, missing, make, processes, what="parsed for the radar"):
             return 0
@@ -458,18 +470,26 @@ class DayFiles:
                 return index
         raw = path.read_bytes()
         key = file_key(raw)
-        known, entry = self._known_inputs(day, raw)
+        data = self._plain(day, raw)
+        known, entry = self._known_inputs(day, data)
         if known is not None and entry:
             index = self._read(day, known)
             if index is not None:
                 self._inputs[day] = [key, known]
                 return index
+        made = from_stored(path, data, listed)  # update's ranking: no parse
+        if made is not None:
+            inputs, index = made
+            self._inputs[day] = [key, inputs]
+            self.built += 1
+            self._store(day, inputs, index)
+            return index
         digest = parse(path, raw)
         inputs = known if known is not None else input_key(digest)  # the same key (test_radar_rawkey)
         self._inputs[day] = [key, inputs]
         index = self._read(day, inputs)
         if index is None:
-            index = build_day(digest, listed)
+            index = build_day(digest, listed, inputs=inputs)
             self.built += 1
             self._store(day, inputs, index)
         return index
