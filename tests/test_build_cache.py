@@ -967,6 +967,79 @@ def test_links_written_back_to_a_listed_paper_render_it(stamped: Path, tmp_path:
     assert_identical(output, cold_build(stamped, tmp_path / "cold"))
 
 
+def test_links_written_back_to_listed_papers_render_only_their_cards(
+        stamped: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A later day's update links back to two papers the real day lists (a version link, and a
+    near-identical title under a hostile id), and to papers it does not list, one of the listed
+    ones carrying a hostile title from an earlier edit: the recorded step (core/relinks.py) lets
+    the build read only those two records and render only their cards into the kept body
+    (render.DigestReader.patch, in this process: no worker parses the day). The entry is the one
+    a cold build makes of the whole file (body, views and keys), the links show, the hostile
+    text is escaped, the output equals a cold build, and a file broken afterwards still fails
+    the build naming it."""
+    from dataclasses import replace
+
+    from arxiv_digest.core.errors import BrokenDaysError
+    from arxiv_digest.core.models import Related, VersionRef
+    from arxiv_digest.core.store import load
+    from arxiv_digest.enrich import dayindex
+    from arxiv_digest.enrich.backlinks import link_back
+
+    hostile = '<script>alert("c")</script> & <img src=x onerror=alert(1)>'
+    build_site(stamped, tmp_path / "first")
+    listed = sorted(_entry(stamped)[2])
+    assert len(listed) > 5
+    target, other = listed[1], listed[-2]
+
+    def retitle(p: dict[str, Any]) -> None:
+        if p["id"] == target:
+            p["title"] = hostile + p["title"]
+
+    _rewrite(_day_file(stamped), retitle)  # a hand edit: read whole at the next build
+    output = build_site(stamped, tmp_path / "kept")
+    before = _stamps(output)
+    data = stamped / "content" / "digests"
+    day = load(_day_file(stamped))
+    dayindex.remember(data, _day_file(stamped), day)
+    by_id = {p.id: p for p in day.papers}
+    unlisted = [i for i in sorted(by_id) if i not in set(listed)][:3]
+    bad_id = '2412.0"><b>9'
+    later = replace(day, date="2024-12-02", papers=(
+        *(replace(by_id[i], version=by_id[i].version + 1,
+                  versions=(VersionRef("2024-11-28", by_id[i].version),))
+          for i in (target, *unlisted)),
+        replace(by_id[other], id=bad_id, related=(Related("2024-11-28", other),))))
+    assert link_back(data, later, 5.0) == 1
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="arxiv_digest"):
+        build_site(stamped, output)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("1 day(s) only gained links of papers their page lists" in m for m in messages), messages
+    assert any("2 listed paper(s) gained links: their cards rendered" in m for m in messages)
+    assert not any("decided and rendered" in m for m in messages)  # no worker read the day
+    after = _stamps(output)
+    day_page = output / "2024/11/28/index.html"
+    assert after[day_page] != before[day_page]
+    for pid in listed:  # each paper page keyed on its own record: only the two written again
+        page = output / "papers" / pid / "index.html"
+        assert (after[page] != before[page]) == (pid in (target, other)), pid
+    text = day_page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;c&#34;)" in text and "<script>alert(" not in text
+    assert "<img src=x" not in text and '"><b>9' not in text and "2412.0&#34;&gt;&lt;b&gt;9" in text
+    assert "2024-12-02" in text
+    patched = _entry(stamped)
+    cold = cold_build(stamped, tmp_path / "cold")
+    made = _entry(stamped)
+    assert patched[0] == made[0] and patched[2:] == made[2:]
+    assert patched[1] == made[1] and patched[1].cache_key == made[1].cache_key
+    assert [v.cache_key for v in (*patched[1].listed, *patched[1].updated)] == [
+        v.cache_key for v in (*made[1].listed, *made[1].updated)]
+    assert_identical(output, cold)
+    _day_file(stamped).write_text('{"date": "2024-11-28", "papers": [', encoding="utf-8")
+    with pytest.raises(BrokenDaysError, match=r"2024-11-28\.json"):
+        build_site(stamped, output)
+
+
 @pytest.mark.parametrize("edit", ["hostile", "broken", "record"])
 def test_a_day_edited_after_its_links_were_written_back_is_read(stamped: Path, tmp_path: Path,
                                                                 edit: str) -> None:

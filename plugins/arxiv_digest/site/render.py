@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, TypeGuard
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup, escape
 from pelican.readers import BaseReader
 from pelican.urlwrappers import Tag
@@ -175,14 +175,19 @@ def related_links(paper: Paper, date: str, data_link: str) -> tuple[tuple[str, s
     return tuple(out)
 
 
+def data_link_of(settings: DigestSettings, content_root: str | None) -> str:
+    """The day files' folder as a Pelican {filename} link path ("/digests"), "" when none."""
+    if content_root is None:
+        return ""
+    try:
+        return "/" + settings.data_dir.resolve().relative_to(Path(content_root).resolve()).as_posix()
+    except ValueError:  # day files outside PATH: Pelican cannot link them
+        return ""
+
+
 def day_view(digest: Digest, settings: DigestSettings, content_root: str | None = None) -> DayView:
     """Select, tag and highlight the papers of one day."""
-    data_link = ""
-    if content_root is not None:
-        try:
-            data_link = "/" + settings.data_dir.resolve().relative_to(Path(content_root).resolve()).as_posix()
-        except ValueError:  # day files outside PATH: Pelican cannot link them
-            data_link = ""
+    data_link = data_link_of(settings, content_root)
     tagger = tagger_for(settings)
     names = tuple(t.name for t in settings.topics)
     stored = trusts(digest, settings)  # decided at update by this config and code: not again
@@ -326,6 +331,23 @@ def render_day(view: DayView, theme: str, tag_slug: Callable[[str], str] = _same
     return env.get_template(DAY_TEMPLATE).render(day=view, tag_slug=tag_slug, cite=cite or CiteLinks())
 
 
+# one paper's card as the day body renders it (theme/templates/_day_card.html, which digest_day.html
+# imports with context)
+_CARD = '{% from "_day_card.html" import paper_card with context %}{{ paper_card(v) }}'
+
+
+@lru_cache(maxsize=8)
+def _card_template(env: Environment) -> Template:
+    return env.from_string(_CARD)
+
+
+def render_card(day: DayView, view: PaperView, theme: str, tag_slug: Callable[[str], str] = _same,
+                cite: CiteLinks | None = None, lang: str | None = None) -> str:
+    """One paper's card, as render_day writes it into the day's body (same arguments)."""
+    env = environment(str(Path(theme) / "templates"), lang, catalog_hash(theme, lang))
+    return _card_template(env).render(day=day, v=view, tag_slug=tag_slug, cite=cite or CiteLinks())
+
+
 def digest_settings(settings: dict[str, Any]) -> DigestSettings:
     """The validated object the plugin stored at initialisation (or a fresh one)."""
     resolved = settings.get(RESOLVED_KEY)
@@ -357,28 +379,47 @@ def is_entry(value: Any) -> TypeGuard[Entry]:
             and all(isinstance(i, str) for i in value[2]) and isinstance(value[3], str))
 
 
-def carry_relinked(cache: DayCache, data_dir: Path, keys: Mapping[Path, str]) -> int:
+# patch(path, key, entry, ids): the entry of the day file at path (content key `key`), made from
+# `entry` (an earlier version's) whose papers `ids` changed only their links; None to read it whole
+Patch = Callable[[Path, str, Entry, frozenset[str]], Entry | None]
+
+
+def carry_relinked(cache: DayCache, data_dir: Path, keys: Mapping[Path, str],
+                   patch: Patch | None = None) -> int:
     """Reuse, without reading the day file, the entry of each day whose file only gained links
     since a version the cache has an entry for (core/relinks.py: the update recorded which papers'
-    links it changed), when none of those papers is one the page lists; returns how many.
+    links it changed), when none of those papers is one the page lists; when some are, `patch`
+    makes the entry from the earlier one (DigestReader.patch: those papers' cards rendered again).
+    Returns how many entries were carried or patched.
 
-    The same entry reuse() would find after parsing the file and keying its view's inputs, at the
-    cost of one small read: a real day's update writes links into ~110 earlier days."""
-    carried = 0
+    The same entry reuse() or render() would make after parsing the whole file, at the cost of
+    one small read (or, patched, of reading the file and rendering a card or two): a real day's
+    update writes links into ~110 earlier days."""
+    carried = patched = 0
     for path, key in keys.items():
         day = path.stem
         if cache.has(day, key):
             continue
         for old, ids in relinks.earlier(data_dir, day, key):
             found = cache.get(day, old)
-            if is_entry(found) and ids.isdisjoint(found[2]):
+            if not is_entry(found):
+                continue
+            if ids.isdisjoint(found[2]):
                 cache.put(day, key, found)
                 carried += 1
-                break
+            elif patch is not None:
+                made = patch(path, key, found, ids)
+                if made is not None:
+                    cache.put(day, key, made)
+                    patched += 1
+            break
     if carried:
         logger.info("Build cache: %d day(s) only gained links of papers their page does not list: "
                     "their entries reused, the files not read", carried)
-    return carried
+    if patched:
+        logger.info("Build cache: %d day(s) only gained links of papers their page lists: those "
+                    "papers' cards rendered again, the rest of each page kept", patched)
+    return carried + patched
 
 
 class DigestReader(BaseReader):  # type: ignore[misc]
@@ -405,10 +446,7 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         what the page reads of the file (daycache.view_inputs)."""
         digest, data = parse_with_json(path, raw)
         view = day_view(digest, settings, self.settings.get("PATH"))
-        content = render_day(view, self.settings["THEME"],
-                             lambda name: str(Tag(name, self.settings).slug),
-                             CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
-                                       settings.day_bib),
+        content = render_day(view, self.settings["THEME"], self._tag_slug, self._cite(settings),
                              self.settings.get("DEFAULT_LANG"))
         # the papers whose links the page shows: those it lists (a mentioned paper shows its
         # title and what it mentions, not its links; tests/test_build_cache.py holds the body to it)
@@ -417,6 +455,88 @@ class DigestReader(BaseReader):  # type: ignore[misc]
         fp = self.day_cache(settings).folder.name
         keys = paper_keys(digest, data, trusts(digest, settings), fp, frozenset(shown))
         return content, keyed(slim(view), f"{fp}:{inputs}", keys), shown, inputs
+
+    def _cite(self, settings: DigestSettings) -> CiteLinks:
+        return CiteLinks(str(self.settings.get("SITEURL") or ""), settings.paper_url,
+                         settings.day_bib)
+
+    def _tag_slug(self, name: str) -> str:
+        return str(Tag(name, self.settings).slug)
+
+    def patch(self, path: Path, key: str, found: Entry, ids: frozenset[str],
+              settings: DigestSettings) -> Entry | None:
+        """The entry of the day file at `path` (content key `key`) from `found`, the entry of an
+        earlier version of it that differs only in the links (`related`, `versions`) of the
+        papers `ids` (a step the update recorded, core/relinks.py), some of which the page lists:
+        only those papers are read from the file (each validated, and checked to differ from
+        the one the entry holds in its links alone) and only their cards rendered again and put
+        in place of the old ones in the kept body; the entry equals the one render() makes of
+        the whole file. None when anything is not as expected (the file's bytes, a record, a
+        key, a card not found once in the body): the day is then read and rendered whole."""
+        content, view, shown_ids, _ = found
+        shown = frozenset(shown_ids)
+        changed = ids & shown
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        if file_hash(raw) != key:  # changed since it was keyed: read whole (and said what is wrong)
+            return None
+        data = json_or_none(raw)
+        records: dict[str, Any] = {}
+        try:
+            for record in data["papers"]:
+                if record["id"] in changed:
+                    if record["id"] in records:
+                        return None
+                    records[record["id"]] = record
+            inputs = view_inputs(data, shown)
+        except (TypeError, KeyError, AttributeError, ValueError, RecursionError):
+            return None
+        if records.keys() != changed:
+            return None
+        fp = self.day_cache(settings).folder.name
+        date = view.digest.date
+        prefix = f"{fp}:p:{date}:"
+        link = data_link_of(settings, self.settings.get("PATH"))
+        views: dict[str, tuple[PaperView, PaperView]] = {}  # id -> (the old card's, the new)
+        for old in (*view.listed, *view.updated):
+            pid = old.paper.id
+            if pid not in changed:
+                continue
+            try:
+                paper = Paper.from_dict(records[pid], f"{path}: paper {pid}")
+            except StoreError:
+                return None  # the whole file is read, and the build says what is wrong
+            same, sep, _ = old.cache_key.rpartition(":")
+            if (replace(paper, related=old.paper.related, versions=old.paper.versions) != old.paper
+                    or not sep or not same.startswith(prefix)):
+                return None
+            views[pid] = old, replace(old, paper=paper, related=related_links(paper, date, link),
+                                      versions=version_links(paper, link),
+                                      cache_key=f"{same}:{record_key(records[pid])}")
+        if views.keys() != changed:
+            return None
+
+        def swap(olds: tuple[PaperView, ...]) -> tuple[PaperView, ...]:
+            return tuple(views[v.paper.id][1] if v.paper.id in views else v for v in olds)
+
+        papers = tuple(views[p.id][1].paper if p.id in views else p for p in view.digest.papers)
+        day = replace(view, digest=view.digest.with_papers(papers), listed=swap(view.listed),
+                      updated=swap(view.updated), cache_key=f"{fp}:{inputs}")
+        args = (self.settings["THEME"], self._tag_slug, self._cite(settings),
+                self.settings.get("DEFAULT_LANG"))
+        for old, new in views.values():
+            card = render_card(view, old, *args)
+            at = content.find(card)
+            if at < 0 or content.find(card, at + 1) >= 0:
+                logger.debug("%s: the card of %s is not once in the kept body: rendered whole",
+                             path, old.paper.id)
+                return None
+            content = content[:at] + render_card(day, new, *args) + content[at + len(card):]
+        logger.debug("%s: %d listed paper(s) gained links: their cards rendered again", path,
+                     len(views))
+        return content, day, shown_ids, inputs
 
     def reuse(self, path: Path, raw: bytes, settings: DigestSettings) -> Entry | None:
         """The day's entry made from an earlier version of its file, when the page reads the same
@@ -465,7 +585,8 @@ class DigestReader(BaseReader):  # type: ignore[misc]
             days = list(iter_days(settings.data_dir))
             keys = cache.files.keys(days)  # every day's key at once: stat record, git's index, bytes
             cache.files.save()
-            carry_relinked(cache, settings.data_dir, keys)
+            carry_relinked(cache, settings.data_dir, keys,
+                           lambda p, key, found, ids: self.patch(p, key, found, ids, settings))
             if cache.files.hashed or cache.files.from_git:
                 logger.debug("Build cache: %d of %d day file(s) hashed, %d keyed by git's index",
                              cache.files.hashed, len(days), cache.files.from_git)
