@@ -718,7 +718,7 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
     gen = Generator(ours, args.per_day, args.seed, fixtures)
     plain.mkdir(parents=True, exist_ok=True)
     (plain / "pelicanconf.py").write_text(PLAIN_CONF)
-    stored = listed = restamped = 0
+    stored = listed = restamped = decided = 0
     # --restamp: the radar ranking's CPU s, the day files' growth and size (bytes)
     radar_cpu, grown, sizes = 0.0, [], []
     for day in days:
@@ -728,6 +728,7 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
         digest = store.load(path)
         if args.restamp:
             stamped = digest if trusts(digest, gen.settings) else decide_day(digest, gen.settings)
+            decided += stamped is not digest
             t0 = time.process_time()
             stamped = stamp_radar(stamped)
             radar_cpu += time.process_time() - t0
@@ -775,7 +776,7 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
     shutil.move(plain_file, plain_parked)
     print(f"\n{n} days + 1 generated in {time.perf_counter() - started:.1f} s "
           f"({stored:,} papers, {listed:,} listed; the daily case adds {extra}"
-          f"{f'; {restamped} kept day(s) decided again and stamped' if restamped else ''})")
+          f"{f'; {restamped} kept day(s) stamped again, {decided} of them decided again' if restamped else ''})")
     if grown:
         print(f"--restamp: the radar's ranking stored in {len(grown)} day(s), {radar_cpu / len(grown) * 1000:.0f} ms "
               f"CPU a day; the day file grew {min(grown):,} / {statistics.median(grown):,.0f} / {max(grown):,} bytes "
