@@ -889,7 +889,9 @@ def hidden_filters(cache: Path, periods: list[str], ids: dict[str, dict[str, str
                for pid in mine}
         fresh[period] = {"bundle": digests[period], "filters": got}
         found.update({pid: f for pid, f in got.items() if len(where[pid]) == 1})
-    if fresh != kept:
+    if not fresh:
+        (cache / HIDDEN).unlink(missing_ok=True)
+    elif fresh != kept:
         write_json(cache / HIDDEN, {"format": FORMAT, "periods": fresh}, compact=True)
     if not found:
         return {}
