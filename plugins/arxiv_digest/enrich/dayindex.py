@@ -209,11 +209,13 @@ def fresh(data_dir: Path, raw: bytes, day: str) -> tuple[dict[str, Any], bytes] 
     return found[0], found[1]
 
 
-def restamp(data_dir: Path, day: str, data: bytes, head: dict[str, Any], titles: bytes) -> None:
+def restamp(data_dir: Path, day: str, data: bytes, head: dict[str, Any], titles: bytes,
+            key: str | None = None) -> None:
     """Index a day file just rewritten as `data` with the same papers in the same order (ids,
     versions, titles and sources as `head` and `titles` hold: only links changed), without
-    rendering the columns again or reading the file back. Call it under the day's lock."""
-    head = {**head, "key": file_key(data)}
+    rendering the columns again or reading the file back. Call it under the day's lock.
+    key: file_key(data), when the caller has it."""
+    head = {**head, "key": key or file_key(data)}
     _write(data_dir, day, _join(head, titles.rstrip(b"\n")))
 
 

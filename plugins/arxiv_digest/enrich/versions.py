@@ -244,34 +244,32 @@ def _stored_papers(path: Path, ids: set[str]) -> list[Paper]:
             if isinstance(p, dict) and p.get("id") in ids]
 
 
-_PAPER_OPEN = "\n    {\n"  # a paper's block in a day file as store.dumps writes it
-_PAPER_CLOSE = "\n    }"
+_PAPER_OPEN = b"\n    {\n"  # a paper's block in a day file as store.dumps writes it
+_PAPER_CLOSE = b"\n    }"
 
 
 def _blocks(raw: bytes, day: str, ids: set[str]) -> list[dict[str, Any]] | None:
     """The stored papers with these ids, parsed from their own blocks of a day file laid out as
     store.dumps writes it (a day file is ~1 MB; parsing it whole for one paper cost ~10 ms a day,
     and a real day's replacements have earlier versions on ~100 days); None when the file is not
-    laid out so, or an id is not found exactly once (the caller then parses the whole file)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if f'\n  "date": {json.dumps(day)},\n' not in text or '\n  "papers": [\n' not in text:
+    laid out so, or an id is not found exactly once (the caller then parses the whole file).
+    The file is searched as bytes (UTF-8: every marker is ASCII); only the blocks are decoded."""
+    if (f'\n  "date": {json.dumps(day)},\n'.encode() not in raw
+            or b'\n  "papers": [\n' not in raw):
         return None
     out = []
     for pid in sorted(ids):
-        line = f'\n      "id": {json.dumps(pid, ensure_ascii=False)},\n'
-        at = text.find(line)
-        if at < 0 or text.find(line, at + 1) >= 0:
+        line = f'\n      "id": {json.dumps(pid, ensure_ascii=False)},\n'.encode()
+        at = raw.find(line)
+        if at < 0 or raw.find(line, at + 1) >= 0:
             return None
-        start = text.rfind(_PAPER_OPEN, 0, at)
-        end = text.find(_PAPER_CLOSE, at)
+        start = raw.rfind(_PAPER_OPEN, 0, at)
+        end = raw.find(_PAPER_CLOSE, at)
         if start < 0 or end < 0:
             return None
         try:
-            paper = json.loads(text[start + 1:end + len(_PAPER_CLOSE)])
-        except (ValueError, RecursionError):
+            paper = json.loads(raw[start + 1:end + len(_PAPER_CLOSE)].decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return None
         if not isinstance(paper, dict) or paper.get("id") != pid:
             return None
