@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -343,3 +344,52 @@ def test_a_period_over_max_records_is_indexed_in_parts(relisted: dict[str, Any],
     code, log = reindex(site, tmp_path / "whole", "--max-records", "0")
     assert code == 0 and periods(site) == ["2024-03", "2024-01-to-02"], log
     assert sum(len(records(site / "pagefind" / n)) for n in periods(site)) == 470
+
+
+# (a slug is the last part of the topic link's path: no "/")
+HOSTILE_SLUGS = ('"><img src=x onerror=alert(1)>', "<script>alert(2)", "a\u2028b\\", "ok")
+
+
+def test_hidden_filter_values_are_data(tmp_path: Path) -> None:
+    """The hidden records' filter values (hidden-filters.<hash>.json) are JSON data whatever their
+    text: a paper listed in 2023 and again in 2024 under topics whose names are markup keeps them
+    exactly, as its 2023 fragment has them, and the file's name follows its bytes."""
+    from html import escape
+
+    site = tmp_path / "site"
+    tags = "".join(f'<a class="tag" href="/topics/{escape(s)}/">{escape(s)}</a>' for s in HOSTILE_SLUGS)
+    for iso, words in (("2023-12-28", "first listing"), ("2024-11-28", "listed again")):
+        url = f"/{iso[:4]}/{iso[5:7]}/{iso[8:]}/"
+        cards = "".join(
+            f'<article class="paper" data-source="arxiv"><h3>Paper {n} {words}</h3>'
+            f'<p class="authors">A. Author</p><p class="meta">{tags if n == 1 else ""}'
+            f'<span class="categories">cs.LG cs.AI</span></p>'
+            f'<a class="paper-page" href="/papers/p{n}/">page</a>'
+            f'<details class="abstract"><p>Sparse models, {words}.</p></details></article>'
+            for n in ((1, 2) if iso < "2024" else (1, 3)))
+        page = site / iso[:4] / iso[5:7] / iso[8:] / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{iso}</title></head>'
+                        f'<body><article class="day" data-url="{url}" data-date="{iso}">{cards}</article>'
+                        "</body></html>", encoding="utf-8")
+    for n in (1, 2, 3):
+        paper = site / "papers" / f"p{n}" / "index.html"
+        paper.parent.mkdir(parents=True)
+        paper.write_text('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>p</title></head><body>'
+                         f'<article data-pagefind-body data-pagefind-sort="date:2023-12-28">p{n}</article>'
+                         "</body></html>", encoding="utf-8")
+    code, log = reindex(site, tmp_path / "cache")
+    assert code == 0, log
+    data = json.loads((site / "pagefind" / "periods.json").read_text(encoding="utf-8"))
+    assert periods(site) == ["2024-11", "2023"] and len(data["hide"]) == 1, data
+    name = data["hidden_filters"]
+    body = (site / "pagefind" / name).read_bytes()
+    assert name == f"hidden-filters.{hashlib.sha256(body).hexdigest()[:16]}.json"
+    table = json.loads(body)
+    values = {tuple(table["values"][i]) for i in table["ids"][data["hide"][0]]}
+    frag = next(f for f in (site / "pagefind" / "2023" / "fragment").iterdir()
+                if f.name == data["hide"][0] + ".pf_fragment")
+    record = json.loads(gzip.decompress(frag.read_bytes()).removeprefix(b"pagefind_dcd"))
+    assert record["url"] == "/papers/p1/"
+    assert values == {(k, v) for k, vs in record["filters"].items() for v in vs}
+    assert {v for k, v in values if k == "topic"} == set(HOSTILE_SLUGS)  # exactly, as text
