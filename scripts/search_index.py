@@ -47,11 +47,14 @@ indexes little, so the hash of each page is kept with its size, mtime, ctime and
 (CACHE/scan.json, as git's index does) and a page whose stat is unchanged is not read again; a page
 written in the last seconds before the scan is read again next time (the "racy" case).
 
-The bundles live in the cache folder (CACHE/<period>/, with CACHE/state.json), which survives a
-publish build that empties output/ and which the daily workflow keeps, and are published as
-output/pagefind/<period>/ (hard links) with:
+The bundles live in the cache folder (CACHE/<period>/, with CACHE/state.json; for listing records
+also CACHE/ids.json, each bundle's page ids, and CACHE/hidden.json, its hidden records' filter
+values, both kept by the bundle's digest so a day reads neither again from an unchanged bundle),
+which survives a publish build that empties output/ and which the daily workflow keeps, and are
+published as output/pagefind/<period>/ (hard links) with:
 
-  output/pagefind/periods.json   the periods, newest first (the search page merges them in order)
+  output/pagefind/periods.json   the periods, newest first (the search page merges them in order),
+                                 and each one's records ("records": the page balances its workers)
   output/pagefind/hidden-filters.<hash>.json  (--records listings, when a record is hidden) the
                                  filter values of each record a newer listing supersedes, which the
                                  page fetches only when a search matches one, to take them out of
