@@ -436,3 +436,67 @@ def test_has_code_filter_and_diffs_in_a_browser(two_days: dict[str, Any], built:
         server.shutdown()
         server.server_close()
     assert foreign == [] and errors == []
+
+
+# --- links back spliced into an earlier day by each linked paper's id line (enrich/backlinks.py) --
+
+@pytest.mark.parametrize("twice", [False, True], ids=["in place", "an id line twice"])
+def test_link_back_finds_each_paper_by_its_own_id_line(tmp_path: Path, monkeypatch: Any,
+                                                        twice: bool) -> None:
+    """A real-size earlier day (the 1,504 real records of the recorded feed) whose texts imitate
+    the file's layout: a title holding another linked paper's id line, an abstract holding fake
+    block braces and the papers' list end, a comment with the id of the paper after it. 300
+    papers are linked back (a version each) and 40 more gain a near-identical title: only their
+    blocks are written, as bytes, and the file is byte for byte what reading, linking and
+    writing the whole day gives. With an id line in the file twice (a hand-made duplicate
+    block), the day is rewritten whole instead: same bytes as a whole rewrite, no error."""
+    from dataclasses import replace
+
+    from arxiv_digest.core import store
+    from arxiv_digest.core.filekeys import file_key
+    from arxiv_digest.core.models import Digest, Related, VersionRef
+    from arxiv_digest.enrich import backlinks
+    from arxiv_digest.update.fetch import parse_rss
+    from arxiv_digest.update.normalize import normalize
+
+    day = parse_rss((FIXTURES / "rss_all-archives_2024-11-28.xml").read_bytes(), "feed")
+    papers = list(normalize(day.records, []))
+    assert len(papers) == 1504
+    ids = [p.id for p in papers]
+    papers[0] = replace(papers[0], title=f'x\n      "id": "{ids[1]}",\n    }},\n    {{\n')
+    papers[2] = replace(papers[2], abstract='ends\n    },\n    {\n  ]\n  "papers": [\n \u2028 é')
+    papers[4] = replace(papers[4], comment=f'"id": "{ids[5]}"')
+    data = tmp_path / "digests"
+    earlier = Digest(date="2024-11-27", categories=("cs.AI",), source="rss",
+                     papers=tuple(papers), announced={"new": len(papers)})
+    path = store.save(data, earlier)
+    if twice:  # the same block twice (one id twice: the file's last one wins when read whole)
+        raw = path.read_text(encoding="utf-8")
+        start = raw.rindex('\n    {\n', 0, raw.index(f'"id": "{ids[10]}"'))
+        end = raw.index("\n    }", start + 1) + len("\n    }")
+        path.write_text(raw[:end] + "," + raw[start:end] + raw[end:], encoding="utf-8")
+        earlier = store.load(path)
+    dayindex.remember(data, path, earlier)
+    later = Digest(date="2024-11-28", categories=("cs.AI",), source="rss", papers=(
+        *(replace(p, version=p.version + 1, announce_type="replace",
+                  versions=(VersionRef("2024-11-27", p.version),)) for p in papers[:300]),
+        *(replace(p, id=f"2411.9{k:04d}", related=(Related("2024-11-27", p.id),))
+          for k, p in enumerate(papers[-40:]))))
+    links = backlinks.wanted(later)["2024-11-27"]
+    stored = store.load(path)
+    expected = store.dumps(stored.with_papers(tuple(
+        backlinks._linked(p, links) for p in stored.papers))).encode("utf-8")
+    if not twice:
+        def whole(*args: Any) -> int:
+            raise AssertionError("the whole file was rewritten")
+
+        monkeypatch.setattr(backlinks, "_rewrite", whole)
+    assert backlinks.link_back(data, later, 5) == 1
+    after = path.read_bytes()
+    assert after == expected
+    fresh = dayindex.fresh(data, after, "2024-11-27")
+    assert fresh is not None and fresh[0]["key"] == file_key(after)
+    got = {p.id: p for p in store.load(path).papers}
+    assert got[ids[0]].title == papers[0].title and got[ids[4]].comment == papers[4].comment
+    assert [v.date for v in got[ids[1]].versions] == ["2024-11-28"]
+    assert got[ids[-1]].related == (Related("2024-11-28", "2411.90039"),)

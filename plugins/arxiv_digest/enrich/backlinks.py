@@ -104,19 +104,16 @@ def _rewrite(data_dir: Path, path: Path, links: Links) -> int:
     if ids:
         updated = stored.with_papers(papers)
         store.save(data_dir, updated)
-        dayindex.remember(data_dir, path, updated)
-        _relinked(data_dir, path, raw, ids)
+        try:
+            new = path.read_bytes()  # read back once: its key indexes it and records the step
+        except OSError:
+            return len(ids)
+        key = dayindex.remember(data_dir, path, updated, new)
+        # the file now differs from `raw` only in these papers' links (core/relinks.py): the
+        # build reuses what it made of `raw` for a page that lists none of them
+        if key is not None:
+            relinks.record(data_dir, path.stem, file_key(raw), key, ids)
     return len(ids)
-
-
-def _relinked(data_dir: Path, path: Path, old: bytes, ids: list[str]) -> None:
-    """Record (core/relinks.py) that the day file now differs from `old` only in these papers'
-    links, so the build reuses what it made of `old` for a page that does not list them."""
-    try:
-        new = path.read_bytes()
-    except OSError:
-        return
-    relinks.record(data_dir, path.stem, file_key(old), file_key(new), ids)
 
 
 # A day file as store.dumps writes it: two-space indent, sorted keys, one paper per block of lines

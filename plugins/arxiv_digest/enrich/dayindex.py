@@ -190,14 +190,16 @@ def day_entries(data_dir: Path, path: Path, key: str | None = None) -> list[Entr
             zip(head["ids"], head["versions"], titles or (), sources, strict=True)]
 
 
-def remember(data_dir: Path, path: Path, digest: Digest) -> None:
+def remember(data_dir: Path, path: Path, digest: Digest, raw: bytes | None = None) -> str | None:
     """Index a day file just written from `digest` (call it under the day's lock, after the save):
-    the next lookup reads the index alone."""
+    the next lookup reads the index alone. raw: the file's bytes, when the caller has read them.
+    Returns the file's content key (None when it cannot be read)."""
     try:
-        key = file_key(path.read_bytes())
+        key = file_key(path.read_bytes() if raw is None else raw)
     except OSError:
-        return
+        return None
     _write(data_dir, digest.date, _render(key, digest.papers)[1])
+    return key
 
 
 def fresh(data_dir: Path, raw: bytes, day: str) -> tuple[dict[str, Any], bytes] | None:
