@@ -165,6 +165,8 @@ class DayCache:
         self._touched = False
         self._warned = False
         self._listing: dict[str, list[str]] | None = None  # day -> its entries' names (previous)
+        self._names: dict[str, set[str]] | None = None  # day -> its entries' names now (put)
+        self._made: dict[str, tuple[str, Any]] = {}  # day -> (key, value) put, not yet got
         self.files = FileKeys(data_dir)  # the day files' keys, read only when their stat changed
 
     def key_of(self, path: Path) -> str:
@@ -180,7 +182,11 @@ class DayCache:
         return self.folder / f"{day}.{key[:32]}.pickle"
 
     def get(self, day: str, key: str) -> Any | None:
-        """The stored value for this day file's hash, or None (missing, unreadable, stale format)."""
+        """The stored value for this day file's hash, or None (missing, unreadable, stale format).
+        A value this process put is handed back once without reading its file again."""
+        made = self._made.pop(day, None)
+        if made is not None and made[0] == key:
+            return made[1]
         found = self.load(self._entry(day, key))
         return found[1] if found is not None and found[0] == key else None
 
@@ -223,21 +229,40 @@ class DayCache:
             self._listing = listing
         return [self.folder / name for name in self._listing.get(day, ())]
 
-    def put(self, day: str, key: str, value: Any) -> None:
-        """Store the value for this day file's hash (atomically); drop the day's older entries."""
+    def put(self, day: str, key: str, value: Any, keep: bool = False) -> None:
+        """Store the value for this day file's hash (atomically); drop the day's older entries.
+        keep: the build reads it back soon (get hands it back once, unread)."""
         path = self._entry(day, key)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._prune()
             replace_file(path, pickle.dumps((FORMAT, key, value), protocol=pickle.HIGHEST_PROTOCOL))
-            for old in self.folder.glob(f"{day}.*.pickle"):
-                if old != path:
-                    old.unlink(missing_ok=True)
+            if keep:
+                self._made[day] = (key, value)
+            names = self._day_names()
+            for old in names.get(day, set()) - {path.name}:
+                (self.folder / old).unlink(missing_ok=True)
+            names[day] = {path.name}
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as e:
             if not self._warned:  # one warning a build: the site is built all the same
                 logger.warning("%s: the build cache cannot be written (%s); the site is built "
                                "without it", self.folder, e)
                 self._warned = True
+
+    def _day_names(self) -> dict[str, set[str]]:
+        """day -> the names of its entries in the folder (listed once, then kept up to date by
+        put: a glob of the folder at each put read ~1,000 names)."""
+        if self._names is None:
+            names: dict[str, set[str]] = {}
+            try:
+                found = os.listdir(self.folder)
+            except OSError:
+                found = []
+            for name in found:
+                if name.endswith(".pickle"):
+                    names.setdefault(name.split(".", 1)[0], set()).add(name)
+            self._names = names
+        return self._names
 
     def _prune(self) -> None:
         """Keep the newest KEEP_FINGERPRINTS fingerprint folders (this one included)."""

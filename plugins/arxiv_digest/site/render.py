@@ -405,12 +405,12 @@ def carry_relinked(cache: DayCache, data_dir: Path, keys: Mapping[Path, str],
             if not is_entry(found):
                 continue
             if ids.isdisjoint(found[2]):
-                cache.put(day, key, found)
+                cache.put(day, key, found, keep=True)
                 carried += 1
             elif patch is not None:
                 made = patch(path, key, found, ids)
                 if made is not None:
-                    cache.put(day, key, made)
+                    cache.put(day, key, made, keep=True)
                     patched += 1
             break
     if carried:
