@@ -179,7 +179,8 @@ def browser_only(where: Path, n: int, args: argparse.Namespace) -> None:
             firsts = sorted(float(r["first"]) for r in runs)
             print(f"{label:>7s} {word!r:14s} first result min / median {firsts[0]:.2f} / "
                   f"{statistics.median(firsts):.2f} s (" + ", ".join(f"{float(r['first']):.2f}" for r in runs) + ")"
-                  f", whole list (its count shown) {mm([float(r['whole']) for r in runs], '{:.2f}')} s"
+                  f", whole list (its count shown) {mm([float(r['whole']) for r in runs], '{:.2f}')} s ("
+                  + ", ".join(f"{float(r['whole']):.2f}" for r in runs) + ")"
                   f"; {statistics.median(float(r['kb']) for r in runs):.0f} kB / "
                   f"{statistics.median(float(r['requests']) for r in runs):.0f} requests after typing, "
                   f"{statistics.median(float(r['load_kb']) for r in runs):.0f} kB before; "
