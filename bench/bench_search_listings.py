@@ -20,6 +20,16 @@ month; ../shared/fixtures/arxiv/rss_all-archives_2024-11-28.xml), counted before
 in another period than the newer one is hidden for good) and now (a closed year leaves out what
 the next closed year lists again).
 
+--browser-site DIR makes instead one site at --per-day's first density over --days weekdays from
+2021-01-04, with --relisted papers a day listed again (their earlier records superseded, as the
+real feed's replacement ages say), the source's search page and theme, indexed as the Makefile
+does, for the search page's timings over real density and real superseded records:
+
+    bench_search_listings.py --source OUT --browser-site DIR --per-day 17 --days 1000
+    bench_search.py --browser-only --keep DIR --days 1000 --network fast4g --static ... --search-page ...
+
+(--search-page: a search page built by this checkout's theme, when OUT's is older.)
+
 Run (the source is any built archive's output/ with day pages, e.g. 1,000 generated days):
     .venv/bin/python bench/bench_search_listings.py --source OUT [--per-day 17 50] [--days 265]
     .venv/bin/python bench/bench_search_listings.py --hidden [--relisted 5]
