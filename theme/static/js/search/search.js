@@ -380,7 +380,6 @@ export function start(el, cfg) {
     const superseded = [];
     candidates = [];
     for (const r of results) (hide.has(r.id) ? dropped : candidates).push(r);
-    if (dropped.length) hiddenFilters();  // (fetched while the first page of results loads)
     // ids that a shown record shares: their fragments say which of them are superseded
     const checked = await Promise.all(candidates.map((r) => (
       Object.prototype.hasOwnProperty.call(check, r.id) ? shownData(r).then((d) => d === null, () => false) : false)));
@@ -395,6 +394,9 @@ export function start(el, cfg) {
       list.replaceWith(ol);
       list = ol;
       showCount(candidates.length);
+      // the filter file starts loading once the first result shows (not before: it would share
+      // the network with that result's fragment), while the rest of the first page loads
+      if (dropped.length) hiddenFilters();
     };
     next = await fill(token, candidates, 0, ol, swap);
     if (token !== seq) return;
