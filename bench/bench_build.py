@@ -11,6 +11,14 @@ build's CPU seconds (user+sys, with its worker processes), wall time and peak me
 its time went (wall seconds in each generator's context and output, in the page writer's skip
 decisions, rendering and template loading). Min / median over the runs.
 Run: .venv/bin/python bench/bench_build.py --daily SITE --day PARKED.json [--runs 3]
+
+A day a later update only linked back to (--cards K): on the real 513-paper day, stored as update
+stores it, a later day's update writes version links back into K papers its page lists (and 3 it
+does not); the CPU milliseconds (process time, in this process, min / median of --runs) of the
+two ways the build can make that day's entry: the whole day read, decided and rendered
+(DigestReader.render, what a worker did for each such day before) and only those papers' cards
+rendered into the kept body (DigestReader.patch); and that both give the same entry.
+Run: .venv/bin/python bench/bench_build.py --cards 2 [--runs 20]
 """
 
 from __future__ import annotations
@@ -156,7 +164,80 @@ def daily(site: Path, parked: Path, runs: int) -> None:
         print(f"    {statistics.median([s.get(k, 0.0) for s in stages]):7.3f}  {k}")
 
 
+def cards(k: int, runs: int) -> None:
+    """--cards K: patch vs render for one day linked back to K of its listed papers."""
+    import statistics
+    from dataclasses import replace
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from arxiv_digest.core import relinks
+    from arxiv_digest.core.models import VersionRef
+    from arxiv_digest.core.store import load, save
+    from arxiv_digest.enrich import dayindex
+    from arxiv_digest.enrich.backlinks import link_back
+    from arxiv_digest.enrich.tagging import decide_day
+    from arxiv_digest.site.render import DigestReader, digest_settings
+    from pelican.settings import read_settings
+    from sitedata import make_site as test_site
+
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = test_site(Path(tmp) / "site", days={})
+        settings = read_settings(str(site / "pelicanconf.py"), override={
+            "PATH": str(site / "content"), "OUTPUT_PATH": str(Path(tmp) / "out"),
+            "THEME": str(site / "theme"), "ARXIV_DIGEST_CONFIG": str(site / "digest.yaml")})
+        ours = digest_settings(settings)
+        data = ours.data_dir
+        path = data / "2024" / "2024-11-28.json"
+        day = decide_day(load(path), ours)
+        save(data, day)
+        dayindex.remember(data, path, day)
+        reader = DigestReader(settings)
+        cache = reader.day_cache(ours)
+        before = path.read_bytes()
+        entry = reader.render(path, before, ours)
+        cache.put(path.stem, cache.key_of(path), entry)
+        listed = sorted(entry[2])
+        unlisted = [p.id for p in day.papers if p.id not in set(listed)][:3]
+        by_id = {p.id: p for p in day.papers}
+        later = replace(day, date="2024-12-02", papers=tuple(
+            replace(by_id[i], version=by_id[i].version + 1,
+                    versions=(VersionRef("2024-11-28", by_id[i].version),))
+            for i in (*listed[:k], *unlisted)))
+        link_back(data, later, 5.0)
+        raw = path.read_bytes()
+        key = cache.files.key_of(path)
+        (_, ids), *_ = relinks.earlier(data, path.stem, key)
+        timings: dict[str, list[float]] = {"render": [], "patch": []}
+        made: dict[str, object] = {}
+        for _ in range(runs):
+            for name, make in (("render", lambda: reader.render(path, raw, ours)),
+                               ("patch", lambda: reader.patch(path, key, entry, ids, ours))):
+                t0 = time.process_time()
+                made[name] = make()
+                timings[name].append((time.process_time() - t0) * 1000)
+        a, b = made["render"], made["patch"]
+        assert isinstance(a, tuple) and isinstance(b, tuple)
+        same = a == b and a[1].cache_key == b[1].cache_key and [
+            v.cache_key for v in (*a[1].listed, *a[1].updated)] == [
+            v.cache_key for v in (*b[1].listed, *b[1].updated)]
+        print(f"the real day ({len(day.papers)} papers, {len(listed)} listed), linked back to {k} "
+              f"listed and {len(unlisted)} unlisted papers; {runs} runs, CPU ms min / median:")
+        for name, ms in timings.items():
+            print(f"  {name:7s} {min(ms):7.1f} / {statistics.median(ms):7.1f}")
+        print(f"  the same entry (body, views, keys): {same}")
+
+
 def main() -> None:
+    if "--cards" in sys.argv:
+        import argparse
+
+        ap = argparse.ArgumentParser(description=__doc__)
+        ap.add_argument("--cards", type=int, required=True, help="listed papers linked back")
+        ap.add_argument("--runs", type=int, default=20)
+        args = ap.parse_args()
+        cards(args.cards, args.runs)
+        return
     if "--daily" in sys.argv:
         import argparse
 
