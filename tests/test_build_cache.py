@@ -445,6 +445,45 @@ def test_a_daily_build_makes_only_the_bib_files_that_changed(site: Path, tmp_pat
         late.unlink(missing_ok=True)
 
 
+def test_a_build_with_nothing_new_keeps_the_topic_bib_entries(site: Path, tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A build with nothing new makes no .bib, and keeps the entries of the topics' .bib files it
+    left as they were (.cache/pages/bib.entries): the next daily build makes only the new day's
+    papers' entries, as it would right after a build that made them, and equals a cold build."""
+    from arxiv_digest.site.bibtex import ENTRIES
+
+    late = site / "content" / "digests" / LATE_DAY[:4] / f"{LATE_DAY}.json"
+    late.unlink(missing_ok=True)
+    output = tmp_path / "kept"
+    counts: list[int] = []
+
+    def build() -> list[int]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="arxiv_digest.site.bibtex"):
+            build_site(site, output)
+        line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("BibTeX"))
+        counts[:] = [int(w.strip(",;")) for w in line.split() if w.strip(",;").isdigit()]
+        return list(counts)
+
+    entries = site / "content" / "digests" / ENTRIES
+    entries.unlink(missing_ok=True)
+    try:
+        first = build()
+        assert first[2] > 0 and first[3] == 0  # every entry made
+        kept = json.loads(entries.read_bytes())["entries"]
+        again = build()
+        assert again[1] == 0 and again[2] == 0  # nothing made
+        assert json.loads(entries.read_bytes())["entries"].keys() >= {
+            k for k in kept if LATE_DAY not in k}
+        shutil.copy(site / f"{LATE_DAY}.json", late)
+        daily = build()
+        late_papers = len(json.loads(late.read_bytes())["papers"])
+        assert 0 < daily[2] <= late_papers < daily[3], daily  # only the new day's entries made
+        assert_identical(output, cold_build(site, tmp_path / "cold"))
+    finally:
+        late.unlink(missing_ok=True)
+
+
 @pytest.mark.parametrize("damage", ["files", "record"])
 def test_tampered_output_or_record_is_rendered_again(site: Path, tmp_path: Path, damage: str) -> None:
     from arxiv_digest.site.writer import PAGES_DIR

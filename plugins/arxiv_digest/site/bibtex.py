@@ -31,8 +31,10 @@ class Entries:
     """cite.bibtex_entry's text of each paper kept between builds, by its view's cache key and
     date (the key is a function of the paper's stored record and the build's fingerprint, so the
     text is too): a topic's .bib holds all of its papers, and a daily build adds a few of them,
-    so the others' entries are read, not made again. Only entries of this build are kept; the
-    file is disposable (a broken one is ignored, one that cannot be written a debug line)."""
+    so the others' entries are read, not made again. The entries of the .bib files this build
+    made, and those read for the topics' .bib files it left as they were (a build with nothing
+    new keeps them for the next daily build), are kept; the file is disposable (a broken one is
+    ignored, one that cannot be written a debug line)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -66,6 +68,16 @@ class Entries:
                 self.made += 1
             self.used[key] = text
         return text
+
+    def keep(self, keys: Iterable[str]) -> None:
+        """Keep the entries read for a .bib this build did not make (unchanged: its entries are
+        the file's still), so that the next build that makes it finds them; `keys` as entry()
+        makes them (date and view key)."""
+        for key in keys:
+            if key not in self.used:
+                text = self.old.get(key)
+                if text is not None:
+                    self.used[key] = text
 
     def save(self) -> None:
         """Keep this build's entries when they differ from those read."""
@@ -120,8 +132,12 @@ class BibGenerator(Generator):  # type: ignore[misc]
             path = self.topic_bibs.get(topic.name)
             if path:
                 key = _key("topic", topic.name, *(tp.view.cache_key for tp in topic.papers))
-                made += self._write(writer, path, key, functools.partial(
+                done = self._write(writer, path, key, functools.partial(
                     _topic_text, entries, topic.papers, f"{site}: papers on {topic.name}, newest first"))
+                if not done:
+                    entries.keep(f"{tp.date.isoformat()} {tp.view.cache_key}" for tp in topic.papers
+                                 if getattr(tp.view, "cache_key", ""))
+                made += done
                 n += 1
         entries.save()
         logger.info("BibTeX files: %d, %d made anew (the others unchanged since the last build); "
