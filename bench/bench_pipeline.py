@@ -28,8 +28,14 @@ four-year archive), whereas a generated archive shares no id with the real feed.
 Then one update in this process, timed stage by stage (pipeline.build_digest and its lookback,
 versions, the locked merge + summarize + save, links back).
 
+--links-back N (with --archive): the links back alone, in this process: N stored days of SITE
+copied (each indexed, as update leaves it), then one version link written back into one paper of
+each (enrich/backlinks.link_back's per-day step, under the day's lock, fsync included): CPU and
+wall milliseconds per day, min / median of --runs.
+
 Run: .venv/bin/python bench/bench_pipeline.py
      .venv/bin/python bench/bench_pipeline.py --archive /tmp/bench/days1000/ours --spread 110
+     .venv/bin/python bench/bench_pipeline.py --archive /tmp/bench/days1000/ours --links-back 60
 """
 
 from __future__ import annotations
@@ -350,6 +356,40 @@ def in_process(site: Path, basesite: Path, where: Path, body: bytes, settings: A
     print(f"    {'total':52s} {total:6.2f}")
 
 
+def links_back(site: Path, n: int, runs: int) -> None:
+    """--links-back N: ms per day of writing one version link back into each of N stored days."""
+    from dataclasses import replace
+
+    from arxiv_digest.core import store
+    from arxiv_digest.core.models import Digest, VersionRef
+    from arxiv_digest.enrich import backlinks, dayindex
+
+    days = list(store.iter_days(site / "content" / "digests"))[:n]
+    cpu: list[float] = []
+    wall: list[float] = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="bench_links_back.") as tmp:
+            data = Path(tmp) / "digests"
+            papers = []
+            for path in days:
+                (data / path.parent.name).mkdir(parents=True, exist_ok=True)
+                copy = data / path.parent.name / path.name
+                shutil.copy(path, copy)
+                day = store.load(copy)
+                dayindex.remember(data, copy, day)
+                papers.append(day.papers[len(day.papers) // 2])
+            later = Digest(date="2099-01-01", categories=("cs.AI",), source="rss", papers=tuple(
+                replace(p, version=p.version + 1, versions=(VersionRef(d.stem, p.version),))
+                for p, d in zip(papers, days, strict=True)))
+            t0, c0 = time.perf_counter(), time.process_time()
+            written = backlinks.link_back(data, later, 5.0)
+            wall.append((time.perf_counter() - t0) / len(days) * 1000)
+            cpu.append((time.process_time() - c0) / len(days) * 1000)
+            assert written == len(days), (written, len(days))
+    print(f"links back into {len(days)} stored days of {site} ({runs} runs, ms per day, min / "
+          f"median): CPU {mm(cpu)}, wall {mm(wall)}; load {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--archive", type=Path, help="a site folder with a stored archive (read only)")
@@ -358,9 +398,13 @@ def main() -> None:
                     help="re-point N replacements to papers of N earlier days (links back)")
     ap.add_argument("--checkout", action="store_true",
                     help="also the fresh-checkout case (a git clone of the archive each run)")
+    ap.add_argument("--links-back", type=int, default=0, metavar="N",
+                    help="with --archive: only the links back, into N stored days, in this process")
     args = ap.parse_args()
     if args.archive is None:
         stages()
+    elif args.links_back:
+        links_back(args.archive.resolve(), args.links_back, args.runs)
     else:
         archive(args)
 
