@@ -708,16 +708,28 @@ def read_state(cache: Path) -> dict[str, dict[str, str]]:
         return {}
 
 
-def write_json(path: Path, data: object, compact: bool = False) -> None:
-    """Write JSON atomically (a temp file beside it, then renamed)."""
+def write_bytes(path: Path, body: bytes) -> None:
+    """Write bytes atomically (a temp file beside it, then renamed), with the mode open() would
+    give (the umask's; mkstemp's own 0600 would leave a published file unreadable to a web server
+    running as another user)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        if compact:
-            f.write(json.dumps(data, separators=(",", ":"), sort_keys=True))
-        else:
-            json.dump(data, f, indent=1, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: object, compact: bool = False) -> None:
+    """Write JSON atomically (write_bytes)."""
+    text = (json.dumps(data, separators=(",", ":"), sort_keys=True) if compact
+            else json.dumps(data, indent=1, sort_keys=True))
+    write_bytes(path, (text + "\n").encode("utf-8"))
 
 
 def run_pagefind(cmd: list[str], cwd: str | None = None) -> tuple[int, bytes, float]:
@@ -1005,10 +1017,7 @@ def publish(site: Path, cache: Path, periods: list[str], digests: dict[str, str]
     if body:
         target = out / str(extra["hidden_filters"])
         if not (target.is_file() and target.read_bytes() == body):
-            fd, tmp_name = tempfile.mkstemp(dir=out, prefix=f".{target.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(body)
-            os.replace(tmp_name, target)
+            write_bytes(target, body)
     write_json(out / PERIODS, {"format": FORMAT, "pagefind": pagefind_version(), "periods": periods, **extra})
     return str(extra.get("hidden_filters", ""))
 

@@ -277,6 +277,13 @@ def test_a_bundle_per_period_each_holding_its_papers(two_years: tuple[Path, Path
         assert len(list((out / "pagefind" / period / "fragment").iterdir())) == page_count(out / "pagefind" / period)
     assert sorted(p.name for p in (out / "pagefind").iterdir()) == [
         "2023", "2024-11", "periods.json"]
+    # published files get the umask's mode as any written file (not mkstemp's 0600: a web server
+    # running as another user could not read periods.json, and search would fail)
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (out / "pagefind").rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & 0o444 & ~umask == 0o444 & ~umask, path
 
 
 def test_one_search_finds_papers_of_both_years(browser: Any, two_years: tuple[Path, Path, Path]) -> None:
