@@ -30,8 +30,8 @@ versions, the locked merge + summarize + save, links back).
 
 --links-back N (with --archive): the links back alone, in this process: N stored days of SITE
 copied (each indexed, as update leaves it), then one version link written back into one paper of
-each (enrich/backlinks.link_back's per-day step, under the day's lock, fsync included): CPU and
-wall milliseconds per day, min / median of --runs.
+each (--per-day K: in K papers of each; enrich/backlinks.link_back's per-day step, under the
+day's lock, fsync included): CPU and wall milliseconds per day, min / median of --runs.
 
 Run: .venv/bin/python bench/bench_pipeline.py
      .venv/bin/python bench/bench_pipeline.py --archive /tmp/bench/days1000/ours --spread 110
@@ -356,7 +356,7 @@ def in_process(site: Path, basesite: Path, where: Path, body: bytes, settings: A
     print(f"    {'total':52s} {total:6.2f}")
 
 
-def links_back(site: Path, n: int, runs: int) -> None:
+def links_back(site: Path, n: int, runs: int, per_day: int = 1) -> None:
     """--links-back N: ms per day of writing one version link back into each of N stored days."""
     from dataclasses import replace
 
@@ -377,16 +377,18 @@ def links_back(site: Path, n: int, runs: int) -> None:
                 shutil.copy(path, copy)
                 day = store.load(copy)
                 dayindex.remember(data, copy, day)
-                papers.append(day.papers[len(day.papers) // 2])
+                step = max(1, len(day.papers) // per_day)
+                papers += [(p, path) for p in day.papers[::step][:per_day]]
             later = Digest(date="2099-01-01", categories=("cs.AI",), source="rss", papers=tuple(
                 replace(p, version=p.version + 1, versions=(VersionRef(d.stem, p.version),))
-                for p, d in zip(papers, days, strict=True)))
+                for p, d in papers))
             t0, c0 = time.perf_counter(), time.process_time()
             written = backlinks.link_back(data, later, 5.0)
             wall.append((time.perf_counter() - t0) / len(days) * 1000)
             cpu.append((time.process_time() - c0) / len(days) * 1000)
             assert written == len(days), (written, len(days))
-    print(f"links back into {len(days)} stored days of {site} ({runs} runs, ms per day, min / "
+    print(f"links back into {per_day} paper(s) of each of {len(days)} stored days of {site} "
+          f"({runs} runs, ms per day, min / "
           f"median): CPU {mm(cpu)}, wall {mm(wall)}; load {os.getloadavg()[0]:.1f}")
 
 
@@ -400,11 +402,13 @@ def main() -> None:
                     help="also the fresh-checkout case (a git clone of the archive each run)")
     ap.add_argument("--links-back", type=int, default=0, metavar="N",
                     help="with --archive: only the links back, into N stored days, in this process")
+    ap.add_argument("--per-day", type=int, default=1, metavar="K",
+                    help="with --links-back: papers linked back on each day (default 1)")
     args = ap.parse_args()
     if args.archive is None:
         stages()
     elif args.links_back:
-        links_back(args.archive.resolve(), args.links_back, args.runs)
+        links_back(args.archive.resolve(), args.links_back, args.runs, args.per_day)
     else:
         archive(args)
 
