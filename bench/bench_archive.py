@@ -240,13 +240,20 @@ def stamp_radar(digest: Any) -> Any:
 
 
 def skeleton(root: Path, site: Path) -> None:
-    """A copy of the project's site skeleton (as tests/conftest.py site_dir), plugins linked."""
+    """A copy of the project's site skeleton (as tests/conftest.py site_dir), plugins linked; a
+    kept site (--keep) is pointed at `root` again: its settings, theme, plugins and scripts are
+    root's, whichever checkout generated the days (else two --root runs on one kept folder would
+    measure the same code)."""
     site.mkdir(parents=True, exist_ok=True)
     for name in ("pelicanconf.py", "publishconf.py", "digest.yaml"):
         shutil.copy(root / name, site / name)
+    shutil.rmtree(site / "theme", ignore_errors=True)
     shutil.copytree(root / "theme", site / "theme")
-    (site / "plugins").symlink_to(root / "plugins")
-    (site / "scripts").symlink_to(root / "scripts")  # the search index step (search_cmd)
+    for name in ("plugins", "scripts"):  # scripts: the search index step (search_cmd)
+        (site / name).unlink(missing_ok=True)
+        (site / name).symlink_to(root / name)
+    if (site / "content" / "digests").is_dir():
+        return
     (site / "content" / "digests").mkdir(parents=True)
     pages = root / "content" / "pages"
     if pages.is_dir():
@@ -713,8 +720,7 @@ def bench_size(root: Path, where: Path, n: int, args: argparse.Namespace, fixtur
     days = archive_days(n)
     extra = next_day(days[-1])
     started = time.perf_counter()
-    if not (ours / "content" / "digests").is_dir():
-        skeleton(root, ours)
+    skeleton(root, ours)
     gen = Generator(ours, args.per_day, args.seed, fixtures)
     plain.mkdir(parents=True, exist_ok=True)
     (plain / "pelicanconf.py").write_text(PLAIN_CONF)
