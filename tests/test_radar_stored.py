@@ -250,3 +250,63 @@ def test_a_pelican_build_of_stamped_days_writes_the_same_radar(tmp_path: Path) -
     for name in names:
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     shutil.rmtree(tmp_path / "site0")
+
+
+# --- `restamp`: the stored days of an archive kept from before, stamped in place ----------------
+
+
+def test_restamp_stores_the_ranking_and_the_decisions_of_kept_days(
+        site_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Days stored before the ranking was (the real 513-paper day, the 1,504 real records of the
+    feed as a day, a hostile day) get it from `python -m arxiv_digest restamp`, with the topic
+    decisions where they no longer held; the build then ranks none of them and writes the bytes it
+    computes without the block. A second run writes nothing; a day that is not stored, or broken,
+    exits 5 naming the file and leaves the stored days as they were."""
+    from arxiv_digest.enrich.tagging import DECIDED_BY
+
+    monkeypatch.chdir(site_dir)
+    data_dir = site_dir / "content" / "digests"
+    days = {"2024-11-28": real(), "2024-11-27": {**feed_day(), "date": "2024-11-27"}}
+    hostile = real()
+    hostile["date"] = "2024-11-26"
+    hostile["papers"] = hostile["papers"][:6]
+    hostile["papers"][0].update(title='</script><img src=x onerror=alert(1)> "\u2028 $x^2$ kv cache',
+                                authors=["<b>x</b>", ""], abstract="\x00" + "kv cache pruning " * 500)
+    hostile["papers"][1].update(id="hep-th/9901001", links=[{"kind": "code", "url": "javascript:alert(1)"}])
+    days["2024-11-26"] = hostile
+    for day, data in days.items():
+        data.pop(KEY, None)
+        data.pop(DECIDED_BY, None)  # decided by another config or code: not trusted
+        path = store.day_path(data_dir, day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    before = {day: store.load(store.day_path(data_dir, day)) for day in days}
+    assert main(["-s", "pelicanconf.py", "restamp"]) == 0
+    out = capsys.readouterr().out
+    for day in days:
+        assert f"{day}: topics decided again and radar ranking stored" in out
+    assert "3 stored day(s) written again" in out
+    for day, old in before.items():
+        path = store.day_path(data_dir, day)
+        new = store.load(path)
+        assert [p.id for p in new.papers] == [p.id for p in old.papers]
+        assert [(p.title, p.abstract, p.authors) for p in new.papers] == [
+            (p.title, p.abstract, p.authors) for p in old.papers]
+        assert radarindex.stored_ranking(new.extra, radarindex.input_key(new)) is not None
+        assert dayindex.fresh(data_dir, path.read_bytes(), day) is not None  # the day index follows
+    # nothing left to do: nothing written
+    stamped = {day: store.day_path(data_dir, day).read_bytes() for day in days}
+    assert main(["-s", "pelicanconf.py", "restamp"]) == 0
+    assert "nothing written" in capsys.readouterr().out
+    assert {day: store.day_path(data_dir, day).read_bytes() for day in days} == stamped
+    # the build takes the stored ranking: the same radar files as computing the day
+    digest = store.load(store.day_path(data_dir, "2024-11-28"))
+    assert _build(site_dir / "a", digest) == _build(site_dir / "b", _unstamped(digest))
+    # a day not stored, a broken day: exit 5, named, nothing else written
+    assert main(["-s", "pelicanconf.py", "restamp", "--date", "2024-11-25"]) == 5
+    assert "2024-11-25.json: 2024-11-25 is not stored" in capsys.readouterr().err
+    broken = store.day_path(data_dir, "2024-11-20")
+    broken.write_text('{"date": "2024-11-20", "papers": [', encoding="utf-8")
+    assert main(["-s", "pelicanconf.py", "restamp"]) == 5
+    assert "2024-11-20.json" in capsys.readouterr().err
+    assert {day: store.day_path(data_dir, day).read_bytes() for day in days} == stamped

@@ -1,4 +1,4 @@
-"""Command line: `python -m arxiv_digest update|backfill|summarize|status|export-md`.
+"""Command line: `python -m arxiv_digest update|backfill|summarize|restamp|status|export-md`.
 
 Exit codes: 0 done (a day stored, or no announcement today: nothing to publish); 2 configuration
 or usage error; 3 fetch failed (network, HTTP, malformed data, after retries); 4 no announcement
@@ -120,6 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="summarize again papers whose prompt or model changed")
     sm.add_argument("--now", type=_now, help=argparse.SUPPRESS)
     sm.set_defaults(func=cmd_summarize)
+
+    rs = sub.add_parser(
+        "restamp", help="store again the topic decisions and radar rankings that no longer hold",
+        description="For stored days (every day, or --date), decide the topics again where the "
+        "stored decisions no longer hold (digest.yaml's topics or the deciding code changed) and "
+        "store the radar's ranking where it is missing or stale (days stored before it, or "
+        "another ranking code), so that a cold build reads them as stored instead of deciding "
+        "and ranking every day. No request to arXiv or a model; a day is written only when "
+        "something changed, under its lock.",
+    )
+    rs.add_argument("--date", type=_date, action="append", metavar="YYYY-MM-DD",
+                    help="this stored day (repeatable; default: every stored day)")
+    rs.set_defaults(func=cmd_restamp)
 
     st = sub.add_parser("status", help="stored days, gaps, pending summaries, spend per month")
     st.add_argument("--now", type=_now, help=argparse.SUPPRESS)
@@ -256,6 +269,20 @@ def cmd_summarize(args: argparse.Namespace, settings: DigestSettings) -> int:
         print(f"{failed} summaries failed (kept as failed, asked again after llm.failed_retry_hours;"
               " see `status`)", file=sys.stderr)
         return SummaryError.exit_code
+    return EXIT_OK
+
+
+def cmd_restamp(args: argparse.Namespace, settings: DigestSettings) -> int:
+    """`restamp`: store again the decisions and radar rankings of stored days that no longer hold."""
+    from ..update.pipeline import restamp_stored
+
+    changed = restamp_stored(settings, args.date)
+    for r in changed:
+        what = " and ".join(w for w, done in (("topics decided again", r.decided),
+                                              ("radar ranking stored", r.ranked)) if done)
+        print(f"{r.day}: {what}")
+    print(f"{len(changed)} stored day(s) written again" if changed
+          else "every stored day's decisions and radar ranking hold; nothing written")
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ from ..core.filekeys import FileKeys
 from ..core.models import Digest, Paper
 from ..core.settings import DigestSettings
 from ..enrich import backlinks, claims, dayindex, links, near_duplicates, radarindex, versions
-from ..enrich.tagging import DECIDED_BY, Tagger, decide_day, stamp, tagger_for
+from ..enrich.tagging import DECIDED_BY, Tagger, decide_day, stamp, tagger_for, trusts
 from ..summarize import Summarizer, make_summarizer
 from ..summarize.day import utc_now
 from . import fetch
@@ -226,6 +226,43 @@ def summarize_stored(
             digest = summarizer.summarize(stored, resummarize=resummarize)
             path = store.save(settings.data_dir, digest)
         out.append((day, digest, path))
+    return out
+
+
+@dataclass(frozen=True)
+class Restamped:
+    """One stored day `restamp_stored` wrote again, and why."""
+
+    day: str
+    decided: bool  # its topic decisions no longer held (digest.yaml's topics or the deciding code changed)
+    ranked: bool  # its radar ranking was missing or stale (a day stored before it, or another ranking code)
+
+
+def restamp_stored(settings: DigestSettings, days: list[dt.date] | None = None) -> list[Restamped]:
+    """Store again what `update` decides and computes from a stored day alone, where it no longer
+    holds: the topic decisions (as the build would make them now) and the radar's ranking
+    (enrich/radarindex.py). No request to arXiv or a model; each day under its lock, written only
+    when something changed (a failed write leaves the day as it was). `days`: these stored days
+    (each must be stored), else every stored day. The build then reads each day as stored
+    instead of deciding and ranking it at every cold build."""
+    if days is None:
+        paths = list(store.iter_days(settings.data_dir))
+    else:
+        paths = [store.day_path(settings.data_dir, day) for day in days]
+        for path in paths:
+            if not path.exists():
+                raise StoreError(f"{path}: {path.stem} is not stored")
+    out = []
+    for path in paths:
+        with store.day_lock(settings.data_dir, path.stem, settings.lock_timeout):
+            stored = store.load(path)
+            decided = stored if trusts(stored, settings) else decide_day(stored, settings)
+            ranked = radarindex.stamp(decided)
+            if ranked is stored:
+                continue
+            saved = store.save(settings.data_dir, ranked)
+            dayindex.remember(settings.data_dir, saved, ranked)
+        out.append(Restamped(path.stem, decided is not stored, ranked is not decided))
     return out
 
 
