@@ -47,6 +47,24 @@ def dumps(digest: Digest) -> str:
     return json.dumps(digest.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+# a paper's block of lines in a day file as dumps writes it (two-space indent: the papers' list
+# one level in, each paper's braces two, its keys three): a JSON string holds no raw newline, so
+# these lines are the papers' own braces
+_BLOCK_OPEN = b"\n    {\n"  # a paper's block starts after this line break
+_BLOCK_CLOSE = b"\n    }"  # and ends with this
+
+
+def paper_block(raw: bytes, at: int, begin: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """(start, stop) of the paper's block of lines around position `at` (one of its own lines,
+    e.g. its id line) in a day file's bytes as dumps writes them, searched within raw[begin:end]
+    (the papers' list, or the whole file); None when its braces are not found."""
+    opened = raw.rfind(_BLOCK_OPEN, max(begin - 1, 0), at)
+    closed = raw.find(_BLOCK_CLOSE, at, len(raw) if end is None else end)
+    if opened < 0 or closed < 0:
+        return None
+    return opened + 1, closed + len(_BLOCK_CLOSE)
+
+
 def load(path: Path) -> Digest:
     """Read and validate one day file; its `date` must be the date its name says."""
     try:

@@ -125,8 +125,6 @@ def _rewrite(data_dir: Path, path: Path, links: Links) -> int:
 # encoder; splitting it into every paper's block, decoding and encoding it, ~6 ms more a day).
 _PAPERS_OPEN = b'\n  "papers": [\n'
 _PAPERS_CLOSE = b"\n  ]"
-_BLOCK_OPEN = b"\n    {\n"  # a paper's block starts after this line break
-_BLOCK_CLOSE = b"\n    }"  # and ends with this
 _ID = b'\n      "id": '  # a paper's id line, one level inside its block
 _INDENT = "    "
 
@@ -186,16 +184,6 @@ def _id_lines(raw: bytes, begin: int, end: int) -> dict[str, int] | None:
     return out
 
 
-def _block(raw: bytes, begin: int, end: int, at: int) -> tuple[int, int] | None:
-    """(start, stop) of the paper's block around its id line at `at`, in the papers' list
-    raw[begin:end] (a day file in store.dumps's layout); None when its braces are not found."""
-    opened = raw.rfind(_BLOCK_OPEN, begin - 1, at)
-    closed = raw.find(_BLOCK_CLOSE, at, end)
-    if opened < 0 or closed < 0:
-        return None
-    return opened + 1, closed + len(_BLOCK_CLOSE)
-
-
 def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
     """Add the links to the papers that need them by rewriting only those papers' blocks; the
     papers changed, or None when this day file is not one to edit in place (then the caller
@@ -239,7 +227,7 @@ def _splice(data_dir: Path, path: Path, links: Links) -> int | None:
     for pid in links:
         if pid not in lines:
             continue
-        span = _block(raw, begin, end, lines[pid])
+        span = store.paper_block(raw, lines[pid], begin, end)
         if span is None:
             return None
         a, b = span

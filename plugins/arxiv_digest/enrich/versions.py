@@ -244,10 +244,6 @@ def _stored_papers(path: Path, ids: set[str]) -> list[Paper]:
             if isinstance(p, dict) and p.get("id") in ids]
 
 
-_PAPER_OPEN = b"\n    {\n"  # a paper's block in a day file as store.dumps writes it
-_PAPER_CLOSE = b"\n    }"
-
-
 def _blocks(raw: bytes, day: str, ids: set[str]) -> list[dict[str, Any]] | None:
     """The stored papers with these ids, parsed from their own blocks of a day file laid out as
     store.dumps writes it (a day file is ~1 MB; parsing it whole for one paper cost ~10 ms a day,
@@ -263,12 +259,11 @@ def _blocks(raw: bytes, day: str, ids: set[str]) -> list[dict[str, Any]] | None:
         at = raw.find(line)
         if at < 0 or raw.find(line, at + 1) >= 0:
             return None
-        start = raw.rfind(_PAPER_OPEN, 0, at)
-        end = raw.find(_PAPER_CLOSE, at)
-        if start < 0 or end < 0:
+        span = store.paper_block(raw, at)
+        if span is None:
             return None
         try:
-            paper = json.loads(raw[start + 1:end + len(_PAPER_CLOSE)].decode("utf-8"))
+            paper = json.loads(raw[span[0]:span[1]].decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
             return None
         if not isinstance(paper, dict) or paper.get("id") != pid:
